@@ -1,0 +1,353 @@
+//! Authentication primitives: argon2id password hashing on blocking threads, signed access
+//! tokens, the cached `Principal` behind every token, CSRF tokens, and the `CurrentUser`
+//! extractor with `require`, the one place permissions are checked.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::{Method, header, request::Parts};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Name of the web session cookie (HttpOnly, SameSite=Lax).
+pub const SESSION_COOKIE: &str = "nexus_session";
+/// Header carrying the CSRF token on cookie-authenticated API writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Minimum password length, per the security rules.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Hashes a password with argon2id on a blocking thread.
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A real hash of a random password, verified against when the user is unknown so that
+/// an unknown user and a wrong password take the same time.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(random_token(16).as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Verifies a password against a stored hash (or the dummy hash when `hash` is `None`)
+/// on a blocking thread; argon2 compares in constant time.
+pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+        let ok = PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        known && ok
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// A random URL-safe token of `bytes` random bytes.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 of a token, hex encoded: how refresh tokens are stored.
+pub fn sha256_hex(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Claims of an access token or web session token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: i64,
+    /// Session id: revoking the session ends every token issued for it.
+    pub sid: i64,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Who is behind a token: the user, their role and permissions, and their profile as
+/// served by `/auth/me`, loaded once per session and cached.
+#[derive(Debug)]
+pub struct Principal {
+    pub user_id: i64,
+    pub session_id: i64,
+    pub username: String,
+    pub role: String,
+    pub permissions: HashSet<String>,
+    /// The user's profile serialized as JSON, ready to send.
+    pub profile_json: Arc<str>,
+}
+
+impl Principal {
+    /// Whether this principal holds `permission` (`resource:action`), directly, through
+    /// `resource:*`, or through `*`.
+    pub fn can(&self, permission: &str) -> bool {
+        if self.permissions.contains("*") || self.permissions.contains(permission) {
+            return true;
+        }
+        permission
+            .split_once(':')
+            .is_some_and(|(resource, _)| self.permissions.contains(&format!("{resource}:*")))
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Loads the principal of a live session; implemented by the identity domain.
+pub trait PrincipalLoader: Send + Sync + 'static {
+    /// `Ok(None)` when the session is revoked or expired or the user is inactive.
+    fn load<'a>(
+        &'a self,
+        db: &'a Db,
+        user_id: i64,
+        session_id: i64,
+    ) -> BoxFuture<'a, ApiResult<Option<Principal>>>;
+}
+
+struct Cached {
+    principal: Arc<Principal>,
+    loaded: Instant,
+}
+
+/// Token signing and verification plus the principal cache, so that checking a token does
+/// not touch the database on every request.
+pub struct Auth {
+    secret: Vec<u8>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    loader: Arc<dyn PrincipalLoader>,
+    cache: RwLock<HashMap<i64, Cached>>,
+    /// How long a cached principal is trusted; bounds staleness across nodes.
+    cache_ttl: Duration,
+}
+
+impl Auth {
+    pub fn new(secret: &[u8], loader: Arc<dyn PrincipalLoader>) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp"]);
+        Self {
+            secret: secret.to_vec(),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            loader,
+            cache: RwLock::new(HashMap::new()),
+            cache_ttl: Duration::from_secs(30),
+        }
+    }
+
+    /// Signs a token for `user_id` in session `session_id`, valid for `ttl_secs`.
+    pub fn issue(&self, user_id: i64, session_id: i64, ttl_secs: i64) -> ApiResult<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            sid: session_id,
+            iat: now,
+            exp: now + ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
+    }
+
+    pub fn decode(&self, token: &str) -> ApiResult<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|_| ApiError::Unauthorized("invalid or expired token".into()))
+    }
+
+    /// Verifies `token` and returns its principal, from the cache when fresh.
+    pub async fn authenticate(&self, db: &Db, token: &str) -> ApiResult<Arc<Principal>> {
+        let claims = self.decode(token)?;
+        if let Some(hit) = self.cached(claims.sid) {
+            if hit.user_id == claims.sub {
+                return Ok(hit);
+            }
+        }
+        let principal = self
+            .loader
+            .load(db, claims.sub, claims.sid)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("session has ended; sign in again".into()))?;
+        let principal = Arc::new(principal);
+        self.cache.write().unwrap_or_else(|e| e.into_inner()).insert(
+            claims.sid,
+            Cached {
+                principal: principal.clone(),
+                loaded: Instant::now(),
+            },
+        );
+        Ok(principal)
+    }
+
+    fn cached(&self, sid: i64) -> Option<Arc<Principal>> {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(&sid)
+            .filter(|c| c.loaded.elapsed() < self.cache_ttl)
+            .map(|c| c.principal.clone())
+    }
+
+    /// Drops cached principals of one user (profile, role or status changed).
+    pub fn invalidate_user(&self, user_id: i64) {
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, c| c.principal.user_id != user_id);
+    }
+
+    /// Drops one session's cached principal (signed out or revoked).
+    pub fn invalidate_session(&self, session_id: i64) {
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&session_id);
+    }
+
+    /// Drops every cached principal (a role's permissions changed).
+    pub fn invalidate_all(&self) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The CSRF token bound to a session: an HMAC of its id, so nothing is stored.
+    pub fn csrf_token(&self, session_id: i64) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("hmac takes any key");
+        mac.update(format!("csrf:{session_id}").as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    pub fn verify_csrf(&self, session_id: i64, token: &str) -> bool {
+        let expected = self.csrf_token(session_id);
+        expected.as_bytes().ct_eq(token.as_bytes()).into()
+    }
+}
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Bearer,
+    Cookie,
+}
+
+/// The signed-in user of a request; rejects with 401 when there is none.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub principal: Arc<Principal>,
+    pub credential: Credential,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> i64 {
+        self.principal.user_id
+    }
+
+    /// The one permission check: 403 unless the user holds `permission`.
+    pub fn require(&self, permission: &str) -> ApiResult<()> {
+        if self.principal.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this action needs the `{permission}` permission"
+            )))
+        }
+    }
+
+    pub fn can(&self, permission: &str) -> bool {
+        self.principal.can(permission)
+    }
+}
+
+/// The session token from the cookie header, if any.
+pub fn session_cookie(parts: &Parts) -> Option<String> {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(token) = bearer(parts) {
+            let principal = state.auth.authenticate(&state.db, token).await?;
+            return Ok(Self {
+                principal,
+                credential: Credential::Bearer,
+            });
+        }
+        let Some(token) = session_cookie(parts) else {
+            return Err(ApiError::Unauthorized("sign in first".into()));
+        };
+        let principal = state.auth.authenticate(&state.db, &token).await?;
+        // Cookies ride along on cross-site requests: API writes with one need the CSRF header.
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && parts.uri.path().starts_with("/api/") {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !state.auth.verify_csrf(principal.session_id, sent) {
+                return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
+            }
+        }
+        Ok(Self {
+            principal,
+            credential: Credential::Cookie,
+        })
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> ApiResult<Option<Self>> {
+        match <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ApiError::Unauthorized(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Runtime settings shared by every domain; the binary fills them from flags and `NEXUS_*`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder for the SQLite database, the generated secret and stored files.
+    pub data_dir: PathBuf,
+    /// `postgres://...` selects PostgreSQL; `None` means `<data_dir>/nexus.db`.
+    pub database_url: Option<String>,
+    /// Signing secret for tokens; generated once and kept in the data folder when absent.
+    pub secret: Option<String>,
+    /// Password for the `admin` account created on first start; random when absent.
+    pub admin_password: Option<String>,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub web_session_ttl_secs: i64,
+    /// Failed sign-ins in a row that lock an account.
+    pub lockout_threshold: i32,
+    pub lockout_minutes: i64,
+    /// Sign-in attempts allowed per client IP per minute.
+    pub login_rate_per_minute: u32,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Mark cookies `Secure` (set when serving over HTTPS).
+    pub secure_cookies: bool,
+    /// Connections per database pool (PostgreSQL) or readers (SQLite).
+    pub db_pool_size: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("nexus-data"),
+            database_url: None,
+            secret: None,
+            admin_password: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            web_session_ttl_secs: 12 * 3600,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            login_rate_per_minute: 20,
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 30,
+            secure_cookies: false,
+            db_pool_size: 8,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in effect: the configured one, else SQLite in the data folder.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("nexus.db").display()),
+        }
+    }
+}

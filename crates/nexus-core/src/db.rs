@@ -1,0 +1,183 @@
+//! `Db`: the SeaORM connections plus their backend. On SQLite one writer connection and a
+//! small pool of readers (WAL lets them run beside the writer); on PostgreSQL one pool.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::sqlx::{ConnectOptions, Connection};
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
+};
+
+#[derive(Clone)]
+enum Pools {
+    Sqlite {
+        writer: sea_orm::sqlx::SqlitePool,
+        readers: sea_orm::sqlx::SqlitePool,
+    },
+    Postgres(sea_orm::sqlx::PgPool),
+}
+
+#[derive(Clone)]
+pub struct Db {
+    write: DatabaseConnection,
+    read: DatabaseConnection,
+    pools: Pools,
+}
+
+/// Pool occupancy, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+fn conn_err(e: impl std::fmt::Display) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()))
+}
+
+impl Db {
+    /// Connects to `sqlite://path` or `postgres://...`; a missing SQLite file or PostgreSQL
+    /// database is created.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(url, pool_size).await
+        } else {
+            Self::connect_sqlite(url, pool_size).await
+        }
+    }
+
+    async fn connect_sqlite(url: &str, readers: u32) -> Result<Self, DbErr> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        let opts = SqliteConnectOptions::from_str(&url)
+            .map_err(conn_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts.clone())
+            .await
+            .map_err(conn_err)?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(conn_err)?;
+        Ok(Self {
+            write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer.clone()),
+            read: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers.clone()),
+            pools: Pools::Sqlite { writer, readers },
+        })
+    }
+
+    async fn connect_postgres(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+        let opts = PgConnectOptions::from_str(url).map_err(conn_err)?;
+        ensure_pg_database(&opts).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(conn_err)?;
+        let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
+        Ok(Self {
+            write: conn.clone(),
+            read: conn,
+            pools: Pools::Postgres(pool),
+        })
+    }
+
+    /// The connection for writes and transactions.
+    pub fn write(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// The connection for reads that need not see an uncommitted write.
+    pub fn read(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        match self.pools {
+            Pools::Sqlite { .. } => DatabaseBackend::Sqlite,
+            Pools::Postgres(_) => DatabaseBackend::Postgres,
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read.ping().await.is_ok() && self.write.ping().await.is_ok()
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match &self.pools {
+            Pools::Sqlite { writer, readers } => PoolStats {
+                size: writer.size() + readers.size(),
+                idle: (writer.num_idle() + readers.num_idle()) as u32,
+                max: writer.options().get_max_connections()
+                    + readers.options().get_max_connections(),
+            },
+            Pools::Postgres(pool) => PoolStats {
+                size: pool.size(),
+                idle: pool.num_idle() as u32,
+                max: pool.options().get_max_connections(),
+            },
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Creates the PostgreSQL database named in `opts` when it does not exist yet.
+async fn ensure_pg_database(opts: &PgConnectOptions) -> Result<(), DbErr> {
+    match opts.connect().await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Err(sea_orm::sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+            let name = opts.get_database().unwrap_or("nexus").to_string();
+            let mut admin = opts.clone().database("postgres").connect().await.map_err(conn_err)?;
+            let stmt = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+            let res = sea_orm::sqlx::Executor::execute(&mut admin, stmt.as_str()).await;
+            let _ = admin.close().await;
+            match res {
+                Ok(_) => Ok(()),
+                // Another node created it first.
+                Err(sea_orm::sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {
+                    Ok(())
+                }
+                Err(e) => Err(conn_err(e)),
+            }
+        }
+        Err(e) => Err(conn_err(e)),
+    }
+}

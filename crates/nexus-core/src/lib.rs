@@ -1,0 +1,27 @@
+//! The shared kernel of Nexus: database handle, the one error type, auth primitives,
+//! audit trail, event bus, request extractors and list helpers. No domain knowledge.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod pages;
+pub mod paging;
+pub mod ratelimit;
+pub mod state;
+pub mod time;
+pub mod validate;
+
+pub use auth::{CurrentUser, Principal};
+pub use config::Config;
+pub use db::Db;
+pub use error::{ApiError, ApiResult, FieldError};
+pub use events::{Event, EventBus};
+pub use extract::{ApiJson, ApiQuery, ClientInfo, IfMatch, Versioned};
+pub use paging::{ListResponse, PageParams};
+pub use state::AppState;
+pub use time::Timestamp;
+pub use validate::Validator;

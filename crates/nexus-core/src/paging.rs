@@ -1,0 +1,73 @@
+//! Pagination and sorting shared by every list endpoint.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+
+/// `limit` (default 50, at most 500), `offset`, and `sort` (`field` or `-field`).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    /// A field name, `-` first for descending: `sort=-created_at`.
+    pub sort: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> u64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset.unwrap_or(0)
+    }
+
+    /// The sort field and direction; 422 when the field is not one of `allowed`.
+    pub fn sort<'a>(&self, allowed: &[&'a str], default: (&'a str, bool)) -> Result<(&'a str, bool), ApiError> {
+        let Some(raw) = self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(default);
+        };
+        let (name, desc) = match raw.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (raw.trim_start_matches('+'), false),
+        };
+        allowed
+            .iter()
+            .find(|a| **a == name)
+            .map(|a| (*a, desc))
+            .ok_or_else(|| {
+                ApiError::invalid("sort", format!("can sort by {}", allowed.join(", ")))
+            })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamps_and_parses_sort() {
+        let p = PageParams {
+            limit: Some(10_000),
+            offset: None,
+            sort: Some("-name".into()),
+        };
+        assert_eq!(p.limit(), MAX_LIMIT);
+        assert_eq!(p.sort(&["name", "id"], ("id", false)).unwrap(), ("name", true));
+        assert!(p.sort(&["id"], ("id", false)).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! Every schema change of Nexus, in order. Portable across SQLite and PostgreSQL: ids are
+//! BIGINT, timestamps BIGINT microseconds since the epoch (UTC), enums TEXT with CHECK,
+//! JSON as TEXT.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

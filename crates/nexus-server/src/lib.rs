@@ -1,0 +1,127 @@
+//! Composes every domain into one server: router, middleware, OpenAPI and docs, health,
+//! metrics, static assets; and starts it.
+
+mod health;
+mod metrics;
+mod middleware;
+mod openapi;
+pub mod testing;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use nexus_core::auth::Auth;
+use nexus_core::ratelimit::RateLimiter;
+use nexus_core::{AppState, Config, Db, EventBus};
+use nexus_migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+
+/// Every domain's permission catalogue, in one list for bootstrap.
+pub fn permission_catalogue() -> Vec<&'static [nexus_identity::model::PermissionDef]> {
+    vec![nexus_identity::PERMISSIONS]
+}
+
+/// Connects to the database and applies every pending migration.
+pub async fn migrate(config: &Config) -> anyhow::Result<Db> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+    }
+    let db = Db::connect(&config.effective_database_url(), config.db_pool_size)
+        .await
+        .context("connecting to the database")?;
+    Migrator::up(db.write(), None).await.context("running migrations")?;
+    Ok(db)
+}
+
+/// The token secret: configured, else read from (or generated once into) the data folder.
+fn load_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.secret {
+        anyhow::ensure!(secret.len() >= 32, "NEXUS_SECRET must be at least 32 characters");
+        return Ok(secret.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let path = config.data_dir.join("secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(existing.trim().as_bytes().to_vec());
+        }
+    }
+    let secret = nexus_core::auth::random_token(48);
+    write_private(&path, &secret)?;
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+/// A ready application: state plus the admin password generated on first start, if any.
+pub struct Prepared {
+    pub state: AppState,
+    pub generated_admin_password: Option<String>,
+}
+
+/// Migrates, creates first-start defaults and builds the shared state.
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let db = migrate(&config).await?;
+    let secret = load_secret(&config)?;
+    let generated = nexus_identity::service::bootstrap(
+        &db,
+        &permission_catalogue(),
+        config.admin_password.as_deref(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating defaults: {e}"))?;
+    let state = AppState {
+        auth: Arc::new(Auth::new(&secret, Arc::new(nexus_identity::IdentityPrincipals))),
+        events: EventBus::new(),
+        login_limiter: Arc::new(RateLimiter::new(
+            config.login_rate_per_minute,
+            Duration::from_secs(60),
+        )),
+        config: Arc::new(config),
+        db,
+    };
+    Ok(Prepared {
+        state,
+        generated_admin_password: generated,
+    })
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(nexus_identity::router())
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(openapi::router());
+    middleware::wrap(api, &state).with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = state.db.clone();
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! Subcommands and settings. Every setting is a flag and a `NEXUS_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use nexus_core::Config;
+use nexus_core::audit::AuditCtx;
+use nexus_identity::model::{CreateUser, ResetPasswordRequest, UpdateUser, UserFilter};
+use nexus_identity::service;
+
+#[derive(Parser)]
+#[command(name = "nexus", version, about = "Nexus manufacturing operations platform")]
+pub struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings shared by every subcommand.
+#[derive(Args)]
+struct Settings {
+    /// Folder for the SQLite database, the generated secret and files.
+    #[arg(long, env = "NEXUS_DATA_DIR", default_value = "nexus-data", global = true)]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user@host/db); SQLite in the data folder when absent.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Token signing secret (32+ characters); generated once into the data folder when absent.
+    #[arg(long, env = "NEXUS_SECRET", hide_env_values = true, global = true)]
+    secret: Option<String>,
+    /// Connections per database pool (PostgreSQL) or SQLite readers.
+    #[arg(long, env = "NEXUS_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    db_pool_size: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, create first-start defaults and serve HTTP.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NEXUS_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Password for the `admin` account created on first start; random (printed once) when absent.
+    #[arg(long, env = "NEXUS_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "NEXUS_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    access_token_ttl: i64,
+    /// Refresh token (API session) lifetime in seconds.
+    #[arg(long, env = "NEXUS_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    refresh_token_ttl: i64,
+    /// Web session lifetime in seconds.
+    #[arg(long, env = "NEXUS_WEB_SESSION_TTL", default_value_t = 12 * 3600)]
+    web_session_ttl: i64,
+    /// Failed sign-ins in a row that lock an account.
+    #[arg(long, env = "NEXUS_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    lockout_threshold: i32,
+    /// Minutes an account stays locked.
+    #[arg(long, env = "NEXUS_LOCKOUT_MINUTES", default_value_t = 15)]
+    lockout_minutes: i64,
+    /// Sign-in attempts allowed per client IP per minute.
+    #[arg(long, env = "NEXUS_LOGIN_RATE_PER_MINUTE", default_value_t = 20)]
+    login_rate_per_minute: u32,
+    /// Largest request body in bytes.
+    #[arg(long, env = "NEXUS_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Seconds before a request is abandoned with 408.
+    #[arg(long, env = "NEXUS_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout: u64,
+    /// Mark cookies Secure (when served over HTTPS, e.g. behind a proxy).
+    #[arg(long, env = "NEXUS_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Add {
+        username: String,
+        /// Role name (admin, manager, staff, user, guest or a custom role).
+        #[arg(long, default_value = "user")]
+        role: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Password; read from NEXUS_USER_PASSWORD when absent.
+        #[arg(long, env = "NEXUS_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// List users.
+    List {
+        /// Only users whose name or email contains this.
+        #[arg(long)]
+        q: Option<String>,
+    },
+    /// Set a user's password (unlocks the account, ends its sessions).
+    SetPassword {
+        username: String,
+        #[arg(long, env = "NEXUS_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Give a user another role.
+    SetRole { username: String, role: String },
+}
+
+impl Settings {
+    fn config(&self) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().filter(|u| !u.is_empty()),
+            secret: self.secret.clone(),
+            db_pool_size: self.db_pool_size,
+            ..Config::default()
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = cli.settings.config();
+    match cli.command {
+        Command::Serve(args) => {
+            config.admin_password = args.admin_password;
+            config.access_token_ttl_secs = args.access_token_ttl;
+            config.refresh_token_ttl_secs = args.refresh_token_ttl;
+            config.web_session_ttl_secs = args.web_session_ttl;
+            config.lockout_threshold = args.lockout_threshold;
+            config.lockout_minutes = args.lockout_minutes;
+            config.login_rate_per_minute = args.login_rate_per_minute;
+            config.max_body_bytes = args.max_body_bytes;
+            config.request_timeout_secs = args.request_timeout;
+            config.secure_cookies = args.secure_cookies;
+            serve(config, args.bind).await
+        }
+        Command::Migrate => {
+            nexus_server::migrate(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User(cmd) => user(config, cmd).await,
+    }
+}
+
+async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
+    let prepared = nexus_server::prepare(config).await?;
+    if let Some(password) = &prepared.generated_admin_password {
+        // Printed once, to the terminal only: never logged.
+        println!("\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n");
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    tracing::info!("Nexus listening on http://{}", listener.local_addr()?);
+    nexus_server::serve(prepared.state, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn cli_audit() -> AuditCtx {
+    AuditCtx {
+        actor_id: None,
+        ip: None,
+        user_agent: Some("nexus-cli".into()),
+    }
+}
+
+async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let prepared = nexus_server::prepare(config).await?;
+    let state = prepared.state;
+    let find = |username: String| {
+        let db = state.db.clone();
+        async move {
+            let filter = UserFilter {
+                q: Some(username.clone()),
+                ..Default::default()
+            };
+            let page = nexus_core::PageParams {
+                limit: Some(500),
+                ..Default::default()
+            };
+            let list = service::list_users(&db, &filter, &page).await?;
+            match list.items.into_iter().find(|u| u.username == username.to_lowercase()) {
+                Some(u) => Ok(u),
+                None => bail!("no user named '{username}'"),
+            }
+        }
+    };
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            email,
+            password,
+        } => {
+            let req = CreateUser {
+                username,
+                password,
+                email,
+                first_name: None,
+                last_name: None,
+                phone: None,
+                department_id: None,
+                position: None,
+                avatar_url: None,
+                preferences: None,
+                role: Some(role),
+                is_active: Some(true),
+            };
+            let out = service::create_user(&state, &cli_audit(), req).await.map_err(describe)?;
+            println!("created user {} (id {}, role {})", out.username, out.id, out.role);
+        }
+        UserCommand::List { q } => {
+            let filter = UserFilter {
+                q,
+                ..Default::default()
+            };
+            let page = nexus_core::PageParams {
+                limit: Some(500),
+                ..Default::default()
+            };
+            let list = service::list_users(&state.db, &filter, &page).await.map_err(describe)?;
+            println!("{:>6}  {:<24} {:<10} {:<8} {}", "ID", "USERNAME", "ROLE", "ACTIVE", "EMAIL");
+            for u in list.items {
+                println!(
+                    "{:>6}  {:<24} {:<10} {:<8} {}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    if u.is_active { "yes" } else { "no" },
+                    u.email.unwrap_or_default()
+                );
+            }
+            println!("{} user(s)", list.total);
+        }
+        UserCommand::SetPassword { username, password } => {
+            let u = find(username).await?;
+            service::reset_password(&state, &cli_audit(), u.id, ResetPasswordRequest { new_password: password })
+                .await
+                .map_err(describe)?;
+            println!("password set for {}", u.username);
+        }
+        UserCommand::SetRole { username, role } => {
+            let u = find(username).await?;
+            let req = UpdateUser {
+                role: Some(role),
+                ..Default::default()
+            };
+            let out = service::update_user(&state, &cli_audit(), u.id, Default::default(), req)
+                .await
+                .map_err(describe)?;
+            println!("{} now has role {}", out.username, out.role);
+        }
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+/// Turns an API error into a message for the terminal, with its field errors.
+fn describe(err: nexus_core::ApiError) -> anyhow::Error {
+    let problem = err.problem();
+    let mut msg = problem.detail;
+    if msg.is_empty() {
+        msg = problem.title;
+    }
+    anyhow::anyhow!(msg)
+}

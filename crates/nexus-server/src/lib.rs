@@ -1,6 +1,7 @@
 //! Composes every domain into one server: router, middleware, OpenAPI and docs, health,
 //! metrics, static assets; and starts it.
 
+mod assets;
 mod health;
 mod metrics;
 mod middleware;
@@ -106,7 +107,8 @@ pub fn app(state: AppState) -> Router {
         .merge(nexus_identity::router())
         .merge(health::router())
         .merge(metrics::router())
-        .merge(openapi::router());
+        .merge(openapi::router())
+        .merge(assets::router());
     middleware::wrap(api, &state).with_state(state)
 }
 

@@ -351,3 +351,37 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
         }
     }
 }
+
+/// A permission as a type, so a handler declares what it needs in its signature.
+pub trait Permission: Send + Sync + 'static {
+    /// `resource:action`.
+    const NAME: &'static str;
+}
+
+/// Declares permission types: `permissions! { UsersRead = "users:read"; }`.
+#[macro_export]
+macro_rules! permissions {
+    ($($(#[$meta:meta])* $ty:ident = $name:literal;)*) => {
+        $(
+            $(#[$meta])*
+            pub struct $ty;
+            impl $crate::auth::Permission for $ty {
+                const NAME: &'static str = $name;
+            }
+        )*
+    };
+}
+
+/// The signed-in user, already checked to hold `P`. As an extractor it runs before the
+/// body is read, so a caller without the permission gets 403 whatever they sent.
+pub struct Require<P: Permission>(pub CurrentUser, pub std::marker::PhantomData<P>);
+
+impl<P: Permission> FromRequestParts<AppState> for Require<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let user = <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        user.require(P::NAME)?;
+        Ok(Self(user, std::marker::PhantomData))
+    }
+}

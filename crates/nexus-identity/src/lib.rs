@@ -13,7 +13,7 @@ use nexus_core::auth::{BoxFuture, Principal, PrincipalLoader};
 use nexus_core::{ApiResult, AppState, Db};
 use utoipa::OpenApi;
 
-pub use model::PERMISSIONS;
+pub use model::{PERMISSIONS, perm};
 
 /// Loads principals from the identity tables for the kernel's token checks.
 pub struct IdentityPrincipals;

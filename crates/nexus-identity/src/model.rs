@@ -22,6 +22,19 @@ pub struct PermissionDef {
     pub granted_to: &'static [&'static str],
 }
 
+/// Permission types of this domain, for `Require<...>` in handlers.
+pub mod perm {
+    nexus_core::permissions! {
+        UsersRead = "users:read";
+        UsersWrite = "users:write";
+        RolesRead = "roles:read";
+        RolesWrite = "roles:write";
+        DepartmentsRead = "departments:read";
+        DepartmentsWrite = "departments:write";
+        AuditRead = "audit:read";
+    }
+}
+
 /// The identity domain's permissions. Other domains declare theirs the same way.
 pub const PERMISSIONS: &[PermissionDef] = &[
     PermissionDef {

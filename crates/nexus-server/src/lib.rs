@@ -6,6 +6,7 @@ mod health;
 mod metrics;
 mod middleware;
 mod openapi;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::net::SocketAddr;

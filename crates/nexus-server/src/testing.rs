@@ -1,7 +1,6 @@
 //! Test support: start the real server on an ephemeral port over a fresh SQLite or
 //! PostgreSQL database, for integration tests of every domain.
 
-use std::future::Future;
 use std::path::PathBuf;
 
 use nexus_core::{AppState, Config};
@@ -140,19 +139,6 @@ impl Drop for TestServer {
     }
 }
 
-/// Runs `test` against a fresh server on `backend` and cleans up after it.
-pub async fn run<F, Fut>(backend: Backend, test: F)
-where
-    F: FnOnce(&TestServer) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let Some(server) = TestServer::start(backend).await else {
-        return;
-    };
-    test(&server).await;
-    server.finish().await;
-}
-
 /// Declares one async test per backend: `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! backend_tests {
@@ -166,14 +152,130 @@ macro_rules! backend_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    $crate::testing::run($crate::testing::Backend::Sqlite, |s| body(s)).await;
+                    if let Some(srv) = $crate::testing::TestServer::start($crate::testing::Backend::Sqlite).await {
+                        body(&srv).await;
+                        srv.finish().await;
+                    }
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    $crate::testing::run($crate::testing::Backend::Postgres, |s| body(s)).await;
+                    if let Some(srv) = $crate::testing::TestServer::start($crate::testing::Backend::Postgres).await {
+                        body(&srv).await;
+                        srv.finish().await;
+                    }
                 }
             }
         )*
     };
+}
+
+/// A response as tests look at it.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub json: serde_json::Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `field` of each entry of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl TestServer {
+    /// A client without cookies or redirects, so each request says what it means.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client().request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// Reads a response into a `Resp`.
+    pub async fn read(res: reqwest::Response) -> Resp {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        Resp {
+            status,
+            headers,
+            json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// Signs in and returns the whole token response.
+    pub async fn login_response(&self, username: &str, password: &str) -> Resp {
+        self.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    /// Signs in and returns the access token; panics when sign-in fails.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self.login_response(username, password).await;
+        assert_eq!(res.status, 200, "login of {username} failed: {:?}", res.json);
+        res.json["access_token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user with `role` and password `<username>-password`; returns its id.
+    pub async fn create_user(&self, admin_token: &str, username: &str, role: &str) -> i64 {
+        let res = self
+            .call(
+                "POST",
+                "/api/v1/users",
+                Some(admin_token),
+                Some(serde_json::json!({
+                    "username": username,
+                    "password": format!("{username}-password"),
+                    "role": role,
+                })),
+            )
+            .await;
+        assert_eq!(res.status, 201, "create user {username}: {:?}", res.json);
+        res.json["id"].as_i64().expect("id")
+    }
+
+    /// Creates a user with `role` and signs them in; returns the token.
+    pub async fn user_token(&self, admin_token: &str, username: &str, role: &str) -> String {
+        self.create_user(admin_token, username, role).await;
+        self.login(username, &format!("{username}-password")).await
+    }
 }

@@ -32,17 +32,29 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Minimum password length, per the security rules.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+/// Argon2 runs at most on all cores but one, so a flood of sign-ins queues here instead
+/// of starving every other request of CPU.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+});
+
+/// Runs one argon2 computation on a blocking thread, once a hashing slot is free.
+async fn with_hashing_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let _slot = HASHING.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+}
+
 /// Hashes a password with argon2id on a blocking thread.
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_slot(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(ApiError::internal)
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
 }
 
 /// A real hash of a random password, verified against when the user is unknown so that
@@ -58,7 +70,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// Verifies a password against a stored hash (or the dummy hash when `hash` is `None`)
 /// on a blocking thread; argon2 compares in constant time.
 pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_slot(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         let ok = PasswordHash::new(&hash)
@@ -71,7 +83,6 @@ pub async fn verify_password(password: String, hash: Option<String>) -> ApiResul
         known && ok
     })
     .await
-    .map_err(ApiError::internal)
 }
 
 /// A random URL-safe token of `bytes` random bytes.

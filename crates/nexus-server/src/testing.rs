@@ -50,6 +50,25 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Drops test databases left by test processes that are gone (a panicking test skips
+/// `finish`).
+async fn sweep_orphans(conn: &mut PgConnection) {
+    let names: Vec<(String,)> = sea_orm::sqlx::query_as(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'nexus\\_t\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for (name,) in names {
+        let pid = name.split('_').nth(2).unwrap_or("");
+        if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = conn
+                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await;
+        }
+    }
+}
+
 impl TestServer {
     /// Starts a server on `backend`, or returns `None` when PostgreSQL is unreachable and
     /// not required (`NEXUS_REQUIRE_POSTGRES` unset); says so loudly.
@@ -79,6 +98,7 @@ impl TestServer {
                     return None;
                 }
             };
+            sweep_orphans(&mut conn).await;
             let name = unique_name("nexus_t");
             conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
                 .await

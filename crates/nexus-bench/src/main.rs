@@ -1,0 +1,123 @@
+//! `nexus-bench`: starts the real `nexus` binary and measures it from outside, over HTTP
+//! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
+
+mod load;
+mod server;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::load::{Request, run_load};
+use crate::server::Nexus;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks of the nexus binary")]
+struct Cli {
+    /// The nexus binary to measure (build it with `cargo build --release`).
+    #[arg(long, default_value = "target/release/nexus")]
+    nexus: String,
+    /// PostgreSQL URL to run on instead of SQLite (a fresh database is created per run).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Seconds each load phase runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum Scenario {
+    /// `GET /api/v1/auth/me` with a valid token at 64 connections.
+    AuthMe,
+    /// Sign-in rate under a flood, and `/auth/me` p99 with and without the flood.
+    LoginFlood,
+    /// Time from start to `/readyz`, first and later starts, and idle RSS.
+    Startup,
+    /// Every scenario above.
+    All,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let scenarios: &[Scenario] = match cli.scenario {
+        Scenario::All => &[Scenario::Startup, Scenario::AuthMe, Scenario::LoginFlood],
+        ref one => std::slice::from_ref(one),
+    };
+    for s in scenarios {
+        match s {
+            Scenario::AuthMe => auth_me(&cli).await?,
+            Scenario::LoginFlood => login_flood(&cli).await?,
+            Scenario::Startup => startup(&cli).await?,
+            Scenario::All => unreachable!("expanded above"),
+        }
+    }
+    Ok(())
+}
+
+async fn auth_me(cli: &Cli) -> anyhow::Result<()> {
+    let nexus = Nexus::start(&cli.nexus, cli.database_url.as_deref()).await?;
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let req = Request::get("/api/v1/auth/me").bearer(&token);
+    // Warm up connections and caches.
+    run_load(nexus.addr, &req, 64, Duration::from_secs(1)).await?;
+    let stats = run_load(nexus.addr, &req, 64, Duration::from_secs(cli.seconds)).await?;
+    println!("auth-me ({}): 64 connections, {}s", nexus.backend(), cli.seconds);
+    println!("  {}", stats.summary());
+    nexus.stop().await;
+    Ok(())
+}
+
+async fn login_flood(cli: &Cli) -> anyhow::Result<()> {
+    let nexus = Nexus::start(&cli.nexus, cli.database_url.as_deref()).await?;
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let me = Request::get("/api/v1/auth/me").bearer(&token);
+    let login = Request::post_json(
+        "/api/v1/auth/login",
+        &serde_json::json!({"username": "admin", "password": server::ADMIN_PASSWORD}).to_string(),
+    );
+    let secs = Duration::from_secs(cli.seconds);
+    run_load(nexus.addr, &me, 8, Duration::from_secs(1)).await?;
+    let quiet = run_load(nexus.addr, &me, 8, secs).await?;
+    let (flood, during) = tokio::join!(
+        run_load(nexus.addr, &login, 32, secs),
+        run_load(nexus.addr, &me, 8, secs)
+    );
+    let (flood, during) = (flood?, during?);
+    println!("login-flood ({}): {}s per phase", nexus.backend(), cli.seconds);
+    println!("  sign-ins, 32 connections:      {}", flood.summary());
+    println!("  /auth/me, 8 connections, quiet: {}", quiet.summary());
+    println!("  /auth/me, 8 connections, flood: {}", during.summary());
+    println!(
+        "  /auth/me p99 during flood / quiet: {:.2}",
+        during.p99_ms() / quiet.p99_ms().max(0.001)
+    );
+    nexus.stop().await;
+    Ok(())
+}
+
+async fn startup(cli: &Cli) -> anyhow::Result<()> {
+    let dir = server::fresh_dir()?;
+    let mut first = Nexus::start_in(&cli.nexus, cli.database_url.as_deref(), &dir).await?;
+    let first_ready = first.ready_after;
+    first.halt().await;
+    let again = Nexus::start_in(&cli.nexus, cli.database_url.as_deref(), &dir).await?;
+    let ready = again.ready_after;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = again.rss_kib().context("reading RSS")?;
+    let token = again.login("admin", server::ADMIN_PASSWORD).await?;
+    run_load(again.addr, &Request::get("/api/v1/auth/me").bearer(&token), 64, Duration::from_secs(3)).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after_load = again.rss_kib().context("reading RSS")?;
+    println!("startup ({}):", again.backend());
+    println!("  first start to /readyz: {:.0} ms (migrations, defaults, admin password hash)", first_ready.as_secs_f64() * 1e3);
+    println!("  later start to /readyz: {:.0} ms", ready.as_secs_f64() * 1e3);
+    println!("  idle RSS after start:   {:.1} MiB", idle as f64 / 1024.0);
+    println!("  idle RSS after load:    {:.1} MiB", after_load as f64 / 1024.0);
+    again.stop().await;
+    server::remove_data(&dir).await;
+    Ok(())
+}

@@ -129,6 +129,14 @@ impl Db {
         self.read.ping().await.is_ok() && self.write.ping().await.is_ok()
     }
 
+    /// The PostgreSQL pool, for what only PostgreSQL has (LISTEN/NOTIFY, COPY).
+    pub fn pg_pool(&self) -> Option<&sea_orm::sqlx::PgPool> {
+        match &self.pools {
+            Pools::Postgres(pool) => Some(pool),
+            Pools::Sqlite { .. } => None,
+        }
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         match &self.pools {
             Pools::Sqlite { writer, readers } => PoolStats {

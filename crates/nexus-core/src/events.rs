@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-use tokio::sync::broadcast;
+use sea_orm::sqlx::PgPool;
+use sea_orm::sqlx::postgres::PgListener;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::time::Timestamp;
 
 /// Who may receive an event.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Audience {
     /// Any signed-in user.
@@ -20,7 +22,7 @@ pub enum Audience {
     Users(Vec<i64>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     /// `entity.action`, e.g. `user.updated`.
     #[serde(rename = "type")]
@@ -45,9 +47,24 @@ impl Event {
     }
 }
 
+/// The PostgreSQL channel that carries events between nodes.
+const CHANNEL: &str = "nexus_events";
+/// NOTIFY payloads must stay under 8000 bytes; bigger events cross without their data.
+const MAX_PAYLOAD: usize = 7900;
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    node: String,
+    event: Event,
+}
+
+/// In-process broadcast of committed changes; with PostgreSQL, also NOTIFY/LISTEN so that
+/// every node sees every node's events.
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    node: Arc<str>,
+    outbox: Option<mpsc::UnboundedSender<Arc<Event>>>,
 }
 
 impl Default for EventBus {
@@ -59,12 +76,73 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
-        Self { tx }
+        Self {
+            tx,
+            node: crate::auth::random_token(9).into(),
+            outbox: None,
+        }
     }
 
-    /// Publishes a committed change; having no subscriber is not an error.
+    /// Connects the bus to PostgreSQL: events published here are sent to other nodes, and
+    /// theirs are received here.
+    pub async fn connect_postgres(&mut self, pool: PgPool) -> Result<(), sea_orm::sqlx::Error> {
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Arc<Event>>();
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            while let Some(event) = out_rx.recv().await {
+                let mut env = Envelope {
+                    node: node.to_string(),
+                    event: (*event).clone(),
+                };
+                let mut payload = serde_json::to_string(&env).unwrap_or_default();
+                if payload.len() > MAX_PAYLOAD {
+                    env.event.data = serde_json::Value::Null;
+                    payload = serde_json::to_string(&env).unwrap_or_default();
+                }
+                let sent = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not send an event to other nodes");
+                }
+            }
+        });
+        let tx = self.tx.clone();
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            loop {
+                // `recv` reconnects by itself after a lost connection.
+                match listener.recv().await {
+                    Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
+                        Ok(env) if *env.node != *node => {
+                            let _ = tx.send(Arc::new(env.event));
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "unreadable event from another node"),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event listener lost its connection");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        self.outbox = Some(out_tx);
+        Ok(())
+    }
+
+    /// Publishes a committed change here and to the other nodes; having no subscriber is
+    /// not an error.
     pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(Arc::new(event));
+        let event = Arc::new(event);
+        if let Some(outbox) = &self.outbox {
+            let _ = outbox.send(event.clone());
+        }
+        let _ = self.tx.send(event);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {

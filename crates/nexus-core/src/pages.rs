@@ -1,5 +1,5 @@
 //! The web shell shared by every domain's pages: the layout's context (title, signed-in
-//! user, CSRF token, navigation) and the not-found page.
+//! user, CSRF token, navigation, messages) and the not-found and error pages.
 
 use askama::Template;
 
@@ -11,7 +11,11 @@ pub const NAV: &[(&str, &str, Option<&str>)] = &[
     ("/", "Home", None),
     ("/admin/users", "Users", Some("users:read")),
     ("/admin/roles", "Roles", Some("roles:read")),
-    ("/admin/departments", "Departments", Some("departments:read")),
+    (
+        "/admin/departments",
+        "Departments",
+        Some("departments:read"),
+    ),
     ("/admin/audit", "Audit log", Some("audit:read")),
     ("/profile", "Profile", None),
 ];
@@ -29,7 +33,10 @@ pub struct Shell {
     pub user_name: Option<String>,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// A success message ("Saved.") shown above the content.
     pub flash: Option<String>,
+    /// A failure that belongs to no single field, shown above the content.
+    pub error: Option<String>,
 }
 
 impl Shell {
@@ -50,6 +57,7 @@ impl Shell {
             csrf: state.auth.csrf_token(user.principal.session_id),
             nav,
             flash: None,
+            error: None,
         }
     }
 
@@ -61,11 +69,17 @@ impl Shell {
             csrf: String::new(),
             nav: Vec::new(),
             flash: None,
+            error: None,
         }
     }
 
     pub fn with_flash(mut self, flash: impl Into<String>) -> Self {
         self.flash = Some(flash.into());
+        self
+    }
+
+    pub fn with_error(mut self, error: impl Into<String>) -> Self {
+        self.error = Some(error.into());
         self
     }
 }
@@ -83,4 +97,18 @@ pub fn not_found_html() -> String {
     }
     .render()
     .unwrap_or_else(|_| "not found".into())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    shell: Shell,
+    message: &'a str,
+}
+
+/// A page in the layout that says why a request failed (403, 404, 409, ...).
+pub fn error_html(shell: Shell, message: &str) -> String {
+    ErrorPage { shell, message }
+        .render()
+        .unwrap_or_else(|_| message.to_string())
 }

@@ -512,6 +512,48 @@ async fn revoke_sessions<C: ConnectionTrait>(
     Ok(ids)
 }
 
+fn publish_revoked(state: &AppState, user_id: i64, session_id: i64) {
+    state.events.publish(Event::new(
+        "session",
+        "revoked",
+        session_id,
+        serde_json::json!({"user_id": user_id}),
+        Audience::Users(vec![user_id]),
+    ));
+}
+
+fn publish_user_sessions_revoked(state: &AppState, user_id: i64) {
+    state.events.publish(Event::new(
+        "user",
+        "sessions_revoked",
+        user_id,
+        serde_json::Value::Null,
+        Audience::Users(vec![user_id]),
+    ));
+}
+
+/// Keeps the principal cache true to changes made on any node: local changes invalidate
+/// directly, and this drops what other nodes' events make stale.
+pub fn spawn_cache_invalidation(state: &AppState) {
+    let mut rx = state.events.subscribe();
+    let auth = state.auth.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => match (event.entity.as_str(), event.kind.as_str()) {
+                    ("session", _) => auth.invalidate_session(event.id),
+                    ("user", _) => auth.invalidate_user(event.id),
+                    ("role", _) | ("department", _) => auth.invalidate_all(),
+                    _ => {}
+                },
+                // Missed events: forget everything rather than trust a stale entry.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => auth.invalidate_all(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
 /// Rotates a refresh token. A token used twice revokes its whole session.
 pub async fn refresh(state: &AppState, client: &ClientInfo, token: &str) -> ApiResult<TokenResponse> {
     let invalid = || ApiError::Unauthorized("invalid or expired refresh token".into());
@@ -544,6 +586,7 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, token: &str) -> ApiR
         audit::record(&txn, &client.audit(Some(s.user_id)), "refresh_token_reuse", "session", Some(s.id), None, None).await?;
         txn.commit().await?;
         state.auth.invalidate_session(s.id);
+        publish_revoked(state, s.user_id, s.id);
         return Err(ApiError::Unauthorized(
             "refresh token was already used; the session has been revoked, sign in again".into(),
         ));
@@ -573,6 +616,7 @@ pub async fn logout(state: &AppState, client: &ClientInfo, principal: &Principal
     audit::record(&txn, &client.audit(Some(principal.user_id)), "logout", "session", Some(principal.session_id), None, None).await?;
     txn.commit().await?;
     state.auth.invalidate_session(principal.session_id);
+    publish_revoked(state, principal.user_id, principal.session_id);
     Ok(())
 }
 
@@ -615,6 +659,7 @@ pub async fn change_password(
     audit::record(&txn, &client.audit(Some(u.id)), "password_change", "user", Some(u.id), None, Some(serde_json::json!({"sessions_ended": ended.len()}))).await?;
     txn.commit().await?;
     state.auth.invalidate_user(u.id);
+    publish_user_sessions_revoked(state, u.id);
     Ok(())
 }
 
@@ -649,6 +694,7 @@ pub async fn reset_password(
     audit::record(&txn, ctx, "password_reset", "user", Some(user_id), None, None).await?;
     txn.commit().await?;
     state.auth.invalidate_user(user_id);
+    publish_user_sessions_revoked(state, user_id);
     Ok(())
 }
 

@@ -86,9 +86,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating defaults: {e}"))?;
+    let mut events = EventBus::new();
+    if let Some(pool) = db.pg_pool() {
+        events
+            .connect_postgres(pool.clone())
+            .await
+            .context("listening for events of other nodes")?;
+    }
     let state = AppState {
         auth: Arc::new(Auth::new(&secret, Arc::new(nexus_identity::IdentityPrincipals))),
-        events: EventBus::new(),
+        events,
         login_limiter: Arc::new(RateLimiter::new(
             config.login_rate_per_minute,
             Duration::from_secs(60),
@@ -96,6 +103,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config: Arc::new(config),
         db,
     };
+    nexus_identity::service::spawn_cache_invalidation(&state);
     Ok(Prepared {
         state,
         generated_admin_password: generated,

@@ -129,6 +129,31 @@ impl TestServer {
         })
     }
 
+    /// Another node over the same database (and secret), as a second `nexus serve`.
+    pub async fn second_node(&self) -> Self {
+        let mut config = (*self.state.config).clone();
+        config.data_dir = std::env::temp_dir().join(unique_name("nexus-test"));
+        let prepared = crate::prepare(config).await.expect("second node prepares");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = prepared.state.clone();
+        tokio::spawn(async move {
+            let _ = crate::serve(prepared.state, listener, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Self {
+            base_url: format!("http://{addr}"),
+            data_dir: state.config.data_dir.clone(),
+            state,
+            backend: self.backend,
+            stop: Some(tx),
+            pg_database: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

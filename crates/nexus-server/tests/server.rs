@@ -121,3 +121,64 @@ backend_tests! {
         assert_eq!(missing.json["status"], 404);
     }
 }
+
+/// Polls `check` until it holds or 5 s pass; returns whether it held.
+async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Two nodes over one PostgreSQL database: a change on one is seen by the other's token
+/// checks at once (LISTEN/NOTIFY), not after the cache expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_share_changes_through_postgres() {
+    let Some(a) = TestServer::start(nexus_server::testing::Backend::Postgres).await else {
+        return;
+    };
+    let b = a.second_node().await;
+    let admin = a.admin_token().await;
+    let bob_id = a.create_user(&admin, "bob", "staff").await;
+    let bob = b.login("bob", "bob-password").await;
+    assert_eq!(b.call("GET", "/api/v1/users", Some(&bob), None).await.status, 200);
+
+    // A role change on node A reaches node B's cached principal.
+    let res = a
+        .call("PATCH", &format!("/api/v1/users/{bob_id}"), Some(&admin), Some(json!({"role": "guest"})))
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(eventually(|| async { b.call("GET", "/api/v1/users", Some(&bob), None).await.status == 403 }).await);
+
+    // Deactivation on node A ends bob's session on node B.
+    let res = a
+        .call("PATCH", &format!("/api/v1/users/{bob_id}"), Some(&admin), Some(json!({"is_active": false})))
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(eventually(|| async { b.call("GET", "/api/v1/auth/me", Some(&bob), None).await.status == 401 }).await);
+
+    // Events published on one node arrive on the other.
+    let mut rx = b.state.events.subscribe();
+    a.call("POST", "/api/v1/departments", Some(&admin), Some(json!({"name": "Shipping"}))).await;
+    let event = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let e = rx.recv().await.unwrap();
+            if e.kind == "department.created" {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("event crosses nodes");
+    assert_eq!(event.data["name"], "Shipping");
+    b.finish().await;
+    a.finish().await;
+}

@@ -3,6 +3,7 @@
 
 mod assets;
 mod health;
+mod live;
 mod metrics;
 mod middleware;
 mod openapi;
@@ -18,13 +19,13 @@ use anyhow::Context;
 use axum::Router;
 use nexus_core::auth::Auth;
 use nexus_core::ratelimit::RateLimiter;
-use nexus_core::{AppState, Config, Db, EventBus};
+use nexus_core::{AppState, Config, Db, Domains, EventBus};
 use nexus_migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
 /// Every domain's permission catalogue, in one list for bootstrap.
 pub fn permission_catalogue() -> Vec<&'static [nexus_identity::model::PermissionDef]> {
-    vec![nexus_identity::PERMISSIONS]
+    vec![nexus_identity::PERMISSIONS, nexus_production::PERMISSIONS]
 }
 
 /// Connects to the database and applies every pending migration.
@@ -102,8 +103,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         )),
         config: Arc::new(config),
         db,
+        domains: Arc::new(Domains::default()),
     };
     nexus_identity::service::spawn_cache_invalidation(&state);
+    nexus_production::setup(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("setting up production: {e}"))?;
     Ok(Prepared {
         state,
         generated_admin_password: generated,
@@ -114,10 +119,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(nexus_identity::router())
+        .merge(nexus_production::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())
-        .merge(assets::router());
+        .merge(assets::router())
+        .merge(live::router());
     middleware::wrap(api, &state).with_state(state)
 }
 

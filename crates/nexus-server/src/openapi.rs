@@ -26,7 +26,7 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Nexus", description = "Manufacturing operations platform API"),
-    paths(crate::health::healthz, crate::health::readyz, crate::metrics::scrape),
+    paths(crate::health::healthz, crate::health::readyz, crate::metrics::scrape, crate::live::sse, crate::live::websocket),
     modifiers(&BearerAuth),
     tags((name = "operations", description = "Health and metrics"))
 )]
@@ -36,6 +36,7 @@ struct ServerDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(nexus_identity::ApiDoc::openapi());
+    doc.merge(nexus_production::ApiDoc::openapi());
     doc
 }
 

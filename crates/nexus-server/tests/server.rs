@@ -59,7 +59,7 @@ backend_tests! {
         ];
         let queries = ["", "?limit=-1&offset=-5", "?sort=;drop table users", "?from=2026-13-45&after=x", "?limit=999999999999999999999"];
         for (method, path, _, _) in operations(srv).await {
-            if path.ends_with("/auth/logout") || path.ends_with("/auth/password") {
+            if path.ends_with("/auth/logout") || path.ends_with("/auth/password") || path.ends_with("/events/stream") {
                 continue;
             }
             for q in queries {

@@ -45,6 +45,27 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Load a generated data set (for trying Nexus out and for benchmarks).
+    Seed {
+        /// Production order movements to generate, spread over the last two years.
+        #[arg(long, default_value_t = 0)]
+        movements: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import production order movements from a CSV file: every row is checked first, and
+    /// a good file lands in one transaction.
+    Movements {
+        file: PathBuf,
+        /// The user the movements are recorded for.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
 }
 
 #[derive(Args)]
@@ -148,7 +169,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(config, cmd).await,
+        Command::Import(ImportCommand::Movements { file, user }) => import_movements(config, file, user).await,
+        Command::Seed { movements } => seed(config, movements).await,
     }
+}
+
+/// A one-line progress bar on stderr, redrawn in place.
+fn progress_bar(label: &'static str) -> impl Fn(u64, u64) + Send + Sync {
+    let last = std::sync::atomic::AtomicU64::new(u64::MAX);
+    move |done, total| {
+        let pct = if total == 0 { 100 } else { done * 100 / total };
+        if last.swap(pct, std::sync::atomic::Ordering::Relaxed) != pct {
+            let filled = (pct / 4) as usize;
+            eprint!("\r{label} [{}{}] {pct:>3}% {done}/{total}", "#".repeat(filled), " ".repeat(25 - filled));
+            if done >= total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+async fn import_movements(config: Config, file: PathBuf, username: String) -> anyhow::Result<()> {
+    let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let prepared = nexus_server::prepare(config).await?;
+    let state = prepared.state;
+    let filter = UserFilter {
+        q: Some(username.clone()),
+        ..Default::default()
+    };
+    let users = service::list_users(&state.db, &filter, &nexus_core::PageParams::default()).await.map_err(describe)?;
+    let Some(user) = users.items.into_iter().find(|u| u.username == username.to_lowercase()) else {
+        bail!("no user named '{username}'");
+    };
+    eprintln!("checking {} ...", file.display());
+    let parse_state = state.clone();
+    let rows = tokio::task::spawn_blocking(move || nexus_production::import::parse_csv(&parse_state, &data))
+        .await?
+        .map_err(describe)?;
+    let bar = progress_bar("importing");
+    let out = nexus_production::import::import(&state, &cli_audit(), user.id, rows, &bar)
+        .await
+        .map_err(describe)?;
+    println!("imported {} movement(s)", out.imported);
+    state.db.close().await;
+    Ok(())
+}
+
+async fn seed(config: Config, movements: u64) -> anyhow::Result<()> {
+    let prepared = nexus_server::prepare(config).await?;
+    let state = prepared.state;
+    let started = std::time::Instant::now();
+    let bar = progress_bar("seeding");
+    let n = nexus_production::import::seed(&state, movements, &bar).await.map_err(describe)?;
+    println!("seeded {n} movement(s) in {:.1} s", started.elapsed().as_secs_f64());
+    state.db.close().await;
+    Ok(())
 }
 
 async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
@@ -285,9 +360,9 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 /// Turns an API error into a message for the terminal, with its field errors.
 fn describe(err: nexus_core::ApiError) -> anyhow::Error {
     let problem = err.problem();
-    let mut msg = problem.detail;
-    if msg.is_empty() {
-        msg = problem.title;
+    if !problem.errors.is_empty() {
+        let lines: Vec<String> = problem.errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+        return anyhow::anyhow!("{}:\n{}", problem.title, lines.join("\n"));
     }
-    anyhow::anyhow!(msg)
+    anyhow::anyhow!(if problem.detail.is_empty() { problem.title } else { problem.detail })
 }

@@ -1,0 +1,1 @@
+pub fn router() -> axum::Router<nexus_core::AppState> { axum::Router::new() }

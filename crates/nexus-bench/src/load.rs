@@ -2,6 +2,7 @@
 //! request as soon as the previous answer arrives; latencies recorded per request.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -36,6 +37,15 @@ impl Request {
             path: path.to_string(),
             headers: vec![("content-type", "application/json".into())],
             body: Bytes::from(body.to_string()),
+        }
+    }
+
+    pub fn post_csv(path: &str, body: Vec<u8>) -> Self {
+        Self {
+            method: hyper::Method::POST,
+            path: path.to_string(),
+            headers: vec![("content-type", "text/csv".into())],
+            body: Bytes::from(body),
         }
     }
 
@@ -114,17 +124,28 @@ impl Stats {
 
 /// Runs `conns` connections repeating `req` for `duration`.
 pub async fn run_load(addr: SocketAddr, req: &Request, conns: usize, duration: Duration) -> anyhow::Result<Stats> {
+    let req = req.clone();
+    run_load_with(addr, conns, duration, Arc::new(move |_, _| req.clone())).await
+}
+
+/// Makes the `i`-th request of connection `conn`.
+pub type MakeRequest = Arc<dyn Fn(usize, u64) -> Request + Send + Sync>;
+
+/// Runs `conns` connections for `duration`, each sending the requests `make` gives it.
+pub async fn run_load_with(addr: SocketAddr, conns: usize, duration: Duration, make: MakeRequest) -> anyhow::Result<Stats> {
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let req = req.clone();
+    for conn in 0..conns {
+        let make = make.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
             let mut sender = connect(addr).await?;
+            let mut i = 0u64;
             while Instant::now() < deadline {
-                let r = req.build(addr)?;
+                let r = make(conn, i).build(addr)?;
+                i += 1;
                 let t = Instant::now();
                 match sender.send_request(r).await {
                     Ok(res) => {

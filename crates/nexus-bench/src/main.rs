@@ -2,6 +2,7 @@
 //! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
 
 mod load;
+mod production;
 mod server;
 
 use std::time::Duration;
@@ -24,6 +25,12 @@ struct Cli {
     /// Seconds each load phase runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Rows of the CSV the import scenario sends.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Movements the reports scenario seeds.
+    #[arg(long, default_value_t = 10_000_000)]
+    movements: u64,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -36,6 +43,12 @@ enum Scenario {
     LoginFlood,
     /// Time from start to `/readyz`, first and later starts, and idle RSS.
     Startup,
+    /// `POST /api/v1/production-orders` at 64 connections.
+    Record,
+    /// A CSV of `--rows` movements imported in one request.
+    Import,
+    /// Reports and lists over `--movements` seeded movements.
+    Reports,
     /// Every scenario above.
     All,
 }
@@ -44,7 +57,14 @@ enum Scenario {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let scenarios: &[Scenario] = match cli.scenario {
-        Scenario::All => &[Scenario::Startup, Scenario::AuthMe, Scenario::LoginFlood],
+        Scenario::All => &[
+            Scenario::Startup,
+            Scenario::AuthMe,
+            Scenario::LoginFlood,
+            Scenario::Record,
+            Scenario::Import,
+            Scenario::Reports,
+        ],
         ref one => std::slice::from_ref(one),
     };
     for s in scenarios {
@@ -52,6 +72,11 @@ async fn main() -> anyhow::Result<()> {
             Scenario::AuthMe => auth_me(&cli).await?,
             Scenario::LoginFlood => login_flood(&cli).await?,
             Scenario::Startup => startup(&cli).await?,
+            Scenario::Record => production::record(&cli.nexus, cli.database_url.as_deref(), cli.seconds).await?,
+            Scenario::Import => production::import(&cli.nexus, cli.database_url.as_deref(), cli.rows).await?,
+            Scenario::Reports => {
+                production::reports(&cli.nexus, cli.database_url.as_deref(), cli.movements, cli.seconds).await?
+            }
             Scenario::All => unreachable!("expanded above"),
         }
     }

@@ -72,17 +72,7 @@ impl Nexus {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        if let Some(url) = database_url {
-            // The same folder keeps the same database across restarts of one scenario.
-            let marker = dir.join("bench-database-url");
-            let url = match std::fs::read_to_string(&marker) {
-                Ok(u) => u,
-                Err(_) => {
-                    let u = fresh_pg_url(url);
-                    std::fs::write(&marker, &u)?;
-                    u
-                }
-            };
+        if let Some(url) = database_url_for(dir, database_url)? {
             cmd.env("DATABASE_URL", url);
         }
         let started = Instant::now();
@@ -148,6 +138,23 @@ impl Nexus {
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
         let _ = self.child.kill().await;
     }
+}
+
+/// The PostgreSQL database of a data folder: the same folder keeps the same (fresh)
+/// database across starts of one scenario. `None` on SQLite.
+pub fn database_url_for(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(url) = database_url else {
+        return Ok(None);
+    };
+    let marker = dir.join("bench-database-url");
+    Ok(Some(match std::fs::read_to_string(&marker) {
+        Ok(u) => u,
+        Err(_) => {
+            let u = fresh_pg_url(url);
+            std::fs::write(&marker, &u)?;
+            u
+        }
+    }))
 }
 
 /// Removes a data folder and the PostgreSQL database a run created in it, if any.

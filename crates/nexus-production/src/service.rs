@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use tokio::sync::{mpsc, oneshot};
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
@@ -36,6 +37,8 @@ const SETTINGS_KEY: &str = "production";
 pub struct ProductionState {
     work_centers: RwLock<HashMap<i64, WorkCenterOut>>,
     settings: RwLock<(ProductionSettings, Tz)>,
+    /// The queue of the movement writer (group commit).
+    writer: mpsc::Sender<Job>,
 }
 
 impl ProductionState {
@@ -124,12 +127,15 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     }
     let settings: ProductionSettings = settings::get(db, SETTINGS_KEY).await?.unwrap_or_default();
     let tz = parse_tz(&settings.timezone).unwrap_or(Tz::UTC);
+    let (writer, jobs) = mpsc::channel(4 * MAX_BATCH);
     let cache = Arc::new(ProductionState {
         work_centers: RwLock::new(HashMap::new()),
         settings: RwLock::new((settings, tz)),
+        writer,
     });
     reload_work_centers(&state.db, &cache).await?;
     state.domains.insert(cache.clone());
+    tokio::spawn(write_movements(state.clone(), jobs));
 
     let mut rx = state.events.subscribe();
     let db = state.db.clone();
@@ -477,7 +483,21 @@ fn not_enough(order: &str, code: &str, have: i64, want: i64) -> ApiError {
     )
 }
 
-/// Records one movement: WIP, the movement row and the daily rollup in one transaction.
+/// A movement waiting for the writer, with where to send its outcome.
+struct Job {
+    movement: NewMovement,
+    code: String,
+    user_id: i64,
+    guard: bool,
+    reply: oneshot::Sender<ApiResult<RecordedMovement>>,
+}
+
+/// Most movements committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Records one movement. Validation happens here; the write joins the writer's next
+/// transaction (group commit), which applies WIP, the movement row and the daily rollup
+/// for every queued movement at once and answers each on commit.
 pub async fn record(state: &AppState, user_id: i64, req: RecordMovement) -> ApiResult<RecordedMovement> {
     let mut v = Validator::new();
     let m = req.validate(&mut v, "");
@@ -495,55 +515,134 @@ pub async fn record(state: &AppState, user_id: i64, req: RecordMovement) -> ApiR
             format!("work center {} is inactive and takes no new movements", wc.code),
         ));
     }
-    let (settings, tz) = cache.settings();
-    let now = Timestamp::now();
-    let q = i64::from(m.quantity);
-    let (d_in, d_out) = match m.order_type {
-        OrderType::In => (q, 0),
-        OrderType::Out => (0, q),
+    let (settings, _) = cache.settings();
+    let (reply, outcome) = oneshot::channel();
+    let job = Job {
+        guard: m.order_type == OrderType::Out && !settings.allow_negative_wip,
+        movement: m,
+        code: wc.code,
+        user_id,
+        reply,
     };
-    let guard = m.order_type == OrderType::Out && !settings.allow_negative_wip;
+    cache
+        .writer
+        .send(job)
+        .await
+        .map_err(|_| ApiError::internal("the movement writer has stopped"))?;
+    outcome.await.map_err(|_| ApiError::internal("the movement writer dropped a movement"))?
+}
 
-    let db = state.db.write();
-    let txn = db.begin().await?;
-    let Some(wip_after) = apply_wip(&txn, &m.production_order, wc.id, d_in, d_out, guard, now).await? else {
-        let have = current_wip(&txn, &m.production_order, wc.id).await?;
-        return Err(not_enough(&m.production_order, &wc.code, have, q));
-    };
-    let row = movement::ActiveModel {
-        production_order: Set(m.production_order),
-        workcenter_id: Set(wc.id),
-        quantity: Set(m.quantity),
-        order_type: Set(m.order_type.as_str().into()),
-        scrap_quantity: Set(m.scrap_quantity),
-        shift: Set(m.shift),
-        note: Set(m.note),
-        user_id: Set(user_id),
-        reverses_id: Set(None),
-        created_at: Set(now),
-        ..Default::default()
+/// The one task that writes recorded movements, many per transaction.
+async fn write_movements(state: AppState, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcomes = match write_batch(&state, &jobs).await {
+            Ok(outcomes) => outcomes,
+            // A database error fails the whole batch: write each movement alone so only
+            // the one at fault fails.
+            Err(_) if jobs.len() > 1 => {
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    outcomes.push(match write_batch(&state, std::slice::from_ref(job)).await {
+                        Ok(mut one) => one.pop().unwrap_or_else(|| Err(ApiError::internal("no outcome"))),
+                        Err(e) => Err(e),
+                    });
+                }
+                outcomes
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            if let Ok(out) = &outcome {
+                state.events.publish(Event::new(
+                    "production_order",
+                    "created",
+                    out.movement.id,
+                    to_json(out),
+                    Audience::Permission("production:read".into()),
+                ));
+            }
+            let _ = job.reply.send(outcome);
+        }
     }
-    .insert(&txn)
-    .await?;
-    let bucket = HashMap::from([(
-        (local_day(now, &tz), wc.id, row.order_type.clone()),
-        (1, q, i64::from(row.scrap_quantity)),
-    )]);
-    write_daily_deltas(&txn, &bucket).await?;
-    txn.commit().await?;
+}
 
-    let out = RecordedMovement {
-        movement: movement_out(row),
-        wip: wip_after,
-    };
-    state.events.publish(Event::new(
-        "production_order",
-        "created",
-        out.movement.id,
-        to_json(&out),
-        Audience::Permission("production:read".into()),
-    ));
-    Ok(out)
+#[derive(FromQueryResult)]
+struct IdRow {
+    id: i64,
+}
+
+/// Writes a batch in one transaction; a movement refused by the WIP guard changes
+/// nothing and gets its 409, the others commit.
+async fn write_batch(state: &AppState, jobs: &[Job]) -> ApiResult<Vec<ApiResult<RecordedMovement>>> {
+    let (_, tz) = cache(state).settings();
+    let txn = state.db.write().begin().await?;
+    let backend = txn.get_database_backend();
+    let mut buckets: HashMap<(String, i64, String), (i64, i64, i64)> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let m = &job.movement;
+        let now = Timestamp::now();
+        let q = i64::from(m.quantity);
+        let (d_in, d_out) = match m.order_type {
+            OrderType::In => (q, 0),
+            OrderType::Out => (0, q),
+        };
+        let Some(wip_after) = apply_wip(&txn, &m.production_order, m.workcenter_id, d_in, d_out, job.guard, now).await? else {
+            let have = current_wip(&txn, &m.production_order, m.workcenter_id).await?;
+            outcomes.push(Err(not_enough(&m.production_order, &job.code, have, q)));
+            continue;
+        };
+        let sql = "INSERT INTO production_orders (production_order, workcenter_id, quantity, order_type, \
+                   scrap_quantity, shift, note, user_id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id";
+        let values = vec![
+            m.production_order.clone().into(),
+            m.workcenter_id.into(),
+            m.quantity.into(),
+            m.order_type.as_str().into(),
+            m.scrap_quantity.into(),
+            m.shift.clone().into(),
+            m.note.clone().into(),
+            job.user_id.into(),
+            now.0.into(),
+        ];
+        let id = IdRow::find_by_statement(stmt(backend, sql, values))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::internal("insert returned no id"))?
+            .id;
+        let b = buckets
+            .entry((local_day(now, &tz), m.workcenter_id, m.order_type.as_str().to_string()))
+            .or_default();
+        b.0 += 1;
+        b.1 += q;
+        b.2 += i64::from(m.scrap_quantity);
+        outcomes.push(Ok(RecordedMovement {
+            movement: MovementOut {
+                id,
+                production_order: m.production_order.clone(),
+                workcenter_id: m.workcenter_id,
+                quantity: m.quantity,
+                order_type: m.order_type.as_str().into(),
+                scrap_quantity: m.scrap_quantity,
+                shift: m.shift.clone(),
+                note: m.note.clone(),
+                user_id: job.user_id,
+                reverses_id: None,
+                created_at: now,
+            },
+            wip: wip_after,
+        }));
+    }
+    write_daily_deltas(&txn, &buckets).await?;
+    txn.commit().await?;
+    Ok(outcomes)
 }
 
 /// Undoes a movement with a reversal that references it; audited. The rollup of the
@@ -767,29 +866,6 @@ pub async fn daily_summary(state: &AppState, q: &ReportQuery) -> ApiResult<Daily
             })
             .collect(),
     })
-}
-
-/// The same summary computed with a plain GROUP BY over the movements: the baseline the
-/// benchmark compares the rollup against.
-pub async fn daily_summary_by_scan(state: &AppState, q: &ReportQuery) -> ApiResult<Vec<(i64, String, i64, i64)>> {
-    let (from, to) = q.range()?;
-    let (_, tz) = cache(state).settings();
-    let start = day_start(from, &tz);
-    let end = day_start(to.succ_opt().unwrap_or(to), &tz);
-    #[derive(FromQueryResult)]
-    struct Row {
-        workcenter_id: i64,
-        order_type: String,
-        movements: i64,
-        quantity: i64,
-    }
-    let sql = "SELECT workcenter_id, order_type, COUNT(*) AS movements, \
-               CAST(SUM(quantity) AS BIGINT) AS quantity FROM production_orders \
-               WHERE created_at >= $1 AND created_at < $2 GROUP BY workcenter_id, order_type";
-    let rows = Row::find_by_statement(stmt(state.db.backend(), sql, vec![start.0.into(), end.0.into()]))
-        .all(state.db.read())
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.workcenter_id, r.order_type, r.movements, r.quantity)).collect())
 }
 
 /// Totals per work center over a range of days, from the rollup.

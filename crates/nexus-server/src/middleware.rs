@@ -12,7 +12,6 @@ use tracing::Instrument;
 use nexus_core::{ApiError, AppState};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,6 +31,23 @@ async fn not_found(uri: Uri) -> Response {
         ApiError::not_found(format!("route {}", uri.path())).into_response()
     } else {
         (StatusCode::NOT_FOUND, axum::response::Html(nexus_core::pages::not_found_html())).into_response()
+    }
+}
+
+/// Bulk uploads (CSV files) may take this long; everything else gets the configured timeout.
+const BULK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Abandons a request that runs past its time with 408.
+async fn deadline(req: Request, next: Next, timeout: std::time::Duration) -> Response {
+    let bulk = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/csv"));
+    let limit = if bulk { BULK_TIMEOUT.max(timeout) } else { timeout };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request timed out").into_response(),
     }
 }
 
@@ -60,7 +76,7 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn(move |req: Request, next: Next| deadline(req, next, timeout)))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_id))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))

@@ -1,9 +1,17 @@
 //! The web shell shared by every domain's pages: the layout's context (title, signed-in
-//! user, CSRF token, navigation, messages) and the not-found and error pages.
+//! user, CSRF token, navigation, messages), the not-found and error pages, and the
+//! plumbing of page handlers (the signed-in request, CSRF check, refused forms).
 
 use askama::Template;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
+use crate::audit::AuditCtx;
 use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::ClientInfo;
 use crate::state::AppState;
 
 /// Navigation entries: (path, label, permission needed to see it).
@@ -17,6 +25,14 @@ pub const NAV: &[(&str, &str, Option<&str>)] = &[
         Some("departments:read"),
     ),
     ("/admin/audit", "Audit log", Some("audit:read")),
+    ("/production/entry", "Record", Some("production:record")),
+    ("/production/board", "Board", Some("production:read")),
+    ("/production/reports", "Reports", Some("production:read")),
+    (
+        "/admin/work-centers",
+        "Work centers",
+        Some("work_centers:read"),
+    ),
     ("/profile", "Profile", None),
 ];
 
@@ -111,4 +127,301 @@ pub fn error_html(shell: Shell, message: &str) -> String {
     ErrorPage { shell, message }
         .render()
         .unwrap_or_else(|_| message.to_string())
+}
+
+// ---------------------------------------------------------------- page handlers
+
+/// Shown when an optimistic-locking check fails on a form.
+const STALE: &str = "Someone else changed this record after you opened the form. \
+The form now shows the current values; make your change again.";
+
+/// A response that ends a handler early: an error page or a redirect to sign in. Boxed,
+/// as responses are large and this rides in every `Result`.
+pub struct Halt(Box<Response>);
+
+impl IntoResponse for Halt {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for Halt {
+    fn from(response: Response) -> Self {
+        Self(Box::new(response))
+    }
+}
+
+/// A page handler's answer.
+pub type Page = Result<Response, Halt>;
+
+/// Field errors of a submitted form, looked up by field name from the templates.
+#[derive(Default)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// A page response; `no-store` because pages carry the session's CSRF token.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// A service message as a sentence: capitalised, with a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// What an error page says; internal details stay in the log.
+pub fn describe(err: &ApiError) -> String {
+    match err {
+        ApiError::Internal(detail) => {
+            tracing::error!(error = %detail, "page failed");
+            "Something went wrong on our side. Try again in a moment.".into()
+        }
+        ApiError::PreconditionFailed => STALE.into(),
+        other => sentence(&other.problem().detail),
+    }
+}
+
+/// An error as a page in the layout, with the error's status.
+pub fn error_page(shell: impl FnOnce(&str) -> Shell, err: &ApiError) -> Response {
+    let status = err.status();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let html = error_html(shell(title), &describe(err));
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters and `/` pass).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `a=1&b=x%20y` from pairs, leaving out empty values so links stay short.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `Some(text)` unless blank: form fields arrive as empty strings.
+pub fn filled(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// A select's id value, empty for none; anything else is refused on `field` as not one
+/// of the `what`s offered.
+pub fn chosen_id(field: &str, value: &str, what: &str) -> ApiResult<Option<i64>> {
+    match filled(value) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, format!("choose a {what} from the list"))),
+    }
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, for the whole site. Written out because
+/// `Max-Age` would otherwise need the `time` crate.
+pub fn cookie_header(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}")
+}
+
+/// The value of the cookie `name` sent with a request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
+}
+
+/// Success messages every domain may name with `?done=...` after a redirect.
+const DONE: &[(&str, &str)] = &[
+    ("created", "Created."),
+    ("saved", "Saved."),
+    ("deleted", "Deleted."),
+];
+
+/// The success message named by `?done=...` after a redirect; fixed texts, so nothing
+/// from the address is echoed into the page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    pub done: String,
+}
+
+impl Done {
+    /// The message: a common one, or one of the domain's `own` (name, text) pairs.
+    pub fn message(&self, own: &[(&str, &'static str)]) -> Option<&'static str> {
+        DONE.iter()
+            .chain(own)
+            .find(|(name, _)| *name == self.done)
+            .map(|(_, text)| *text)
+    }
+}
+
+/// A form that carries nothing but the CSRF token.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// A signed-in page request. Without a session the visitor is sent to sign in and then
+/// brought back, so every page handler can assume a user.
+pub struct Web {
+    pub state: AppState,
+    pub user: CurrentUser,
+    pub client: ClientInfo,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = Halt;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Halt> {
+        let client = ClientInfo::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Halt::from(e.into_response()))?;
+        let user =
+            <CurrentUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| Halt::from(error_page(Shell::anonymous, &e)))?;
+        let Some(user) = user else {
+            // Only a page can be come back to; a form post starts over from home.
+            let next = match parts.uri.path_and_query() {
+                Some(p) if parts.method == Method::GET => p.as_str(),
+                _ => "/",
+            };
+            let to = format!("/login?{}", query_string(&[("next", next)]));
+            return Err(Redirect::to(&to).into_response().into());
+        };
+        Ok(Self {
+            state: state.clone(),
+            user,
+            client,
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// How a refused form is answered: the form again, with field errors (422, or 409 for a
+/// conflict on a field) or a message on top.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub shell: Shell,
+    pub errors: Errors,
+    /// The record changed underneath: show its current values.
+    pub stale: bool,
+}
+
+impl Web {
+    pub fn shell(&self, title: &str) -> Shell {
+        Shell::new(&self.state, &self.user, title, &self.path)
+    }
+
+    /// The shell with a success message (from [`Done::message`]), if any.
+    pub fn shell_done(&self, title: &str, message: Option<&str>) -> Shell {
+        let shell = self.shell(title);
+        match message {
+            Some(m) => shell.with_flash(m),
+            None => shell,
+        }
+    }
+
+    pub fn fail(&self, err: ApiError) -> Halt {
+        error_page(|title| self.shell(title), &err).into()
+    }
+
+    /// 403 page unless the user holds `permission`.
+    pub fn require(&self, permission: &str) -> Result<(), Halt> {
+        self.user.require(permission).map_err(|e| self.fail(e))
+    }
+
+    /// 403 page unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), Halt> {
+        if self
+            .state
+            .auth
+            .verify_csrf(self.user.principal.session_id, token)
+        {
+            Ok(())
+        } else {
+            Err(self.fail(ApiError::Forbidden(
+                "the form has expired or did not come from this site; reload the page and try again"
+                    .into(),
+            )))
+        }
+    }
+
+    pub fn audit(&self) -> AuditCtx {
+        self.client.audit(Some(self.user.id()))
+    }
+
+    /// Sorts a failed form submission: field errors and conflicts go back to the form;
+    /// not found, forbidden or a server error become an error page.
+    pub fn refused(&self, title: &str, err: ApiError) -> Result<Refusal, Halt> {
+        let fields = err.field_errors();
+        let shell = self.shell(title);
+        if !fields.is_empty() {
+            return Ok(Refusal {
+                status: err.status(),
+                shell,
+                errors: Errors(fields),
+                stale: false,
+            });
+        }
+        match err {
+            ApiError::Conflict { .. }
+            | ApiError::PreconditionFailed
+            | ApiError::BadRequest(_)
+            | ApiError::TooManyRequests { .. } => Ok(Refusal {
+                status: err.status(),
+                shell: shell.with_error(describe(&err)),
+                errors: Errors::default(),
+                stale: matches!(err, ApiError::PreconditionFailed),
+            }),
+            other => Err(self.fail(other)),
+        }
+    }
+}
+
+/// `?` for service calls in page handlers: a failure becomes an error page.
+pub trait OrPage<T> {
+    fn or_page(self, web: &Web) -> Result<T, Halt>;
+}
+
+impl<T> OrPage<T> for ApiResult<T> {
+    fn or_page(self, web: &Web) -> Result<T, Halt> {
+        self.map_err(|e| web.fail(e))
+    }
 }

@@ -7,17 +7,18 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, Query, State};
-use axum::http::{Method, StatusCode, header, request::Parts};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use nexus_core::audit::{AuditCtx, AuditEntry};
+use nexus_core::audit::AuditEntry;
 use nexus_core::auth::SESSION_COOKIE;
-use nexus_core::pages::{Shell, error_html};
-use nexus_core::{
-    ApiError, ApiResult, AppState, ClientInfo, CurrentUser, FieldError, IfMatch, PageParams,
+use nexus_core::pages::{
+    CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, cookie_header, describe,
+    error_page, filled, query_string, render,
 };
+use nexus_core::{ApiError, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, PageParams};
 use serde::Deserialize;
 
 use crate::model::{
@@ -55,114 +56,20 @@ pub fn router() -> Router<AppState> {
 const USERS_PER_PAGE: u64 = 25;
 /// Entries per page of the audit log.
 const AUDIT_PER_PAGE: u64 = 50;
-/// Shown when an optimistic-locking check fails on a form.
-const STALE: &str = "Someone else changed this record after you opened the form. \
-The form now shows the current values; make your change again.";
 
 // ---------------------------------------------------------------- plumbing
 
-/// A response that ends a handler early: an error page or a redirect to sign in. Boxed,
-/// as responses are large and this rides in every `Result`.
-struct Halt(Box<Response>);
-
-impl IntoResponse for Halt {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
-
-impl From<Response> for Halt {
-    fn from(response: Response) -> Self {
-        Self(Box::new(response))
-    }
-}
-
-/// A page handler's answer.
-type Page = Result<Response, Halt>;
-
-/// Field errors of a submitted form, looked up by field name from the templates.
-#[derive(Default)]
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-}
-
-/// A page response; `no-store` because pages carry the session's CSRF token.
-fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
-}
-
-/// A service message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
-
-/// What an error page says; internal details stay in the log.
-fn describe(err: &ApiError) -> String {
-    match err {
-        ApiError::Internal(detail) => {
-            tracing::error!(error = %detail, "page failed");
-            "Something went wrong on our side. Try again in a moment.".into()
-        }
-        ApiError::PreconditionFailed => STALE.into(),
-        other => sentence(&other.problem().detail),
-    }
-}
-
-/// An error as a page in the layout, with the error's status.
-fn error_page(shell: impl FnOnce(&str) -> Shell, err: &ApiError) -> Response {
-    let status = err.status();
-    let title = status.canonical_reason().unwrap_or("Error");
-    let html = error_html(shell(title), &describe(err));
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters and `/` pass).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// `a=1&b=x%20y` from pairs, leaving out empty values so links stay short.
-fn query_string(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `Some(text)` unless blank: form fields arrive as empty strings.
-fn filled(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
-}
+/// Success messages of this domain's `?done=...`, besides the common ones.
+const DONE: &[(&str, &str)] = &[
+    (
+        "password",
+        "Password changed. Your other sessions were signed out.",
+    ),
+    (
+        "reset",
+        "Password set. The user's sessions were signed out and the account unlocked.",
+    ),
+];
 
 /// Where to go after signing in: only a path on this site, never `//host` or `/\host`,
 /// which browsers would follow elsewhere.
@@ -172,172 +79,6 @@ fn safe_next(next: &str) -> &str {
         && !next.contains('\\')
         && next.bytes().all(|b| b.is_ascii_graphic());
     if local { next } else { "/" }
-}
-
-/// The session cookie, written out because `Max-Age` would otherwise need the `time` crate.
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}")
-}
-
-/// Success messages named by `?done=...` after a redirect; fixed texts, so nothing from
-/// the address is echoed into the page.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Done {
-    done: String,
-}
-
-impl Done {
-    fn message(&self) -> Option<&'static str> {
-        Some(match self.done.as_str() {
-            "created" => "Created.",
-            "saved" => "Saved.",
-            "deleted" => "Deleted.",
-            "password" => "Password changed. Your other sessions were signed out.",
-            "reset" => {
-                "Password set. The user's sessions were signed out and the account unlocked."
-            }
-            _ => return None,
-        })
-    }
-}
-
-/// A signed-in page request. Without a session the visitor is sent to sign in and then
-/// brought back, so every page handler can assume a user.
-struct Web {
-    state: AppState,
-    user: CurrentUser,
-    client: ClientInfo,
-    path: String,
-}
-
-impl FromRequestParts<AppState> for Web {
-    type Rejection = Halt;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Halt> {
-        let client = ClientInfo::from_request_parts(parts, state)
-            .await
-            .map_err(|e| Halt::from(e.into_response()))?;
-        let user =
-            <CurrentUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| Halt::from(error_page(Shell::anonymous, &e)))?;
-        let Some(user) = user else {
-            // Only a page can be come back to; a form post starts over from home.
-            let next = match parts.uri.path_and_query() {
-                Some(p) if parts.method == Method::GET => p.as_str(),
-                _ => "/",
-            };
-            let to = format!("/login?{}", query_string(&[("next", next)]));
-            return Err(Redirect::to(&to).into_response().into());
-        };
-        Ok(Self {
-            state: state.clone(),
-            user,
-            client,
-            path: parts.uri.path().to_string(),
-        })
-    }
-}
-
-/// How a refused form is answered: the form again, with field errors (422) or a
-/// message on top.
-struct Refusal {
-    status: StatusCode,
-    shell: Shell,
-    errors: Errors,
-    /// The record changed underneath: show its current values.
-    stale: bool,
-}
-
-impl Web {
-    fn shell(&self, title: &str) -> Shell {
-        Shell::new(&self.state, &self.user, title, &self.path)
-    }
-
-    /// The shell with the success message named by `?done=`, if any.
-    fn shell_done(&self, title: &str, done: &Done) -> Shell {
-        let shell = self.shell(title);
-        match done.message() {
-            Some(m) => shell.with_flash(m),
-            None => shell,
-        }
-    }
-
-    fn fail(&self, err: ApiError) -> Halt {
-        error_page(|title| self.shell(title), &err).into()
-    }
-
-    /// 403 page unless the user holds `permission`.
-    fn require(&self, permission: &str) -> Result<(), Halt> {
-        self.user.require(permission).map_err(|e| self.fail(e))
-    }
-
-    /// 403 page unless `token` is this session's CSRF token.
-    fn check_csrf(&self, token: &str) -> Result<(), Halt> {
-        if self
-            .state
-            .auth
-            .verify_csrf(self.user.principal.session_id, token)
-        {
-            Ok(())
-        } else {
-            Err(self.fail(ApiError::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again"
-                    .into(),
-            )))
-        }
-    }
-
-    fn audit(&self) -> AuditCtx {
-        self.client.audit(Some(self.user.id()))
-    }
-
-    /// Sorts a failed form submission: field errors and conflicts go back to the form;
-    /// not found, forbidden or a server error become an error page.
-    fn refused(&self, title: &str, err: ApiError) -> Result<Refusal, Halt> {
-        let fields = err.field_errors();
-        let shell = self.shell(title);
-        if !fields.is_empty() {
-            return Ok(Refusal {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                shell,
-                errors: Errors(fields),
-                stale: false,
-            });
-        }
-        match err {
-            ApiError::Conflict { .. }
-            | ApiError::PreconditionFailed
-            | ApiError::BadRequest(_)
-            | ApiError::TooManyRequests { .. } => Ok(Refusal {
-                status: err.status(),
-                shell: shell.with_error(describe(&err)),
-                errors: Errors::default(),
-                stale: matches!(err, ApiError::PreconditionFailed),
-            }),
-            other => Err(self.fail(other)),
-        }
-    }
-}
-
-/// `?` for service calls in page handlers: a failure becomes an error page.
-trait OrPage<T> {
-    fn or_page(self, web: &Web) -> Result<T, Halt>;
-}
-
-impl<T> OrPage<T> for ApiResult<T> {
-    fn or_page(self, web: &Web) -> Result<T, Halt> {
-        self.map_err(|e| web.fail(e))
-    }
-}
-
-/// A form that carries nothing but the CSRF token (sign-out).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CsrfForm {
-    csrf: String,
 }
 
 // ---------------------------------------------------------------- sign-in, home, profile
@@ -381,7 +122,8 @@ async fn login(
     };
     match service::login(&state, &client, req, SessionKind::Web).await {
         Ok(out) => {
-            let cookie = session_cookie(
+            let cookie = cookie_header(
+                SESSION_COOKIE,
                 &out.access_token,
                 state.config.web_session_ttl_secs,
                 state.config.secure_cookies,
@@ -409,7 +151,7 @@ async fn logout(web: Web, Form(form): Form<CsrfForm>) -> Page {
     service::logout(&web.state, &web.client, &web.user.principal)
         .await
         .or_page(&web)?;
-    let cookie = session_cookie("", 0, web.state.config.secure_cookies);
+    let cookie = cookie_header(SESSION_COOKIE, "", 0, web.state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
 
@@ -465,29 +207,27 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-impl Web {
-    async fn profile_page(&self, shell: Shell, errors: Errors, status: StatusCode) -> Page {
-        let me = service::get_user(&self.state.db, self.user.id())
-            .await
-            .or_page(self)?;
-        let mut permissions: Vec<String> =
-            self.user.principal.permissions.iter().cloned().collect();
-        permissions.sort();
-        Ok(render(
-            status,
-            &ProfilePage {
-                shell,
-                me,
-                permissions,
-                errors,
-            },
-        ))
-    }
+async fn profile_page(web: &Web, shell: Shell, errors: Errors, status: StatusCode) -> Page {
+    let me = service::get_user(&web.state.db, web.user.id())
+        .await
+        .or_page(web)?;
+    let mut permissions: Vec<String> = web.user.principal.permissions.iter().cloned().collect();
+    permissions.sort();
+    Ok(render(
+        status,
+        &ProfilePage {
+            shell,
+            me,
+            permissions,
+            errors,
+        },
+    ))
 }
 
 async fn profile(web: Web, Query(done): Query<Done>) -> Page {
-    web.profile_page(
-        web.shell_done("Profile", &done),
+    profile_page(
+        &web,
+        web.shell_done("Profile", done.message(DONE)),
         Errors::default(),
         StatusCode::OK,
     )
@@ -512,7 +252,7 @@ async fn change_password(web: Web, Form(form): Form<PasswordForm>) -> Page {
         Ok(()) => Ok(Redirect::to("/profile?done=password").into_response()),
         Err(err) => {
             let r = web.refused("Profile", err)?;
-            web.profile_page(r.shell, r.errors, r.status).await
+            profile_page(&web, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -539,17 +279,6 @@ async fn choices(state: &AppState) -> ApiResult<Choices> {
         .await?
         .items;
     Ok(Choices { roles, departments })
-}
-
-/// The department select's value: empty for none.
-fn department_id(value: &str) -> ApiResult<Option<i64>> {
-    match filled(value) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::invalid("department_id", "choose a department from the list")),
-    }
 }
 
 #[derive(Template)]
@@ -614,7 +343,7 @@ async fn users(web: Web, Query(filter): Query<UsersQuery>, Query(done): Query<Do
     let roles = service::list_roles(&web.state.db).await.or_page(&web)?;
     let shown = list.items.len() as u64;
     let page = UsersPage {
-        shell: web.shell_done("Users", &done),
+        shell: web.shell_done("Users", done.message(DONE)),
         prev: (offset > 0).then(|| filter.link(offset.saturating_sub(USERS_PER_PAGE))),
         next: (offset + shown < list.total).then(|| filter.link(offset + USERS_PER_PAGE)),
         first: if shown == 0 { 0 } else { offset + 1 },
@@ -661,7 +390,7 @@ impl NewUserForm {
             first_name: Some(self.first_name.clone()),
             last_name: Some(self.last_name.clone()),
             phone: Some(self.phone.clone()),
-            department_id: department_id(&self.department_id)?,
+            department_id: chosen_id("department_id", &self.department_id, "department")?,
             position: Some(self.position.clone()),
             avatar_url: None,
             preferences: None,
@@ -762,7 +491,11 @@ impl EditUserForm {
             first_name: Some(Some(self.first_name.clone())),
             last_name: Some(Some(self.last_name.clone())),
             phone: Some(Some(self.phone.clone())),
-            department_id: Some(department_id(&self.department_id)?),
+            department_id: Some(chosen_id(
+                "department_id",
+                &self.department_id,
+                "department",
+            )?),
             position: Some(Some(self.position.clone())),
             role: Some(self.role.clone()),
             is_active: Some(self.is_active.is_some()),
@@ -779,35 +512,32 @@ struct ResetForm {
     confirm_password: String,
 }
 
-impl Web {
-    async fn edit_user_page(
-        &self,
-        user: UserOut,
-        form: EditUserForm,
-        (errors, reset_errors): (Errors, Errors),
-        shell: Shell,
-        status: StatusCode,
-    ) -> Page {
-        let page = EditUserPage {
-            shell,
-            user,
-            form,
-            errors,
-            reset_errors,
-            choices: choices(&self.state).await.or_page(self)?,
-            can_write: self.user.can("users:write"),
-        };
-        Ok(render(status, &page))
-    }
+async fn edit_user_page(
+    web: &Web,
+    user: UserOut,
+    form: EditUserForm,
+    (errors, reset_errors): (Errors, Errors),
+    shell: Shell,
+    status: StatusCode,
+) -> Page {
+    let page = EditUserPage {
+        shell,
+        user,
+        form,
+        errors,
+        reset_errors,
+        choices: choices(&web.state).await.or_page(web)?,
+        can_write: web.user.can("users:write"),
+    };
+    Ok(render(status, &page))
 }
 
 async fn edit_user(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     web.require("users:read")?;
     let user = service::get_user(&web.state.db, id).await.or_page(&web)?;
     let form = EditUserForm::of(&user);
-    let shell = web.shell_done(&user.username, &done);
-    web.edit_user_page(user, form, Default::default(), shell, StatusCode::OK)
-        .await
+    let shell = web.shell_done(&user.username, done.message(DONE));
+    edit_user_page(&web, user, form, Default::default(), shell, StatusCode::OK).await
 }
 
 async fn update_user(web: Web, Path(id): Path<i64>, Form(form): Form<EditUserForm>) -> Page {
@@ -831,8 +561,15 @@ async fn update_user(web: Web, Path(id): Path<i64>, Form(form): Form<EditUserFor
     } else {
         form
     };
-    web.edit_user_page(user, form, (r.errors, Errors::default()), r.shell, r.status)
-        .await
+    edit_user_page(
+        &web,
+        user,
+        form,
+        (r.errors, Errors::default()),
+        r.shell,
+        r.status,
+    )
+    .await
 }
 
 async fn reset_password(web: Web, Path(id): Path<i64>, Form(form): Form<ResetForm>) -> Page {
@@ -856,8 +593,15 @@ async fn reset_password(web: Web, Path(id): Path<i64>, Form(form): Form<ResetFor
     let user = service::get_user(&web.state.db, id).await.or_page(&web)?;
     let r = web.refused(&user.username, err)?;
     let form = EditUserForm::of(&user);
-    web.edit_user_page(user, form, (Errors::default(), r.errors), r.shell, r.status)
-        .await
+    edit_user_page(
+        &web,
+        user,
+        form,
+        (Errors::default(), r.errors),
+        r.shell,
+        r.status,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- roles
@@ -915,32 +659,31 @@ struct RolesPage {
     can_write: bool,
 }
 
-impl Web {
-    async fn roles_page(
-        &self,
-        shell: Shell,
-        form: RoleForm,
-        errors: Errors,
-        status: StatusCode,
-    ) -> Page {
-        let page = RolesPage {
-            shell,
-            roles: service::list_roles(&self.state.db).await.or_page(self)?,
-            permissions: service::list_permissions(&self.state.db)
-                .await
-                .or_page(self)?,
-            form,
-            errors,
-            can_write: self.user.can("roles:write"),
-        };
-        Ok(render(status, &page))
-    }
+async fn roles_page(
+    web: &Web,
+    shell: Shell,
+    form: RoleForm,
+    errors: Errors,
+    status: StatusCode,
+) -> Page {
+    let page = RolesPage {
+        shell,
+        roles: service::list_roles(&web.state.db).await.or_page(web)?,
+        permissions: service::list_permissions(&web.state.db)
+            .await
+            .or_page(web)?,
+        form,
+        errors,
+        can_write: web.user.can("roles:write"),
+    };
+    Ok(render(status, &page))
 }
 
 async fn roles(web: Web, Query(done): Query<Done>) -> Page {
     web.require("roles:read")?;
-    web.roles_page(
-        web.shell_done("Roles", &done),
+    roles_page(
+        &web,
+        web.shell_done("Roles", done.message(DONE)),
         RoleForm::default(),
         Errors::default(),
         StatusCode::OK,
@@ -961,7 +704,7 @@ async fn create_role(web: Web, Form(pairs): Form<Vec<(String, String)>>) -> Page
         Ok(_) => Ok(Redirect::to("/admin/roles?done=created").into_response()),
         Err(err) => {
             let r = web.refused("Roles", err)?;
-            web.roles_page(r.shell, form, r.errors, r.status).await
+            roles_page(&web, r.shell, form, r.errors, r.status).await
         }
     }
 }
@@ -977,49 +720,45 @@ struct EditRolePage {
     editable: bool,
 }
 
-impl Web {
-    async fn edit_role_page(
-        &self,
-        role: RoleOut,
-        form: RoleForm,
-        errors: Errors,
-        shell: Shell,
-        status: StatusCode,
-    ) -> Page {
-        let page = EditRolePage {
-            shell,
-            editable: self.user.can("roles:write") && !role.is_builtin,
-            permissions: service::list_permissions(&self.state.db)
-                .await
-                .or_page(self)?,
-            role,
-            form,
-            errors,
-        };
-        Ok(render(status, &page))
-    }
-
-    /// The role edit page again after a refused change (keeping what was typed) or
-    /// deletion (`form` is `None`).
-    async fn role_refused(&self, id: i64, form: Option<RoleForm>, err: ApiError) -> Page {
-        let role = service::get_role(&self.state.db, id).await.or_page(self)?;
-        let r = self.refused(&role.name, err)?;
-        let form = match form {
-            Some(form) if !r.stale => form,
-            _ => RoleForm::of(&role),
-        };
-        self.edit_role_page(role, form, r.errors, r.shell, r.status)
+async fn edit_role_page(
+    web: &Web,
+    role: RoleOut,
+    form: RoleForm,
+    errors: Errors,
+    shell: Shell,
+    status: StatusCode,
+) -> Page {
+    let page = EditRolePage {
+        shell,
+        editable: web.user.can("roles:write") && !role.is_builtin,
+        permissions: service::list_permissions(&web.state.db)
             .await
-    }
+            .or_page(web)?,
+        role,
+        form,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+/// The role edit page again after a refused change (keeping what was typed) or
+/// deletion (`form` is `None`).
+async fn role_refused(web: &Web, id: i64, form: Option<RoleForm>, err: ApiError) -> Page {
+    let role = service::get_role(&web.state.db, id).await.or_page(web)?;
+    let r = web.refused(&role.name, err)?;
+    let form = match form {
+        Some(form) if !r.stale => form,
+        _ => RoleForm::of(&role),
+    };
+    edit_role_page(web, role, form, r.errors, r.shell, r.status).await
 }
 
 async fn edit_role(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     web.require("roles:read")?;
     let role = service::get_role(&web.state.db, id).await.or_page(&web)?;
     let form = RoleForm::of(&role);
-    let shell = web.shell_done(&role.name, &done);
-    web.edit_role_page(role, form, Errors::default(), shell, StatusCode::OK)
-        .await
+    let shell = web.shell_done(&role.name, done.message(DONE));
+    edit_role_page(&web, role, form, Errors::default(), shell, StatusCode::OK).await
 }
 
 async fn update_role(
@@ -1038,7 +777,7 @@ async fn update_role(
     let version = IfMatch(Some(form.version));
     match service::update_role(&web.state, &web.audit(), id, version, req).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/roles/{id}?done=saved")).into_response()),
-        Err(err) => web.role_refused(id, Some(form), err).await,
+        Err(err) => role_refused(&web, id, Some(form), err).await,
     }
 }
 
@@ -1048,7 +787,7 @@ async fn delete_role(web: Web, Path(id): Path<i64>, Form(form): Form<VersionForm
     let version = IfMatch(Some(form.version));
     match service::delete_role(&web.state, &web.audit(), id, version).await {
         Ok(()) => Ok(Redirect::to("/admin/roles?done=deleted").into_response()),
-        Err(err) => web.role_refused(id, None, err).await,
+        Err(err) => role_refused(&web, id, None, err).await,
     }
 }
 
@@ -1118,60 +857,59 @@ enum DepartmentFailure {
     Row(i64, DepartmentForm, Errors),
 }
 
-impl Web {
-    async fn departments_page(
-        &self,
-        shell: Shell,
-        failure: DepartmentFailure,
-        status: StatusCode,
-    ) -> Page {
-        let page = PageParams {
-            limit: Some(nexus_core::paging::MAX_LIMIT),
-            ..PageParams::default()
-        };
-        let list = service::list_departments(&self.state.db, &DepartmentFilter::default(), &page)
-            .await
-            .or_page(self)?;
-        let (mut form, mut errors) = (DepartmentForm::blank(), Errors::default());
-        let mut row_failure = None;
-        match failure {
-            DepartmentFailure::None => {}
-            DepartmentFailure::New(f, e) => (form, errors) = (f, e),
-            DepartmentFailure::Row(id, f, e) => row_failure = Some((id, f, e)),
-        }
-        let rows = list
-            .items
-            .into_iter()
-            .map(
-                |department| match row_failure.take_if(|(id, _, _)| *id == department.id) {
-                    Some((_, form, errors)) => DepartmentRow {
-                        department,
-                        form,
-                        errors,
-                    },
-                    None => DepartmentRow {
-                        form: DepartmentForm::of(&department),
-                        department,
-                        errors: Errors::default(),
-                    },
-                },
-            )
-            .collect();
-        let page = DepartmentsPage {
-            shell,
-            rows,
-            form,
-            errors,
-            can_write: self.user.can("departments:write"),
-        };
-        Ok(render(status, &page))
+async fn departments_page(
+    web: &Web,
+    shell: Shell,
+    failure: DepartmentFailure,
+    status: StatusCode,
+) -> Page {
+    let page = PageParams {
+        limit: Some(nexus_core::paging::MAX_LIMIT),
+        ..PageParams::default()
+    };
+    let list = service::list_departments(&web.state.db, &DepartmentFilter::default(), &page)
+        .await
+        .or_page(web)?;
+    let (mut form, mut errors) = (DepartmentForm::blank(), Errors::default());
+    let mut row_failure = None;
+    match failure {
+        DepartmentFailure::None => {}
+        DepartmentFailure::New(f, e) => (form, errors) = (f, e),
+        DepartmentFailure::Row(id, f, e) => row_failure = Some((id, f, e)),
     }
+    let rows = list
+        .items
+        .into_iter()
+        .map(
+            |department| match row_failure.take_if(|(id, _, _)| *id == department.id) {
+                Some((_, form, errors)) => DepartmentRow {
+                    department,
+                    form,
+                    errors,
+                },
+                None => DepartmentRow {
+                    form: DepartmentForm::of(&department),
+                    department,
+                    errors: Errors::default(),
+                },
+            },
+        )
+        .collect();
+    let page = DepartmentsPage {
+        shell,
+        rows,
+        form,
+        errors,
+        can_write: web.user.can("departments:write"),
+    };
+    Ok(render(status, &page))
 }
 
 async fn departments(web: Web, Query(done): Query<Done>) -> Page {
     web.require("departments:read")?;
-    web.departments_page(
-        web.shell_done("Departments", &done),
+    departments_page(
+        &web,
+        web.shell_done("Departments", done.message(DONE)),
         DepartmentFailure::None,
         StatusCode::OK,
     )
@@ -1190,8 +928,13 @@ async fn create_department(web: Web, Form(form): Form<DepartmentForm>) -> Page {
         Ok(_) => Ok(Redirect::to("/admin/departments?done=created").into_response()),
         Err(err) => {
             let r = web.refused("Departments", err)?;
-            web.departments_page(r.shell, DepartmentFailure::New(form, r.errors), r.status)
-                .await
+            departments_page(
+                &web,
+                r.shell,
+                DepartmentFailure::New(form, r.errors),
+                r.status,
+            )
+            .await
         }
     }
 }
@@ -1219,7 +962,7 @@ async fn update_department(
             } else {
                 DepartmentFailure::Row(id, form, r.errors)
             };
-            web.departments_page(r.shell, failure, r.status).await
+            departments_page(&web, r.shell, failure, r.status).await
         }
     }
 }
@@ -1232,8 +975,7 @@ async fn delete_department(web: Web, Path(id): Path<i64>, Form(form): Form<Versi
         Ok(()) => Ok(Redirect::to("/admin/departments?done=deleted").into_response()),
         Err(err) => {
             let r = web.refused("Departments", err)?;
-            web.departments_page(r.shell, DepartmentFailure::None, r.status)
-                .await
+            departments_page(&web, r.shell, DepartmentFailure::None, r.status).await
         }
     }
 }

@@ -37,3 +37,229 @@ document.addEventListener("DOMContentLoaded", () => {
     invalid.focus();
   }
 });
+
+// On a phone the navigation scrolls sideways: bring the current page's entry into view.
+document.addEventListener("DOMContentLoaded", () => {
+  const active = document.querySelector(".top nav a.active");
+  if (active && active.parentElement.scrollWidth > active.parentElement.clientWidth) {
+    active.scrollIntoView({ block: "nearest", inline: "center" });
+  }
+});
+
+// A field with data-enter-focus hands Enter on to the named field: a scanner types the
+// order number and Enter, and the operator goes on to the quantity.
+document.addEventListener("keydown", (event) => {
+  const field = event.target;
+  if (event.key !== "Enter" || !(field instanceof HTMLElement) || !field.dataset.enterFocus) {
+    return;
+  }
+  const next = document.getElementById(field.dataset.enterFocus);
+  if (next) {
+    event.preventDefault();
+    next.focus();
+    next.select();
+  }
+});
+
+// The production board: movements from the event stream join the table as they happen,
+// and the totals follow.
+document.addEventListener("DOMContentLoaded", () => {
+  const board = document.getElementById("board");
+  if (board && window.EventSource) {
+    liveBoard(board);
+  }
+});
+
+function liveBoard(board) {
+  const status = document.getElementById("live");
+  const movements = board.querySelector("#movements tbody");
+  const totals = board.querySelector("#totals tbody");
+  const day = board.dataset.day;
+  const maxRows = Number(board.dataset.rows) || 50;
+  const zone = (() => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: board.dataset.timezone });
+      return board.dataset.timezone;
+    } catch {
+      return "UTC";
+    }
+  })();
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  const calendar = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+  });
+
+  const show = (state, text) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
+  const element = (tag, text, className) => {
+    const node = document.createElement(tag);
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    if (className) {
+      node.className = className;
+    }
+    return node;
+  };
+  const byData = (parent, name, value) =>
+    parent.querySelector(`[data-${name}="${CSS.escape(String(value))}"]`);
+  const code = (id) => {
+    const row = byData(totals, "wc", id);
+    return row ? row.dataset.code : `#${id}`;
+  };
+  const direction = (type) => element("span", type, type === "IN" ? "dir in" : "dir out");
+  const reverseForm = (id) => {
+    const template = document.getElementById("reverse-form");
+    if (!template) {
+      return null;
+    }
+    const form = template.content.firstElementChild.cloneNode(true);
+    form.action = `/production/movements/${encodeURIComponent(id)}/reverse`;
+    return form;
+  };
+
+  const addRow = (m) => {
+    const row = element("tr", undefined, "fresh");
+    row.dataset.id = m.id;
+    const order = element("td", undefined, "nowrap");
+    order.append(element("strong", m.production_order));
+    const type = element("td");
+    type.append(direction(m.order_type));
+    const action = element("td", undefined, "act");
+    if (m.reverses_id) {
+      action.append(element("span", `reversal of #${m.reverses_id}`, "badge muted"));
+    } else {
+      const form = reverseForm(m.id);
+      if (form) {
+        action.append(form);
+      }
+    }
+    row.append(
+      element("td", clock.format(new Date(m.created_at)), "nowrap"),
+      order,
+      element("td", code(m.workcenter_id)),
+      type,
+      element("td", `${m.reverses_id ? "−" : ""}${m.quantity}`, "num"),
+      element("td", String(m.user_id)),
+      action,
+    );
+    const none = movements.querySelector("tr.none");
+    if (none) {
+      none.remove();
+    }
+    movements.prepend(row);
+    while (movements.rows.length > maxRows) {
+      movements.deleteRow(-1);
+    }
+  };
+
+  // Totals are counted by the server; after a reversal (which may belong to an
+  // earlier movement) they are fetched again rather than guessed.
+  let fetching = false;
+  let again = false;
+  const totalsRow = (t) => {
+    let row = byData(totals, "wc", t.workcenter_id);
+    if (!row) {
+      row = element("tr");
+      row.dataset.wc = t.workcenter_id;
+      row.dataset.code = t.workcenter_code;
+      const name = element("td");
+      name.append(element("strong", t.workcenter_code), " ", element("span", t.workcenter_name, "muted"));
+      row.append(name);
+      for (const key of ["in_quantity", "out_quantity", "movements", "scrap"]) {
+        const cell = element("td", "0", "num");
+        cell.dataset.k = key;
+        row.append(cell);
+      }
+      totals.append(row);
+    }
+    return row;
+  };
+  const setTotal = (row, key, value) => {
+    byData(row, "k", key).textContent = String(value);
+  };
+  const refreshTotals = () => {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    const query = new URLSearchParams({ from: day, to: day });
+    fetch(`/api/v1/reports/production/work-centers?${query}`, { headers: { Accept: "application/json" } })
+      .then((res) => (res.ok ? res.json() : Promise.reject(new Error(res.statusText))))
+      .then((list) => {
+        const seen = new Set();
+        for (const t of list) {
+          const row = totalsRow(t);
+          seen.add(row.dataset.wc);
+          setTotal(row, "in_quantity", t.in_quantity);
+          setTotal(row, "out_quantity", t.out_quantity);
+          setTotal(row, "movements", t.in_movements + t.out_movements);
+          setTotal(row, "scrap", t.scrap);
+        }
+        for (const row of totals.rows) {
+          if (!seen.has(row.dataset.wc)) {
+            for (const key of ["in_quantity", "out_quantity", "movements", "scrap"]) {
+              setTotal(row, key, 0);
+            }
+          }
+        }
+      })
+      .catch(() => show("retry", "Totals could not be updated; reload the page."))
+      .finally(() => {
+        fetching = false;
+        if (again) {
+          again = false;
+          refreshTotals();
+        }
+      });
+  };
+  const count = (m) => {
+    const row = byData(totals, "wc", m.workcenter_id);
+    if (fetching || !row) {
+      refreshTotals();
+      return;
+    }
+    const add = (key, amount) => {
+      const cell = byData(row, "k", key);
+      cell.textContent = String(Number(cell.textContent) + amount);
+    };
+    add(m.order_type === "IN" ? "in_quantity" : "out_quantity", m.quantity);
+    add("movements", 1);
+    add("scrap", m.scrap_quantity || 0);
+  };
+
+  const source = new EventSource("/api/v1/events/stream?topics=production_order");
+  show("off", "Connecting…");
+  source.addEventListener("open", () => show("on", "Live"));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      show("retry", "Offline: reload the page.");
+    } else {
+      show("retry", "Reconnecting…");
+    }
+  });
+  source.addEventListener("production_order.created", (event) => {
+    const m = JSON.parse(event.data).data;
+    // A new plant day has begun: start a fresh board.
+    if (calendar.format(new Date(m.created_at)) > day) {
+      window.location.reload();
+      return;
+    }
+    addRow(m);
+    count(m);
+  });
+  source.addEventListener("production_order.reversed", (event) => {
+    const m = JSON.parse(event.data).data;
+    addRow(m);
+    const original = byData(movements, "id", m.reverses_id);
+    if (original) {
+      original.querySelector("td.act").replaceChildren(element("span", "reversed", "badge muted"));
+    }
+    refreshTotals();
+  });
+}

@@ -193,6 +193,7 @@ pub async fn import(
 ) -> ApiResult<ImportResult> {
     let cache = state.domains.get::<std::sync::Arc<service::ProductionState>>();
     let (settings, tz) = cache.settings();
+    let started = std::time::Instant::now();
     let db = state.db.write();
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
@@ -242,8 +243,10 @@ pub async fn import(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    tracing::info!(rows = rows.len(), ms = started.elapsed().as_millis() as u64, "import: WIP checked");
 
     let count = write_rows(&txn, &rows, user_id, &tz, progress).await?;
+    tracing::info!(rows = count, ms = started.elapsed().as_millis() as u64, "import: rows written");
     audit::record(
         &txn,
         ctx,

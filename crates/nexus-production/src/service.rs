@@ -66,13 +66,30 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// A statement written with `$1`-style placeholders, for either engine.
+/// A statement written with `$1`-style placeholders, for either engine. SQLite gets
+/// plain `?` with the values laid out in order of use: sqlx binds numbered SQLite
+/// parameters slowly in large statements.
 pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DatabaseBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_string(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
+    if backend != DatabaseBackend::Sqlite {
+        return Statement::from_sql_and_values(backend, sql, values);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut ordered = Vec::with_capacity(values.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        let mut n = 0usize;
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n * 10 + d as usize;
+            chars.next();
+        }
+        out.push('?');
+        ordered.push(values.get(n.wrapping_sub(1)).cloned().unwrap_or(Value::Int(None)));
+    }
+    Statement::from_sql_and_values(backend, out, ordered)
 }
 
 /// The plant-local calendar day of an instant, `YYYY-MM-DD`.

@@ -94,7 +94,8 @@ async fn seed(binary: &str, database_url: Option<&str>, dir: &Path, movements: u
         .env("NEXUS_ADMIN_PASSWORD", server::ADMIN_PASSWORD)
         .env("NEXUS_LOG", "warn")
         .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null());
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     if let Some(url) = server::database_url_for(dir, database_url)? {
         cmd.env("DATABASE_URL", url);
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use nexus_core::Config;
+use nexus_core::{AppState, Config};
 use nexus_core::audit::AuditCtx;
 use nexus_identity::model::{CreateUser, ResetPasswordRequest, UpdateUser, UserFilter};
 use nexus_identity::service;
@@ -34,6 +34,9 @@ struct Settings {
     /// Connections per database pool (PostgreSQL) or SQLite readers.
     #[arg(long, env = "NEXUS_DB_POOL_SIZE", default_value_t = 8, global = true)]
     db_pool_size: u32,
+    /// Password for the `admin` account created on first start; random (printed once) when absent.
+    #[arg(long, env = "NEXUS_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    admin_password: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -73,9 +76,6 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "NEXUS_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// Password for the `admin` account created on first start; random (printed once) when absent.
-    #[arg(long, env = "NEXUS_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: Option<String>,
     /// Access token lifetime in seconds.
     #[arg(long, env = "NEXUS_ACCESS_TOKEN_TTL", default_value_t = 900)]
     access_token_ttl: i64,
@@ -142,6 +142,7 @@ impl Settings {
             database_url: self.database_url.clone().filter(|u| !u.is_empty()),
             secret: self.secret.clone(),
             db_pool_size: self.db_pool_size,
+            admin_password: self.admin_password.clone(),
             ..Config::default()
         }
     }
@@ -151,7 +152,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = cli.settings.config();
     match cli.command {
         Command::Serve(args) => {
-            config.admin_password = args.admin_password;
             config.access_token_ttl_secs = args.access_token_ttl;
             config.refresh_token_ttl_secs = args.refresh_token_ttl;
             config.web_session_ttl_secs = args.web_session_ttl;
@@ -191,8 +191,7 @@ fn progress_bar(label: &'static str) -> impl Fn(u64, u64) + Send + Sync {
 
 async fn import_movements(config: Config, file: PathBuf, username: String) -> anyhow::Result<()> {
     let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let prepared = nexus_server::prepare(config).await?;
-    let state = prepared.state;
+    let state = prepare(config).await?;
     let filter = UserFilter {
         q: Some(username.clone()),
         ..Default::default()
@@ -216,8 +215,7 @@ async fn import_movements(config: Config, file: PathBuf, username: String) -> an
 }
 
 async fn seed(config: Config, movements: u64) -> anyhow::Result<()> {
-    let prepared = nexus_server::prepare(config).await?;
-    let state = prepared.state;
+    let state = prepare(config).await?;
     let started = std::time::Instant::now();
     let bar = progress_bar("seeding");
     let n = nexus_production::import::seed(&state, movements, &bar).await.map_err(describe)?;
@@ -226,17 +224,23 @@ async fn seed(config: Config, movements: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
+/// Migrates and sets up, telling the operator the admin password if this was the first start.
+async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let prepared = nexus_server::prepare(config).await?;
     if let Some(password) = &prepared.generated_admin_password {
         // Printed once, to the terminal only: never logged.
         println!("\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n");
     }
+    Ok(prepared.state)
+}
+
+async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
+    let state = prepare(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
     tracing::info!("Nexus listening on http://{}", listener.local_addr()?);
-    nexus_server::serve(prepared.state, listener, shutdown_signal()).await
+    nexus_server::serve(state, listener, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
@@ -267,8 +271,7 @@ fn cli_audit() -> AuditCtx {
 }
 
 async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let prepared = nexus_server::prepare(config).await?;
-    let state = prepared.state;
+    let state = prepare(config).await?;
     let find = |username: String| {
         let db = state.db.clone();
         async move {

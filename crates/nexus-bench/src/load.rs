@@ -50,7 +50,8 @@ impl Request {
     }
 
     pub fn bearer(mut self, token: &str) -> Self {
-        self.headers.push(("authorization", format!("Bearer {token}")));
+        self.headers
+            .push(("authorization", format!("Bearer {token}")));
         self
     }
 
@@ -123,7 +124,12 @@ impl Stats {
 }
 
 /// Runs `conns` connections repeating `req` for `duration`.
-pub async fn run_load(addr: SocketAddr, req: &Request, conns: usize, duration: Duration) -> anyhow::Result<Stats> {
+pub async fn run_load(
+    addr: SocketAddr,
+    req: &Request,
+    conns: usize,
+    duration: Duration,
+) -> anyhow::Result<Stats> {
     let req = req.clone();
     run_load_with(addr, conns, duration, Arc::new(move |_, _| req.clone())).await
 }
@@ -132,7 +138,12 @@ pub async fn run_load(addr: SocketAddr, req: &Request, conns: usize, duration: D
 pub type MakeRequest = Arc<dyn Fn(usize, u64) -> Request + Send + Sync>;
 
 /// Runs `conns` connections for `duration`, each sending the requests `make` gives it.
-pub async fn run_load_with(addr: SocketAddr, conns: usize, duration: Duration, make: MakeRequest) -> anyhow::Result<Stats> {
+pub async fn run_load_with(
+    addr: SocketAddr,
+    conns: usize,
+    duration: Duration,
+    make: MakeRequest,
+) -> anyhow::Result<Stats> {
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(conns);

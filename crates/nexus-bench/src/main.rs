@@ -72,10 +72,20 @@ async fn main() -> anyhow::Result<()> {
             Scenario::AuthMe => auth_me(&cli).await?,
             Scenario::LoginFlood => login_flood(&cli).await?,
             Scenario::Startup => startup(&cli).await?,
-            Scenario::Record => production::record(&cli.nexus, cli.database_url.as_deref(), cli.seconds).await?,
-            Scenario::Import => production::import(&cli.nexus, cli.database_url.as_deref(), cli.rows).await?,
+            Scenario::Record => {
+                production::record(&cli.nexus, cli.database_url.as_deref(), cli.seconds).await?
+            }
+            Scenario::Import => {
+                production::import(&cli.nexus, cli.database_url.as_deref(), cli.rows).await?
+            }
             Scenario::Reports => {
-                production::reports(&cli.nexus, cli.database_url.as_deref(), cli.movements, cli.seconds).await?
+                production::reports(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.movements,
+                    cli.seconds,
+                )
+                .await?
             }
             Scenario::All => unreachable!("expanded above"),
         }
@@ -90,7 +100,11 @@ async fn auth_me(cli: &Cli) -> anyhow::Result<()> {
     // Warm up connections and caches.
     run_load(nexus.addr, &req, 64, Duration::from_secs(1)).await?;
     let stats = run_load(nexus.addr, &req, 64, Duration::from_secs(cli.seconds)).await?;
-    println!("auth-me ({}): 64 connections, {}s", nexus.backend(), cli.seconds);
+    println!(
+        "auth-me ({}): 64 connections, {}s",
+        nexus.backend(),
+        cli.seconds
+    );
     println!("  {}", stats.summary());
     nexus.stop().await;
     Ok(())
@@ -112,7 +126,11 @@ async fn login_flood(cli: &Cli) -> anyhow::Result<()> {
         run_load(nexus.addr, &me, 8, secs)
     );
     let (flood, during) = (flood?, during?);
-    println!("login-flood ({}): {}s per phase", nexus.backend(), cli.seconds);
+    println!(
+        "login-flood ({}): {}s per phase",
+        nexus.backend(),
+        cli.seconds
+    );
     println!("  sign-ins, 32 connections:      {}", flood.summary());
     println!("  /auth/me, 8 connections, quiet: {}", quiet.summary());
     println!("  /auth/me, 8 connections, flood: {}", during.summary());
@@ -134,14 +152,29 @@ async fn startup(cli: &Cli) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = again.rss_kib().context("reading RSS")?;
     let token = again.login("admin", server::ADMIN_PASSWORD).await?;
-    run_load(again.addr, &Request::get("/api/v1/auth/me").bearer(&token), 64, Duration::from_secs(3)).await?;
+    run_load(
+        again.addr,
+        &Request::get("/api/v1/auth/me").bearer(&token),
+        64,
+        Duration::from_secs(3),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after_load = again.rss_kib().context("reading RSS")?;
     println!("startup ({}):", again.backend());
-    println!("  first start to /readyz: {:.0} ms (migrations, defaults, admin password hash)", first_ready.as_secs_f64() * 1e3);
-    println!("  later start to /readyz: {:.0} ms", ready.as_secs_f64() * 1e3);
+    println!(
+        "  first start to /readyz: {:.0} ms (migrations, defaults, admin password hash)",
+        first_ready.as_secs_f64() * 1e3
+    );
+    println!(
+        "  later start to /readyz: {:.0} ms",
+        ready.as_secs_f64() * 1e3
+    );
     println!("  idle RSS after start:   {:.1} MiB", idle as f64 / 1024.0);
-    println!("  idle RSS after load:    {:.1} MiB", after_load as f64 / 1024.0);
+    println!(
+        "  idle RSS after load:    {:.1} MiB",
+        after_load as f64 / 1024.0
+    );
     again.stop().await;
     server::remove_data(&dir).await;
     Ok(())

@@ -41,7 +41,10 @@ pub async fn record(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
     });
     run_load_with(nexus.addr, 64, Duration::from_secs(1), make.clone()).await?;
     let stats = run_load_with(nexus.addr, 64, Duration::from_secs(secs), make).await?;
-    println!("record ({}): POST /api/v1/production-orders, 64 connections, {secs}s", nexus.backend());
+    println!(
+        "record ({}): POST /api/v1/production-orders, 64 connections, {secs}s",
+        nexus.backend()
+    );
     println!("  {}", stats.summary());
     nexus.stop().await;
     Ok(())
@@ -75,9 +78,16 @@ pub async fn import(binary: &str, database_url: Option<&str>, rows: u64) -> anyh
     let (status, body) = send_once(nexus.addr, &req).await?;
     let elapsed = started.elapsed();
     if status != 201 {
-        bail!("import answered {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "import answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
-    println!("import ({}): {rows} rows, {:.1} MiB CSV over HTTP", nexus.backend(), size as f64 / 1048576.0);
+    println!(
+        "import ({}): {rows} rows, {:.1} MiB CSV over HTTP",
+        nexus.backend(),
+        size as f64 / 1048576.0
+    );
     println!(
         "  {:.2} s, {:.0} rows/s (validation, WIP check and one transaction)",
         elapsed.as_secs_f64(),
@@ -87,7 +97,12 @@ pub async fn import(binary: &str, database_url: Option<&str>, rows: u64) -> anyh
     Ok(())
 }
 
-async fn seed(binary: &str, database_url: Option<&str>, dir: &Path, movements: u64) -> anyhow::Result<Duration> {
+async fn seed(
+    binary: &str,
+    database_url: Option<&str>,
+    dir: &Path,
+    movements: u64,
+) -> anyhow::Result<Duration> {
     let mut cmd = tokio::process::Command::new(binary);
     cmd.args(["seed", "--movements", &movements.to_string()])
         .env("NEXUS_DATA_DIR", dir)
@@ -107,8 +122,11 @@ async fn seed(binary: &str, database_url: Option<&str>, dir: &Path, movements: u
 
 async fn time_query(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    db.query_all(Statement::from_string(db.get_database_backend(), sql.to_string()))
-        .await?;
+    db.query_all(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await?;
     Ok(started.elapsed())
 }
 
@@ -119,12 +137,21 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// Reports and lists over `movements` seeded movements spread over two years across 50
 /// work centers; the 31-day daily summary from the rollup against a GROUP BY scan.
-pub async fn reports(binary: &str, database_url: Option<&str>, movements: u64, secs: u64) -> anyhow::Result<()> {
+pub async fn reports(
+    binary: &str,
+    database_url: Option<&str>,
+    movements: u64,
+    secs: u64,
+) -> anyhow::Result<()> {
     let dir = server::fresh_dir()?;
     let seeded = seed(binary, database_url, &dir, movements).await?;
     let nexus = Nexus::start_in(binary, database_url, &dir).await?;
     let backend = nexus.backend();
-    println!("reports ({backend}): {movements} movements seeded in {:.1} s ({:.0} rows/s)", seeded.as_secs_f64(), movements as f64 / seeded.as_secs_f64());
+    println!(
+        "reports ({backend}): {movements} movements seeded in {:.1} s ({:.0} rows/s)",
+        seeded.as_secs_f64(),
+        movements as f64 / seeded.as_secs_f64()
+    );
     let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
     let now = chrono::Utc::now();
     let first_day = (now - chrono::Duration::days(729)).date_naive();
@@ -139,29 +166,59 @@ pub async fn reports(binary: &str, database_url: Option<&str>, movements: u64, s
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i + 1));
             let from = first_day + chrono::Duration::days(rng.below(698) as i64);
             let to = from + chrono::Duration::days(30);
-            Request::get(&format!("/api/v1/reports/production/daily?from={from}&to={to}")).bearer(&t)
+            Request::get(&format!(
+                "/api/v1/reports/production/daily?from={from}&to={to}"
+            ))
+            .bearer(&t)
         }),
     )
     .await?;
-    println!("  daily summary, random 31-day range, HTTP: {}", summary.summary());
+    println!(
+        "  daily summary, random 31-day range, HTTP: {}",
+        summary.summary()
+    );
 
-    let (_, body) = send_once(nexus.addr, &Request::get("/api/v1/production-orders?limit=1").bearer(&token)).await?;
+    let (_, body) = send_once(
+        nexus.addr,
+        &Request::get("/api/v1/production-orders?limit=1").bearer(&token),
+    )
+    .await?;
     let latest: serde_json::Value = serde_json::from_slice(&body)?;
-    let order = latest["items"][0]["production_order"].as_str().context("an order")?.to_string();
-    let order_prefix = order.rsplit_once('-').map(|(p, _)| p.to_string()).unwrap_or_default();
+    let order = latest["items"][0]["production_order"]
+        .as_str()
+        .context("an order")?
+        .to_string();
+    let order_prefix = order
+        .rsplit_once('-')
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_default();
     let pairs = movements / 2;
     let filters: [(&str, Box<dyn Fn(u64) -> String + Send + Sync>); 6] = [
         ("none", Box::new(|_| String::new())),
-        ("workcenter_id", Box::new(|i| format!("workcenter_id={}", 1 + Rng(i + 7).below(50)))),
-        ("production_order", Box::new(move |i| format!("production_order={order_prefix}-{:08}", Rng(i + 11).below(pairs.max(1))))),
+        (
+            "workcenter_id",
+            Box::new(|i| format!("workcenter_id={}", 1 + Rng(i + 7).below(50))),
+        ),
+        (
+            "production_order",
+            Box::new(move |i| {
+                format!(
+                    "production_order={order_prefix}-{:08}",
+                    Rng(i + 11).below(pairs.max(1))
+                )
+            }),
+        ),
         ("order_type", Box::new(|_| "order_type=OUT".into())),
         ("user_id", Box::new(|_| "user_id=1".into())),
-        ("from/to (one day)", Box::new(move |i| {
-            let day = now - chrono::Duration::days(1 + Rng(i + 13).below(700) as i64);
-            let from = day.format("%Y-%m-%dT00:00:00Z");
-            let to = (day + chrono::Duration::days(1)).format("%Y-%m-%dT00:00:00Z");
-            format!("from={from}&to={to}")
-        })),
+        (
+            "from/to (one day)",
+            Box::new(move |i| {
+                let day = now - chrono::Duration::days(1 + Rng(i + 13).below(700) as i64);
+                let from = day.format("%Y-%m-%dT00:00:00Z");
+                let to = (day + chrono::Duration::days(1)).format("%Y-%m-%dT00:00:00Z");
+                format!("from={from}&to={to}")
+            }),
+        ),
     ];
     for (name, make) in filters {
         let t = token.clone();
@@ -170,7 +227,9 @@ pub async fn reports(binary: &str, database_url: Option<&str>, movements: u64, s
             nexus.addr,
             1,
             phase,
-            Arc::new(move |_, i| Request::get(&format!("/api/v1/production-orders?limit=50&{}", make(i))).bearer(&t)),
+            Arc::new(move |_, i| {
+                Request::get(&format!("/api/v1/production-orders?limit=50&{}", make(i))).bearer(&t)
+            }),
         )
         .await?;
         println!("  list, filter {name:<18} HTTP: {}", stats.summary());
@@ -189,7 +248,11 @@ pub async fn reports(binary: &str, database_url: Option<&str>, movements: u64, s
     for _ in 0..15 {
         let from = first_day + chrono::Duration::days(rng.below(698) as i64);
         let to = from + chrono::Duration::days(30);
-        let start = from.and_hms_opt(0, 0, 0).context("midnight")?.and_utc().timestamp_micros();
+        let start = from
+            .and_hms_opt(0, 0, 0)
+            .context("midnight")?
+            .and_utc()
+            .timestamp_micros();
         let end = start + 31 * DAY_MICROS;
         rollup.push(
             time_query(

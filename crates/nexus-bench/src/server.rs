@@ -39,7 +39,9 @@ fn rand_u32() -> u32 {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A database URL naming a fresh database on the same server as `url`.
@@ -58,7 +60,11 @@ impl Nexus {
     }
 
     /// Starts on `dir`, waiting until `/readyz` answers 200.
-    pub async fn start_in(binary: &str, database_url: Option<&str>, dir: &Path) -> anyhow::Result<Self> {
+    pub async fn start_in(
+        binary: &str,
+        database_url: Option<&str>,
+        dir: &Path,
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         let mut cmd = Command::new(binary);
@@ -97,12 +103,17 @@ impl Nexus {
     }
 
     pub fn backend(&self) -> &'static str {
-        if self.postgres { "PostgreSQL" } else { "SQLite" }
+        if self.postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     }
 
     pub async fn login(&self, username: &str, password: &str) -> anyhow::Result<String> {
         let body = serde_json::json!({"username": username, "password": password}).to_string();
-        let (status, body) = send_once(self.addr, &Request::post_json("/api/v1/auth/login", &body)).await?;
+        let (status, body) =
+            send_once(self.addr, &Request::post_json("/api/v1/auth/login", &body)).await?;
         anyhow::ensure!(status == 200, "login failed: {status}");
         let v: serde_json::Value = serde_json::from_slice(&body)?;
         Ok(v["access_token"].as_str().context("token")?.to_string())
@@ -133,7 +144,9 @@ impl Nexus {
     pub async fn halt(&mut self) {
         if let Some(pid) = self.child.id() {
             // SIGTERM for a graceful stop, as an operator would.
-            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
         let _ = self.child.kill().await;

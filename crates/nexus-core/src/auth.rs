@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
 use base64::Engine;
@@ -40,9 +40,13 @@ static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
 });
 
 /// Runs one argon2 computation on a blocking thread, once a hashing slot is free.
-async fn with_hashing_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+async fn with_hashing_slot<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     let _slot = HASHING.acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// Hashes a password with argon2id on a blocking thread.
@@ -215,13 +219,16 @@ impl Auth {
             .await?
             .ok_or_else(|| ApiError::Unauthorized("session has ended; sign in again".into()))?;
         let principal = Arc::new(principal);
-        self.cache.write().unwrap_or_else(|e| e.into_inner()).insert(
-            claims.sid,
-            Cached {
-                principal: principal.clone(),
-                loaded: Instant::now(),
-            },
-        );
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                claims.sid,
+                Cached {
+                    principal: principal.clone(),
+                    loaded: Instant::now(),
+                },
+            );
         Ok(principal)
     }
 
@@ -251,7 +258,10 @@ impl Auth {
 
     /// Drops every cached principal (a role's permissions changed).
     pub fn invalidate_all(&self) {
-        self.cache.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The CSRF token bound to a session: an HMAC of its id, so nothing is stored.
@@ -351,10 +361,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> ApiResult<Option<Self>> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Self>> {
         match <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
             Err(ApiError::Unauthorized(_)) => Ok(None),
@@ -391,7 +398,8 @@ impl<P: Permission> FromRequestParts<AppState> for Require<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let user = <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        let user =
+            <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
         user.require(P::NAME)?;
         Ok(Self(user, std::marker::PhantomData))
     }

@@ -173,7 +173,12 @@ async fn ensure_pg_database(opts: &PgConnectOptions) -> Result<(), DbErr> {
         }
         Err(sea_orm::sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
             let name = opts.get_database().unwrap_or("nexus").to_string();
-            let mut admin = opts.clone().database("postgres").connect().await.map_err(conn_err)?;
+            let mut admin = opts
+                .clone()
+                .database("postgres")
+                .connect()
+                .await
+                .map_err(conn_err)?;
             let stmt = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
             let res = sea_orm::sqlx::Executor::execute(&mut admin, stmt.as_str()).await;
             let _ = admin.close().await;

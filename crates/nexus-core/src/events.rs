@@ -35,7 +35,13 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(entity: &str, action: &str, id: i64, data: serde_json::Value, audience: Audience) -> Self {
+    pub fn new(
+        entity: &str,
+        action: &str,
+        id: i64,
+        data: serde_json::Value,
+        audience: Audience,
+    ) -> Self {
         Self {
             kind: format!("{entity}.{action}"),
             entity: entity.to_string(),
@@ -90,6 +96,7 @@ impl EventBus {
         listener.listen(CHANNEL).await?;
         let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Arc<Event>>();
         let node = self.node.clone();
+        let notify_pool = pool.clone();
         tokio::spawn(async move {
             while let Some(event) = out_rx.recv().await {
                 let mut env = Envelope {
@@ -104,7 +111,7 @@ impl EventBus {
                 let sent = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(payload)
-                    .execute(&pool)
+                    .execute(&notify_pool)
                     .await;
                 if let Err(e) = sent {
                     tracing::warn!(error = %e, "could not send an event to other nodes");
@@ -113,8 +120,10 @@ impl EventBus {
         });
         let tx = self.tx.clone();
         let node = self.node.clone();
+        let listen_pool = pool.clone();
         tokio::spawn(async move {
-            loop {
+            // Ends when the pool closes at shutdown.
+            while !listen_pool.is_closed() {
                 // `recv` reconnects by itself after a lost connection.
                 match listener.recv().await {
                     Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
@@ -124,6 +133,7 @@ impl EventBus {
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "unreadable event from another node"),
                     },
+                    Err(_) if listen_pool.is_closed() => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "event listener lost its connection");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;

@@ -30,9 +30,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             None if path == "." => unknown_field_name(&message).unwrap_or_default().to_string(),
             None => path,
         };
-        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
         ApiError::Validation(vec![FieldError::new(
-            if field.is_empty() { "body".into() } else { field },
+            if field.is_empty() {
+                "body".into()
+            } else {
+                field
+            },
             message,
         )])
     })

@@ -28,8 +28,17 @@ impl PageParams {
     }
 
     /// The sort field and direction; 422 when the field is not one of `allowed`.
-    pub fn sort<'a>(&self, allowed: &[&'a str], default: (&'a str, bool)) -> Result<(&'a str, bool), ApiError> {
-        let Some(raw) = self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+    pub fn sort<'a>(
+        &self,
+        allowed: &[&'a str],
+        default: (&'a str, bool),
+    ) -> Result<(&'a str, bool), ApiError> {
+        let Some(raw) = self
+            .sort
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
             return Ok(default);
         };
         let (name, desc) = match raw.strip_prefix('-') {
@@ -40,9 +49,7 @@ impl PageParams {
             .iter()
             .find(|a| **a == name)
             .map(|a| (*a, desc))
-            .ok_or_else(|| {
-                ApiError::invalid("sort", format!("can sort by {}", allowed.join(", ")))
-            })
+            .ok_or_else(|| ApiError::invalid("sort", format!("can sort by {}", allowed.join(", "))))
     }
 }
 
@@ -67,7 +74,10 @@ mod tests {
             sort: Some("-name".into()),
         };
         assert_eq!(p.limit(), MAX_LIMIT);
-        assert_eq!(p.sort(&["name", "id"], ("id", false)).unwrap(), ("name", true));
+        assert_eq!(
+            p.sort(&["name", "id"], ("id", false)).unwrap(),
+            ("name", true)
+        );
         assert!(p.sort(&["id"], ("id", false)).is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! Plant-wide settings: a key-value table of JSON values, read and written by domains.
 
+use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::ActiveValue::Set;
 
 use crate::error::ApiResult;
 use crate::time::Timestamp;
@@ -33,12 +33,18 @@ pub async fn get<C: ConnectionTrait, T: serde::de::DeserializeOwned>(
     conn: &C,
     key: &str,
 ) -> ApiResult<Option<T>> {
-    let row = entity::Entity::find_by_id(key.to_string()).one(conn).await?;
+    let row = entity::Entity::find_by_id(key.to_string())
+        .one(conn)
+        .await?;
     Ok(row.and_then(|r| serde_json::from_str(&r.value).ok()))
 }
 
 /// Stores `value` under `key`.
-pub async fn set<C: ConnectionTrait, T: serde::Serialize>(conn: &C, key: &str, value: &T) -> ApiResult<()> {
+pub async fn set<C: ConnectionTrait, T: serde::Serialize>(
+    conn: &C,
+    key: &str,
+    value: &T,
+) -> ApiResult<()> {
     let model = entity::ActiveModel {
         key: Set(key.to_string()),
         value: Set(serde_json::to_string(value).map_err(crate::ApiError::internal)?),

@@ -46,6 +46,7 @@ impl Domains {
             .get(&TypeId::of::<T>())
             .cloned()
             .unwrap_or_else(|| panic!("domain state {} is not set up", std::any::type_name::<T>()));
-        any.downcast().unwrap_or_else(|_| unreachable!("keyed by its own type"))
+        any.downcast()
+            .unwrap_or_else(|_| unreachable!("keyed by its own type"))
     }
 }

@@ -1,21 +1,28 @@
 //! HTTP handlers of the identity domain: thin, each declaring its permission.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use nexus_core::auth::Require;
-use nexus_core::{ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse, PageParams, Versioned};
+use nexus_core::{
+    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse,
+    PageParams, Versioned,
+};
 
-use crate::model::*;
 use crate::model::perm::*;
+use crate::model::*;
 use crate::service::{self, SessionKind};
 
 /// Sign in with username (or email) and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
     request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong credentials or locked account"), (status = 429, description = "Too many attempts from this address")))]
-pub async fn login(State(state): State<AppState>, client: ClientInfo, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<TokenResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let out = service::login(&state, &client, req, SessionKind::Api).await?;
     Ok(Json(TokenResponse {
         access_token: out.access_token,
@@ -29,14 +36,24 @@ pub async fn login(State(state): State<AppState>, client: ClientInfo, ApiJson(re
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "Invalid, expired or reused token")))]
-pub async fn refresh(State(state): State<AppState>, client: ClientInfo, ApiJson(req): ApiJson<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
-    Ok(Json(service::refresh(&state, &client, &req.refresh_token).await?))
+pub async fn refresh(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    Ok(Json(
+        service::refresh(&state, &client, &req.refresh_token).await?,
+    ))
 }
 
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, client: ClientInfo, user: CurrentUser) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    user: CurrentUser,
+) -> ApiResult<StatusCode> {
     service::logout(&state, &client, &user.principal).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -55,7 +72,12 @@ pub async fn me(user: CurrentUser) -> Response {
 /// Change your own password; your other sessions end.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
     request_body = ChangePasswordRequest, responses((status = 204), (status = 422)))]
-pub async fn change_password(State(state): State<AppState>, client: ClientInfo, user: CurrentUser, ApiJson(req): ApiJson<ChangePasswordRequest>) -> ApiResult<StatusCode> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
     service::change_password(&state, &client, &user.principal, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -63,14 +85,24 @@ pub async fn change_password(State(state): State<AppState>, client: ClientInfo, 
 /// List users, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = ["users:read"])),
     params(UserFilter, PageParams), responses((status = 200, body = ListResponse<UserOut>)))]
-pub async fn list_users(State(state): State<AppState>, _: Require<UsersRead>, ApiQuery(filter): ApiQuery<UserFilter>, ApiQuery(page): ApiQuery<PageParams>) -> ApiResult<Json<ListResponse<UserOut>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: Require<UsersRead>,
+    ApiQuery(filter): ApiQuery<UserFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<UserOut>>> {
     Ok(Json(service::list_users(&state.db, &filter, &page).await?))
 }
 
 /// Create a user account.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = ["users:write"])),
     request_body = CreateUser, responses((status = 201, body = UserOut), (status = 409), (status = 422)))]
-pub async fn create_user(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<UsersWrite>, ApiJson(req): ApiJson<CreateUser>) -> ApiResult<impl IntoResponse> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<UsersWrite>,
+    ApiJson(req): ApiJson<CreateUser>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::create_user(&state, &client.audit(Some(user.id())), req).await?;
     Ok((StatusCode::CREATED, Versioned(out.version, out)))
 }
@@ -78,7 +110,11 @@ pub async fn create_user(State(state): State<AppState>, client: ClientInfo, Requ
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = ["users:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = UserOut), (status = 404)))]
-pub async fn get_user(State(state): State<AppState>, _: Require<UsersRead>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    _: Require<UsersRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::get_user(&state.db, id).await?;
     Ok(Versioned(out.version, out))
 }
@@ -88,15 +124,29 @@ pub async fn get_user(State(state): State<AppState>, _: Require<UsersRead>, Path
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = ["users:write"])),
     params(("id" = i64, Path)), request_body = UpdateUser,
     responses((status = 200, body = UserOut), (status = 404), (status = 409), (status = 412), (status = 422)))]
-pub async fn update_user(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<UsersWrite>, if_match: IfMatch, Path(id): Path<i64>, ApiJson(req): ApiJson<UpdateUser>) -> ApiResult<impl IntoResponse> {
-    let out = service::update_user(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
+pub async fn update_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<UsersWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<UpdateUser>,
+) -> ApiResult<impl IntoResponse> {
+    let out =
+        service::update_user(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
     Ok(Versioned(out.version, out))
 }
 
 /// Set another user's password; unlocks the account and ends its sessions.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = ["users:write"])),
     params(("id" = i64, Path)), request_body = ResetPasswordRequest, responses((status = 204), (status = 404), (status = 422)))]
-pub async fn reset_password(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<UsersWrite>, Path(id): Path<i64>, ApiJson(req): ApiJson<ResetPasswordRequest>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<UsersWrite>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ResetPasswordRequest>,
+) -> ApiResult<StatusCode> {
     service::reset_password(&state, &client.audit(Some(user.id())), id, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -104,21 +154,32 @@ pub async fn reset_password(State(state): State<AppState>, client: ClientInfo, R
 /// Every permission a role can hold.
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "roles", security(("bearer" = ["roles:read"])),
     responses((status = 200, body = Vec<PermissionOut>)))]
-pub async fn list_permissions(State(state): State<AppState>, _: Require<RolesRead>) -> ApiResult<Json<Vec<PermissionOut>>> {
+pub async fn list_permissions(
+    State(state): State<AppState>,
+    _: Require<RolesRead>,
+) -> ApiResult<Json<Vec<PermissionOut>>> {
     Ok(Json(service::list_permissions(&state.db).await?))
 }
 
 /// Every role with its permissions.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles", security(("bearer" = ["roles:read"])),
     responses((status = 200, body = Vec<RoleOut>)))]
-pub async fn list_roles(State(state): State<AppState>, _: Require<RolesRead>) -> ApiResult<Json<Vec<RoleOut>>> {
+pub async fn list_roles(
+    State(state): State<AppState>,
+    _: Require<RolesRead>,
+) -> ApiResult<Json<Vec<RoleOut>>> {
     Ok(Json(service::list_roles(&state.db).await?))
 }
 
 /// Create a custom role.
 #[utoipa::path(post, path = "/api/v1/roles", tag = "roles", security(("bearer" = ["roles:write"])),
     request_body = CreateRole, responses((status = 201, body = RoleOut), (status = 409), (status = 422)))]
-pub async fn create_role(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<RolesWrite>, ApiJson(req): ApiJson<CreateRole>) -> ApiResult<impl IntoResponse> {
+pub async fn create_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<RolesWrite>,
+    ApiJson(req): ApiJson<CreateRole>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::create_role(&state, &client.audit(Some(user.id())), req).await?;
     Ok((StatusCode::CREATED, Versioned(out.version, out)))
 }
@@ -126,7 +187,11 @@ pub async fn create_role(State(state): State<AppState>, client: ClientInfo, Requ
 /// One role.
 #[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = ["roles:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = RoleOut), (status = 404)))]
-pub async fn get_role(State(state): State<AppState>, _: Require<RolesRead>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn get_role(
+    State(state): State<AppState>,
+    _: Require<RolesRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::get_role(&state.db, id).await?;
     Ok(Versioned(out.version, out))
 }
@@ -135,15 +200,29 @@ pub async fn get_role(State(state): State<AppState>, _: Require<RolesRead>, Path
 #[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = ["roles:write"])),
     params(("id" = i64, Path)), request_body = UpdateRole,
     responses((status = 200, body = RoleOut), (status = 404), (status = 409), (status = 412), (status = 422)))]
-pub async fn update_role(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<RolesWrite>, if_match: IfMatch, Path(id): Path<i64>, ApiJson(req): ApiJson<UpdateRole>) -> ApiResult<impl IntoResponse> {
-    let out = service::update_role(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
+pub async fn update_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<RolesWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<UpdateRole>,
+) -> ApiResult<impl IntoResponse> {
+    let out =
+        service::update_role(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
     Ok(Versioned(out.version, out))
 }
 
 /// Delete a custom role that nobody holds.
 #[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = ["roles:write"])),
     params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409), (status = 412)))]
-pub async fn delete_role(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<RolesWrite>, if_match: IfMatch, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<RolesWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     service::delete_role(&state, &client.audit(Some(user.id())), id, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -151,14 +230,26 @@ pub async fn delete_role(State(state): State<AppState>, client: ClientInfo, Requ
 /// List departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "departments", security(("bearer" = ["departments:read"])),
     params(DepartmentFilter, PageParams), responses((status = 200, body = ListResponse<DepartmentOut>)))]
-pub async fn list_departments(State(state): State<AppState>, _: Require<DepartmentsRead>, ApiQuery(filter): ApiQuery<DepartmentFilter>, ApiQuery(page): ApiQuery<PageParams>) -> ApiResult<Json<ListResponse<DepartmentOut>>> {
-    Ok(Json(service::list_departments(&state.db, &filter, &page).await?))
+pub async fn list_departments(
+    State(state): State<AppState>,
+    _: Require<DepartmentsRead>,
+    ApiQuery(filter): ApiQuery<DepartmentFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<DepartmentOut>>> {
+    Ok(Json(
+        service::list_departments(&state.db, &filter, &page).await?,
+    ))
 }
 
 /// Create a department.
 #[utoipa::path(post, path = "/api/v1/departments", tag = "departments", security(("bearer" = ["departments:write"])),
     request_body = CreateDepartment, responses((status = 201, body = DepartmentOut), (status = 409), (status = 422)))]
-pub async fn create_department(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<DepartmentsWrite>, ApiJson(req): ApiJson<CreateDepartment>) -> ApiResult<impl IntoResponse> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<DepartmentsWrite>,
+    ApiJson(req): ApiJson<CreateDepartment>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::create_department(&state, &client.audit(Some(user.id())), req).await?;
     Ok((StatusCode::CREATED, Versioned(out.version, out)))
 }
@@ -166,7 +257,11 @@ pub async fn create_department(State(state): State<AppState>, client: ClientInfo
 /// One department.
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = ["departments:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = DepartmentOut), (status = 404)))]
-pub async fn get_department(State(state): State<AppState>, _: Require<DepartmentsRead>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn get_department(
+    State(state): State<AppState>,
+    _: Require<DepartmentsRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::get_department(&state.db, id).await?;
     Ok(Versioned(out.version, out))
 }
@@ -175,15 +270,29 @@ pub async fn get_department(State(state): State<AppState>, _: Require<Department
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = ["departments:write"])),
     params(("id" = i64, Path)), request_body = UpdateDepartment,
     responses((status = 200, body = DepartmentOut), (status = 404), (status = 409), (status = 412), (status = 422)))]
-pub async fn update_department(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<DepartmentsWrite>, if_match: IfMatch, Path(id): Path<i64>, ApiJson(req): ApiJson<UpdateDepartment>) -> ApiResult<impl IntoResponse> {
-    let out = service::update_department(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
+pub async fn update_department(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<DepartmentsWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<UpdateDepartment>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::update_department(&state, &client.audit(Some(user.id())), id, if_match, req)
+        .await?;
     Ok(Versioned(out.version, out))
 }
 
 /// Delete a department nobody belongs to.
 #[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = ["departments:write"])),
     params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409), (status = 412)))]
-pub async fn delete_department(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<DepartmentsWrite>, if_match: IfMatch, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete_department(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<DepartmentsWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     service::delete_department(&state, &client.audit(Some(user.id())), id, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -191,6 +300,10 @@ pub async fn delete_department(State(state): State<AppState>, client: ClientInfo
 /// The audit trail, newest first, paged by key (`after`).
 #[utoipa::path(get, path = "/api/v1/audit-logs", tag = "audit", security(("bearer" = ["audit:read"])),
     params(AuditQuery), responses((status = 200, body = AuditPage)))]
-pub async fn audit_logs(State(state): State<AppState>, _: Require<AuditRead>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+pub async fn audit_logs(
+    State(state): State<AppState>,
+    _: Require<AuditRead>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     Ok(Json(service::audit_page(&state.db, q).await?))
 }

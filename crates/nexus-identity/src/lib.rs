@@ -38,13 +38,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/me", get(api::me))
         .route("/api/v1/auth/password", post(api::change_password))
         .route("/api/v1/users", get(api::list_users).post(api::create_user))
-        .route("/api/v1/users/{id}", get(api::get_user).patch(api::update_user))
+        .route(
+            "/api/v1/users/{id}",
+            get(api::get_user).patch(api::update_user),
+        )
         .route("/api/v1/users/{id}/password", post(api::reset_password))
         .route("/api/v1/permissions", get(api::list_permissions))
         .route("/api/v1/roles", get(api::list_roles).post(api::create_role))
         .route(
             "/api/v1/roles/{id}",
-            get(api::get_role).patch(api::update_role).delete(api::delete_role),
+            get(api::get_role)
+                .patch(api::update_role)
+                .delete(api::delete_role),
         )
         .route(
             "/api/v1/departments",

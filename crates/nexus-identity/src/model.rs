@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 /// The built-in roles, from most to least powerful.
 pub const BUILTIN_ROLES: [(&str, &str); 5] = [
     ("admin", "Full access to everything"),
-    ("manager", "Runs departments: reads everything, manages operations and departments"),
+    (
+        "manager",
+        "Runs departments: reads everything, manages operations and departments",
+    ),
     ("staff", "Staff member: reads and records operations"),
     ("user", "Regular user: records own work"),
     ("guest", "Read-only access"),
@@ -75,7 +78,9 @@ pub const PERMISSIONS: &[PermissionDef] = &[
 ];
 
 /// Deserializes a present field (even `null`) as `Some`, so PATCH can tell "clear" from "absent".
-pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 
@@ -95,7 +100,10 @@ pub fn valid_password(v: &mut Validator, field: &str, password: &str) {
     v.check(
         n >= nexus_core::auth::MIN_PASSWORD_LEN,
         field,
-        format!("must be at least {} characters", nexus_core::auth::MIN_PASSWORD_LEN),
+        format!(
+            "must be at least {} characters",
+            nexus_core::auth::MIN_PASSWORD_LEN
+        ),
     );
     v.check(n <= 256, field, "must be at most 256 characters");
 }
@@ -237,7 +245,8 @@ fn profile_checks(
     v.opt_text("phone", phone, 20);
     if let Some(p) = phone {
         v.check(
-            p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)),
+            p.chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c)),
             "phone",
             "may contain digits, spaces and + - ( ) . only",
         );
@@ -253,7 +262,11 @@ fn profile_checks(
     }
     if let Some(p) = preferences {
         v.check(p.is_object(), "preferences", "must be a JSON object");
-        v.check(p.to_string().len() <= 16 * 1024, "preferences", "must be at most 16 KiB");
+        v.check(
+            p.to_string().len() <= 16 * 1024,
+            "preferences",
+            "must be at most 16 KiB",
+        );
     }
 }
 
@@ -366,7 +379,8 @@ pub struct UpdateRole {
 pub fn valid_role_name(v: &mut Validator, name: &str) {
     v.text("name", name, 2, 50);
     v.check(
-        name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')),
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')),
         "name",
         "may contain letters, digits, '_' and '-' only",
     );

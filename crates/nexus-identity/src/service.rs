@@ -7,7 +7,9 @@ use nexus_core::audit::{self, AuditCtx};
 use nexus_core::auth::{self, Principal};
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
-use nexus_core::{ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator};
+use nexus_core::{
+    ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator,
+};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -75,7 +77,8 @@ pub async fn bootstrap(
         .map(|p| (p.name, p.id))
         .collect();
     let all_defs: Vec<&PermissionDef> = catalogue.iter().flat_map(|c| c.iter()).collect();
-    let wanted = std::iter::once(("*", "Everything")).chain(all_defs.iter().map(|d| (d.name, d.description)));
+    let wanted = std::iter::once(("*", "Everything"))
+        .chain(all_defs.iter().map(|d| (d.name, d.description)));
     for (name, description) in wanted {
         if perms.contains_key(name) {
             continue;
@@ -252,7 +255,9 @@ fn user_out(u: user::Model, names: &Names) -> UserOut {
     };
     UserOut {
         id: u.id,
-        department: u.department_id.and_then(|d| names.departments.get(&d).cloned()),
+        department: u
+            .department_id
+            .and_then(|d| names.departments.get(&d).cloned()),
         is_admin: role == "admin",
         role,
         name,
@@ -295,7 +300,11 @@ async fn role_permissions<C: ConnectionTrait>(conn: &C, role_id: i64) -> ApiResu
 }
 
 /// The principal behind a live session, or `None` when it ended or the user is inactive.
-pub async fn load_principal(db: &Db, user_id: i64, session_id: i64) -> ApiResult<Option<Principal>> {
+pub async fn load_principal(
+    db: &Db,
+    user_id: i64,
+    session_id: i64,
+) -> ApiResult<Option<Principal>> {
     let conn = db.read();
     let Some(s) = session::Entity::find_by_id(session_id).one(conn).await? else {
         return Ok(None);
@@ -321,7 +330,9 @@ pub async fn load_principal(db: &Db, user_id: i64, session_id: i64) -> ApiResult
         username: out.username,
         role: out.role,
         permissions: permissions.into_iter().collect(),
-        profile_json: serde_json::to_string(&me).map_err(ApiError::internal)?.into(),
+        profile_json: serde_json::to_string(&me)
+            .map_err(ApiError::internal)?
+            .into(),
     }))
 }
 
@@ -354,7 +365,16 @@ pub async fn login(
         .login_limiter
         .hit(client.ip.as_deref().unwrap_or("unknown"))
     {
-        audit::record(db, &ctx, "login_rate_limited", "auth", None, None, Some(serde_json::json!({"username": ident}))).await?;
+        audit::record(
+            db,
+            &ctx,
+            "login_rate_limited",
+            "auth",
+            None,
+            None,
+            Some(serde_json::json!({"username": ident})),
+        )
+        .await?;
         return Err(ApiError::TooManyRequests {
             message: "too many sign-in attempts; wait before trying again".into(),
             retry_after: wait,
@@ -380,7 +400,11 @@ pub async fn login(
             )));
         }
     }
-    let ok = auth::verify_password(req.password, found.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = auth::verify_password(
+        req.password,
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let user = match found {
         Some(u) if ok && u.is_active => u,
         other => {
@@ -388,7 +412,16 @@ pub async fn login(
             if let Some(u) = other.filter(|u| u.is_active) {
                 record_failure(state, &ctx, &u, now).await?;
             }
-            audit::record(db, &ctx, "login_failed", "auth", None, None, Some(serde_json::json!({"username": ident}))).await?;
+            audit::record(
+                db,
+                &ctx,
+                "login_failed",
+                "auth",
+                None,
+                None,
+                Some(serde_json::json!({"username": ident})),
+            )
+            .await?;
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
@@ -421,7 +454,16 @@ pub async fn login(
         SessionKind::Web => None,
     };
     let ctx = client.audit(Some(user.id));
-    audit::record(&txn, &ctx, "login", "session", Some(session.id), None, Some(serde_json::json!({"kind": kind.as_str()}))).await?;
+    audit::record(
+        &txn,
+        &ctx,
+        "login",
+        "session",
+        Some(session.id),
+        None,
+        Some(serde_json::json!({"kind": kind.as_str()})),
+    )
+    .await?;
     txn.commit().await?;
 
     let access_ttl = match kind {
@@ -438,11 +480,19 @@ pub async fn login(
 }
 
 /// Counts a failed sign-in atomically and locks the account at the threshold.
-async fn record_failure(state: &AppState, ctx: &AuditCtx, u: &user::Model, now: Timestamp) -> ApiResult<()> {
+async fn record_failure(
+    state: &AppState,
+    ctx: &AuditCtx,
+    u: &user::Model,
+    now: Timestamp,
+) -> ApiResult<()> {
     let db = state.db.write();
     let txn = db.begin().await?;
     user::Entity::update_many()
-        .col_expr(user::Column::FailedLogins, Expr::col(user::Column::FailedLogins).add(1))
+        .col_expr(
+            user::Column::FailedLogins,
+            Expr::col(user::Column::FailedLogins).add(1),
+        )
         .filter(user::Column::Id.eq(u.id))
         .exec(&txn)
         .await?;
@@ -474,7 +524,11 @@ async fn record_failure(state: &AppState, ctx: &AuditCtx, u: &user::Model, now: 
     Ok(())
 }
 
-async fn new_refresh_token<C: ConnectionTrait>(conn: &C, session_id: i64, now: Timestamp) -> ApiResult<String> {
+async fn new_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    session_id: i64,
+    now: Timestamp,
+) -> ApiResult<String> {
     let token = format!("{session_id}.{}", auth::random_token(32));
     refresh_token::ActiveModel {
         session_id: Set(session_id),
@@ -555,7 +609,11 @@ pub fn spawn_cache_invalidation(state: &AppState) {
 }
 
 /// Rotates a refresh token. A token used twice revokes its whole session.
-pub async fn refresh(state: &AppState, client: &ClientInfo, token: &str) -> ApiResult<TokenResponse> {
+pub async fn refresh(
+    state: &AppState,
+    client: &ClientInfo,
+    token: &str,
+) -> ApiResult<TokenResponse> {
     let invalid = || ApiError::Unauthorized("invalid or expired refresh token".into());
     let db = state.db.write();
     let now = Timestamp::now();
@@ -582,8 +640,22 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, token: &str) -> ApiR
         .rows_affected
         == 1;
     if !claimed {
-        revoke_sessions(&txn, Condition::all().add(session::Column::Id.eq(s.id)), "refresh_token_reuse").await?;
-        audit::record(&txn, &client.audit(Some(s.user_id)), "refresh_token_reuse", "session", Some(s.id), None, None).await?;
+        revoke_sessions(
+            &txn,
+            Condition::all().add(session::Column::Id.eq(s.id)),
+            "refresh_token_reuse",
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &client.audit(Some(s.user_id)),
+            "refresh_token_reuse",
+            "session",
+            Some(s.id),
+            None,
+            None,
+        )
+        .await?;
         txn.commit().await?;
         state.auth.invalidate_session(s.id);
         publish_revoked(state, s.user_id, s.id);
@@ -612,8 +684,22 @@ pub async fn refresh(state: &AppState, client: &ClientInfo, token: &str) -> ApiR
 /// Ends the caller's session.
 pub async fn logout(state: &AppState, client: &ClientInfo, principal: &Principal) -> ApiResult<()> {
     let txn = state.db.write().begin().await?;
-    revoke_sessions(&txn, Condition::all().add(session::Column::Id.eq(principal.session_id)), "logout").await?;
-    audit::record(&txn, &client.audit(Some(principal.user_id)), "logout", "session", Some(principal.session_id), None, None).await?;
+    revoke_sessions(
+        &txn,
+        Condition::all().add(session::Column::Id.eq(principal.session_id)),
+        "logout",
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &client.audit(Some(principal.user_id)),
+        "logout",
+        "session",
+        Some(principal.session_id),
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_session(principal.session_id);
     publish_revoked(state, principal.user_id, principal.session_id);
@@ -629,7 +715,11 @@ pub async fn change_password(
 ) -> ApiResult<()> {
     let mut v = Validator::new();
     valid_password(&mut v, "new_password", &req.new_password);
-    v.check(req.new_password != req.current_password, "new_password", "must differ from the current password");
+    v.check(
+        req.new_password != req.current_password,
+        "new_password",
+        "must differ from the current password",
+    );
     v.finish()?;
     let db = state.db.write();
     let u = user::Entity::find_by_id(principal.user_id)
@@ -637,14 +727,20 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     if !auth::verify_password(req.current_password, Some(u.password_hash.clone())).await? {
-        return Err(ApiError::invalid("current_password", "is not your current password"));
+        return Err(ApiError::invalid(
+            "current_password",
+            "is not your current password",
+        ));
     }
     let hash = auth::hash_password(req.new_password).await?;
     let txn = db.begin().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(Timestamp::now().0))
-        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
         .filter(user::Column::Id.eq(u.id))
         .exec(&txn)
         .await?;
@@ -656,7 +752,16 @@ pub async fn change_password(
         "password_change",
     )
     .await?;
-    audit::record(&txn, &client.audit(Some(u.id)), "password_change", "user", Some(u.id), None, Some(serde_json::json!({"sessions_ended": ended.len()}))).await?;
+    audit::record(
+        &txn,
+        &client.audit(Some(u.id)),
+        "password_change",
+        "user",
+        Some(u.id),
+        None,
+        Some(serde_json::json!({"sessions_ended": ended.len()})),
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_user(u.id);
     publish_user_sessions_revoked(state, u.id);
@@ -686,12 +791,29 @@ pub async fn reset_password(
         .col_expr(user::Column::LockedUntil, Expr::value(Option::<i64>::None))
         .col_expr(user::Column::UpdatedAt, Expr::value(Timestamp::now().0))
         .col_expr(user::Column::UpdatedBy, Expr::value(ctx.actor_id))
-        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
         .filter(user::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
-    revoke_sessions(&txn, Condition::all().add(session::Column::UserId.eq(user_id)), "password_reset").await?;
-    audit::record(&txn, ctx, "password_reset", "user", Some(user_id), None, None).await?;
+    revoke_sessions(
+        &txn,
+        Condition::all().add(session::Column::UserId.eq(user_id)),
+        "password_reset",
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        "password_reset",
+        "user",
+        Some(user_id),
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_user(user_id);
     publish_user_sessions_revoked(state, user_id);
@@ -700,13 +822,25 @@ pub async fn reset_password(
 
 // ---------------------------------------------------------------- users
 
-pub async fn list_users(db: &Db, f: &UserFilter, page: &PageParams) -> ApiResult<ListResponse<UserOut>> {
+pub async fn list_users(
+    db: &Db,
+    f: &UserFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<UserOut>> {
     let conn = db.read();
-    let (sort, desc) = page.sort(&["id", "username", "created_at", "last_login"], ("id", false))?;
+    let (sort, desc) = page.sort(
+        &["id", "username", "created_at", "last_login"],
+        ("id", false),
+    )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let mut any = Condition::any();
-        for col in [user::Column::Username, user::Column::Email, user::Column::FirstName, user::Column::LastName] {
+        for col in [
+            user::Column::Username,
+            user::Column::Email,
+            user::Column::FirstName,
+            user::Column::LastName,
+        ] {
             any = any.add(Expr::expr(Func::lower(Expr::col(col))).like(like_pattern(q)));
         }
         cond = cond.add(any);
@@ -734,7 +868,11 @@ pub async fn list_users(db: &Db, f: &UserFilter, page: &PageParams) -> ApiResult
         "last_login" => user::Column::LastLogin,
         _ => user::Column::Id,
     };
-    let order = if desc { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let order = if desc {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let rows = query
         .order_by(col, order)
         .order_by_asc(user::Column::Id)
@@ -770,8 +908,15 @@ async fn role_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult<rol
 
 async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
     if let Some(id) = id {
-        if department::Entity::find_by_id(id).one(conn).await?.is_none() {
-            return Err(ApiError::invalid("department_id", format!("no department with id {id}")));
+        if department::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::invalid(
+                "department_id",
+                format!("no department with id {id}"),
+            ));
         }
     }
     Ok(())
@@ -789,28 +934,42 @@ async fn check_unique_user<C: ConnectionTrait>(
     };
     if let Some(name) = username {
         let taken = user::Entity::find()
-            .filter(not_self(Condition::all().add(user::Column::Username.eq(name))))
+            .filter(not_self(
+                Condition::all().add(user::Column::Username.eq(name)),
+            ))
             .count(conn)
             .await?
             > 0;
         if taken {
-            return Err(ApiError::conflict_on("username", format!("username '{name}' is taken")));
+            return Err(ApiError::conflict_on(
+                "username",
+                format!("username '{name}' is taken"),
+            ));
         }
     }
     if let Some(email) = email {
         let taken = user::Entity::find()
-            .filter(not_self(Condition::all().add(user::Column::Email.eq(email))))
+            .filter(not_self(
+                Condition::all().add(user::Column::Email.eq(email)),
+            ))
             .count(conn)
             .await?
             > 0;
         if taken {
-            return Err(ApiError::conflict_on("email", format!("email '{email}' is already in use")));
+            return Err(ApiError::conflict_on(
+                "email",
+                format!("email '{email}' is already in use"),
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn create_user(state: &AppState, ctx: &AuditCtx, mut req: CreateUser) -> ApiResult<UserOut> {
+pub async fn create_user(
+    state: &AppState,
+    ctx: &AuditCtx,
+    mut req: CreateUser,
+) -> ApiResult<UserOut> {
     req.validate()?;
     let hash = auth::hash_password(req.password.clone()).await?;
     let db = state.db.write();
@@ -829,7 +988,10 @@ pub async fn create_user(state: &AppState, ctx: &AuditCtx, mut req: CreateUser) 
         department_id: Set(req.department_id),
         position: Set(req.position),
         avatar_url: Set(req.avatar_url),
-        preferences: Set(req.preferences.unwrap_or_else(|| serde_json::json!({})).to_string()),
+        preferences: Set(req
+            .preferences
+            .unwrap_or_else(|| serde_json::json!({}))
+            .to_string()),
         role_id: Set(role.id),
         is_active: Set(req.is_active.unwrap_or(true)),
         email_verified: Set(false),
@@ -844,9 +1006,24 @@ pub async fn create_user(state: &AppState, ctx: &AuditCtx, mut req: CreateUser) 
     .insert(&txn)
     .await?;
     let out = user_out(created, &names(&txn).await?);
-    audit::record(&txn, ctx, "create", "user", Some(out.id), None, Some(to_json(&out))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "user",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
     txn.commit().await?;
-    state.events.publish(Event::new("user", "created", out.id, to_json(&out), Audience::Permission("users:read".into())));
+    state.events.publish(Event::new(
+        "user",
+        "created",
+        out.id,
+        to_json(&out),
+        Audience::Permission("users:read".into()),
+    ));
     Ok(out)
 }
 
@@ -915,13 +1092,18 @@ pub async fn update_user(
     }
     if let Some(active) = req.is_active {
         if !active && ctx.actor_id == Some(id) {
-            return Err(ApiError::conflict_on("is_active", "you cannot deactivate your own account"));
+            return Err(ApiError::conflict_on(
+                "is_active",
+                "you cannot deactivate your own account",
+            ));
         }
         losing_admin |= before.is_admin && before.is_active && !active;
         am.is_active = Set(active);
     }
     if losing_admin && active_admins(&txn).await? <= 1 {
-        return Err(ApiError::conflict("this is the last active admin; make another admin first"));
+        return Err(ApiError::conflict(
+            "this is the last active admin; make another admin first",
+        ));
     }
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
@@ -936,12 +1118,32 @@ pub async fn update_user(
         })?;
     let after = user_out(updated, &before_names);
     if before.is_active && !after.is_active {
-        revoke_sessions(&txn, Condition::all().add(session::Column::UserId.eq(id)), "deactivated").await?;
+        revoke_sessions(
+            &txn,
+            Condition::all().add(session::Column::UserId.eq(id)),
+            "deactivated",
+        )
+        .await?;
     }
-    audit::record(&txn, ctx, "update", "user", Some(id), Some(to_json(&before)), Some(to_json(&after))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "user",
+        Some(id),
+        Some(to_json(&before)),
+        Some(to_json(&after)),
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_user(id);
-    state.events.publish(Event::new("user", "updated", id, to_json(&after), Audience::Permission("users:read".into())));
+    state.events.publish(Event::new(
+        "user",
+        "updated",
+        id,
+        to_json(&after),
+        Audience::Permission("users:read".into()),
+    ));
     Ok(after)
 }
 
@@ -978,7 +1180,11 @@ async fn role_out<C: ConnectionTrait>(conn: &C, r: role::Model) -> ApiResult<Rol
 pub async fn list_roles(db: &Db) -> ApiResult<Vec<RoleOut>> {
     let conn = db.read();
     let mut out = Vec::new();
-    for r in role::Entity::find().order_by_asc(role::Column::Id).all(conn).await? {
+    for r in role::Entity::find()
+        .order_by_asc(role::Column::Id)
+        .all(conn)
+        .await?
+    {
         out.push(role_out(conn, r).await?);
     }
     Ok(out)
@@ -1002,16 +1208,27 @@ async fn permission_ids<C: ConnectionTrait>(conn: &C, names: &[String]) -> ApiRe
         .into_iter()
         .map(|p| (p.name, p.id))
         .collect();
-    let unknown: Vec<&str> = wanted.iter().filter(|n| !known.contains_key(**n)).copied().collect();
+    let unknown: Vec<&str> = wanted
+        .iter()
+        .filter(|n| !known.contains_key(**n))
+        .copied()
+        .collect();
     if !unknown.is_empty() {
         let mut unknown = unknown;
         unknown.sort();
-        return Err(ApiError::invalid("permissions", format!("unknown permission(s): {}", unknown.join(", "))));
+        return Err(ApiError::invalid(
+            "permissions",
+            format!("unknown permission(s): {}", unknown.join(", ")),
+        ));
     }
     Ok(wanted.iter().map(|n| known[*n]).collect())
 }
 
-async fn set_role_permissions<C: ConnectionTrait>(conn: &C, role_id: i64, ids: &[i64]) -> ApiResult<()> {
+async fn set_role_permissions<C: ConnectionTrait>(
+    conn: &C,
+    role_id: i64,
+    ids: &[i64],
+) -> ApiResult<()> {
     role_permission::Entity::delete_many()
         .filter(role_permission::Column::RoleId.eq(role_id))
         .exec(conn)
@@ -1029,13 +1246,21 @@ async fn set_role_permissions<C: ConnectionTrait>(conn: &C, role_id: i64, ids: &
     Ok(())
 }
 
-async fn check_role_name_free<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> ApiResult<()> {
-    let mut q = role::Entity::find().filter(Expr::expr(Func::lower(Expr::col(role::Column::Name))).eq(name.to_lowercase()));
+async fn check_role_name_free<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    let mut q = role::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(role::Column::Name))).eq(name.to_lowercase()));
     if let Some(id) = except {
         q = q.filter(role::Column::Id.ne(id));
     }
     if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on("name", format!("a role named '{name}' exists")));
+        return Err(ApiError::conflict_on(
+            "name",
+            format!("a role named '{name}' exists"),
+        ));
     }
     Ok(())
 }
@@ -1064,13 +1289,34 @@ pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> A
     .await?;
     set_role_permissions(&txn, r.id, &ids).await?;
     let out = role_out(&txn, r).await?;
-    audit::record(&txn, ctx, "create", "role", Some(out.id), None, Some(to_json(&out))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "role",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
     txn.commit().await?;
-    state.events.publish(Event::new("role", "created", out.id, to_json(&out), Audience::Permission("roles:read".into())));
+    state.events.publish(Event::new(
+        "role",
+        "created",
+        out.id,
+        to_json(&out),
+        Audience::Permission("roles:read".into()),
+    ));
     Ok(out)
 }
 
-pub async fn update_role(state: &AppState, ctx: &AuditCtx, id: i64, if_match: IfMatch, req: UpdateRole) -> ApiResult<RoleOut> {
+pub async fn update_role(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdateRole,
+) -> ApiResult<RoleOut> {
     let txn = state.db.write().begin().await?;
     let current = role::Entity::find_by_id(id)
         .one(&txn)
@@ -1078,7 +1324,9 @@ pub async fn update_role(state: &AppState, ctx: &AuditCtx, id: i64, if_match: If
         .ok_or_else(|| ApiError::not_found("role"))?;
     if_match.check(current.version)?;
     if current.is_builtin {
-        return Err(ApiError::conflict("built-in roles cannot be changed; create a custom role instead"));
+        return Err(ApiError::conflict(
+            "built-in roles cannot be changed; create a custom role instead",
+        ));
     }
     let before = role_out(&txn, current.clone()).await?;
     let mut am: role::ActiveModel = current.clone().into();
@@ -1113,14 +1361,34 @@ pub async fn update_role(state: &AppState, ctx: &AuditCtx, id: i64, if_match: If
             other => other.into(),
         })?;
     let after = role_out(&txn, updated).await?;
-    audit::record(&txn, ctx, "update", "role", Some(id), Some(to_json(&before)), Some(to_json(&after))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "role",
+        Some(id),
+        Some(to_json(&before)),
+        Some(to_json(&after)),
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_all();
-    state.events.publish(Event::new("role", "updated", id, to_json(&after), Audience::Permission("roles:read".into())));
+    state.events.publish(Event::new(
+        "role",
+        "updated",
+        id,
+        to_json(&after),
+        Audience::Permission("roles:read".into()),
+    ));
     Ok(after)
 }
 
-pub async fn delete_role(state: &AppState, ctx: &AuditCtx, id: i64, if_match: IfMatch) -> ApiResult<()> {
+pub async fn delete_role(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<()> {
     let txn = state.db.write().begin().await?;
     let current = role::Entity::find_by_id(id)
         .one(&txn)
@@ -1135,13 +1403,30 @@ pub async fn delete_role(state: &AppState, ctx: &AuditCtx, id: i64, if_match: If
         .count(&txn)
         .await?;
     if holders > 0 {
-        return Err(ApiError::conflict(format!("{holders} user(s) hold this role; give them another role first")));
+        return Err(ApiError::conflict(format!(
+            "{holders} user(s) hold this role; give them another role first"
+        )));
     }
     let before = role_out(&txn, current).await?;
     role::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, ctx, "delete", "role", Some(id), Some(to_json(&before)), None).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "delete",
+        "role",
+        Some(id),
+        Some(to_json(&before)),
+        None,
+    )
+    .await?;
     txn.commit().await?;
-    state.events.publish(Event::new("role", "deleted", id, serde_json::json!({"id": id}), Audience::Permission("roles:read".into())));
+    state.events.publish(Event::new(
+        "role",
+        "deleted",
+        id,
+        serde_json::json!({"id": id}),
+        Audience::Permission("roles:read".into()),
+    ));
     Ok(())
 }
 
@@ -1159,12 +1444,18 @@ fn department_out(d: department::Model) -> DepartmentOut {
     }
 }
 
-pub async fn list_departments(db: &Db, f: &DepartmentFilter, page: &PageParams) -> ApiResult<ListResponse<DepartmentOut>> {
+pub async fn list_departments(
+    db: &Db,
+    f: &DepartmentFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<DepartmentOut>> {
     let conn = db.read();
     let (sort, desc) = page.sort(&["id", "name", "created_at"], ("name", false))?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        cond = cond.add(Expr::expr(Func::lower(Expr::col(department::Column::Name))).like(like_pattern(q)));
+        cond = cond.add(
+            Expr::expr(Func::lower(Expr::col(department::Column::Name))).like(like_pattern(q)),
+        );
     }
     if let Some(a) = f.is_active {
         cond = cond.add(department::Column::IsActive.eq(a));
@@ -1177,7 +1468,14 @@ pub async fn list_departments(db: &Db, f: &DepartmentFilter, page: &PageParams) 
         _ => department::Column::Id,
     };
     let rows = query
-        .order_by(col, if desc { sea_orm::Order::Desc } else { sea_orm::Order::Asc })
+        .order_by(
+            col,
+            if desc {
+                sea_orm::Order::Desc
+            } else {
+                sea_orm::Order::Asc
+            },
+        )
         .order_by_asc(department::Column::Id)
         .limit(page.limit())
         .offset(page.offset())
@@ -1199,19 +1497,31 @@ pub async fn get_department(db: &Db, id: i64) -> ApiResult<DepartmentOut> {
         .ok_or_else(|| ApiError::not_found("department"))
 }
 
-async fn check_department_name_free<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> ApiResult<()> {
-    let mut q = department::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(department::Column::Name))).eq(name.to_lowercase()));
+async fn check_department_name_free<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    let mut q = department::Entity::find().filter(
+        Expr::expr(Func::lower(Expr::col(department::Column::Name))).eq(name.to_lowercase()),
+    );
     if let Some(id) = except {
         q = q.filter(department::Column::Id.ne(id));
     }
     if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on("name", format!("a department named '{name}' exists")));
+        return Err(ApiError::conflict_on(
+            "name",
+            format!("a department named '{name}' exists"),
+        ));
     }
     Ok(())
 }
 
-pub async fn create_department(state: &AppState, ctx: &AuditCtx, req: CreateDepartment) -> ApiResult<DepartmentOut> {
+pub async fn create_department(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: CreateDepartment,
+) -> ApiResult<DepartmentOut> {
     let name = req.name.trim().to_string();
     let description = nexus_core::validate::clean(req.description);
     let mut v = Validator::new();
@@ -1233,9 +1543,24 @@ pub async fn create_department(state: &AppState, ctx: &AuditCtx, req: CreateDepa
     .insert(&txn)
     .await?;
     let out = department_out(d);
-    audit::record(&txn, ctx, "create", "department", Some(out.id), None, Some(to_json(&out))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "department",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
     txn.commit().await?;
-    state.events.publish(Event::new("department", "created", out.id, to_json(&out), Audience::All));
+    state.events.publish(Event::new(
+        "department",
+        "created",
+        out.id,
+        to_json(&out),
+        Audience::All,
+    ));
     Ok(out)
 }
 
@@ -1285,14 +1610,34 @@ pub async fn update_department(
             other => other.into(),
         })?;
     let after = department_out(updated);
-    audit::record(&txn, ctx, "update", "department", Some(id), Some(to_json(&before)), Some(to_json(&after))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "department",
+        Some(id),
+        Some(to_json(&before)),
+        Some(to_json(&after)),
+    )
+    .await?;
     txn.commit().await?;
     state.auth.invalidate_all();
-    state.events.publish(Event::new("department", "updated", id, to_json(&after), Audience::All));
+    state.events.publish(Event::new(
+        "department",
+        "updated",
+        id,
+        to_json(&after),
+        Audience::All,
+    ));
     Ok(after)
 }
 
-pub async fn delete_department(state: &AppState, ctx: &AuditCtx, id: i64, if_match: IfMatch) -> ApiResult<()> {
+pub async fn delete_department(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<()> {
     let txn = state.db.write().begin().await?;
     let current = department::Entity::find_by_id(id)
         .one(&txn)
@@ -1309,16 +1654,34 @@ pub async fn delete_department(state: &AppState, ctx: &AuditCtx, id: i64, if_mat
         )));
     }
     department::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, ctx, "delete", "department", Some(id), Some(to_json(&department_out(current))), None).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "delete",
+        "department",
+        Some(id),
+        Some(to_json(&department_out(current))),
+        None,
+    )
+    .await?;
     txn.commit().await?;
-    state.events.publish(Event::new("department", "deleted", id, serde_json::json!({"id": id}), Audience::All));
+    state.events.publish(Event::new(
+        "department",
+        "deleted",
+        id,
+        serde_json::json!({"id": id}),
+        Audience::All,
+    ));
     Ok(())
 }
 
 // ---------------------------------------------------------------- audit trail
 
 pub async fn audit_page(db: &Db, q: AuditQuery) -> ApiResult<AuditPage> {
-    let limit = q.limit.unwrap_or(nexus_core::paging::DEFAULT_LIMIT).clamp(1, nexus_core::paging::MAX_LIMIT);
+    let limit = q
+        .limit
+        .unwrap_or(nexus_core::paging::DEFAULT_LIMIT)
+        .clamp(1, nexus_core::paging::MAX_LIMIT);
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from > to {
             return Err(ApiError::invalid("to", "must not be before `from`"));
@@ -1338,6 +1701,12 @@ pub async fn audit_page(db: &Db, q: AuditQuery) -> ApiResult<AuditPage> {
         },
     )
     .await?;
-    let next_after = (items.len() as u64 == limit).then(|| items.last().map(|e| e.id)).flatten();
-    Ok(AuditPage { items, limit, next_after })
+    let next_after = (items.len() as u64 == limit)
+        .then(|| items.last().map(|e| e.id))
+        .flatten();
+    Ok(AuditPage {
+        items,
+        limit,
+        next_after,
+    })
 }

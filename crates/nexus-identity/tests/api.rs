@@ -5,7 +5,14 @@ use nexus_server::testing::{ADMIN_PASSWORD, TestServer};
 use serde_json::json;
 
 async fn audit_actions(srv: &TestServer, token: &str, query: &str) -> Vec<String> {
-    let res = srv.call("GET", &format!("/api/v1/audit-logs?{query}"), Some(token), None).await;
+    let res = srv
+        .call(
+            "GET",
+            &format!("/api/v1/audit-logs?{query}"),
+            Some(token),
+            None,
+        )
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     res.json["items"]
         .as_array()
@@ -355,7 +362,10 @@ async fn rate_limit(backend: nexus_server::testing::Backend) {
         return;
     };
     for _ in 0..3 {
-        assert_eq!(srv.login_response("admin", "wrong-password-1").await.status, 401);
+        assert_eq!(
+            srv.login_response("admin", "wrong-password-1").await.status,
+            401
+        );
     }
     let limited = srv.login_response("admin", ADMIN_PASSWORD).await;
     assert_eq!(limited.status, 429);
@@ -363,7 +373,11 @@ async fn rate_limit(backend: nexus_server::testing::Backend) {
     assert!((1..=60).contains(&wait));
     let rows = nexus_core::audit::list(
         srv.state.db.read(),
-        &nexus_core::audit::AuditFilter { action: Some("login_rate_limited".into()), limit: 10, ..Default::default() },
+        &nexus_core::audit::AuditFilter {
+            action: Some("login_rate_limited".into()),
+            limit: 10,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

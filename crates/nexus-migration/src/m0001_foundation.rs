@@ -144,12 +144,35 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Departments::Table)
                 .col(id(Departments::Id))
-                .col(ColumnDef::new(Departments::Name).string_len(100).not_null().unique_key())
+                .col(
+                    ColumnDef::new(Departments::Name)
+                        .string_len(100)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(Departments::Description).text())
-                .col(ColumnDef::new(Departments::IsActive).boolean().not_null().default(true))
-                .col(ColumnDef::new(Departments::CreatedAt).big_integer().not_null())
-                .col(ColumnDef::new(Departments::UpdatedAt).big_integer().not_null())
-                .col(ColumnDef::new(Departments::Version).integer().not_null().default(1))
+                .col(
+                    ColumnDef::new(Departments::IsActive)
+                        .boolean()
+                        .not_null()
+                        .default(true),
+                )
+                .col(
+                    ColumnDef::new(Departments::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Departments::UpdatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Departments::Version)
+                        .integer()
+                        .not_null()
+                        .default(1),
+                )
                 .to_owned(),
         )
         .await?;
@@ -164,12 +187,27 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Roles::Table)
                 .col(id(Roles::Id))
-                .col(ColumnDef::new(Roles::Name).string_len(50).not_null().unique_key())
+                .col(
+                    ColumnDef::new(Roles::Name)
+                        .string_len(50)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(Roles::Description).text())
-                .col(ColumnDef::new(Roles::IsBuiltin).boolean().not_null().default(false))
+                .col(
+                    ColumnDef::new(Roles::IsBuiltin)
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
                 .col(ColumnDef::new(Roles::CreatedAt).big_integer().not_null())
                 .col(ColumnDef::new(Roles::UpdatedAt).big_integer().not_null())
-                .col(ColumnDef::new(Roles::Version).integer().not_null().default(1))
+                .col(
+                    ColumnDef::new(Roles::Version)
+                        .integer()
+                        .not_null()
+                        .default(1),
+                )
                 .to_owned(),
         )
         .await?;
@@ -178,11 +216,28 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Permissions::Table)
                 .col(id(Permissions::Id))
-                .col(ColumnDef::new(Permissions::Name).string_len(100).not_null().unique_key())
-                .col(ColumnDef::new(Permissions::Resource).string_len(50).not_null())
-                .col(ColumnDef::new(Permissions::Action).string_len(20).not_null())
+                .col(
+                    ColumnDef::new(Permissions::Name)
+                        .string_len(100)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(Permissions::Resource)
+                        .string_len(50)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Permissions::Action)
+                        .string_len(20)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Permissions::Description).text())
-                .col(ColumnDef::new(Permissions::CreatedAt).big_integer().not_null())
+                .col(
+                    ColumnDef::new(Permissions::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
                 .to_owned(),
         )
         .await?;
@@ -190,9 +245,21 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RolePermissions::Table)
-                .col(ColumnDef::new(RolePermissions::RoleId).big_integer().not_null())
-                .col(ColumnDef::new(RolePermissions::PermissionId).big_integer().not_null())
-                .col(ColumnDef::new(RolePermissions::CreatedAt).big_integer().not_null())
+                .col(
+                    ColumnDef::new(RolePermissions::RoleId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(RolePermissions::PermissionId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(RolePermissions::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
                 .primary_key(
                     Index::create()
                         .col(RolePermissions::RoleId)
@@ -218,27 +285,61 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Users::Table)
                 .col(id(Users::Id))
-                .col(ColumnDef::new(Users::Username).string_len(80).not_null().unique_key())
+                .col(
+                    ColumnDef::new(Users::Username)
+                        .string_len(80)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(Users::Email).string_len(255).unique_key())
-                .col(ColumnDef::new(Users::PasswordHash).string_len(256).not_null())
+                .col(
+                    ColumnDef::new(Users::PasswordHash)
+                        .string_len(256)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Users::FirstName).string_len(50))
                 .col(ColumnDef::new(Users::LastName).string_len(50))
                 .col(ColumnDef::new(Users::Phone).string_len(20))
                 .col(ColumnDef::new(Users::DepartmentId).big_integer())
                 .col(ColumnDef::new(Users::Position).string_len(100))
                 .col(ColumnDef::new(Users::AvatarUrl).string_len(255))
-                .col(ColumnDef::new(Users::Preferences).text().not_null().default("{}"))
+                .col(
+                    ColumnDef::new(Users::Preferences)
+                        .text()
+                        .not_null()
+                        .default("{}"),
+                )
                 .col(ColumnDef::new(Users::RoleId).big_integer().not_null())
-                .col(ColumnDef::new(Users::IsActive).boolean().not_null().default(true))
-                .col(ColumnDef::new(Users::EmailVerified).boolean().not_null().default(false))
-                .col(ColumnDef::new(Users::FailedLogins).integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(Users::IsActive)
+                        .boolean()
+                        .not_null()
+                        .default(true),
+                )
+                .col(
+                    ColumnDef::new(Users::EmailVerified)
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
+                .col(
+                    ColumnDef::new(Users::FailedLogins)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(ColumnDef::new(Users::LockedUntil).big_integer())
                 .col(ColumnDef::new(Users::LastLogin).big_integer())
                 .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())
                 .col(ColumnDef::new(Users::UpdatedAt).big_integer().not_null())
                 .col(ColumnDef::new(Users::CreatedBy).big_integer())
                 .col(ColumnDef::new(Users::UpdatedBy).big_integer())
-                .col(ColumnDef::new(Users::Version).integer().not_null().default(1))
+                .col(
+                    ColumnDef::new(Users::Version)
+                        .integer()
+                        .not_null()
+                        .default(1),
+                )
                 .check(Expr::col(Users::FailedLogins).gte(0))
                 .foreign_key(
                     ForeignKey::create()
@@ -284,16 +385,33 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(Sessions::Table, "idx_sessions_user_id", vec![Sessions::UserId]))
-            .await?;
+        m.create_index(index(
+            Sessions::Table,
+            "idx_sessions_user_id",
+            vec![Sessions::UserId],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
                 .table(RefreshTokens::Table)
                 .col(id(RefreshTokens::Id))
-                .col(ColumnDef::new(RefreshTokens::SessionId).big_integer().not_null())
-                .col(ColumnDef::new(RefreshTokens::TokenHash).string_len(64).not_null().unique_key())
-                .col(ColumnDef::new(RefreshTokens::CreatedAt).big_integer().not_null())
+                .col(
+                    ColumnDef::new(RefreshTokens::SessionId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(RefreshTokens::TokenHash)
+                        .string_len(64)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(RefreshTokens::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(RefreshTokens::UsedAt).big_integer())
                 .foreign_key(
                     ForeignKey::create()
@@ -317,13 +435,21 @@ impl MigrationTrait for Migration {
                 .col(id(AuditLogs::Id))
                 .col(ColumnDef::new(AuditLogs::ActorId).big_integer())
                 .col(ColumnDef::new(AuditLogs::Action).string_len(50).not_null())
-                .col(ColumnDef::new(AuditLogs::EntityType).string_len(50).not_null())
+                .col(
+                    ColumnDef::new(AuditLogs::EntityType)
+                        .string_len(50)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(AuditLogs::EntityId).big_integer())
                 .col(ColumnDef::new(AuditLogs::PreviousState).text())
                 .col(ColumnDef::new(AuditLogs::NewState).text())
                 .col(ColumnDef::new(AuditLogs::IpAddress).string_len(64))
                 .col(ColumnDef::new(AuditLogs::UserAgent).string_len(255))
-                .col(ColumnDef::new(AuditLogs::CreatedAt).big_integer().not_null())
+                .col(
+                    ColumnDef::new(AuditLogs::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
                 .to_owned(),
         )
         .await?;

@@ -101,7 +101,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Settings::Table)
-                .col(ColumnDef::new(Settings::Key).string_len(100).not_null().primary_key())
+                .col(
+                    ColumnDef::new(Settings::Key)
+                        .string_len(100)
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(Settings::Value).text().not_null())
                 .col(ColumnDef::new(Settings::UpdatedAt).big_integer().not_null())
                 .to_owned(),
@@ -112,13 +117,36 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(WorkCenters::Table)
                 .col(id(WorkCenters::Id))
-                .col(ColumnDef::new(WorkCenters::Code).string_len(20).not_null().unique_key())
+                .col(
+                    ColumnDef::new(WorkCenters::Code)
+                        .string_len(20)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(WorkCenters::Name).string_len(100).not_null())
                 .col(ColumnDef::new(WorkCenters::DepartmentId).big_integer())
-                .col(ColumnDef::new(WorkCenters::IsActive).boolean().not_null().default(true))
-                .col(ColumnDef::new(WorkCenters::CreatedAt).big_integer().not_null())
-                .col(ColumnDef::new(WorkCenters::UpdatedAt).big_integer().not_null())
-                .col(ColumnDef::new(WorkCenters::Version).integer().not_null().default(1))
+                .col(
+                    ColumnDef::new(WorkCenters::IsActive)
+                        .boolean()
+                        .not_null()
+                        .default(true),
+                )
+                .col(
+                    ColumnDef::new(WorkCenters::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WorkCenters::UpdatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WorkCenters::Version)
+                        .integer()
+                        .not_null()
+                        .default(1),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from(WorkCenters::Table, WorkCenters::DepartmentId)
@@ -127,8 +155,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(WorkCenters::Table, "idx_work_centers_is_active", &[WorkCenters::IsActive]))
-            .await?;
+        m.create_index(index(
+            WorkCenters::Table,
+            "idx_work_centers_is_active",
+            &[WorkCenters::IsActive],
+        ))
+        .await?;
         m.create_index(index(
             WorkCenters::Table,
             "idx_work_centers_department_id",
@@ -145,7 +177,12 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(P::WorkcenterId).big_integer().not_null())
                 .col(ColumnDef::new(P::Quantity).integer().not_null())
                 .col(ColumnDef::new(P::OrderType).string_len(3).not_null())
-                .col(ColumnDef::new(P::ScrapQuantity).integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(P::ScrapQuantity)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(ColumnDef::new(P::Shift).string_len(20))
                 .col(ColumnDef::new(P::Note).string_len(500))
                 .col(ColumnDef::new(P::UserId).big_integer().not_null())
@@ -159,17 +196,34 @@ impl MigrationTrait for Migration {
                         .from(P::Table, P::WorkcenterId)
                         .to(WorkCenters::Table, WorkCenters::Id),
                 )
-                .foreign_key(ForeignKey::create().from(P::Table, P::UserId).to(Users::Table, Users::Id))
-                .foreign_key(ForeignKey::create().from(P::Table, P::ReversesId).to(P::Table, P::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(P::Table, P::UserId)
+                        .to(Users::Table, Users::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(P::Table, P::ReversesId)
+                        .to(P::Table, P::Id),
+                )
                 .to_owned(),
         )
         .await?;
         // Every list is newest first, so each filter has an index ending in (created_at, id).
         for (name, cols) in [
             ("idx_production_orders_created", vec![P::CreatedAt, P::Id]),
-            ("idx_production_orders_order", vec![P::ProductionOrder, P::CreatedAt, P::Id]),
-            ("idx_production_orders_workcenter", vec![P::WorkcenterId, P::CreatedAt, P::Id]),
-            ("idx_production_orders_user", vec![P::UserId, P::CreatedAt, P::Id]),
+            (
+                "idx_production_orders_order",
+                vec![P::ProductionOrder, P::CreatedAt, P::Id],
+            ),
+            (
+                "idx_production_orders_workcenter",
+                vec![P::WorkcenterId, P::CreatedAt, P::Id],
+            ),
+            (
+                "idx_production_orders_user",
+                vec![P::UserId, P::CreatedAt, P::Id],
+            ),
         ] {
             m.create_index(index(P::Table, name, &cols)).await?;
         }
@@ -177,12 +231,30 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Wip::Table)
-                .col(ColumnDef::new(Wip::ProductionOrder).string_len(50).not_null())
+                .col(
+                    ColumnDef::new(Wip::ProductionOrder)
+                        .string_len(50)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Wip::WorkcenterId).big_integer().not_null())
-                .col(ColumnDef::new(Wip::QtyIn).big_integer().not_null().default(0))
-                .col(ColumnDef::new(Wip::QtyOut).big_integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(Wip::QtyIn)
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
+                .col(
+                    ColumnDef::new(Wip::QtyOut)
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(ColumnDef::new(Wip::UpdatedAt).big_integer().not_null())
-                .primary_key(Index::create().col(Wip::ProductionOrder).col(Wip::WorkcenterId))
+                .primary_key(
+                    Index::create()
+                        .col(Wip::ProductionOrder)
+                        .col(Wip::WorkcenterId),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from(Wip::Table, Wip::WorkcenterId)
@@ -199,10 +271,25 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(D::Day).string_len(10).not_null())
                 .col(ColumnDef::new(D::WorkcenterId).big_integer().not_null())
                 .col(ColumnDef::new(D::OrderType).string_len(3).not_null())
-                .col(ColumnDef::new(D::Movements).big_integer().not_null().default(0))
-                .col(ColumnDef::new(D::Quantity).big_integer().not_null().default(0))
+                .col(
+                    ColumnDef::new(D::Movements)
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
+                .col(
+                    ColumnDef::new(D::Quantity)
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
                 .col(ColumnDef::new(D::Scrap).big_integer().not_null().default(0))
-                .primary_key(Index::create().col(D::Day).col(D::WorkcenterId).col(D::OrderType))
+                .primary_key(
+                    Index::create()
+                        .col(D::Day)
+                        .col(D::WorkcenterId)
+                        .col(D::OrderType),
+                )
                 .check(Expr::col(D::OrderType).is_in(["IN", "OUT"]))
                 .to_owned(),
         )

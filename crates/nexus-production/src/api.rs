@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
-use nexus_core::{ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, Versioned};
+use nexus_core::{
+    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, Versioned,
+};
 
 use crate::import;
 use crate::model::perm::*;
@@ -16,14 +18,23 @@ use crate::service;
 /// Work centers, by code.
 #[utoipa::path(get, path = "/api/v1/work-centers", tag = "production", security(("bearer" = ["work_centers:read"])),
     params(WorkCenterFilter), responses((status = 200, body = Vec<WorkCenterOut>)))]
-pub async fn list_work_centers(State(state): State<AppState>, _: Require<WorkCentersRead>, ApiQuery(f): ApiQuery<WorkCenterFilter>) -> Json<Vec<WorkCenterOut>> {
+pub async fn list_work_centers(
+    State(state): State<AppState>,
+    _: Require<WorkCentersRead>,
+    ApiQuery(f): ApiQuery<WorkCenterFilter>,
+) -> Json<Vec<WorkCenterOut>> {
     Json(service::list_work_centers(&state, &f))
 }
 
 /// Create a work center.
 #[utoipa::path(post, path = "/api/v1/work-centers", tag = "production", security(("bearer" = ["work_centers:write"])),
     request_body = CreateWorkCenter, responses((status = 201, body = WorkCenterOut), (status = 409), (status = 422)))]
-pub async fn create_work_center(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<WorkCentersWrite>, ApiJson(req): ApiJson<CreateWorkCenter>) -> ApiResult<impl IntoResponse> {
+pub async fn create_work_center(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<WorkCentersWrite>,
+    ApiJson(req): ApiJson<CreateWorkCenter>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::create_work_center(&state, &client.audit(Some(user.id())), req).await?;
     Ok((StatusCode::CREATED, Versioned(out.version, out)))
 }
@@ -31,7 +42,11 @@ pub async fn create_work_center(State(state): State<AppState>, client: ClientInf
 /// One work center.
 #[utoipa::path(get, path = "/api/v1/work-centers/{id}", tag = "production", security(("bearer" = ["work_centers:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = WorkCenterOut), (status = 404)))]
-pub async fn get_work_center(State(state): State<AppState>, _: Require<WorkCentersRead>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn get_work_center(
+    State(state): State<AppState>,
+    _: Require<WorkCentersRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::get_work_center(&state, id)?;
     Ok(Versioned(out.version, out))
 }
@@ -40,8 +55,17 @@ pub async fn get_work_center(State(state): State<AppState>, _: Require<WorkCente
 #[utoipa::path(patch, path = "/api/v1/work-centers/{id}", tag = "production", security(("bearer" = ["work_centers:write"])),
     params(("id" = i64, Path)), request_body = UpdateWorkCenter,
     responses((status = 200, body = WorkCenterOut), (status = 404), (status = 409), (status = 412), (status = 422)))]
-pub async fn update_work_center(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<WorkCentersWrite>, if_match: IfMatch, Path(id): Path<i64>, ApiJson(req): ApiJson<UpdateWorkCenter>) -> ApiResult<impl IntoResponse> {
-    let out = service::update_work_center(&state, &client.audit(Some(user.id())), id, if_match, req).await?;
+pub async fn update_work_center(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<WorkCentersWrite>,
+    if_match: IfMatch,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<UpdateWorkCenter>,
+) -> ApiResult<impl IntoResponse> {
+    let out =
+        service::update_work_center(&state, &client.audit(Some(user.id())), id, if_match, req)
+            .await?;
     Ok(Versioned(out.version, out))
 }
 
@@ -49,21 +73,36 @@ pub async fn update_work_center(State(state): State<AppState>, client: ClientInf
 /// the order's WIP there is refused with 409 (unless the settings allow it).
 #[utoipa::path(post, path = "/api/v1/production-orders", tag = "production", security(("bearer" = ["production:record"])),
     request_body = RecordMovement, responses((status = 201, body = RecordedMovement), (status = 409), (status = 422)))]
-pub async fn record(State(state): State<AppState>, Require(user, _): Require<ProductionRecord>, ApiJson(req): ApiJson<RecordMovement>) -> ApiResult<impl IntoResponse> {
-    Ok((StatusCode::CREATED, Json(service::record(&state, user.id(), req).await?)))
+pub async fn record(
+    State(state): State<AppState>,
+    Require(user, _): Require<ProductionRecord>,
+    ApiJson(req): ApiJson<RecordMovement>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::record(&state, user.id(), req).await?),
+    ))
 }
 
 /// Movements, newest first, filtered and paged by key (`after`).
 #[utoipa::path(get, path = "/api/v1/production-orders", tag = "production", security(("bearer" = ["production:read"])),
     params(MovementFilter), responses((status = 200, body = MovementPage)))]
-pub async fn list(State(state): State<AppState>, _: Require<ProductionRead>, ApiQuery(f): ApiQuery<MovementFilter>) -> ApiResult<Json<MovementPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    ApiQuery(f): ApiQuery<MovementFilter>,
+) -> ApiResult<Json<MovementPage>> {
     Ok(Json(service::list_movements(&state.db, &f).await?))
 }
 
 /// One movement.
 #[utoipa::path(get, path = "/api/v1/production-orders/{id}", tag = "production", security(("bearer" = ["production:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = MovementOut), (status = 404)))]
-pub async fn get(State(state): State<AppState>, _: Require<ProductionRead>, Path(id): Path<i64>) -> ApiResult<Json<MovementOut>> {
+pub async fn get(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MovementOut>> {
     Ok(Json(service::get_movement(&state.db, id).await?))
 }
 
@@ -71,7 +110,13 @@ pub async fn get(State(state): State<AppState>, _: Require<ProductionRead>, Path
 #[utoipa::path(post, path = "/api/v1/production-orders/{id}/reverse", tag = "production", security(("bearer" = ["production:correct"])),
     params(("id" = i64, Path)), request_body = ReverseMovement,
     responses((status = 201, body = RecordedMovement), (status = 404), (status = 409)))]
-pub async fn reverse(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<ProductionCorrect>, Path(id): Path<i64>, ApiJson(req): ApiJson<ReverseMovement>) -> ApiResult<impl IntoResponse> {
+pub async fn reverse(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<ProductionCorrect>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReverseMovement>,
+) -> ApiResult<impl IntoResponse> {
     let out = service::reverse(&state, &client.audit(Some(user.id())), id, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -79,7 +124,11 @@ pub async fn reverse(State(state): State<AppState>, client: ClientInfo, Require(
 /// One production order across work centers: WIP per work center and every movement.
 #[utoipa::path(get, path = "/api/v1/production-orders/history/{production_order}", tag = "production", security(("bearer" = ["production:read"])),
     params(("production_order" = String, Path)), responses((status = 200, body = OrderHistory), (status = 404)))]
-pub async fn history(State(state): State<AppState>, _: Require<ProductionRead>, Path(order): Path<String>) -> ApiResult<Json<OrderHistory>> {
+pub async fn history(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    Path(order): Path<String>,
+) -> ApiResult<Json<OrderHistory>> {
     Ok(Json(service::order_history(&state.db, &order).await?))
 }
 
@@ -90,16 +139,34 @@ pub async fn history(State(state): State<AppState>, _: Require<ProductionRead>, 
 #[utoipa::path(post, path = "/api/v1/production-orders/import", tag = "production", security(("bearer" = ["production:import"])),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = ImportResult), (status = 413), (status = 415), (status = 422)))]
-pub async fn import_csv(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<ProductionImport>, headers: HeaderMap, body: Bytes) -> ApiResult<impl IntoResponse> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn import_csv(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<ProductionImport>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.starts_with("text/csv") && !ct.starts_with("application/csv") {
-        return Err(ApiError::UnsupportedMediaType("send the file as text/csv".into()));
+        return Err(ApiError::UnsupportedMediaType(
+            "send the file as text/csv".into(),
+        ));
     }
     let parse_state = state.clone();
     let rows = tokio::task::spawn_blocking(move || import::parse_csv(&parse_state, &body))
         .await
         .map_err(ApiError::internal)??;
-    let out = import::import(&state, &client.audit(Some(user.id())), user.id(), rows, &|_, _| {}).await?;
+    let out = import::import(
+        &state,
+        &client.audit(Some(user.id())),
+        user.id(),
+        rows,
+        &|_, _| {},
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -122,7 +189,10 @@ fn csv_download(name: &str, head: &[&str], rows: Vec<Vec<String>>) -> ApiResult<
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
         ],
         body,
     )
@@ -133,15 +203,40 @@ fn csv_download(name: &str, head: &[&str], rows: Vec<Vec<String>>) -> ApiResult<
 /// plant-local days. JSON, or CSV with `Accept: text/csv` or `format=csv`.
 #[utoipa::path(get, path = "/api/v1/reports/production/daily", tag = "production", security(("bearer" = ["production:read"])),
     params(ReportQuery), responses((status = 200, body = DailySummary), (status = 422)))]
-pub async fn daily(State(state): State<AppState>, _: Require<ProductionRead>, headers: HeaderMap, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult<Response> {
+pub async fn daily(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Response> {
     let summary = service::daily_summary(&state, &q).await?;
     if wants_csv(&q, &headers) {
         let rows = summary
             .rows
             .into_iter()
-            .map(|r| vec![r.day, r.workcenter_code, r.order_type, r.movements.to_string(), r.quantity.to_string(), r.scrap.to_string()])
+            .map(|r| {
+                vec![
+                    r.day,
+                    r.workcenter_code,
+                    r.order_type,
+                    r.movements.to_string(),
+                    r.quantity.to_string(),
+                    r.scrap.to_string(),
+                ]
+            })
             .collect();
-        return csv_download("daily-summary", &["day", "workcenter_code", "order_type", "movements", "quantity", "scrap"], rows);
+        return csv_download(
+            "daily-summary",
+            &[
+                "day",
+                "workcenter_code",
+                "order_type",
+                "movements",
+                "quantity",
+                "scrap",
+            ],
+            rows,
+        );
     }
     Ok(Json(summary).into_response())
 }
@@ -149,7 +244,12 @@ pub async fn daily(State(state): State<AppState>, _: Require<ProductionRead>, he
 /// Totals per work center over a range of days.
 #[utoipa::path(get, path = "/api/v1/reports/production/work-centers", tag = "production", security(("bearer" = ["production:read"])),
     params(ReportQuery), responses((status = 200, body = Vec<WorkCenterTotal>), (status = 422)))]
-pub async fn totals(State(state): State<AppState>, _: Require<ProductionRead>, headers: HeaderMap, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult<Response> {
+pub async fn totals(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Response> {
     let totals = service::work_center_totals(&state, &q).await?;
     if wants_csv(&q, &headers) {
         let rows = totals
@@ -168,7 +268,15 @@ pub async fn totals(State(state): State<AppState>, _: Require<ProductionRead>, h
             .collect();
         return csv_download(
             "work-center-totals",
-            &["workcenter_code", "workcenter_name", "in_movements", "in_quantity", "out_movements", "out_quantity", "scrap"],
+            &[
+                "workcenter_code",
+                "workcenter_name",
+                "in_movements",
+                "in_quantity",
+                "out_movements",
+                "out_quantity",
+                "scrap",
+            ],
             rows,
         );
     }
@@ -178,14 +286,35 @@ pub async fn totals(State(state): State<AppState>, _: Require<ProductionRead>, h
 /// The orders that moved the most units out in a range.
 #[utoipa::path(get, path = "/api/v1/reports/production/top-orders", tag = "production", security(("bearer" = ["production:read"])),
     params(ReportQuery), responses((status = 200, body = Vec<TopOrder>), (status = 422)))]
-pub async fn top_orders(State(state): State<AppState>, _: Require<ProductionRead>, headers: HeaderMap, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult<Response> {
+pub async fn top_orders(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Response> {
     let top = service::top_orders(&state, &q).await?;
     if wants_csv(&q, &headers) {
         let rows = top
             .into_iter()
-            .map(|t| vec![t.production_order, t.movements.to_string(), t.in_quantity.to_string(), t.out_quantity.to_string()])
+            .map(|t| {
+                vec![
+                    t.production_order,
+                    t.movements.to_string(),
+                    t.in_quantity.to_string(),
+                    t.out_quantity.to_string(),
+                ]
+            })
             .collect();
-        return csv_download("top-orders", &["production_order", "movements", "in_quantity", "out_quantity"], rows);
+        return csv_download(
+            "top-orders",
+            &[
+                "production_order",
+                "movements",
+                "in_quantity",
+                "out_quantity",
+            ],
+            rows,
+        );
     }
     Ok(Json(top).into_response())
 }
@@ -193,13 +322,23 @@ pub async fn top_orders(State(state): State<AppState>, _: Require<ProductionRead
 /// Production settings: the plant's time zone and whether WIP may go negative.
 #[utoipa::path(get, path = "/api/v1/production/settings", tag = "production", security(("bearer" = ["production:read"])),
     responses((status = 200, body = ProductionSettings)))]
-pub async fn get_settings(State(state): State<AppState>, _: Require<ProductionRead>) -> Json<ProductionSettings> {
+pub async fn get_settings(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+) -> Json<ProductionSettings> {
     Json(service::get_settings(&state))
 }
 
 /// Change production settings; a new time zone re-counts the daily rollup.
 #[utoipa::path(put, path = "/api/v1/production/settings", tag = "production", security(("bearer" = ["production:configure"])),
     request_body = ProductionSettings, responses((status = 200, body = ProductionSettings), (status = 422)))]
-pub async fn put_settings(State(state): State<AppState>, client: ClientInfo, Require(user, _): Require<ProductionConfigure>, ApiJson(req): ApiJson<ProductionSettings>) -> ApiResult<Json<ProductionSettings>> {
-    Ok(Json(service::set_settings(&state, &client.audit(Some(user.id())), req).await?))
+pub async fn put_settings(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<ProductionConfigure>,
+    ApiJson(req): ApiJson<ProductionSettings>,
+) -> ApiResult<Json<ProductionSettings>> {
+    Ok(Json(
+        service::set_settings(&state, &client.audit(Some(user.id())), req).await?,
+    ))
 }

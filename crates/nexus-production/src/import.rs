@@ -42,7 +42,10 @@ const COLUMNS: [&str; 9] = [
 /// Parses and validates a CSV file of movements (header row first). Any bad row rejects
 /// the whole file, with the line numbers and reasons.
 pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(data);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| ApiError::invalid("file", format!("unreadable CSV header: {e}")))?
@@ -51,11 +54,19 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
         .collect();
     let mut v = Validator::new();
     for h in &headers {
-        v.check(COLUMNS.contains(&h.as_str()), "columns", format!("unknown column '{h}'; columns are {}", COLUMNS.join(", ")));
+        v.check(
+            COLUMNS.contains(&h.as_str()),
+            "columns",
+            format!("unknown column '{h}'; columns are {}", COLUMNS.join(", ")),
+        );
     }
     let col = |name: &str| headers.iter().position(|h| h == name);
     for required in ["production_order", "quantity", "order_type"] {
-        v.check(col(required).is_some(), "columns", format!("missing column '{required}'"));
+        v.check(
+            col(required).is_some(),
+            "columns",
+            format!("missing column '{required}'"),
+        );
     }
     v.check(
         col("workcenter_code").is_some() || col("workcenter_id").is_some(),
@@ -64,7 +75,9 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
     );
     v.finish()?;
 
-    let cache = state.domains.get::<std::sync::Arc<service::ProductionState>>();
+    let cache = state
+        .domains
+        .get::<std::sync::Arc<service::ProductionState>>();
     let by_code: HashMap<String, (i64, bool)> = cache
         .work_centers()
         .into_iter()
@@ -76,7 +89,9 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
 
     let mut rows = Vec::new();
     let mut errors: Vec<FieldError> = Vec::new();
-    let get = |r: &csv::StringRecord, name: &str| col(name).and_then(|i| r.get(i)).unwrap_or("").to_string();
+    let get = |r: &csv::StringRecord, name: &str| {
+        col(name).and_then(|i| r.get(i)).unwrap_or("").to_string()
+    };
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         if errors.len() >= MAX_ERRORS {
@@ -85,7 +100,10 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(FieldError::new(format!("line {line}"), format!("unreadable row: {e}")));
+                errors.push(FieldError::new(
+                    format!("line {line}"),
+                    format!("unreadable row: {e}"),
+                ));
                 continue;
             }
         };
@@ -97,7 +115,10 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
                 match by_code.get(&code) {
                     Some((id, _)) => *id,
                     None => {
-                        rv.add(&format!("{p}workcenter_code"), format!("no work center with code '{code}'"));
+                        rv.add(
+                            &format!("{p}workcenter_code"),
+                            format!("no work center with code '{code}'"),
+                        );
                         0
                     }
                 }
@@ -105,7 +126,10 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
             (_, Some(_)) => match get(&record, "workcenter_id").parse::<i64>() {
                 Ok(id) if active.contains_key(&id) => id,
                 _ => {
-                    rv.add(&format!("{p}workcenter_id"), "is not the id of a work center");
+                    rv.add(
+                        &format!("{p}workcenter_id"),
+                        "is not the id of a work center",
+                    );
                     0
                 }
             },
@@ -159,7 +183,10 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
         };
         let movement = req.validate(&mut rv, &p);
         match (rv.finish(), movement) {
-            (Ok(()), Some(movement)) if wc_id > 0 => rows.push(ImportRow { movement, created_at }),
+            (Ok(()), Some(movement)) if wc_id > 0 => rows.push(ImportRow {
+                movement,
+                created_at,
+            }),
             (Err(ApiError::Validation(e)), _) => errors.extend(e),
             _ => errors.push(FieldError::new(format!("line {line}"), "invalid row")),
         }
@@ -191,7 +218,9 @@ pub async fn import(
     rows: Vec<ImportRow>,
     progress: Progress<'_>,
 ) -> ApiResult<ImportResult> {
-    let cache = state.domains.get::<std::sync::Arc<service::ProductionState>>();
+    let cache = state
+        .domains
+        .get::<std::sync::Arc<service::ProductionState>>();
     let (settings, tz) = cache.settings();
     let started = std::time::Instant::now();
     let db = state.db.write();
@@ -199,7 +228,10 @@ pub async fn import(
     let backend = txn.get_database_backend();
 
     // Current WIP of every (order, work center) the file touches, locked on PostgreSQL.
-    let mut orders: Vec<&str> = rows.iter().map(|r| r.movement.production_order.as_str()).collect();
+    let mut orders: Vec<&str> = rows
+        .iter()
+        .map(|r| r.movement.production_order.as_str())
+        .collect();
     orders.sort_unstable();
     orders.dedup();
     let mut wip: HashMap<(String, i64), i64> = HashMap::new();
@@ -213,14 +245,19 @@ pub async fn import(
             sql.push_str(" FOR UPDATE");
         }
         let values = chunk.iter().map(|o| Value::from(*o)).collect();
-        for w in WipRow::find_by_statement(stmt(backend, &sql, values)).all(&txn).await? {
+        for w in WipRow::find_by_statement(stmt(backend, &sql, values))
+            .all(&txn)
+            .await?
+        {
             wip.insert((w.production_order, w.workcenter_id), w.qty_in - w.qty_out);
         }
     }
     let mut errors = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let m = &r.movement;
-        let level = wip.entry((m.production_order.clone(), m.workcenter_id)).or_insert(0);
+        let level = wip
+            .entry((m.production_order.clone(), m.workcenter_id))
+            .or_insert(0);
         match m.order_type {
             OrderType::In => *level += i64::from(m.quantity),
             OrderType::Out => {
@@ -243,10 +280,18 @@ pub async fn import(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    tracing::info!(rows = rows.len(), ms = started.elapsed().as_millis() as u64, "import: WIP checked");
+    tracing::info!(
+        rows = rows.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "import: WIP checked"
+    );
 
     let count = write_rows(&txn, &rows, user_id, &tz, progress).await?;
-    tracing::info!(rows = count, ms = started.elapsed().as_millis() as u64, "import: rows written");
+    tracing::info!(
+        rows = count,
+        ms = started.elapsed().as_millis() as u64,
+        "import: rows written"
+    );
     audit::record(
         &txn,
         ctx,
@@ -316,13 +361,19 @@ pub async fn write_rows<C: ConnectionTrait>(
                 Value::from(r.created_at.0),
             ]);
             let q = i64::from(m.quantity);
-            let w = wip.entry((m.production_order.clone(), m.workcenter_id)).or_default();
+            let w = wip
+                .entry((m.production_order.clone(), m.workcenter_id))
+                .or_default();
             match m.order_type {
                 OrderType::In => w.0 += q,
                 OrderType::Out => w.1 += q,
             }
             let d = days
-                .entry((local_day(r.created_at, tz), m.workcenter_id, m.order_type.as_str().to_string()))
+                .entry((
+                    local_day(r.created_at, tz),
+                    m.workcenter_id,
+                    m.order_type.as_str().to_string(),
+                ))
                 .or_default();
             d.0 += 1;
             d.1 += q;
@@ -335,14 +386,23 @@ pub async fn write_rows<C: ConnectionTrait>(
     let now = Timestamp::now();
     let entries: Vec<_> = wip.into_iter().collect();
     for chunk in entries.chunks(500) {
-        let mut sql = String::from("INSERT INTO wip (production_order, workcenter_id, qty_in, qty_out, updated_at) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO wip (production_order, workcenter_id, qty_in, qty_out, updated_at) VALUES ",
+        );
         let mut values = Vec::with_capacity(chunk.len() * 5);
         for (i, ((order, wc), (qi, qo))) in chunk.iter().enumerate() {
             let b = i * 5;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+            sql.push_str(&format!(
+                "(${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
             values.extend([
                 Value::from(order.clone()),
                 Value::from(*wc),
@@ -379,7 +439,9 @@ pub async fn seed(state: &AppState, count: u64, progress: Progress<'_>) -> ApiRe
     .map(|u| u.id)
     .ok_or_else(|| ApiError::conflict("no admin user to own the seed data"))?;
     let ctx = AuditCtx::default();
-    let cache = state.domains.get::<std::sync::Arc<service::ProductionState>>();
+    let cache = state
+        .domains
+        .get::<std::sync::Arc<service::ProductionState>>();
     let existing: Vec<String> = cache.work_centers().into_iter().map(|w| w.code).collect();
     for n in 1..=50 {
         let code = format!("WC{n:03}");
@@ -423,7 +485,11 @@ pub async fn seed(state: &AppState, count: u64, progress: Progress<'_>) -> ApiRe
                         production_order: format!("PO-{tag}-{order:08}"),
                         workcenter_id: wcs[(order as usize) % wcs.len()],
                         quantity: 1 + (order % 50) as i32,
-                        order_type: if i % 2 == 0 { OrderType::In } else { OrderType::Out },
+                        order_type: if i % 2 == 0 {
+                            OrderType::In
+                        } else {
+                            OrderType::Out
+                        },
                         scrap_quantity: 0,
                         shift: None,
                         note: None,
@@ -434,7 +500,10 @@ pub async fn seed(state: &AppState, count: u64, progress: Progress<'_>) -> ApiRe
             .collect();
         let txn = state.db.write().begin().await?;
         let base = written;
-        write_rows(&txn, &rows, admin_id, &tz, &|done, _| progress(base + done, count)).await?;
+        write_rows(&txn, &rows, admin_id, &tz, &|done, _| {
+            progress(base + done, count)
+        })
+        .await?;
         txn.commit().await?;
         written += n;
     }

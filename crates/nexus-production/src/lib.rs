@@ -34,7 +34,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/work-centers/{id}",
             get(api::get_work_center).patch(api::update_work_center),
         )
-        .route("/api/v1/production-orders", get(api::list).post(api::record))
+        .route(
+            "/api/v1/production-orders",
+            get(api::list).post(api::record),
+        )
         .route(
             "/api/v1/production-orders/import",
             post(api::import_csv).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
@@ -47,7 +50,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/reports/production/daily", get(api::daily))
         .route("/api/v1/reports/production/work-centers", get(api::totals))
-        .route("/api/v1/reports/production/top-orders", get(api::top_orders))
+        .route(
+            "/api/v1/reports/production/top-orders",
+            get(api::top_orders),
+        )
         .route(
             "/api/v1/production/settings",
             get(api::get_settings).put(api::put_settings),

@@ -125,7 +125,8 @@ pub struct UpdateWorkCenter {
 pub fn valid_code(v: &mut Validator, code: &str) {
     v.text("code", code, 1, 20);
     v.check(
-        code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+        code.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
         "code",
         "may contain letters, digits, '-', '_' and '.' only",
     );
@@ -174,15 +175,31 @@ impl RecordMovement {
         v.text(&f("production_order"), &order, 1, 50);
         let order_type = OrderType::parse(&self.order_type);
         v.check(order_type.is_some(), &f("order_type"), "must be IN or OUT");
-        v.check(self.quantity > 0, &f("quantity"), "must be a positive whole number");
-        v.check(self.quantity <= 1_000_000_000, &f("quantity"), "must be at most 1000000000");
+        v.check(
+            self.quantity > 0,
+            &f("quantity"),
+            "must be a positive whole number",
+        );
+        v.check(
+            self.quantity <= 1_000_000_000,
+            &f("quantity"),
+            "must be at most 1000000000",
+        );
         let scrap = self.scrap_quantity.unwrap_or(0);
-        v.check((0..=1_000_000_000).contains(&scrap), &f("scrap_quantity"), "must be zero or a positive whole number");
+        v.check(
+            (0..=1_000_000_000).contains(&scrap),
+            &f("scrap_quantity"),
+            "must be zero or a positive whole number",
+        );
         let shift = clean(self.shift);
         let note = clean(self.note);
         v.opt_text(&f("shift"), shift.as_deref(), 20);
         v.opt_text(&f("note"), note.as_deref(), 500);
-        v.check(self.workcenter_id > 0, &f("workcenter_id"), "must be a work center id");
+        v.check(
+            self.workcenter_id > 0,
+            &f("workcenter_id"),
+            "must be a work center id",
+        );
         let ok = !order.is_empty()
             && order.chars().count() <= 50
             && self.quantity > 0
@@ -314,13 +331,18 @@ impl ReportQuery {
             return Err(ApiError::invalid("to", "must not be before `from`"));
         }
         if (to - from).num_days() + 1 > MAX_REPORT_DAYS {
-            return Err(ApiError::invalid("to", format!("a report covers at most {MAX_REPORT_DAYS} days")));
+            return Err(ApiError::invalid(
+                "to",
+                format!("a report covers at most {MAX_REPORT_DAYS} days"),
+            ));
         }
         Ok((from, to))
     }
 
     pub fn wants_csv(&self) -> bool {
-        self.format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("csv"))
+        self.format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("csv"))
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use tokio::sync::{mpsc, oneshot};
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
@@ -17,6 +16,7 @@ use sea_orm::{
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     TransactionTrait, Value,
 };
+use tokio::sync::{mpsc, oneshot};
 
 use crate::entity::{daily, movement, wip, work_center};
 use crate::model::*;
@@ -43,18 +43,31 @@ pub struct ProductionState {
 
 impl ProductionState {
     pub fn work_center(&self, id: i64) -> Option<WorkCenterOut> {
-        self.work_centers.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+        self.work_centers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
     }
 
     /// Every work center, by code.
     pub fn work_centers(&self) -> Vec<WorkCenterOut> {
-        let mut all: Vec<_> = self.work_centers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let mut all: Vec<_> = self
+            .work_centers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
         all.sort_by(|a, b| a.code.cmp(&b.code));
         all
     }
 
     pub fn settings(&self) -> (ProductionSettings, Tz) {
-        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn code(&self, id: i64) -> String {
@@ -87,14 +100,23 @@ pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statemen
             chars.next();
         }
         out.push('?');
-        ordered.push(values.get(n.wrapping_sub(1)).cloned().unwrap_or(Value::Int(None)));
+        ordered.push(
+            values
+                .get(n.wrapping_sub(1))
+                .cloned()
+                .unwrap_or(Value::Int(None)),
+        );
     }
     Statement::from_sql_and_values(backend, out, ordered)
 }
 
 /// The plant-local calendar day of an instant, `YYYY-MM-DD`.
 pub fn local_day(at: Timestamp, tz: &Tz) -> String {
-    at.to_datetime().with_timezone(tz).date_naive().format("%Y-%m-%d").to_string()
+    at.to_datetime()
+        .with_timezone(tz)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// The instant a plant-local day starts.
@@ -108,8 +130,12 @@ pub fn day_start(day: NaiveDate, tz: &Tz) -> Timestamp {
 }
 
 fn parse_tz(name: &str) -> ApiResult<Tz> {
-    name.parse::<Tz>()
-        .map_err(|_| ApiError::invalid("timezone", format!("'{name}' is not an IANA time zone like Europe/Berlin")))
+    name.parse::<Tz>().map_err(|_| {
+        ApiError::invalid(
+            "timezone",
+            format!("'{name}' is not an IANA time zone like Europe/Berlin"),
+        )
+    })
 }
 
 // ---------------------------------------------------------------- setup
@@ -163,7 +189,9 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
                     let _ = reload_work_centers(&db, &cache).await;
                 }
                 Ok(e) if e.kind == "production_settings.updated" => {
-                    if let Ok(Some(s)) = settings::get::<_, ProductionSettings>(db.read(), SETTINGS_KEY).await {
+                    if let Ok(Some(s)) =
+                        settings::get::<_, ProductionSettings>(db.read(), SETTINGS_KEY).await
+                    {
                         let tz = parse_tz(&s.timezone).unwrap_or(Tz::UTC);
                         *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (s, tz);
                     }
@@ -185,8 +213,14 @@ fn cache(state: &AppState) -> Arc<ProductionState> {
 
 async fn reload_work_centers(db: &Db, cache: &ProductionState) -> ApiResult<()> {
     let all = work_center::Entity::find().all(db.write()).await?;
-    let map = all.into_iter().map(|w| (w.id, work_center_out(w))).collect();
-    *cache.work_centers.write().unwrap_or_else(|e| e.into_inner()) = map;
+    let map = all
+        .into_iter()
+        .map(|w| (w.id, work_center_out(w)))
+        .collect();
+    *cache
+        .work_centers
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = map;
     Ok(())
 }
 
@@ -215,31 +249,52 @@ pub fn list_work_centers(state: &AppState, f: &WorkCenterFilter) -> Vec<WorkCent
 }
 
 pub fn get_work_center(state: &AppState, id: i64) -> ApiResult<WorkCenterOut> {
-    cache(state).work_center(id).ok_or_else(|| ApiError::not_found("work center"))
+    cache(state)
+        .work_center(id)
+        .ok_or_else(|| ApiError::not_found("work center"))
 }
 
 async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
     if let Some(id) = id {
-        if nexus_identity::entity::department::Entity::find_by_id(id).one(conn).await?.is_none() {
-            return Err(ApiError::invalid("department_id", format!("no department with id {id}")));
+        if nexus_identity::entity::department::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::invalid(
+                "department_id",
+                format!("no department with id {id}"),
+            ));
         }
     }
     Ok(())
 }
 
-async fn check_code_free<C: ConnectionTrait>(conn: &C, code: &str, except: Option<i64>) -> ApiResult<()> {
-    let mut q = work_center::Entity::find()
-        .filter(Expr::expr(Func::upper(Expr::col(work_center::Column::Code))).eq(code.to_uppercase()));
+async fn check_code_free<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    let mut q = work_center::Entity::find().filter(
+        Expr::expr(Func::upper(Expr::col(work_center::Column::Code))).eq(code.to_uppercase()),
+    );
     if let Some(id) = except {
         q = q.filter(work_center::Column::Id.ne(id));
     }
     if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on("code", format!("work center code '{code}' is taken")));
+        return Err(ApiError::conflict_on(
+            "code",
+            format!("work center code '{code}' is taken"),
+        ));
     }
     Ok(())
 }
 
-pub async fn create_work_center(state: &AppState, ctx: &AuditCtx, req: CreateWorkCenter) -> ApiResult<WorkCenterOut> {
+pub async fn create_work_center(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: CreateWorkCenter,
+) -> ApiResult<WorkCenterOut> {
     let code = req.code.trim().to_uppercase();
     let name = req.name.trim().to_string();
     let mut v = Validator::new();
@@ -263,10 +318,25 @@ pub async fn create_work_center(state: &AppState, ctx: &AuditCtx, req: CreateWor
     .insert(&txn)
     .await?;
     let out = work_center_out(w);
-    audit::record(&txn, ctx, "create", "work_center", Some(out.id), None, Some(to_json(&out))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "work_center",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
     txn.commit().await?;
     reload_work_centers(&state.db, &cache(state)).await?;
-    state.events.publish(Event::new("work_center", "created", out.id, to_json(&out), Audience::All));
+    state.events.publish(Event::new(
+        "work_center",
+        "created",
+        out.id,
+        to_json(&out),
+        Audience::All,
+    ));
     Ok(out)
 }
 
@@ -320,10 +390,25 @@ pub async fn update_work_center(
             other => other.into(),
         })?;
     let after = work_center_out(updated);
-    audit::record(&txn, ctx, "update", "work_center", Some(id), Some(to_json(&before)), Some(to_json(&after))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "work_center",
+        Some(id),
+        Some(to_json(&before)),
+        Some(to_json(&after)),
+    )
+    .await?;
     txn.commit().await?;
     reload_work_centers(&state.db, &cache(state)).await?;
-    state.events.publish(Event::new("work_center", "updated", id, to_json(&after), Audience::All));
+    state.events.publish(Event::new(
+        "work_center",
+        "updated",
+        id,
+        to_json(&after),
+        Audience::All,
+    ));
     Ok(after)
 }
 
@@ -334,7 +419,11 @@ pub fn get_settings(state: &AppState) -> ProductionSettings {
 }
 
 /// Changes the settings; a new time zone re-counts the daily rollup in it.
-pub async fn set_settings(state: &AppState, ctx: &AuditCtx, req: ProductionSettings) -> ApiResult<ProductionSettings> {
+pub async fn set_settings(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: ProductionSettings,
+) -> ApiResult<ProductionSettings> {
     let tz = parse_tz(req.timezone.trim())?;
     let req = ProductionSettings {
         timezone: tz.name().to_string(),
@@ -347,10 +436,25 @@ pub async fn set_settings(state: &AppState, ctx: &AuditCtx, req: ProductionSetti
     if old_tz != tz {
         rebuild_daily(&txn, &tz).await?;
     }
-    audit::record(&txn, ctx, "update", "production_settings", None, Some(to_json(&before)), Some(to_json(&req))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "production_settings",
+        None,
+        Some(to_json(&before)),
+        Some(to_json(&req)),
+    )
+    .await?;
     txn.commit().await?;
     *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (req.clone(), tz);
-    state.events.publish(Event::new("production_settings", "updated", 0, to_json(&req), Audience::All));
+    state.events.publish(Event::new(
+        "production_settings",
+        "updated",
+        0,
+        to_json(&req),
+        Audience::All,
+    ));
     Ok(req)
 }
 
@@ -371,10 +475,16 @@ async fn rebuild_daily<C: ConnectionTrait>(conn: &C, tz: &Tz) -> ApiResult<()> {
         for m in rows {
             let sign = if m.reverses_id.is_some() { -1 } else { 1 };
             let original_at = match m.reverses_id {
-                Some(orig) => movement::Entity::find_by_id(orig).one(conn).await?.map(|o| o.created_at).unwrap_or(m.created_at),
+                Some(orig) => movement::Entity::find_by_id(orig)
+                    .one(conn)
+                    .await?
+                    .map(|o| o.created_at)
+                    .unwrap_or(m.created_at),
                 None => m.created_at,
             };
-            let e = buckets.entry((local_day(original_at, tz), m.workcenter_id, m.order_type)).or_default();
+            let e = buckets
+                .entry((local_day(original_at, tz), m.workcenter_id, m.order_type))
+                .or_default();
             e.0 += sign;
             e.1 += sign * i64::from(m.quantity);
             e.2 += sign * i64::from(m.scrap_quantity);
@@ -390,14 +500,24 @@ pub async fn write_daily_deltas<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     let entries: Vec<_> = buckets.iter().collect();
     for chunk in entries.chunks(500) {
-        let mut sql = String::from("INSERT INTO production_daily (day, workcenter_id, order_type, movements, quantity, scrap) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO production_daily (day, workcenter_id, order_type, movements, quantity, scrap) VALUES ",
+        );
         let mut values = Vec::with_capacity(chunk.len() * 6);
         for (i, ((day, wc, ty), (n, q, s))) in chunk.iter().enumerate() {
             let b = i * 6;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
             values.extend([
                 Value::from(day.clone()),
                 Value::from(*wc),
@@ -413,7 +533,8 @@ pub async fn write_daily_deltas<C: ConnectionTrait>(
              quantity = production_daily.quantity + excluded.quantity, \
              scrap = production_daily.scrap + excluded.scrap",
         );
-        conn.execute(stmt(conn.get_database_backend(), &sql, values)).await?;
+        conn.execute(stmt(conn.get_database_backend(), &sql, values))
+            .await?;
     }
     Ok(())
 }
@@ -472,7 +593,13 @@ async fn apply_wip<C: ConnectionTrait>(
         WipRow::find_by_statement(stmt(
             backend,
             sql,
-            vec![delta_in.into(), delta_out.into(), now.0.into(), order.into(), wc.into()],
+            vec![
+                delta_in.into(),
+                delta_out.into(),
+                now.0.into(),
+                order.into(),
+                wc.into(),
+            ],
         ))
         .one(conn)
         .await?
@@ -485,7 +612,13 @@ async fn apply_wip<C: ConnectionTrait>(
         WipRow::find_by_statement(stmt(
             backend,
             sql,
-            vec![order.into(), wc.into(), delta_in.into(), delta_out.into(), now.0.into()],
+            vec![
+                order.into(),
+                wc.into(),
+                delta_in.into(),
+                delta_out.into(),
+                now.0.into(),
+            ],
         ))
         .one(conn)
         .await?
@@ -515,7 +648,11 @@ const MAX_BATCH: usize = 256;
 /// Records one movement. Validation happens here; the write joins the writer's next
 /// transaction (group commit), which applies WIP, the movement row and the daily rollup
 /// for every queued movement at once and answers each on commit.
-pub async fn record(state: &AppState, user_id: i64, req: RecordMovement) -> ApiResult<RecordedMovement> {
+pub async fn record(
+    state: &AppState,
+    user_id: i64,
+    req: RecordMovement,
+) -> ApiResult<RecordedMovement> {
     let mut v = Validator::new();
     let m = req.validate(&mut v, "");
     v.finish()?;
@@ -523,13 +660,19 @@ pub async fn record(state: &AppState, user_id: i64, req: RecordMovement) -> ApiR
         return Err(ApiError::invalid("body", "invalid movement"));
     };
     let cache = cache(state);
-    let wc = cache
-        .work_center(m.workcenter_id)
-        .ok_or_else(|| ApiError::invalid("workcenter_id", format!("no work center with id {}", m.workcenter_id)))?;
+    let wc = cache.work_center(m.workcenter_id).ok_or_else(|| {
+        ApiError::invalid(
+            "workcenter_id",
+            format!("no work center with id {}", m.workcenter_id),
+        )
+    })?;
     if !wc.is_active {
         return Err(ApiError::conflict_on(
             "workcenter_id",
-            format!("work center {} is inactive and takes no new movements", wc.code),
+            format!(
+                "work center {} is inactive and takes no new movements",
+                wc.code
+            ),
         ));
     }
     let (settings, _) = cache.settings();
@@ -546,7 +689,9 @@ pub async fn record(state: &AppState, user_id: i64, req: RecordMovement) -> ApiR
         .send(job)
         .await
         .map_err(|_| ApiError::internal("the movement writer has stopped"))?;
-    outcome.await.map_err(|_| ApiError::internal("the movement writer dropped a movement"))?
+    outcome
+        .await
+        .map_err(|_| ApiError::internal("the movement writer dropped a movement"))?
 }
 
 /// The one task that writes recorded movements, many per transaction.
@@ -567,7 +712,9 @@ async fn write_movements(state: AppState, mut rx: mpsc::Receiver<Job>) {
                 let mut outcomes = Vec::with_capacity(jobs.len());
                 for job in &jobs {
                     outcomes.push(match write_batch(&state, std::slice::from_ref(job)).await {
-                        Ok(mut one) => one.pop().unwrap_or_else(|| Err(ApiError::internal("no outcome"))),
+                        Ok(mut one) => one
+                            .pop()
+                            .unwrap_or_else(|| Err(ApiError::internal("no outcome"))),
                         Err(e) => Err(e),
                     });
                 }
@@ -597,7 +744,10 @@ struct IdRow {
 
 /// Writes a batch in one transaction; a movement refused by the WIP guard changes
 /// nothing and gets its 409, the others commit.
-async fn write_batch(state: &AppState, jobs: &[Job]) -> ApiResult<Vec<ApiResult<RecordedMovement>>> {
+async fn write_batch(
+    state: &AppState,
+    jobs: &[Job],
+) -> ApiResult<Vec<ApiResult<RecordedMovement>>> {
     let (_, tz) = cache(state).settings();
     let txn = state.db.write().begin().await?;
     let backend = txn.get_database_backend();
@@ -611,7 +761,17 @@ async fn write_batch(state: &AppState, jobs: &[Job]) -> ApiResult<Vec<ApiResult<
             OrderType::In => (q, 0),
             OrderType::Out => (0, q),
         };
-        let Some(wip_after) = apply_wip(&txn, &m.production_order, m.workcenter_id, d_in, d_out, job.guard, now).await? else {
+        let Some(wip_after) = apply_wip(
+            &txn,
+            &m.production_order,
+            m.workcenter_id,
+            d_in,
+            d_out,
+            job.guard,
+            now,
+        )
+        .await?
+        else {
             let have = current_wip(&txn, &m.production_order, m.workcenter_id).await?;
             outcomes.push(Err(not_enough(&m.production_order, &job.code, have, q)));
             continue;
@@ -635,7 +795,11 @@ async fn write_batch(state: &AppState, jobs: &[Job]) -> ApiResult<Vec<ApiResult<
             .ok_or_else(|| ApiError::internal("insert returned no id"))?
             .id;
         let b = buckets
-            .entry((local_day(now, &tz), m.workcenter_id, m.order_type.as_str().to_string()))
+            .entry((
+                local_day(now, &tz),
+                m.workcenter_id,
+                m.order_type.as_str().to_string(),
+            ))
             .or_default();
         b.0 += 1;
         b.1 += q;
@@ -664,7 +828,12 @@ async fn write_batch(state: &AppState, jobs: &[Job]) -> ApiResult<Vec<ApiResult<
 
 /// Undoes a movement with a reversal that references it; audited. The rollup of the
 /// original's day is corrected, so reports read as if the mistake never happened.
-pub async fn reverse(state: &AppState, ctx: &AuditCtx, id: i64, req: ReverseMovement) -> ApiResult<RecordedMovement> {
+pub async fn reverse(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    req: ReverseMovement,
+) -> ApiResult<RecordedMovement> {
     let note = nexus_core::validate::clean(req.note);
     let mut v = Validator::new();
     v.opt_text("note", note.as_deref(), 500);
@@ -689,10 +858,22 @@ pub async fn reverse(state: &AppState, ctx: &AuditCtx, id: i64, req: ReverseMove
     }
     let q = i64::from(original.quantity);
     let code = cache.code(original.workcenter_id);
-    let (d_in, d_out) = if original.order_type == "IN" { (-q, 0) } else { (0, -q) };
+    let (d_in, d_out) = if original.order_type == "IN" {
+        (-q, 0)
+    } else {
+        (0, -q)
+    };
     let guard = original.order_type == "IN" && !settings.allow_negative_wip;
-    let Some(wip_after) =
-        apply_wip(&txn, &original.production_order, original.workcenter_id, d_in, d_out, guard, now).await?
+    let Some(wip_after) = apply_wip(
+        &txn,
+        &original.production_order,
+        original.workcenter_id,
+        d_in,
+        d_out,
+        guard,
+        now,
+    )
+    .await?
     else {
         let have = current_wip(&txn, &original.production_order, original.workcenter_id).await?;
         return Err(ApiError::conflict(format!(
@@ -716,7 +897,11 @@ pub async fn reverse(state: &AppState, ctx: &AuditCtx, id: i64, req: ReverseMove
     .insert(&txn)
     .await?;
     let bucket = HashMap::from([(
-        (local_day(original.created_at, &tz), original.workcenter_id, original.order_type.clone()),
+        (
+            local_day(original.created_at, &tz),
+            original.workcenter_id,
+            original.order_type.clone(),
+        ),
         (-1, -q, -i64::from(original.scrap_quantity)),
     )]);
     write_daily_deltas(&txn, &bucket).await?;
@@ -756,16 +941,25 @@ pub async fn get_movement(db: &Db, id: i64) -> ApiResult<MovementOut> {
 /// Movements newest first, filtered, paged by key.
 pub async fn list_movements(db: &Db, f: &MovementFilter) -> ApiResult<MovementPage> {
     use movement::Column as C;
-    let limit = f.limit.unwrap_or(nexus_core::paging::DEFAULT_LIMIT).clamp(1, nexus_core::paging::MAX_LIMIT);
+    let limit = f
+        .limit
+        .unwrap_or(nexus_core::paging::DEFAULT_LIMIT)
+        .clamp(1, nexus_core::paging::MAX_LIMIT);
     let mut cond = Condition::all();
-    if let Some(o) = f.production_order.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    if let Some(o) = f
+        .production_order
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         cond = cond.add(C::ProductionOrder.eq(o));
     }
     if let Some(wc) = f.workcenter_id {
         cond = cond.add(C::WorkcenterId.eq(wc));
     }
     if let Some(t) = &f.order_type {
-        let t = OrderType::parse(t).ok_or_else(|| ApiError::invalid("order_type", "must be IN or OUT"))?;
+        let t = OrderType::parse(t)
+            .ok_or_else(|| ApiError::invalid("order_type", "must be IN or OUT"))?;
         cond = cond.add(C::OrderType.eq(t.as_str()));
     }
     if let Some(u) = f.user_id {
@@ -886,7 +1080,10 @@ pub async fn daily_summary(state: &AppState, q: &ReportQuery) -> ApiResult<Daily
 }
 
 /// Totals per work center over a range of days, from the rollup.
-pub async fn work_center_totals(state: &AppState, q: &ReportQuery) -> ApiResult<Vec<WorkCenterTotal>> {
+pub async fn work_center_totals(
+    state: &AppState,
+    q: &ReportQuery,
+) -> ApiResult<Vec<WorkCenterTotal>> {
     let summary = daily_summary(state, q).await?;
     let cache = cache(state);
     let mut totals: HashMap<i64, WorkCenterTotal> = HashMap::new();

@@ -16,7 +16,12 @@ async fn record(srv: &TestServer, token: &str, order: &str, wc: i64, qty: i64, t
 
 async fn wip(srv: &TestServer, token: &str, order: &str, wc: i64) -> i64 {
     let h = srv
-        .call("GET", &format!("/api/v1/production-orders/history/{order}"), Some(token), None)
+        .call(
+            "GET",
+            &format!("/api/v1/production-orders/history/{order}"),
+            Some(token),
+            None,
+        )
         .await;
     h.json["wip"]
         .as_array()
@@ -26,9 +31,14 @@ async fn wip(srv: &TestServer, token: &str, order: &str, wc: i64) -> i64 {
 }
 
 async fn movement_count(srv: &TestServer, token: &str) -> usize {
-    srv.call("GET", "/api/v1/production-orders?limit=500", Some(token), None)
-        .await
-        .json["items"]
+    srv.call(
+        "GET",
+        "/api/v1/production-orders?limit=500",
+        Some(token),
+        None,
+    )
+    .await
+    .json["items"]
         .as_array()
         .unwrap()
         .len()

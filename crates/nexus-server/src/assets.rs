@@ -11,8 +11,14 @@ const JS: &str = include_str!("../static/nexus.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/static/nexus.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
-        .route("/static/nexus.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
+        .route(
+            "/static/nexus.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/static/nexus.js",
+            get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

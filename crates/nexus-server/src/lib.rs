@@ -37,14 +37,19 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.effective_database_url(), config.db_pool_size)
         .await
         .context("connecting to the database")?;
-    Migrator::up(db.write(), None).await.context("running migrations")?;
+    Migrator::up(db.write(), None)
+        .await
+        .context("running migrations")?;
     Ok(db)
 }
 
 /// The token secret: configured, else read from (or generated once into) the data folder.
 fn load_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.secret {
-        anyhow::ensure!(secret.len() >= 32, "NEXUS_SECRET must be at least 32 characters");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "NEXUS_SECRET must be at least 32 characters"
+        );
         return Ok(secret.as_bytes().to_vec());
     }
     std::fs::create_dir_all(&config.data_dir)?;
@@ -65,7 +70,9 @@ fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut file = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut file = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     file.write_all(content.as_bytes())?;
     Ok(())
 }
@@ -95,7 +102,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
             .context("listening for events of other nodes")?;
     }
     let state = AppState {
-        auth: Arc::new(Auth::new(&secret, Arc::new(nexus_identity::IdentityPrincipals))),
+        auth: Arc::new(Auth::new(
+            &secret,
+            Arc::new(nexus_identity::IdentityPrincipals),
+        )),
         events,
         login_limiter: Arc::new(RateLimiter::new(
             config.login_rate_per_minute,

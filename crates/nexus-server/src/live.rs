@@ -55,7 +55,9 @@ impl Filter {
             Audience::Permission(p) => self.user.can(p),
             Audience::Users(ids) => ids.contains(&self.user.id()),
         };
-        visible && (self.topics.is_empty() || self.topics.iter().any(|t| *t == e.entity || *t == e.kind))
+        visible
+            && (self.topics.is_empty()
+                || self.topics.iter().any(|t| *t == e.entity || *t == e.kind))
     }
 }
 
@@ -103,7 +105,9 @@ pub async fn websocket(
 ) -> Response {
     let rx = state.events.subscribe();
     let filter = Filter::new(user, topics);
-    upgrade.on_upgrade(move |socket| pump(socket, rx, filter)).into_response()
+    upgrade
+        .on_upgrade(move |socket| pump(socket, rx, filter))
+        .into_response()
 }
 
 async fn pump(mut socket: WebSocket, mut rx: Receiver<Arc<Event>>, filter: Filter) {

@@ -3,15 +3,15 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::atomic::{AtomicU64, Ordering};
-use tracing::Instrument;
 use nexus_core::{ApiError, AppState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tracing::Instrument;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -30,7 +30,11 @@ async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::not_found(format!("route {}", uri.path())).into_response()
     } else {
-        (StatusCode::NOT_FOUND, axum::response::Html(nexus_core::pages::not_found_html())).into_response()
+        (
+            StatusCode::NOT_FOUND,
+            axum::response::Html(nexus_core::pages::not_found_html()),
+        )
+            .into_response()
     }
 }
 
@@ -44,7 +48,11 @@ async fn deadline(req: Request, next: Next, timeout: std::time::Duration) -> Res
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/csv"));
-    let limit = if bulk { BULK_TIMEOUT.max(timeout) } else { timeout };
+    let limit = if bulk {
+        BULK_TIMEOUT.max(timeout)
+    } else {
+        timeout
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "request timed out").into_response(),
@@ -62,7 +70,8 @@ async fn request_id(req: Request, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 64)
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{:x}", NEXT.fetch_add(1, Ordering::Relaxed)));
-    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     let mut res = next.run(req).instrument(span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
@@ -76,7 +85,9 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| deadline(req, next, timeout)))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| deadline(req, next, timeout),
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_id))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))

@@ -46,7 +46,9 @@ fn unique_name(prefix: &str) -> String {
     format!(
         "{prefix}_{}_{}",
         std::process::id(),
-        nexus_core::auth::random_token(6).to_lowercase().replace(['-', '_'], "x")
+        nexus_core::auth::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
     )
 }
 
@@ -233,7 +235,11 @@ impl Resp {
     pub fn error_fields(&self) -> Vec<String> {
         self.json["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -292,8 +298,15 @@ impl TestServer {
     /// Signs in and returns the access token; panics when sign-in fails.
     pub async fn login(&self, username: &str, password: &str) -> String {
         let res = self.login_response(username, password).await;
-        assert_eq!(res.status, 200, "login of {username} failed: {:?}", res.json);
-        res.json["access_token"].as_str().expect("token").to_string()
+        assert_eq!(
+            res.status, 200,
+            "login of {username} failed: {:?}",
+            res.json
+        );
+        res.json["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
     }
 
     pub async fn admin_token(&self) -> String {

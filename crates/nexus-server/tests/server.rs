@@ -14,8 +14,12 @@ async fn operations(srv: &TestServer) -> Vec<(String, String, bool, Vec<String>)
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let security = op["security"].as_array().expect("every operation declares security");
-            let public = security.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+            let security = op["security"]
+                .as_array()
+                .expect("every operation declares security");
+            let public = security
+                .iter()
+                .any(|s| s.as_object().is_some_and(|o| o.is_empty()));
             let scopes = security
                 .iter()
                 .filter_map(|s| s["bearer"].as_array())
@@ -149,25 +153,62 @@ async fn nodes_share_changes_through_postgres() {
     let admin = a.admin_token().await;
     let bob_id = a.create_user(&admin, "bob", "staff").await;
     let bob = b.login("bob", "bob-password").await;
-    assert_eq!(b.call("GET", "/api/v1/users", Some(&bob), None).await.status, 200);
+    assert_eq!(
+        b.call("GET", "/api/v1/users", Some(&bob), None)
+            .await
+            .status,
+        200
+    );
 
     // A role change on node A reaches node B's cached principal.
     let res = a
-        .call("PATCH", &format!("/api/v1/users/{bob_id}"), Some(&admin), Some(json!({"role": "guest"})))
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            Some(&admin),
+            Some(json!({"role": "guest"})),
+        )
         .await;
     assert_eq!(res.status, 200);
-    assert!(eventually(|| async { b.call("GET", "/api/v1/users", Some(&bob), None).await.status == 403 }).await);
+    assert!(
+        eventually(|| async {
+            b.call("GET", "/api/v1/users", Some(&bob), None)
+                .await
+                .status
+                == 403
+        })
+        .await
+    );
 
     // Deactivation on node A ends bob's session on node B.
     let res = a
-        .call("PATCH", &format!("/api/v1/users/{bob_id}"), Some(&admin), Some(json!({"is_active": false})))
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            Some(&admin),
+            Some(json!({"is_active": false})),
+        )
         .await;
     assert_eq!(res.status, 200);
-    assert!(eventually(|| async { b.call("GET", "/api/v1/auth/me", Some(&bob), None).await.status == 401 }).await);
+    assert!(
+        eventually(|| async {
+            b.call("GET", "/api/v1/auth/me", Some(&bob), None)
+                .await
+                .status
+                == 401
+        })
+        .await
+    );
 
     // Events published on one node arrive on the other.
     let mut rx = b.state.events.subscribe();
-    a.call("POST", "/api/v1/departments", Some(&admin), Some(json!({"name": "Shipping"}))).await;
+    a.call(
+        "POST",
+        "/api/v1/departments",
+        Some(&admin),
+        Some(json!({"name": "Shipping"})),
+    )
+    .await;
     let event = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         loop {
             let e = rx.recv().await.unwrap();

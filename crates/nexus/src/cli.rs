@@ -5,13 +5,17 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use nexus_core::{AppState, Config};
 use nexus_core::audit::AuditCtx;
+use nexus_core::{AppState, Config};
 use nexus_identity::model::{CreateUser, ResetPasswordRequest, UpdateUser, UserFilter};
 use nexus_identity::service;
 
 #[derive(Parser)]
-#[command(name = "nexus", version, about = "Nexus manufacturing operations platform")]
+#[command(
+    name = "nexus",
+    version,
+    about = "Nexus manufacturing operations platform"
+)]
 pub struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -23,7 +27,12 @@ pub struct Cli {
 #[derive(Args)]
 struct Settings {
     /// Folder for the SQLite database, the generated secret and files.
-    #[arg(long, env = "NEXUS_DATA_DIR", default_value = "nexus-data", global = true)]
+    #[arg(
+        long,
+        env = "NEXUS_DATA_DIR",
+        default_value = "nexus-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// PostgreSQL URL (postgres://user@host/db); SQLite in the data folder when absent.
     #[arg(long, env = "DATABASE_URL", global = true)]
@@ -35,7 +44,12 @@ struct Settings {
     #[arg(long, env = "NEXUS_DB_POOL_SIZE", default_value_t = 8, global = true)]
     db_pool_size: u32,
     /// Password for the `admin` account created on first start; random (printed once) when absent.
-    #[arg(long, env = "NEXUS_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "NEXUS_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     admin_password: Option<String>,
 }
 
@@ -169,7 +183,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(config, cmd).await,
-        Command::Import(ImportCommand::Movements { file, user }) => import_movements(config, file, user).await,
+        Command::Import(ImportCommand::Movements { file, user }) => {
+            import_movements(config, file, user).await
+        }
         Command::Seed { movements } => seed(config, movements).await,
     }
 }
@@ -181,7 +197,11 @@ fn progress_bar(label: &'static str) -> impl Fn(u64, u64) + Send + Sync {
         let pct = if total == 0 { 100 } else { done * 100 / total };
         if last.swap(pct, std::sync::atomic::Ordering::Relaxed) != pct {
             let filled = (pct / 4) as usize;
-            eprint!("\r{label} [{}{}] {pct:>3}% {done}/{total}", "#".repeat(filled), " ".repeat(25 - filled));
+            eprint!(
+                "\r{label} [{}{}] {pct:>3}% {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(25 - filled)
+            );
             if done >= total {
                 eprintln!();
             }
@@ -196,15 +216,23 @@ async fn import_movements(config: Config, file: PathBuf, username: String) -> an
         q: Some(username.clone()),
         ..Default::default()
     };
-    let users = service::list_users(&state.db, &filter, &nexus_core::PageParams::default()).await.map_err(describe)?;
-    let Some(user) = users.items.into_iter().find(|u| u.username == username.to_lowercase()) else {
+    let users = service::list_users(&state.db, &filter, &nexus_core::PageParams::default())
+        .await
+        .map_err(describe)?;
+    let Some(user) = users
+        .items
+        .into_iter()
+        .find(|u| u.username == username.to_lowercase())
+    else {
         bail!("no user named '{username}'");
     };
     eprintln!("checking {} ...", file.display());
     let parse_state = state.clone();
-    let rows = tokio::task::spawn_blocking(move || nexus_production::import::parse_csv(&parse_state, &data))
-        .await?
-        .map_err(describe)?;
+    let rows = tokio::task::spawn_blocking(move || {
+        nexus_production::import::parse_csv(&parse_state, &data)
+    })
+    .await?
+    .map_err(describe)?;
     let bar = progress_bar("importing");
     let out = nexus_production::import::import(&state, &cli_audit(), user.id, rows, &bar)
         .await
@@ -218,8 +246,13 @@ async fn seed(config: Config, movements: u64) -> anyhow::Result<()> {
     let state = prepare(config).await?;
     let started = std::time::Instant::now();
     let bar = progress_bar("seeding");
-    let n = nexus_production::import::seed(&state, movements, &bar).await.map_err(describe)?;
-    println!("seeded {n} movement(s) in {:.1} s", started.elapsed().as_secs_f64());
+    let n = nexus_production::import::seed(&state, movements, &bar)
+        .await
+        .map_err(describe)?;
+    println!(
+        "seeded {n} movement(s) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     state.db.close().await;
     Ok(())
 }
@@ -229,7 +262,9 @@ async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let prepared = nexus_server::prepare(config).await?;
     if let Some(password) = &prepared.generated_admin_password {
         // Printed once, to the terminal only: never logged.
-        println!("\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n");
+        println!(
+            "\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n"
+        );
     }
     Ok(prepared.state)
 }
@@ -249,7 +284,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -284,7 +320,11 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let list = service::list_users(&db, &filter, &page).await?;
-            match list.items.into_iter().find(|u| u.username == username.to_lowercase()) {
+            match list
+                .items
+                .into_iter()
+                .find(|u| u.username == username.to_lowercase())
+            {
                 Some(u) => Ok(u),
                 None => bail!("no user named '{username}'"),
             }
@@ -311,8 +351,13 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 role: Some(role),
                 is_active: Some(true),
             };
-            let out = service::create_user(&state, &cli_audit(), req).await.map_err(describe)?;
-            println!("created user {} (id {}, role {})", out.username, out.id, out.role);
+            let out = service::create_user(&state, &cli_audit(), req)
+                .await
+                .map_err(describe)?;
+            println!(
+                "created user {} (id {}, role {})",
+                out.username, out.id, out.role
+            );
         }
         UserCommand::List { q } => {
             let filter = UserFilter {
@@ -323,8 +368,13 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 limit: Some(500),
                 ..Default::default()
             };
-            let list = service::list_users(&state.db, &filter, &page).await.map_err(describe)?;
-            println!("{:>6}  {:<24} {:<10} {:<8} {}", "ID", "USERNAME", "ROLE", "ACTIVE", "EMAIL");
+            let list = service::list_users(&state.db, &filter, &page)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{:>6}  {:<24} {:<10} {:<8} {}",
+                "ID", "USERNAME", "ROLE", "ACTIVE", "EMAIL"
+            );
             for u in list.items {
                 println!(
                     "{:>6}  {:<24} {:<10} {:<8} {}",
@@ -339,9 +389,16 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::SetPassword { username, password } => {
             let u = find(username).await?;
-            service::reset_password(&state, &cli_audit(), u.id, ResetPasswordRequest { new_password: password })
-                .await
-                .map_err(describe)?;
+            service::reset_password(
+                &state,
+                &cli_audit(),
+                u.id,
+                ResetPasswordRequest {
+                    new_password: password,
+                },
+            )
+            .await
+            .map_err(describe)?;
             println!("password set for {}", u.username);
         }
         UserCommand::SetRole { username, role } => {
@@ -364,8 +421,16 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 fn describe(err: nexus_core::ApiError) -> anyhow::Error {
     let problem = err.problem();
     if !problem.errors.is_empty() {
-        let lines: Vec<String> = problem.errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+        let lines: Vec<String> = problem
+            .errors
+            .iter()
+            .map(|e| format!("  {}: {}", e.field, e.message))
+            .collect();
         return anyhow::anyhow!("{}:\n{}", problem.title, lines.join("\n"));
     }
-    anyhow::anyhow!(if problem.detail.is_empty() { problem.title } else { problem.detail })
+    anyhow::anyhow!(if problem.detail.is_empty() {
+        problem.title
+    } else {
+        problem.detail
+    })
 }

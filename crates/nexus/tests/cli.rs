@@ -97,11 +97,20 @@ fn user_commands() {
     let out = nexus(&dir, &["user", "add", "x", "--password", "short"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("username") && err.contains("password"), "{err}");
+    assert!(
+        err.contains("username") && err.contains("password"),
+        "{err}"
+    );
 
     let out = nexus(
         &dir,
-        &["user", "add", "operator1", "--password", "operator-password"],
+        &[
+            "user",
+            "add",
+            "operator1",
+            "--password",
+            "operator-password",
+        ],
     );
     assert!(!out.status.success(), "duplicate refused");
 
@@ -111,18 +120,32 @@ fn user_commands() {
     assert!(!out.status.success());
     let out = nexus(
         &dir,
-        &["user", "set-password", "operator1", "--password", "another-password"],
+        &[
+            "user",
+            "set-password",
+            "operator1",
+            "--password",
+            "another-password",
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     let out = nexus(
         &dir,
-        &["user", "set-password", "ghost", "--password", "another-password"],
+        &[
+            "user",
+            "set-password",
+            "ghost",
+            "--password",
+            "another-password",
+        ],
     );
     assert!(!out.status.success());
 
     let list = stdout(&nexus(&dir, &["user", "list"]));
     assert!(
-        list.contains("operator1") && list.contains("manager") && list.contains("op1@plant.example"),
+        list.contains("operator1")
+            && list.contains("manager")
+            && list.contains("op1@plant.example"),
         "{list}"
     );
     assert!(list.contains("admin"));

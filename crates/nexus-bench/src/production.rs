@@ -13,6 +13,9 @@ use crate::server::{self, Nexus};
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// Builds the query string of the `i`-th request of a list scenario.
+type QueryFor = Box<dyn Fn(u64) -> String + Send + Sync>;
+
 /// A small deterministic generator, so runs pick comparable windows.
 struct Rng(u64);
 
@@ -35,7 +38,7 @@ pub async fn record(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
             "production_order": format!("BENCH-{conn}"),
             "workcenter_id": 1 + conn % 5,
             "quantity": 1,
-            "order_type": if i % 2 == 0 { "IN" } else { "OUT" },
+            "order_type": if i.is_multiple_of(2) { "IN" } else { "OUT" },
         });
         Request::post_json("/api/v1/production-orders", &body.to_string()).bearer(&token)
     });
@@ -193,7 +196,7 @@ pub async fn reports(
         .map(|(p, _)| p.to_string())
         .unwrap_or_default();
     let pairs = movements / 2;
-    let filters: [(&str, Box<dyn Fn(u64) -> String + Send + Sync>); 6] = [
+    let filters: [(&str, QueryFor); 6] = [
         ("none", Box::new(|_| String::new())),
         (
             "workcenter_id",

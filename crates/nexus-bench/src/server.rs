@@ -173,15 +173,14 @@ pub fn database_url_for(dir: &Path, database_url: Option<&str>) -> anyhow::Resul
 /// Removes a data folder and the PostgreSQL database a run created in it, if any.
 pub async fn remove_data(dir: &Path) {
     use sea_orm::sqlx::{Connection, Executor, PgConnection};
-    if let Ok(url) = std::fs::read_to_string(dir.join("bench-database-url")) {
-        if let Some((base, name)) = url.rsplit_once('/') {
-            if let Ok(mut conn) = PgConnection::connect(&format!("{base}/postgres")).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-                let _ = conn.close().await;
-            }
-        }
+    if let Ok(url) = std::fs::read_to_string(dir.join("bench-database-url"))
+        && let Some((base, name)) = url.rsplit_once('/')
+        && let Ok(mut conn) = PgConnection::connect(&format!("{base}/postgres")).await
+    {
+        let _ = conn
+            .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+            .await;
+        let _ = conn.close().await;
     }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -208,10 +208,10 @@ impl Auth {
     /// Verifies `token` and returns its principal, from the cache when fresh.
     pub async fn authenticate(&self, db: &Db, token: &str) -> ApiResult<Arc<Principal>> {
         let claims = self.decode(token)?;
-        if let Some(hit) = self.cached(claims.sid) {
-            if hit.user_id == claims.sub {
-                return Ok(hit);
-            }
+        if let Some(hit) = self.cached(claims.sid)
+            && hit.user_id == claims.sub
+        {
+            return Ok(hit);
         }
         let principal = self
             .loader

@@ -37,10 +37,10 @@ impl Validator {
 
     /// An optional text field of at most `max` characters.
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
-        if let Some(v) = value {
-            if v.trim().chars().count() > max {
-                self.add(field, format!("must be at most {max} characters"));
-            }
+        if let Some(v) = value
+            && v.trim().chars().count() > max
+        {
+            self.add(field, format!("must be at most {max} characters"));
         }
     }
 

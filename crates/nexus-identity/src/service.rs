@@ -392,13 +392,13 @@ pub async fn login(
         .one(db)
         .await?;
     let now = Timestamp::now();
-    if let Some(u) = &found {
-        if let Some(until) = u.locked_until.filter(|t| *t > now) {
-            let minutes = (now.seconds_until(until) + 59) / 60;
-            return Err(ApiError::Unauthorized(format!(
-                "account is locked after too many failed sign-ins; try again in {minutes} minute(s)"
-            )));
-        }
+    if let Some(u) = &found
+        && let Some(until) = u.locked_until.filter(|t| *t > now)
+    {
+        let minutes = (now.seconds_until(until) + 59) / 60;
+        return Err(ApiError::Unauthorized(format!(
+            "account is locked after too many failed sign-ins; try again in {minutes} minute(s)"
+        )));
     }
     let ok = auth::verify_password(
         req.password,
@@ -907,17 +907,16 @@ async fn role_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult<rol
 }
 
 async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
-    if let Some(id) = id {
-        if department::Entity::find_by_id(id)
+    if let Some(id) = id
+        && department::Entity::find_by_id(id)
             .one(conn)
             .await?
             .is_none()
-        {
-            return Err(ApiError::invalid(
-                "department_id",
-                format!("no department with id {id}"),
-            ));
-        }
+    {
+        return Err(ApiError::invalid(
+            "department_id",
+            format!("no department with id {id}"),
+        ));
     }
     Ok(())
 }
@@ -1682,10 +1681,10 @@ pub async fn audit_page(db: &Db, q: AuditQuery) -> ApiResult<AuditPage> {
         .limit
         .unwrap_or(nexus_core::paging::DEFAULT_LIMIT)
         .clamp(1, nexus_core::paging::MAX_LIMIT);
-    if let (Some(from), Some(to)) = (q.from, q.to) {
-        if from > to {
-            return Err(ApiError::invalid("to", "must not be before `from`"));
-        }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::invalid("to", "must not be before `from`"));
     }
     let items = audit::list(
         db.read(),

@@ -255,17 +255,16 @@ pub fn get_work_center(state: &AppState, id: i64) -> ApiResult<WorkCenterOut> {
 }
 
 async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
-    if let Some(id) = id {
-        if nexus_identity::entity::department::Entity::find_by_id(id)
+    if let Some(id) = id
+        && nexus_identity::entity::department::Entity::find_by_id(id)
             .one(conn)
             .await?
             .is_none()
-        {
-            return Err(ApiError::invalid(
-                "department_id",
-                format!("no department with id {id}"),
-            ));
-        }
+    {
+        return Err(ApiError::invalid(
+            "department_id",
+            format!("no department with id {id}"),
+        ));
     }
     Ok(())
 }
@@ -965,10 +964,10 @@ pub async fn list_movements(db: &Db, f: &MovementFilter) -> ApiResult<MovementPa
     if let Some(u) = f.user_id {
         cond = cond.add(C::UserId.eq(u));
     }
-    if let (Some(from), Some(to)) = (f.from, f.to) {
-        if to < from {
-            return Err(ApiError::invalid("to", "must not be before `from`"));
-        }
+    if let (Some(from), Some(to)) = (f.from, f.to)
+        && to < from
+    {
+        return Err(ApiError::invalid("to", "must not be before `from`"));
     }
     if let Some(from) = f.from {
         cond = cond.add(C::CreatedAt.gte(from));

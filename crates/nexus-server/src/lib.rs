@@ -54,10 +54,10 @@ fn load_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
     std::fs::create_dir_all(&config.data_dir)?;
     let path = config.data_dir.join("secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        if existing.trim().len() >= 32 {
-            return Ok(existing.trim().as_bytes().to_vec());
-        }
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().as_bytes().to_vec());
     }
     let secret = nexus_core::auth::random_token(48);
     write_private(&path, &secret)?;

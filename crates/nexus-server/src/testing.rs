@@ -166,13 +166,13 @@ impl TestServer {
             let _ = stop.send(());
         }
         self.state.db.close().await;
-        if let Some(name) = self.pg_database.take() {
-            if let Ok(mut conn) = PgConnection::connect(&pg_url()).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-                let _ = conn.close().await;
-            }
+        if let Some(name) = self.pg_database.take()
+            && let Ok(mut conn) = PgConnection::connect(&pg_url()).await
+        {
+            let _ = conn
+                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await;
+            let _ = conn.close().await;
         }
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }

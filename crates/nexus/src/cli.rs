@@ -194,7 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn progress_bar(label: &'static str) -> impl Fn(u64, u64) + Send + Sync {
     let last = std::sync::atomic::AtomicU64::new(u64::MAX);
     move |done, total| {
-        let pct = if total == 0 { 100 } else { done * 100 / total };
+        let pct = (done * 100).checked_div(total).unwrap_or(100);
         if last.swap(pct, std::sync::atomic::Ordering::Relaxed) != pct {
             let filled = (pct / 4) as usize;
             eprint!(
@@ -372,8 +372,8 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!(
-                "{:>6}  {:<24} {:<10} {:<8} {}",
-                "ID", "USERNAME", "ROLE", "ACTIVE", "EMAIL"
+                "{:>6}  {:<24} {:<10} {:<8} EMAIL",
+                "ID", "USERNAME", "ROLE", "ACTIVE"
             );
             for u in list.items {
                 println!(

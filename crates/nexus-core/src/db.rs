@@ -67,14 +67,17 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
+        // The writer leaves routine checkpoints to the checkpointer below, so commits do
+        // not stall copying the log back; the large limit is only a safety net.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().pragma("wal_autocheckpoint", "20000"))
             .await
             .map_err(conn_err)?;
+        spawn_checkpointer(opts.clone(), writer.clone()).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
             .min_connections(1)
@@ -162,6 +165,28 @@ impl Db {
             Pools::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Copies the write-ahead log back into the database every 250 ms from a connection of
+/// its own (PASSIVE: never blocks the writer or readers), until the writer closes.
+async fn spawn_checkpointer(
+    opts: SqliteConnectOptions,
+    writer: sea_orm::sqlx::SqlitePool,
+) -> Result<(), DbErr> {
+    let mut conn = opts.connect().await.map_err(conn_err)?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        while !writer.is_closed() {
+            tick.tick().await;
+            if let Err(e) =
+                sea_orm::sqlx::Executor::execute(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
+            }
+        }
+        let _ = conn.close().await;
+    });
+    Ok(())
 }
 
 /// Creates the PostgreSQL database named in `opts` when it does not exist yet.

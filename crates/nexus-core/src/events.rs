@@ -64,6 +64,20 @@ struct Envelope {
     event: Event,
 }
 
+/// The NOTIFY payload of an event: the envelope, without the event's data when too big.
+fn envelope(node: &str, event: &Event) -> String {
+    let mut env = Envelope {
+        node: node.to_string(),
+        event: event.clone(),
+    };
+    let payload = serde_json::to_string(&env).unwrap_or_default();
+    if payload.len() <= MAX_PAYLOAD {
+        return payload;
+    }
+    env.event.data = serde_json::Value::Null;
+    serde_json::to_string(&env).unwrap_or_default()
+}
+
 /// In-process broadcast of committed changes; with PostgreSQL, also NOTIFY/LISTEN so that
 /// every node sees every node's events.
 #[derive(Clone)]
@@ -98,23 +112,26 @@ impl EventBus {
         let node = self.node.clone();
         let notify_pool = pool.clone();
         tokio::spawn(async move {
-            while let Some(event) = out_rx.recv().await {
-                let mut env = Envelope {
-                    node: node.to_string(),
-                    event: (*event).clone(),
-                };
-                let mut payload = serde_json::to_string(&env).unwrap_or_default();
-                if payload.len() > MAX_PAYLOAD {
-                    env.event.data = serde_json::Value::Null;
-                    payload = serde_json::to_string(&env).unwrap_or_default();
+            while let Some(first) = out_rx.recv().await {
+                // Everything queued goes out in one statement, in order.
+                let mut payloads = vec![envelope(&node, &first)];
+                while payloads.len() < 1000 {
+                    match out_rx.try_recv() {
+                        Ok(event) => payloads.push(envelope(&node, &event)),
+                        Err(_) => break,
+                    }
                 }
-                let sent = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload)
-                    .execute(&notify_pool)
-                    .await;
-                if let Err(e) = sent {
-                    tracing::warn!(error = %e, "could not send an event to other nodes");
+                let sent = sea_orm::sqlx::query(
+                    "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
+                )
+                .bind(CHANNEL)
+                .bind(payloads)
+                .execute(&notify_pool)
+                .await;
+                match sent {
+                    Err(_) if notify_pool.is_closed() => break,
+                    Err(e) => tracing::warn!(error = %e, "could not send events to other nodes"),
+                    Ok(_) => {}
                 }
             }
         });

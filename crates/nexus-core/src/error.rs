@@ -172,6 +172,10 @@ impl IntoResponse for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
+        // Updates filter on the version the client saw: no row updated means it changed.
+        if matches!(err, DbErr::RecordNotUpdated) {
+            return Self::PreconditionFailed;
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 Self::conflict("a record with the same unique value already exists")

@@ -14,6 +14,7 @@ pub mod ratelimit;
 pub mod settings;
 pub mod state;
 pub mod time;
+pub mod unique;
 pub mod validate;
 
 pub use auth::{CurrentUser, Principal};

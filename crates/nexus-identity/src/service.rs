@@ -906,7 +906,8 @@ async fn role_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult<rol
         .ok_or_else(|| ApiError::invalid("role", format!("no role named '{name}'")))
 }
 
-async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
+/// 422 unless `id` is absent or names a department.
+pub async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
     if let Some(id) = id
         && department::Entity::find_by_id(id)
             .one(conn)
@@ -1110,11 +1111,7 @@ pub async fn update_user(
     let updated = user::Entity::update(am)
         .filter(user::Column::Version.eq(current.version))
         .exec(&txn)
-        .await
-        .map_err(|e| match e {
-            sea_orm::DbErr::RecordNotUpdated => ApiError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        .await?;
     let after = user_out(updated, &before_names);
     if before.is_active && !after.is_active {
         revoke_sessions(
@@ -1245,25 +1242,6 @@ async fn set_role_permissions<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn check_role_name_free<C: ConnectionTrait>(
-    conn: &C,
-    name: &str,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    let mut q = role::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(role::Column::Name))).eq(name.to_lowercase()));
-    if let Some(id) = except {
-        q = q.filter(role::Column::Id.ne(id));
-    }
-    if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on(
-            "name",
-            format!("a role named '{name}' exists"),
-        ));
-    }
-    Ok(())
-}
-
 pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> ApiResult<RoleOut> {
     let name = req.name.trim().to_string();
     let description = nexus_core::validate::clean(req.description);
@@ -1272,7 +1250,16 @@ pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> A
     v.opt_text("description", description.as_deref(), 1000);
     v.finish()?;
     let txn = state.db.write().begin().await?;
-    check_role_name_free(&txn, &name, None).await?;
+    nexus_core::unique::ensure_free::<role::Entity, _>(
+        &txn,
+        role::Column::Name,
+        role::Column::Id,
+        &name,
+        None,
+        "name",
+        format!("a role named '{}' exists", &name),
+    )
+    .await?;
     let ids = permission_ids(&txn, &req.permissions).await?;
     let now = Timestamp::now();
     let r = role::ActiveModel {
@@ -1339,7 +1326,16 @@ pub async fn update_role(
     }
     v.finish()?;
     if let Some(name) = req.name {
-        check_role_name_free(&txn, name.trim(), Some(id)).await?;
+        nexus_core::unique::ensure_free::<role::Entity, _>(
+            &txn,
+            role::Column::Name,
+            role::Column::Id,
+            name.trim(),
+            Some(id),
+            "name",
+            format!("a role named '{}' exists", name.trim()),
+        )
+        .await?;
         am.name = Set(name.trim().to_string());
     }
     if let Some(d) = description {
@@ -1354,11 +1350,7 @@ pub async fn update_role(
     let updated = role::Entity::update(am)
         .filter(role::Column::Version.eq(current.version))
         .exec(&txn)
-        .await
-        .map_err(|e| match e {
-            sea_orm::DbErr::RecordNotUpdated => ApiError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        .await?;
     let after = role_out(&txn, updated).await?;
     audit::record(
         &txn,
@@ -1496,26 +1488,6 @@ pub async fn get_department(db: &Db, id: i64) -> ApiResult<DepartmentOut> {
         .ok_or_else(|| ApiError::not_found("department"))
 }
 
-async fn check_department_name_free<C: ConnectionTrait>(
-    conn: &C,
-    name: &str,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    let mut q = department::Entity::find().filter(
-        Expr::expr(Func::lower(Expr::col(department::Column::Name))).eq(name.to_lowercase()),
-    );
-    if let Some(id) = except {
-        q = q.filter(department::Column::Id.ne(id));
-    }
-    if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on(
-            "name",
-            format!("a department named '{name}' exists"),
-        ));
-    }
-    Ok(())
-}
-
 pub async fn create_department(
     state: &AppState,
     ctx: &AuditCtx,
@@ -1528,7 +1500,16 @@ pub async fn create_department(
     v.opt_text("description", description.as_deref(), 1000);
     v.finish()?;
     let txn = state.db.write().begin().await?;
-    check_department_name_free(&txn, &name, None).await?;
+    nexus_core::unique::ensure_free::<department::Entity, _>(
+        &txn,
+        department::Column::Name,
+        department::Column::Id,
+        &name,
+        None,
+        "name",
+        format!("a department named '{}' exists", &name),
+    )
+    .await?;
     let now = Timestamp::now();
     let d = department::ActiveModel {
         name: Set(name),
@@ -1589,7 +1570,16 @@ pub async fn update_department(
     let before = department_out(current.clone());
     let mut am: department::ActiveModel = current.clone().into();
     if let Some(n) = name {
-        check_department_name_free(&txn, &n, Some(id)).await?;
+        nexus_core::unique::ensure_free::<department::Entity, _>(
+            &txn,
+            department::Column::Name,
+            department::Column::Id,
+            &n,
+            Some(id),
+            "name",
+            format!("a department named '{n}' exists"),
+        )
+        .await?;
         am.name = Set(n);
     }
     if let Some(d) = description {
@@ -1603,11 +1593,7 @@ pub async fn update_department(
     let updated = department::Entity::update(am)
         .filter(department::Column::Version.eq(current.version))
         .exec(&txn)
-        .await
-        .map_err(|e| match e {
-            sea_orm::DbErr::RecordNotUpdated => ApiError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        .await?;
     let after = department_out(updated);
     audit::record(
         &txn,

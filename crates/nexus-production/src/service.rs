@@ -10,7 +10,6 @@ use nexus_core::audit::{self, AuditCtx};
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
-use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -254,41 +253,6 @@ pub fn get_work_center(state: &AppState, id: i64) -> ApiResult<WorkCenterOut> {
         .ok_or_else(|| ApiError::not_found("work center"))
 }
 
-async fn check_department<C: ConnectionTrait>(conn: &C, id: Option<i64>) -> ApiResult<()> {
-    if let Some(id) = id
-        && nexus_identity::entity::department::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::invalid(
-            "department_id",
-            format!("no department with id {id}"),
-        ));
-    }
-    Ok(())
-}
-
-async fn check_code_free<C: ConnectionTrait>(
-    conn: &C,
-    code: &str,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    let mut q = work_center::Entity::find().filter(
-        Expr::expr(Func::upper(Expr::col(work_center::Column::Code))).eq(code.to_uppercase()),
-    );
-    if let Some(id) = except {
-        q = q.filter(work_center::Column::Id.ne(id));
-    }
-    if q.count(conn).await? > 0 {
-        return Err(ApiError::conflict_on(
-            "code",
-            format!("work center code '{code}' is taken"),
-        ));
-    }
-    Ok(())
-}
-
 pub async fn create_work_center(
     state: &AppState,
     ctx: &AuditCtx,
@@ -301,8 +265,17 @@ pub async fn create_work_center(
     v.text("name", &name, 1, 100);
     v.finish()?;
     let txn = state.db.write().begin().await?;
-    check_code_free(&txn, &code, None).await?;
-    check_department(&txn, req.department_id).await?;
+    nexus_core::unique::ensure_free::<work_center::Entity, _>(
+        &txn,
+        work_center::Column::Code,
+        work_center::Column::Id,
+        &code,
+        None,
+        "code",
+        format!("work center code '{}' is taken", &code),
+    )
+    .await?;
+    nexus_identity::service::check_department(&txn, req.department_id).await?;
     let now = Timestamp::now();
     let w = work_center::ActiveModel {
         code: Set(code),
@@ -365,14 +338,23 @@ pub async fn update_work_center(
     let before = work_center_out(current.clone());
     let mut am: work_center::ActiveModel = current.clone().into();
     if let Some(c) = code {
-        check_code_free(&txn, &c, Some(id)).await?;
+        nexus_core::unique::ensure_free::<work_center::Entity, _>(
+            &txn,
+            work_center::Column::Code,
+            work_center::Column::Id,
+            &c,
+            Some(id),
+            "code",
+            format!("work center code '{c}' is taken"),
+        )
+        .await?;
         am.code = Set(c);
     }
     if let Some(n) = name {
         am.name = Set(n);
     }
     if let Some(d) = req.department_id {
-        check_department(&txn, d).await?;
+        nexus_identity::service::check_department(&txn, d).await?;
         am.department_id = Set(d);
     }
     if let Some(a) = req.is_active {
@@ -383,11 +365,7 @@ pub async fn update_work_center(
     let updated = work_center::Entity::update(am)
         .filter(work_center::Column::Version.eq(current.version))
         .exec(&txn)
-        .await
-        .map_err(|e| match e {
-            sea_orm::DbErr::RecordNotUpdated => ApiError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        .await?;
     let after = work_center_out(updated);
     audit::record(
         &txn,

@@ -52,6 +52,22 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Prepares and serves `config` on an ephemeral port: (base URL, state, stop switch).
+async fn launch(config: Config) -> (String, AppState, oneshot::Sender<()>) {
+    let prepared = crate::prepare(config).await.expect("server prepares");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = prepared.state.clone();
+    tokio::spawn(async move {
+        let _ = crate::serve(prepared.state, listener, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (format!("http://{addr}"), state, stop)
+}
+
 /// Drops test databases left by test processes that are gone (a panicking test skips
 /// `finish`).
 async fn sweep_orphans(conn: &mut PgConnection) {
@@ -110,23 +126,13 @@ impl TestServer {
             pg_database = Some(name);
         }
         tweak(&mut config);
-        let prepared = crate::prepare(config).await.expect("server prepares");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = oneshot::channel::<()>();
-        let state = prepared.state.clone();
-        tokio::spawn(async move {
-            let _ = crate::serve(prepared.state, listener, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let (base_url, state, stop) = launch(config).await;
         Some(Self {
-            base_url: format!("http://{addr}"),
+            base_url,
             state,
             backend,
             data_dir,
-            stop: Some(tx),
+            stop: Some(stop),
             pg_database,
         })
     }
@@ -135,23 +141,13 @@ impl TestServer {
     pub async fn second_node(&self) -> Self {
         let mut config = (*self.state.config).clone();
         config.data_dir = std::env::temp_dir().join(unique_name("nexus-test"));
-        let prepared = crate::prepare(config).await.expect("second node prepares");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = oneshot::channel::<()>();
-        let state = prepared.state.clone();
-        tokio::spawn(async move {
-            let _ = crate::serve(prepared.state, listener, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let (base_url, state, stop) = launch(config).await;
         Self {
-            base_url: format!("http://{addr}"),
+            base_url,
             data_dir: state.config.data_dir.clone(),
             state,
             backend: self.backend,
-            stop: Some(tx),
+            stop: Some(stop),
             pg_database: None,
         }
     }

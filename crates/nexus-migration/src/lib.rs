@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_production;
 mod m0003_daily_covering_index;
+mod m0004_maintenance_assets;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_production::Migration),
             Box::new(m0003_daily_covering_index::Migration),
+            Box::new(m0004_maintenance_assets::Migration),
         ]
     }
 }

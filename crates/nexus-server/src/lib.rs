@@ -25,7 +25,11 @@ use tokio::net::TcpListener;
 
 /// Every domain's permission catalogue, in one list for bootstrap.
 pub fn permission_catalogue() -> Vec<&'static [nexus_identity::model::PermissionDef]> {
-    vec![nexus_identity::PERMISSIONS, nexus_production::PERMISSIONS]
+    vec![
+        nexus_identity::PERMISSIONS,
+        nexus_production::PERMISSIONS,
+        nexus_maintenance::PERMISSIONS,
+    ]
 }
 
 /// Connects to the database and applies every pending migration.
@@ -130,6 +134,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(nexus_identity::router())
         .merge(nexus_production::router())
+        .merge(nexus_maintenance::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())

@@ -37,6 +37,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(nexus_identity::ApiDoc::openapi());
     doc.merge(nexus_production::ApiDoc::openapi());
+    doc.merge(nexus_maintenance::ApiDoc::openapi());
     doc
 }
 

@@ -1,0 +1,780 @@
+//! Business rules of maintenance: the location and asset trees (no cycles, subtree
+//! queries by recursive CTE), asset types, with audit and events on every change.
+
+use nexus_core::audit::{self, AuditCtx};
+use nexus_core::auth::random_token;
+use nexus_core::events::{Audience, Event};
+use nexus_core::extract::IfMatch;
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    TransactionTrait,
+};
+
+use crate::entity::{asset, asset_type, location};
+use crate::model::*;
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes the audit row of a change; `publish` sends its event once committed.
+async fn audit_change<T: serde::Serialize>(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    action: &str,
+    entity: &str,
+    id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        ctx,
+        action,
+        entity,
+        Some(id),
+        before.map(to_json),
+        after.map(to_json),
+    )
+    .await
+}
+
+fn publish<T: serde::Serialize>(
+    state: &AppState,
+    entity: &str,
+    action: &str,
+    id: i64,
+    data: &T,
+    read: &str,
+) {
+    state.events.publish(Event::new(
+        entity,
+        action,
+        id,
+        to_json(data),
+        Audience::Permission(read.into()),
+    ));
+}
+
+#[derive(FromQueryResult)]
+struct Node {
+    id: i64,
+    depth: i64,
+}
+
+/// `root` and every row below it in `table` (linked by `parent`), with depths, root first.
+/// `table` and `parent` are constants of this crate, never user input.
+async fn subtree(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    parent: &str,
+    root: i64,
+) -> ApiResult<Vec<Node>> {
+    let param = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "WITH RECURSIVE t(id, depth) AS (\
+           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = {param} \
+           UNION ALL SELECT c.id, t.depth + 1 FROM {table} c JOIN t ON c.{parent} = t.id) \
+         SELECT id, depth FROM t ORDER BY depth, id"
+    );
+    Ok(Node::find_by_statement(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [root.into()],
+    ))
+    .all(conn)
+    .await?)
+}
+
+/// 422 on `field` when `parent` is `id` itself or lies below it.
+async fn refuse_cycle(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    parent_col: &str,
+    id: i64,
+    parent: Option<i64>,
+    field: &str,
+    message: &str,
+) -> ApiResult<()> {
+    let Some(p) = parent else { return Ok(()) };
+    if subtree(conn, table, parent_col, id)
+        .await?
+        .iter()
+        .any(|n| n.id == p)
+    {
+        return Err(ApiError::invalid(field, message));
+    }
+    Ok(())
+}
+
+/// 422 on `field` when `id` names no row of `E`.
+async fn must_exist<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: Option<i64>,
+    field: &str,
+    what: &str,
+) -> ApiResult<()>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    if let Some(id) = id
+        && E::find_by_id(id).one(conn).await?.is_none()
+    {
+        return Err(ApiError::invalid(field, format!("no {what} has id {id}")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- locations
+
+fn location_out(l: location::Model) -> LocationOut {
+    LocationOut {
+        id: l.id,
+        name: l.name,
+        description: l.description,
+        address: l.address,
+        city: l.city,
+        state: l.state,
+        country: l.country,
+        postal_code: l.postal_code,
+        latitude: l.latitude,
+        longitude: l.longitude,
+        parent_id: l.parent_id,
+        created_at: l.created_at,
+        updated_at: l.updated_at,
+        version: l.version,
+    }
+}
+
+fn location_data(l: &location::Model) -> LocationData {
+    LocationData {
+        name: l.name.clone(),
+        description: l.description.clone(),
+        address: l.address.clone(),
+        city: l.city.clone(),
+        state: l.state.clone(),
+        country: l.country.clone(),
+        postal_code: l.postal_code.clone(),
+        latitude: l.latitude,
+        longitude: l.longitude,
+        parent_id: l.parent_id,
+    }
+}
+
+fn fill_location(am: &mut location::ActiveModel, d: LocationData) {
+    am.name = Set(d.name);
+    am.description = Set(d.description);
+    am.address = Set(d.address);
+    am.city = Set(d.city);
+    am.state = Set(d.state);
+    am.country = Set(d.country);
+    am.postal_code = Set(d.postal_code);
+    am.latitude = Set(d.latitude);
+    am.longitude = Set(d.longitude);
+    am.parent_id = Set(d.parent_id);
+}
+
+async fn find_location(conn: &impl ConnectionTrait, id: i64) -> ApiResult<location::Model> {
+    location::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("location"))
+}
+
+/// Every location, by name.
+pub async fn list_locations(conn: &impl ConnectionTrait) -> ApiResult<Vec<LocationOut>> {
+    Ok(location::Entity::find()
+        .order_by_asc(location::Column::Name)
+        .order_by_asc(location::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(location_out)
+        .collect())
+}
+
+pub async fn get_location(conn: &impl ConnectionTrait, id: i64) -> ApiResult<LocationOut> {
+    find_location(conn, id).await.map(location_out)
+}
+
+pub async fn create_location(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: LocationData,
+) -> ApiResult<LocationOut> {
+    let d = req.validate()?;
+    let txn = state.db.write().begin().await?;
+    must_exist::<location::Entity>(&txn, d.parent_id, "parent_id", "location").await?;
+    let now = Timestamp::now();
+    let mut am = location::ActiveModel {
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    fill_location(&mut am, d);
+    let out = location_out(am.insert(&txn).await?);
+    audit_change(&txn, ctx, "create", "location", out.id, None, Some(&out)).await?;
+    txn.commit().await?;
+    publish(state, "location", "created", out.id, &out, "locations:read");
+    Ok(out)
+}
+
+pub async fn update_location(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdateLocation,
+) -> ApiResult<LocationOut> {
+    let txn = state.db.write().begin().await?;
+    let current = find_location(&txn, id).await?;
+    if_match.check(current.version)?;
+    let mut d = location_data(&current);
+    req.apply(&mut d);
+    let d = d.validate()?;
+    if d.parent_id != current.parent_id {
+        must_exist::<location::Entity>(&txn, d.parent_id, "parent_id", "location").await?;
+        refuse_cycle(
+            &txn,
+            "locations",
+            "parent_id",
+            id,
+            d.parent_id,
+            "parent_id",
+            "a location cannot be inside itself",
+        )
+        .await?;
+    }
+    let before = location_out(current.clone());
+    let mut am: location::ActiveModel = current.clone().into();
+    fill_location(&mut am, d);
+    am.updated_at = Set(Timestamp::now());
+    am.version = Set(current.version + 1);
+    let after = location_out(
+        location::Entity::update(am)
+            .filter(location::Column::Version.eq(current.version))
+            .exec(&txn)
+            .await?,
+    );
+    audit_change(
+        &txn,
+        ctx,
+        "update",
+        "location",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    publish(state, "location", "updated", id, &after, "locations:read");
+    Ok(after)
+}
+
+/// Deletes a location that holds neither locations nor assets (409 otherwise).
+pub async fn delete_location(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let txn = state.db.write().begin().await?;
+    let current = find_location(&txn, id).await?;
+    if_match.check(current.version)?;
+    let children = location::Entity::find()
+        .filter(location::Column::ParentId.eq(id))
+        .count(&txn)
+        .await?;
+    let assets = asset::Entity::find()
+        .filter(asset::Column::LocationId.eq(id))
+        .count(&txn)
+        .await?;
+    if children > 0 || assets > 0 {
+        return Err(ApiError::conflict(format!(
+            "the location holds {children} location(s) and {assets} asset(s); move them first"
+        )));
+    }
+    let before = location_out(current);
+    location::Entity::delete_by_id(id).exec(&txn).await?;
+    audit_change(&txn, ctx, "delete", "location", id, Some(&before), None).await?;
+    txn.commit().await?;
+    publish(state, "location", "deleted", id, &before, "locations:read");
+    Ok(())
+}
+
+/// The assets at a location, or with `include_descendants` anywhere below it, by name.
+pub async fn location_assets(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    q: &LocationAssetsQuery,
+) -> ApiResult<ListResponse<AssetOut>> {
+    find_location(conn, id).await?;
+    let ids: Vec<i64> = if q.include_descendants.unwrap_or(false) {
+        subtree(conn, "locations", "parent_id", id)
+            .await?
+            .into_iter()
+            .map(|n| n.id)
+            .collect()
+    } else {
+        vec![id]
+    };
+    let page = PageParams {
+        limit: q.limit,
+        offset: q.offset,
+        sort: None,
+    };
+    let query = asset::Entity::find().filter(asset::Column::LocationId.is_in(ids));
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by_asc(asset::Column::Name)
+        .order_by_asc(asset::Column::Id)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?;
+    Ok(ListResponse {
+        items: items.into_iter().map(asset_out).collect(),
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
+// ---------------------------------------------------------------- asset types
+
+fn asset_type_out(t: asset_type::Model) -> AssetTypeOut {
+    AssetTypeOut {
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        icon: t.icon,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        version: t.version,
+    }
+}
+
+async fn find_asset_type(conn: &impl ConnectionTrait, id: i64) -> ApiResult<asset_type::Model> {
+    asset_type::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("asset type"))
+}
+
+async fn ensure_type_name_free(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    except: Option<i64>,
+) -> ApiResult<()> {
+    nexus_core::unique::ensure_free::<asset_type::Entity, _>(
+        conn,
+        asset_type::Column::Name,
+        asset_type::Column::Id,
+        name,
+        except,
+        "name",
+        format!("asset type '{name}' exists"),
+    )
+    .await
+}
+
+/// Every asset type, by name.
+pub async fn list_asset_types(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetTypeOut>> {
+    Ok(asset_type::Entity::find()
+        .order_by_asc(asset_type::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(asset_type_out)
+        .collect())
+}
+
+pub async fn get_asset_type(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetTypeOut> {
+    find_asset_type(conn, id).await.map(asset_type_out)
+}
+
+pub async fn create_asset_type(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: AssetTypeData,
+) -> ApiResult<AssetTypeOut> {
+    let d = req.validate()?;
+    let txn = state.db.write().begin().await?;
+    ensure_type_name_free(&txn, &d.name, None).await?;
+    let now = Timestamp::now();
+    let t = asset_type::ActiveModel {
+        name: Set(d.name),
+        description: Set(d.description),
+        icon: Set(d.icon),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let out = asset_type_out(t);
+    audit_change(&txn, ctx, "create", "asset_type", out.id, None, Some(&out)).await?;
+    txn.commit().await?;
+    publish(state, "asset_type", "created", out.id, &out, "assets:read");
+    Ok(out)
+}
+
+pub async fn update_asset_type(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdateAssetType,
+) -> ApiResult<AssetTypeOut> {
+    let txn = state.db.write().begin().await?;
+    let current = find_asset_type(&txn, id).await?;
+    if_match.check(current.version)?;
+    let mut d = AssetTypeData {
+        name: current.name.clone(),
+        description: current.description.clone(),
+        icon: current.icon.clone(),
+    };
+    req.apply(&mut d);
+    let d = d.validate()?;
+    ensure_type_name_free(&txn, &d.name, Some(id)).await?;
+    let before = asset_type_out(current.clone());
+    let mut am: asset_type::ActiveModel = current.clone().into();
+    am.name = Set(d.name);
+    am.description = Set(d.description);
+    am.icon = Set(d.icon);
+    am.updated_at = Set(Timestamp::now());
+    am.version = Set(current.version + 1);
+    let after = asset_type_out(
+        asset_type::Entity::update(am)
+            .filter(asset_type::Column::Version.eq(current.version))
+            .exec(&txn)
+            .await?,
+    );
+    audit_change(
+        &txn,
+        ctx,
+        "update",
+        "asset_type",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    publish(state, "asset_type", "updated", id, &after, "assets:read");
+    Ok(after)
+}
+
+/// Deletes an asset type no asset uses (409 otherwise).
+pub async fn delete_asset_type(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let txn = state.db.write().begin().await?;
+    let current = find_asset_type(&txn, id).await?;
+    if_match.check(current.version)?;
+    let used = asset::Entity::find()
+        .filter(asset::Column::AssetTypeId.eq(id))
+        .count(&txn)
+        .await?;
+    if used > 0 {
+        return Err(ApiError::conflict(format!(
+            "{used} asset(s) are of this type; change them first"
+        )));
+    }
+    let before = asset_type_out(current);
+    asset_type::Entity::delete_by_id(id).exec(&txn).await?;
+    audit_change(&txn, ctx, "delete", "asset_type", id, Some(&before), None).await?;
+    txn.commit().await?;
+    publish(state, "asset_type", "deleted", id, &before, "assets:read");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- assets
+
+fn asset_out(a: asset::Model) -> AssetOut {
+    AssetOut {
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        asset_type_id: a.asset_type_id,
+        status: a.status,
+        health_score: a.health_score,
+        location_id: a.location_id,
+        manufacturer: a.manufacturer,
+        model: a.model,
+        serial_number: a.serial_number,
+        installation_date: a.installation_date,
+        purchase_cost_cents: a.purchase_cost_cents,
+        expected_lifetime: a.expected_lifetime,
+        warranty_expiry_date: a.warranty_expiry_date,
+        last_maintenance_date: a.last_maintenance_date,
+        next_maintenance_date: a.next_maintenance_date,
+        parent_asset_id: a.parent_asset_id,
+        qr_code: a.qr_code,
+        image_url: a.image_url,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+        created_by: a.created_by,
+        updated_by: a.updated_by,
+        version: a.version,
+    }
+}
+
+fn date(s: &Option<String>) -> Option<chrono::NaiveDate> {
+    s.as_deref().and_then(|s| s.parse().ok())
+}
+
+fn asset_data(a: &asset::Model) -> AssetData {
+    AssetData {
+        name: a.name.clone(),
+        description: a.description.clone(),
+        asset_type_id: a.asset_type_id,
+        status: Some(a.status.clone()),
+        health_score: a.health_score.map(i64::from),
+        location_id: a.location_id,
+        manufacturer: a.manufacturer.clone(),
+        model: a.model.clone(),
+        serial_number: a.serial_number.clone(),
+        installation_date: date(&a.installation_date),
+        purchase_cost_cents: a.purchase_cost_cents,
+        expected_lifetime: a.expected_lifetime.map(i64::from),
+        warranty_expiry_date: date(&a.warranty_expiry_date),
+        last_maintenance_date: date(&a.last_maintenance_date),
+        next_maintenance_date: date(&a.next_maintenance_date),
+        parent_asset_id: a.parent_asset_id,
+        image_url: a.image_url.clone(),
+    }
+}
+
+/// Copies validated data into the row (ranges were checked, so the narrowing is exact).
+fn fill_asset(am: &mut asset::ActiveModel, d: AssetData) {
+    let text = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    am.name = Set(d.name);
+    am.description = Set(d.description);
+    am.asset_type_id = Set(d.asset_type_id);
+    am.status = Set(d.status.unwrap_or_else(|| "operational".into()));
+    am.health_score = Set(d.health_score.map(|h| h as i32));
+    am.location_id = Set(d.location_id);
+    am.manufacturer = Set(d.manufacturer);
+    am.model = Set(d.model);
+    am.serial_number = Set(d.serial_number);
+    am.installation_date = Set(text(d.installation_date));
+    am.purchase_cost_cents = Set(d.purchase_cost_cents);
+    am.expected_lifetime = Set(d.expected_lifetime.map(|m| m as i32));
+    am.warranty_expiry_date = Set(text(d.warranty_expiry_date));
+    am.last_maintenance_date = Set(text(d.last_maintenance_date));
+    am.next_maintenance_date = Set(text(d.next_maintenance_date));
+    am.parent_asset_id = Set(d.parent_asset_id);
+    am.image_url = Set(d.image_url);
+}
+
+async fn find_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<asset::Model> {
+    asset::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("asset"))
+}
+
+/// 422 naming the field when a referenced type, location or parent does not exist.
+async fn check_references(conn: &impl ConnectionTrait, d: &AssetData) -> ApiResult<()> {
+    must_exist::<asset_type::Entity>(conn, d.asset_type_id, "asset_type_id", "asset type").await?;
+    must_exist::<location::Entity>(conn, d.location_id, "location_id", "location").await?;
+    must_exist::<asset::Entity>(conn, d.parent_asset_id, "parent_asset_id", "asset").await
+}
+
+pub async fn list_assets(
+    conn: &impl ConnectionTrait,
+    f: &AssetFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<AssetOut>> {
+    use asset::Column as C;
+    let (sort, desc) = page.sort(
+        &[
+            "name",
+            "status",
+            "health_score",
+            "created_at",
+            "updated_at",
+            "id",
+        ],
+        ("name", false),
+    )?;
+    let mut cond = Condition::all();
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // `%` and `_` typed by the user match themselves.
+        let mut escaped = String::with_capacity(q.len() + 2);
+        for c in q.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(C::Name))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(C::SerialNumber))).like(pattern)),
+        );
+    }
+    if let Some(s) = &f.status {
+        let s = s.trim().to_lowercase();
+        if !ASSET_STATUSES.contains(&s.as_str()) {
+            return Err(ApiError::invalid(
+                "status",
+                "must be operational, maintenance, down or retired",
+            ));
+        }
+        cond = cond.add(C::Status.eq(s));
+    }
+    if let Some(t) = f.asset_type_id {
+        cond = cond.add(C::AssetTypeId.eq(t));
+    }
+    if let Some(l) = f.location_id {
+        cond = cond.add(C::LocationId.eq(l));
+    }
+    if let Some(p) = f.parent_asset_id {
+        cond = cond.add(C::ParentAssetId.eq(p));
+    }
+    let column = match sort {
+        "status" => C::Status,
+        "health_score" => C::HealthScore,
+        "created_at" => C::CreatedAt,
+        "updated_at" => C::UpdatedAt,
+        "id" => C::Id,
+        _ => C::Name,
+    };
+    let order = if desc {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let query = asset::Entity::find().filter(cond);
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by(column, order.clone())
+        .order_by(C::Id, order)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?;
+    Ok(ListResponse {
+        items: items.into_iter().map(asset_out).collect(),
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
+pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetOut> {
+    find_asset(conn, id).await.map(asset_out)
+}
+
+/// The asset and every component below it, root first, with depths.
+pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<SubtreeItem>> {
+    find_asset(conn, id).await?;
+    let nodes = subtree(conn, "assets", "parent_asset_id", id).await?;
+    let mut rows: std::collections::HashMap<i64, asset::Model> = asset::Entity::find()
+        .filter(asset::Column::Id.is_in(nodes.iter().map(|n| n.id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(nodes
+        .into_iter()
+        .filter_map(|n| {
+            rows.remove(&n.id).map(|a| SubtreeItem {
+                depth: n.depth,
+                asset: asset_out(a),
+            })
+        })
+        .collect())
+}
+
+pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> ApiResult<AssetOut> {
+    let d = req.validate()?;
+    let txn = state.db.write().begin().await?;
+    check_references(&txn, &d).await?;
+    let now = Timestamp::now();
+    let mut am = asset::ActiveModel {
+        qr_code: Set(random_token(16)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        created_by: Set(ctx.actor_id),
+        updated_by: Set(ctx.actor_id),
+        version: Set(1),
+        ..Default::default()
+    };
+    fill_asset(&mut am, d);
+    let out = asset_out(am.insert(&txn).await?);
+    audit_change(&txn, ctx, "create", "asset", out.id, None, Some(&out)).await?;
+    txn.commit().await?;
+    publish(state, "asset", "created", out.id, &out, "assets:read");
+    Ok(out)
+}
+
+/// Changes an asset; a new `parent_asset_id` moves it with its components, never below
+/// itself.
+pub async fn update_asset(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdateAsset,
+) -> ApiResult<AssetOut> {
+    let txn = state.db.write().begin().await?;
+    let current = find_asset(&txn, id).await?;
+    if_match.check(current.version)?;
+    let mut d = asset_data(&current);
+    req.apply(&mut d);
+    let d = d.validate()?;
+    check_references(&txn, &d).await?;
+    if d.parent_asset_id != current.parent_asset_id {
+        refuse_cycle(
+            &txn,
+            "assets",
+            "parent_asset_id",
+            id,
+            d.parent_asset_id,
+            "parent_asset_id",
+            "an asset cannot be inside itself",
+        )
+        .await?;
+    }
+    let before = asset_out(current.clone());
+    let mut am: asset::ActiveModel = current.clone().into();
+    fill_asset(&mut am, d);
+    am.updated_at = Set(Timestamp::now());
+    am.updated_by = Set(ctx.actor_id);
+    am.version = Set(current.version + 1);
+    let after = asset_out(
+        asset::Entity::update(am)
+            .filter(asset::Column::Version.eq(current.version))
+            .exec(&txn)
+            .await?,
+    );
+    audit_change(
+        &txn,
+        ctx,
+        "update",
+        "asset",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    publish(state, "asset", "updated", id, &after, "assets:read");
+    Ok(after)
+}

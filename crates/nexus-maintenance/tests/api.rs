@@ -1,0 +1,251 @@
+//! Locations, asset types and assets through real HTTP, on SQLite and on PostgreSQL.
+
+use nexus_server::backend_tests;
+use nexus_server::testing::{Resp, TestServer};
+use serde_json::{Value, json};
+
+async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
+    srv.call("POST", path, Some(token), Some(body)).await
+}
+
+async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> i64 {
+    let res = post(srv, token, path, body).await;
+    assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
+    res.json["id"].as_i64().unwrap()
+}
+
+async fn patch(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
+    srv.call("PATCH", path, Some(token), Some(body)).await
+}
+
+async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
+    srv.call("GET", path, Some(token), None).await
+}
+
+fn names(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+backend_tests! {
+    async fn asset_crud_and_filters(srv) {
+        let admin = srv.admin_token().await;
+        let pump = create(srv, &admin, "/api/v1/asset-types", json!({"name": "Pump", "icon": "pump"})).await;
+        let dup = post(srv, &admin, "/api/v1/asset-types", json!({"name": "PUMP"})).await;
+        assert_eq!(dup.status, 409);
+        assert_eq!(dup.error_fields(), ["name"]);
+        let site = create(srv, &admin, "/api/v1/locations", json!({"name": "Plant 1", "city": "Lyon", "latitude": 45.75, "longitude": 4.85})).await;
+
+        let res = post(srv, &admin, "/api/v1/assets", json!({
+            "name": "Cooling pump", "asset_type_id": pump, "location_id": site, "health_score": 87,
+            "manufacturer": "Grundfos", "model": "CR 5", "serial_number": "SN-ABC-1",
+            "installation_date": "2024-03-01", "purchase_cost_cents": 1234567, "expected_lifetime": 120,
+            "warranty_expiry_date": "2027-03-01", "next_maintenance_date": "2026-12-01",
+            "image_url": "https://example.com/pump.jpg"
+        })).await;
+        assert_eq!(res.status, 201, "{:?}", res.json);
+        assert_eq!(res.header("etag"), Some("\"1\""));
+        let a = &res.json;
+        assert_eq!(a["status"], "operational");
+        assert_eq!(a["purchase_cost_cents"], 1234567);
+        assert_eq!(a["installation_date"], "2024-03-01");
+        assert!(a["qr_code"].as_str().unwrap().len() >= 16);
+        let pump_id = a["id"].as_i64().unwrap();
+        let other = create(srv, &admin, "/api/v1/assets", json!({"name": "Air compressor", "status": "down", "serial_number": "X-9"})).await;
+        let b = get(srv, &admin, &format!("/api/v1/assets/{other}")).await;
+        assert_ne!(b.json["qr_code"], a["qr_code"]);
+
+        let all = get(srv, &admin, "/api/v1/assets").await;
+        assert_eq!(all.json["total"], 2);
+        assert_eq!(names(&all.json["items"]), ["Air compressor", "Cooling pump"]);
+        let by_serial = get(srv, &admin, "/api/v1/assets?q=sn-abc").await;
+        assert_eq!(names(&by_serial.json["items"]), ["Cooling pump"]);
+        let by_name = get(srv, &admin, "/api/v1/assets?q=COMPRESS").await;
+        assert_eq!(names(&by_name.json["items"]), ["Air compressor"]);
+        assert_eq!(get(srv, &admin, "/api/v1/assets?q=%25").await.json["total"], 0);
+        assert_eq!(names(&get(srv, &admin, "/api/v1/assets?q=n-a").await.json["items"]), ["Cooling pump"]);
+        assert_eq!(names(&get(srv, &admin, "/api/v1/assets?status=down").await.json["items"]), ["Air compressor"]);
+        assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets?asset_type_id={pump}")).await.json["items"]), ["Cooling pump"]);
+        assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets?location_id={site}")).await.json["items"]), ["Cooling pump"]);
+        assert_eq!(names(&get(srv, &admin, "/api/v1/assets?sort=-name&limit=1").await.json["items"]), ["Cooling pump"]);
+        assert_eq!(get(srv, &admin, "/api/v1/assets?status=broken").await.error_fields(), ["status"]);
+        assert_eq!(get(srv, &admin, "/api/v1/assets?sort=secret").await.error_fields(), ["sort"]);
+
+        let up = patch(srv, &admin, &format!("/api/v1/assets/{pump_id}"), json!({"status": "maintenance", "health_score": 40, "manufacturer": null})).await;
+        assert_eq!(up.status, 200, "{:?}", up.json);
+        assert_eq!(up.json["status"], "maintenance");
+        assert_eq!(up.json["health_score"], 40);
+        assert_eq!(up.json["manufacturer"], Value::Null);
+        assert_eq!(up.json["model"], "CR 5");
+        assert_eq!(up.json["version"], 2);
+        assert_eq!(get(srv, &admin, "/api/v1/assets/999999").await.status, 404);
+
+        let t = patch(srv, &admin, &format!("/api/v1/asset-types/{pump}"), json!({"description": "Centrifugal"})).await;
+        assert_eq!(t.status, 200);
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/asset-types/{pump}"), Some(&admin), None).await.status, 409);
+        let spare = create(srv, &admin, "/api/v1/asset-types", json!({"name": "Spare"})).await;
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/asset-types/{spare}"), Some(&admin), None).await.status, 204);
+        assert_eq!(get(srv, &admin, "/api/v1/asset-types").await.json.as_array().unwrap().len(), 1);
+
+        let audit = get(srv, &admin, &format!("/api/v1/audit-logs?entity_type=asset&entity_id={pump_id}")).await;
+        let actions: Vec<_> = audit.json["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["update", "create"]);
+    }
+
+    async fn asset_tree_moves_refuse_cycles(srv) {
+        let admin = srv.admin_token().await;
+        let a = create(srv, &admin, "/api/v1/assets", json!({"name": "A"})).await;
+        let b = create(srv, &admin, "/api/v1/assets", json!({"name": "B", "parent_asset_id": a})).await;
+        let c = create(srv, &admin, "/api/v1/assets", json!({"name": "C", "parent_asset_id": b})).await;
+        let d = create(srv, &admin, "/api/v1/assets", json!({"name": "D"})).await;
+
+        let tree = get(srv, &admin, &format!("/api/v1/assets/{a}/subtree")).await;
+        let got: Vec<(String, i64)> = tree.json.as_array().unwrap().iter().map(|n| (n["name"].as_str().unwrap().to_string(), n["depth"].as_i64().unwrap())).collect();
+        assert_eq!(got, [("A".to_string(), 0), ("B".to_string(), 1), ("C".to_string(), 2)]);
+
+        for target in [c, a] {
+            let res = patch(srv, &admin, &format!("/api/v1/assets/{a}"), json!({"parent_asset_id": target, "name": "A2"})).await;
+            assert_eq!(res.status, 422);
+            assert_eq!(res.error_fields(), ["parent_asset_id"]);
+            assert!(res.json["errors"][0]["message"].as_str().unwrap().contains("cannot be inside itself"));
+        }
+        let unchanged = get(srv, &admin, &format!("/api/v1/assets/{a}")).await;
+        assert_eq!(unchanged.json["name"], "A");
+        assert_eq!(unchanged.json["parent_asset_id"], Value::Null);
+        assert_eq!(unchanged.json["version"], 1);
+
+        // Moving B (with C) under D.
+        let moved = patch(srv, &admin, &format!("/api/v1/assets/{b}"), json!({"parent_asset_id": d})).await;
+        assert_eq!(moved.status, 200);
+        let tree = get(srv, &admin, &format!("/api/v1/assets/{d}/subtree")).await;
+        assert_eq!(names(&tree.json), ["D", "B", "C"]);
+        assert_eq!(tree.json[2]["depth"], 2);
+        assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets/{a}/subtree")).await.json), ["A"]);
+        assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets?parent_asset_id={b}")).await.json["items"]), ["C"]);
+        assert_eq!(get(srv, &admin, "/api/v1/assets/999999/subtree").await.status, 404);
+    }
+
+    async fn bad_asset_input_changes_nothing(srv) {
+        let admin = srv.admin_token().await;
+        let cases = [
+            (json!({"name": "X", "health_score": 101}), "health_score"),
+            (json!({"name": "X", "health_score": -1}), "health_score"),
+            (json!({"name": "X", "location_id": 999999}), "location_id"),
+            (json!({"name": "X", "asset_type_id": 999999}), "asset_type_id"),
+            (json!({"name": "X", "parent_asset_id": 999999}), "parent_asset_id"),
+            (json!({"name": "X", "status": "melted"}), "status"),
+            (json!({"name": "X", "purchase_cost_cents": -5}), "purchase_cost_cents"),
+            (json!({"name": "X", "expected_lifetime": -1}), "expected_lifetime"),
+            (json!({"name": "  "}), "name"),
+        ];
+        for (body, field) in cases {
+            let res = post(srv, &admin, "/api/v1/assets", body.clone()).await;
+            assert_eq!(res.status, 422, "{body}: {:?}", res.json);
+            assert_eq!(res.error_fields(), [field], "{body}");
+        }
+        let bad_date = post(srv, &admin, "/api/v1/assets", json!({"name": "X", "installation_date": "2024-02-30"})).await;
+        assert!(bad_date.status == 400 || bad_date.status == 422, "{:?}", bad_date.json);
+        assert_eq!(get(srv, &admin, "/api/v1/assets").await.json["total"], 0);
+
+        let id = create(srv, &admin, "/api/v1/assets", json!({"name": "Lathe", "health_score": 50})).await;
+        for (body, field) in [
+            (json!({"health_score": 200}), "health_score"),
+            (json!({"location_id": 999999}), "location_id"),
+            (json!({"asset_type_id": 999999}), "asset_type_id"),
+        ] {
+            let res = patch(srv, &admin, &format!("/api/v1/assets/{id}"), body.clone()).await;
+            assert_eq!(res.status, 422, "{body}");
+            assert_eq!(res.error_fields(), [field]);
+        }
+        let same = get(srv, &admin, &format!("/api/v1/assets/{id}")).await;
+        assert_eq!(same.json["health_score"], 50);
+        assert_eq!(same.json["version"], 1);
+
+        let loc = post(srv, &admin, "/api/v1/locations", json!({"name": "Far", "latitude": 91.0, "longitude": -181.0})).await;
+        assert_eq!(loc.status, 422);
+        assert_eq!(loc.error_fields(), ["latitude", "longitude"]);
+        let loc = post(srv, &admin, "/api/v1/locations", json!({"name": "Orphan", "parent_id": 999999})).await;
+        assert_eq!(loc.error_fields(), ["parent_id"]);
+        assert_eq!(get(srv, &admin, "/api/v1/locations").await.json.as_array().unwrap().len(), 0);
+    }
+
+    async fn stale_if_match_is_refused(srv) {
+        let admin = srv.admin_token().await;
+        let id = create(srv, &admin, "/api/v1/assets", json!({"name": "Press"})).await;
+        let path = srv.url(&format!("/api/v1/assets/{id}"));
+        let ok = srv.client().patch(&path).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"name": "Press 1"})).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.headers()["etag"], "\"2\"");
+        let stale = srv.client().patch(&path).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"name": "Press 2"})).send().await.unwrap();
+        assert_eq!(stale.status(), 412);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{id}")).await.json["name"], "Press 1");
+
+        let loc = create(srv, &admin, "/api/v1/locations", json!({"name": "Hall"})).await;
+        let del = srv.client().delete(srv.url(&format!("/api/v1/locations/{loc}"))).bearer_auth(&admin).header("if-match", "\"7\"").send().await.unwrap();
+        assert_eq!(del.status(), 412);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/locations/{loc}")).await.status, 200);
+    }
+
+    async fn location_tree_and_its_assets(srv) {
+        let admin = srv.admin_token().await;
+        let site = create(srv, &admin, "/api/v1/locations", json!({"name": "Site", "country": "FR"})).await;
+        let building = create(srv, &admin, "/api/v1/locations", json!({"name": "Building 1", "parent_id": site})).await;
+        let area = create(srv, &admin, "/api/v1/locations", json!({"name": "Area A", "parent_id": building})).await;
+        let other = create(srv, &admin, "/api/v1/locations", json!({"name": "Other site"})).await;
+        create(srv, &admin, "/api/v1/assets", json!({"name": "Site gate", "location_id": site})).await;
+        create(srv, &admin, "/api/v1/assets", json!({"name": "Boiler", "location_id": building})).await;
+        create(srv, &admin, "/api/v1/assets", json!({"name": "Conveyor", "location_id": area})).await;
+        create(srv, &admin, "/api/v1/assets", json!({"name": "Elsewhere", "location_id": other})).await;
+
+        let direct = get(srv, &admin, &format!("/api/v1/locations/{site}/assets")).await;
+        assert_eq!(names(&direct.json["items"]), ["Site gate"]);
+        let all = get(srv, &admin, &format!("/api/v1/locations/{site}/assets?include_descendants=true")).await;
+        assert_eq!(all.json["total"], 3);
+        assert_eq!(names(&all.json["items"]), ["Boiler", "Conveyor", "Site gate"]);
+        let below = get(srv, &admin, &format!("/api/v1/locations/{building}/assets?include_descendants=true")).await;
+        assert_eq!(names(&below.json["items"]), ["Boiler", "Conveyor"]);
+        assert_eq!(get(srv, &admin, "/api/v1/locations/999999/assets").await.status, 404);
+
+        let cycle = patch(srv, &admin, &format!("/api/v1/locations/{site}"), json!({"parent_id": area})).await;
+        assert_eq!(cycle.status, 422);
+        assert_eq!(cycle.error_fields(), ["parent_id"]);
+        let renamed = patch(srv, &admin, &format!("/api/v1/locations/{area}"), json!({"name": "Area B", "latitude": -33.9, "longitude": 151.2})).await;
+        assert_eq!(renamed.status, 200);
+        assert_eq!(renamed.json["latitude"], -33.9);
+        assert_eq!(renamed.json["parent_id"], building);
+
+        // In use: children or assets.
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/locations/{site}"), Some(&admin), None).await.status, 409);
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/locations/{other}"), Some(&admin), None).await.status, 409);
+        let empty = create(srv, &admin, "/api/v1/locations", json!({"name": "Empty", "parent_id": site})).await;
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/locations/{empty}"), Some(&admin), None).await.status, 204);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/locations/{empty}")).await.status, 404);
+        assert_eq!(get(srv, &admin, "/api/v1/locations").await.json.as_array().unwrap().len(), 4);
+    }
+
+    async fn roles_decide_who_writes(srv) {
+        let admin = srv.admin_token().await;
+        let guest = srv.user_token(&admin, "gina", "guest").await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        let loc = create(srv, &admin, "/api/v1/locations", json!({"name": "Hall"})).await;
+        let asset = create(srv, &admin, "/api/v1/assets", json!({"name": "Drill"})).await;
+
+        assert_eq!(post(srv, &guest, "/api/v1/assets", json!({"name": "G"})).await.status, 403);
+        assert_eq!(patch(srv, &guest, &format!("/api/v1/assets/{asset}"), json!({"name": "G"})).await.status, 403);
+        assert_eq!(post(srv, &guest, "/api/v1/asset-types", json!({"name": "G"})).await.status, 403);
+        assert_eq!(post(srv, &guest, "/api/v1/locations", json!({"name": "G"})).await.status, 403);
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/locations/{loc}"), Some(&guest), None).await.status, 403);
+        assert_eq!(get(srv, &guest, "/api/v1/assets").await.status, 200);
+        assert_eq!(get(srv, &guest, "/api/v1/locations").await.status, 200);
+
+        // Staff maintain assets but not locations.
+        assert_eq!(post(srv, &staff, "/api/v1/assets", json!({"name": "S"})).await.status, 201);
+        assert_eq!(post(srv, &staff, "/api/v1/locations", json!({"name": "S"})).await.status, 403);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{asset}")).await.json["name"], "Drill");
+        assert_eq!(srv.call("GET", "/api/v1/assets", None, None).await.status, 401);
+    }
+}

@@ -167,6 +167,42 @@ impl Db {
     }
 }
 
+/// A statement written with `$1`-style placeholders, for either engine. SQLite gets
+/// plain `?` with the values laid out in order of use: sqlx binds numbered SQLite
+/// parameters slowly in large statements.
+pub fn stmt(
+    backend: sea_orm::DatabaseBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    use sea_orm::{DatabaseBackend, Statement, Value};
+    if backend != DatabaseBackend::Sqlite {
+        return Statement::from_sql_and_values(backend, sql, values);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut ordered = Vec::with_capacity(values.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        let mut n = 0usize;
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n * 10 + d as usize;
+            chars.next();
+        }
+        out.push('?');
+        ordered.push(
+            values
+                .get(n.wrapping_sub(1))
+                .cloned()
+                .unwrap_or(Value::Int(None)),
+        );
+    }
+    Statement::from_sql_and_values(backend, out, ordered)
+}
+
 /// Copies the write-ahead log back into the database every 250 ms from a connection of
 /// its own (PASSIVE: never blocks the writer or readers), until the writer closes.
 async fn spawn_checkpointer(

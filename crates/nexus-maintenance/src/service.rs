@@ -3,14 +3,14 @@
 
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::auth::random_token;
+use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{asset, asset_type, location};
@@ -73,23 +73,17 @@ async fn subtree(
     parent: &str,
     root: i64,
 ) -> ApiResult<Vec<Node>> {
-    let param = match conn.get_database_backend() {
-        DatabaseBackend::Postgres => "$1",
-        _ => "?",
-    };
     let sql = format!(
         "WITH RECURSIVE t(id, depth) AS (\
-           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = {param} \
+           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = $1 \
            UNION ALL SELECT c.id, t.depth + 1 FROM {table} c JOIN t ON c.{parent} = t.id) \
          SELECT id, depth FROM t ORDER BY depth, id"
     );
-    Ok(Node::find_by_statement(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        sql,
-        [root.into()],
-    ))
-    .all(conn)
-    .await?)
+    Ok(
+        Node::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![root.into()]))
+            .all(conn)
+            .await?,
+    )
 }
 
 /// 422 on `field` when `parent` is `id` itself or lies below it.

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use chrono_tz::Tz;
 use nexus_core::audit::{self, AuditCtx};
+use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp, Validator};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
 
 use crate::model::{ImportResult, NewMovement, OrderType, RecordMovement};
-use crate::service::{self, local_day, stmt, write_daily_deltas};
+use crate::service::{self, local_day, write_daily_deltas};
 
 /// Row errors reported at most, so a wholly wrong file still gets a readable answer.
 const MAX_ERRORS: usize = 100;

@@ -7,12 +7,13 @@ use std::sync::{Arc, RwLock};
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use nexus_core::audit::{self, AuditCtx};
+use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait, Value,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -76,37 +77,6 @@ impl ProductionState {
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-/// A statement written with `$1`-style placeholders, for either engine. SQLite gets
-/// plain `?` with the values laid out in order of use: sqlx binds numbered SQLite
-/// parameters slowly in large statements.
-pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    if backend != DatabaseBackend::Sqlite {
-        return Statement::from_sql_and_values(backend, sql, values);
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut ordered = Vec::with_capacity(values.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '$' {
-            out.push(c);
-            continue;
-        }
-        let mut n = 0usize;
-        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-            n = n * 10 + d as usize;
-            chars.next();
-        }
-        out.push('?');
-        ordered.push(
-            values
-                .get(n.wrapping_sub(1))
-                .cloned()
-                .unwrap_or(Value::Int(None)),
-        );
-    }
-    Statement::from_sql_and_values(backend, out, ordered)
 }
 
 /// The plant-local calendar day of an instant, `YYYY-MM-DD`.

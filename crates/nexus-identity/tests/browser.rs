@@ -2,113 +2,12 @@
 //! through the real form, create a user (refused once for a short password), and find
 //! them in the list. Skipped loudly without chromedriver unless `NEXUS_REQUIRE_BROWSER=1`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::{Client, Locator};
+use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
 use nexus_server::testing::{ADMIN_PASSWORD, Backend, TestServer};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-/// How long any one page state may take to appear.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// A running chromedriver; dropping it kills the driver and removes the browser profile,
-/// also when the test fails. The browser itself is ended by closing the session, which
-/// the test does whatever the outcome of its steps.
-struct Driver {
-    child: Child,
-    port: u16,
-    profile: PathBuf,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let profile =
-            std::env::temp_dir().join(format!("nexus-chromium-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&profile).expect("profile dir");
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let driver = Self {
-            child,
-            port,
-            profile,
-        };
-        driver.wait_ready().await;
-        driver
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Polls `/status` until the driver says it is ready, within `PATIENCE`.
-    async fn wait_ready(&self) {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let ready = match http.get(format!("{}/status", self.url())).send().await {
-                Ok(res) => res
-                    .json::<serde_json::Value>()
-                    .await
-                    .is_ok_and(|v| v["value"]["ready"] == true),
-                Err(_) => false,
-            };
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn browser(&self) -> Client {
-        let options = serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", self.profile.display()),
-                "--window-size=390,844",
-            ],
-            // Desktop Chromium keeps windows at least 500px wide; emulate the phone's
-            // viewport so the layout is really tried at 390px.
-            "mobileEmulation": {
-                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0, "touch": true },
-            },
-        });
-        let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url())
-            .await
-            .expect("browser session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
 
 type Step<T = ()> = Result<T, String>;
 
@@ -234,16 +133,11 @@ async fn scenario(c: &Client, base: &str, screenshot: &Path) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_create_a_user_in_chromium() {
-    if !Path::new(CHROMEDRIVER).exists() {
-        if std::env::var("NEXUS_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("NEXUS_REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing");
-        }
-        eprintln!("SKIPPED: browser test needs {CHROMEDRIVER} (apt install chromium-driver)");
+    let Some(driver) = Driver::start().await else {
         return;
-    }
+    };
     let server = TestServer::start(Backend::Sqlite).await.expect("server");
-    let driver = Driver::start().await;
-    let client = driver.browser().await;
+    let client = driver.browser("admin", Screen::Phone).await;
     let outcome = scenario(&client, &server.base_url, Path::new("/tmp/users.png")).await;
     let _ = client.close().await;
     drop(driver);

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "browser")]
+pub mod browser;
+
 use nexus_core::{AppState, Config};
 use sea_orm::sqlx::{Connection, Executor, PgConnection};
 use tokio::net::TcpListener;

@@ -49,6 +49,22 @@ impl Request {
         }
     }
 
+    /// A POST of `body` as `content_type`.
+    pub fn post_body(path: &str, content_type: &str, body: Vec<u8>) -> Self {
+        Self {
+            method: hyper::Method::POST,
+            path: path.to_string(),
+            headers: vec![("content-type", content_type.to_string())],
+            body: Bytes::from(body),
+        }
+    }
+
+    /// The same request with another method.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = hyper::Method::from_bytes(method.as_bytes()).unwrap_or(hyper::Method::POST);
+        self
+    }
+
     pub fn bearer(mut self, token: &str) -> Self {
         self.headers
             .push(("authorization", format!("Bearer {token}")));

@@ -1,9 +1,12 @@
 //! `nexus-bench`: starts the real `nexus` binary and measures it from outside, over HTTP
 //! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
 
+mod inventory;
 mod load;
+mod maintenance;
 mod production;
 mod server;
+mod telemetry;
 
 use std::time::Duration;
 
@@ -31,6 +34,15 @@ struct Cli {
     /// Movements the reports scenario seeds.
     #[arg(long, default_value_t = 10_000_000)]
     movements: u64,
+    /// Assets the maintenance scenario seeds.
+    #[arg(long, default_value_t = 50_000)]
+    assets: u64,
+    /// Work orders the maintenance scenario seeds.
+    #[arg(long, default_value_t = 500_000)]
+    work_orders: u64,
+    /// Samples the telemetry-query scenario stores.
+    #[arg(long, default_value_t = 100_000_000)]
+    samples: u64,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -49,6 +61,16 @@ enum Scenario {
     Import,
     /// Reports and lists over `--movements` seeded movements.
     Reports,
+    /// Work order lists and asset subtrees over `--assets` and `--work-orders`.
+    Maintenance,
+    /// 100 concurrent consumptions of a part's last 10 units (20 rounds), then
+    /// consumption throughput at 64 connections.
+    Consume,
+    /// Telemetry ingest over HTTP (JSON, line protocol) against a bare insert loop;
+    /// bytes per sample.
+    TelemetryIngest,
+    /// 500-bucket history queries over a store of `--samples` samples.
+    TelemetryQuery,
     /// Every scenario above.
     All,
 }
@@ -64,6 +86,10 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Record,
             Scenario::Import,
             Scenario::Reports,
+            Scenario::Maintenance,
+            Scenario::Consume,
+            Scenario::TelemetryIngest,
+            Scenario::TelemetryQuery,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -86,6 +112,31 @@ async fn main() -> anyhow::Result<()> {
                     cli.seconds,
                 )
                 .await?
+            }
+            Scenario::Maintenance => {
+                maintenance::run(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.assets,
+                    cli.work_orders,
+                    cli.seconds,
+                )
+                .await?
+            }
+            Scenario::TelemetryIngest => {
+                telemetry::ingest(&cli.nexus, cli.database_url.as_deref(), cli.seconds).await?
+            }
+            Scenario::TelemetryQuery => {
+                telemetry::query(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.samples,
+                    cli.seconds,
+                )
+                .await?
+            }
+            Scenario::Consume => {
+                inventory::consume(&cli.nexus, cli.database_url.as_deref(), 20, cli.seconds).await?
             }
             Scenario::All => unreachable!("expanded above"),
         }

@@ -203,8 +203,13 @@ pub fn stmt(
     Statement::from_sql_and_values(backend, out, ordered)
 }
 
+/// How often (in 250 ms checkpoint ticks) planner statistics are refreshed: hourly.
+const OPTIMIZE_EVERY: u64 = 4 * 3600;
+
 /// Copies the write-ahead log back into the database every 250 ms from a connection of
-/// its own (PASSIVE: never blocks the writer or readers), until the writer closes.
+/// its own (PASSIVE: never blocks the writer or readers), until the writer closes. At
+/// start and hourly it also runs `PRAGMA optimize`, since SQLite never gathers planner
+/// statistics by itself and without them picks poor indexes on large tables.
 async fn spawn_checkpointer(
     opts: SqliteConnectOptions,
     writer: sea_orm::sqlx::SqlitePool,
@@ -212,11 +217,17 @@ async fn spawn_checkpointer(
     let mut conn = opts.connect().await.map_err(conn_err)?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut ticks = 0u64;
         while !writer.is_closed() {
             tick.tick().await;
-            if let Err(e) =
-                sea_orm::sqlx::Executor::execute(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await
-            {
+            let sql = if ticks.is_multiple_of(OPTIMIZE_EVERY) {
+                // 0x10002: analyze every table whose statistics are missing or stale.
+                "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002; PRAGMA wal_checkpoint(PASSIVE)"
+            } else {
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            };
+            ticks += 1;
+            if let Err(e) = sea_orm::sqlx::Executor::execute(&mut conn, sql).await {
                 tracing::warn!(error = %e, "SQLite checkpoint failed");
             }
         }

@@ -42,6 +42,9 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// One field of the request (an uploaded file, say) is over its size limit.
+    #[error("{}: {}", .0.field, .0.message)]
+    FieldTooLarge(FieldError),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -104,7 +107,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::FieldTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -116,6 +119,7 @@ impl ApiError {
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Self::Validation(errors) => errors.clone(),
+            Self::FieldTooLarge(error) => vec![error.clone()],
             Self::Conflict {
                 message,
                 field: Some(f),

@@ -13,6 +13,7 @@ pub mod paging;
 pub mod ratelimit;
 pub mod settings;
 pub mod state;
+pub mod tabular;
 pub mod time;
 pub mod unique;
 pub mod validate;

@@ -33,6 +33,24 @@ pub const NAV: &[(&str, &str, Option<&str>)] = &[
         "Work centers",
         Some("work_centers:read"),
     ),
+    ("/maintenance/assets", "Assets", Some("assets:read")),
+    (
+        "/maintenance/requests",
+        "Requests",
+        Some("work_orders:read"),
+    ),
+    (
+        "/maintenance/work-orders",
+        "Work orders",
+        Some("work_orders:read"),
+    ),
+    ("/maintenance/parts", "Parts", Some("parts:read")),
+    (
+        "/maintenance/pm-schedules",
+        "PM schedules",
+        Some("pm_schedules:read"),
+    ),
+    ("/maintenance/kpis", "KPIs", Some("maintenance_kpis:read")),
     ("/profile", "Profile", None),
 ];
 

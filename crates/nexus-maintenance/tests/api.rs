@@ -249,3 +249,99 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/assets", None, None).await.status, 401);
     }
 }
+
+/// How many rows a list endpoint has.
+async fn count(srv: &TestServer, token: &str, path: &str) -> usize {
+    let res = get(srv, token, path).await;
+    match res.json.get("items") {
+        Some(items) => items.as_array().unwrap().len(),
+        None => res.json.as_array().unwrap().len(),
+    }
+}
+
+backend_tests! {
+    async fn csv_export_round_trips_and_import_updates(srv) {
+        let admin = srv.admin_token().await;
+        // Children before their parents, in any order: the import sorts by depth.
+        let locs = "path,city,latitude\n\
+                    Plant 1 / Hall A / Bay 3,,\n\
+                    Plant 1,Lyon,45.75\n\
+                    Plant 1 / Hall A,,\n";
+        let res = srv.post_csv("/api/v1/locations/import", &admin, locs).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(res.json, json!({"created": 3, "updated": 0}));
+        create(srv, &admin, "/api/v1/asset-types", json!({"name": "Pump"})).await;
+
+        let assets = "qr_code,name,asset_type,location,parent_qr_code,health_score,installation_date,purchase_cost_cents\n\
+                      seal-1,Seal,,Plant 1 / Hall A / Bay 3,pump-1,90,,\n\
+                      pump-1,Cooling pump,pump,plant 1/hall a,,75,2024-03-01,125000\n";
+        let res = srv.post_csv("/api/v1/assets/import", &admin, assets).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(res.json, json!({"created": 2, "updated": 0}));
+        let list = get(srv, &admin, "/api/v1/assets?q=pump").await;
+        let pump = &list.json["items"][0];
+        assert_eq!(pump["qr_code"], "pump-1");
+        assert_eq!(pump["purchase_cost_cents"], 125000);
+        let sub = get(srv, &admin, &format!("/api/v1/assets/{}/subtree", pump["id"])).await;
+        assert_eq!(sub.json.as_array().unwrap().len(), 2, "{:?}", sub.json);
+
+        // Export, then import the export unchanged: nothing to do.
+        let (status, locs_csv) = srv.text("/api/v1/locations/export", &admin).await;
+        assert_eq!(status, 200);
+        assert!(locs_csv.starts_with("path,description,address,city"), "{locs_csv}");
+        assert!(locs_csv.contains("Plant 1 / Hall A / Bay 3,"), "{locs_csv}");
+        let (_, assets_csv) = srv.text("/api/v1/assets/export", &admin).await;
+        assert!(assets_csv.contains("seal-1,Seal,,,operational,90,Plant 1 / Hall A / Bay 3,pump-1"), "{assets_csv}");
+        let again = srv.post_csv("/api/v1/locations/import", &admin, &locs_csv).await;
+        assert_eq!(again.json, json!({"created": 0, "updated": 0}));
+        let again = srv.post_csv("/api/v1/assets/import", &admin, &assets_csv).await;
+        assert_eq!(again.json, json!({"created": 0, "updated": 0}));
+
+        // An edited export updates just the edited row, audited.
+        let edited = assets_csv.replace("Cooling pump,,Pump", "Main pump,,Pump");
+        let res = srv.post_csv("/api/v1/assets/import", &admin, &edited).await;
+        assert_eq!(res.json, json!({"created": 0, "updated": 1}));
+        let p = get(srv, &admin, &format!("/api/v1/assets/{}", pump["id"])).await;
+        assert_eq!(p.json["name"], "Main pump");
+        assert_eq!(p.json["version"], 2);
+    }
+
+    async fn a_bad_csv_row_rejects_the_whole_file(srv) {
+        let admin = srv.admin_token().await;
+        create(srv, &admin, "/api/v1/locations", json!({"name": "Plant"})).await;
+        let a = create(srv, &admin, "/api/v1/assets", json!({"name": "Press"})).await;
+        let press = get(srv, &admin, &format!("/api/v1/assets/{a}")).await.json["qr_code"].as_str().unwrap().to_string();
+
+        let bad = format!("qr_code,name,asset_type,location,parent_qr_code,health_score,installation_date\n\
+                   ok-1,Fine,,Plant,,50,\n\
+                   ok-2,Too healthy,,,,150,\n\
+                   ok-3,No type,Robot,Nowhere,,,\n\
+                   ok-4,Orphan,,,ghost,,2024-13-01\n\
+                   {press},Press,,,ok-5,,\n\
+                   ok-5,Loop,,,{press},,\n\
+                   ok-1,Twice,,,,,\n");
+        let res = srv.post_csv("/api/v1/assets/import", &admin, &bad).await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        let fields = res.error_fields();
+        for f in ["line 3: health_score", "line 4: asset_type", "line 4: location", "line 5: parent_qr_code",
+                  "line 5: installation_date", "line 6: parent_qr_code", "line 7: parent_qr_code", "line 8: qr_code"] {
+            assert!(fields.iter().any(|x| x == f), "{f} missing from {fields:?}");
+        }
+        assert_eq!(count(srv, &admin, "/api/v1/assets").await, 1, "nothing was imported");
+
+        let res = srv.post_csv("/api/v1/assets/import", &admin, "name,colour\nX,red\n").await;
+        assert_eq!(res.status, 422);
+        assert_eq!(res.error_fields(), ["columns"]);
+        let res = srv.post_csv("/api/v1/locations/import", &admin, "path\nPlant / Hall\nNowhere / Hall\nA //B\n").await;
+        assert_eq!(res.error_fields(), ["line 3: path", "line 4: path"]);
+        assert_eq!(count(srv, &admin, "/api/v1/locations").await, 1);
+
+        let json_body = srv.call("POST", "/api/v1/assets/import", Some(&admin), Some(json!({"name": "x"}))).await;
+        assert_eq!(json_body.status, 415);
+        let guest = srv.user_token(&admin, "gus", "guest").await;
+        assert_eq!(srv.post_csv("/api/v1/assets/import", &guest, "name\nX\n").await.status, 403);
+        assert_eq!(srv.text("/api/v1/assets/export", &guest).await.0, 200);
+        let staff = srv.user_token(&admin, "stu", "staff").await;
+        assert_eq!(srv.post_csv("/api/v1/locations/import", &staff, "path\nX\n").await.status, 403);
+    }
+}

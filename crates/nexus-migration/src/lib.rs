@@ -8,6 +8,10 @@ mod m0001_foundation;
 mod m0002_production;
 mod m0003_daily_covering_index;
 mod m0004_maintenance_assets;
+mod m0005_work_orders;
+mod m0006_inventory;
+mod m0007_files_requests;
+mod m0008_telemetry;
 
 pub struct Migrator;
 
@@ -19,6 +23,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_production::Migration),
             Box::new(m0003_daily_covering_index::Migration),
             Box::new(m0004_maintenance_assets::Migration),
+            Box::new(m0005_work_orders::Migration),
+            Box::new(m0006_inventory::Migration),
+            Box::new(m0007_files_requests::Migration),
+            Box::new(m0008_telemetry::Migration),
         ]
     }
 }

@@ -1,11 +1,11 @@
 //! HTTP handlers of production tracking: thin, each declaring its permission.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
+use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{
     ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, Versioned,
 };
@@ -143,18 +143,8 @@ pub async fn import_csv(
     State(state): State<AppState>,
     client: ClientInfo,
     Require(user, _): Require<ProductionImport>,
-    headers: HeaderMap,
-    body: Bytes,
+    CsvBody(body): CsvBody,
 ) -> ApiResult<impl IntoResponse> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ct.starts_with("text/csv") && !ct.starts_with("application/csv") {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the file as text/csv".into(),
-        ));
-    }
     let parse_state = state.clone();
     let rows = tokio::task::spawn_blocking(move || import::parse_csv(&parse_state, &body))
         .await
@@ -176,27 +166,6 @@ fn wants_csv(q: &ReportQuery, headers: &HeaderMap) -> bool {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/csv"))
-}
-
-/// Writes rows as a CSV download.
-fn csv_download(name: &str, head: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(head).map_err(ApiError::internal)?;
-    for r in rows {
-        w.write_record(&r).map_err(ApiError::internal)?;
-    }
-    let body = w.into_inner().map_err(ApiError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 /// Per day, work center and direction: movements, quantity and scrap, for a range of

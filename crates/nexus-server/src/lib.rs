@@ -29,6 +29,8 @@ pub fn permission_catalogue() -> Vec<&'static [nexus_identity::model::Permission
         nexus_identity::PERMISSIONS,
         nexus_production::PERMISSIONS,
         nexus_maintenance::PERMISSIONS,
+        nexus_telemetry::PERMISSIONS,
+        nexus_content::PERMISSIONS,
     ]
 }
 
@@ -123,6 +125,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     nexus_production::setup(&state)
         .await
         .map_err(|e| anyhow::anyhow!("setting up production: {e}"))?;
+    nexus_telemetry::setup(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("setting up telemetry: {e}"))?;
+    nexus_maintenance::setup(&state);
+    nexus_content::setup(&state, &[nexus_maintenance::ATTACHABLE])
+        .map_err(|e| anyhow::anyhow!("opening the file store: {e}"))?;
     Ok(Prepared {
         state,
         generated_admin_password: generated,
@@ -135,6 +143,8 @@ pub fn app(state: AppState) -> Router {
         .merge(nexus_identity::router())
         .merge(nexus_production::router())
         .merge(nexus_maintenance::router())
+        .merge(nexus_telemetry::router())
+        .merge(nexus_content::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())

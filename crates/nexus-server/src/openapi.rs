@@ -37,7 +37,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(nexus_identity::ApiDoc::openapi());
     doc.merge(nexus_production::ApiDoc::openapi());
-    doc.merge(nexus_maintenance::ApiDoc::openapi());
+    doc.merge(nexus_maintenance::openapi());
+    doc.merge(nexus_telemetry::openapi());
+    doc.merge(nexus_content::openapi());
     doc
 }
 

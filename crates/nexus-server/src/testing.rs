@@ -271,6 +271,20 @@ impl TestServer {
         Self::read(req.send().await.expect("request")).await
     }
 
+    /// Posts a CSV body (`text/csv`) with a bearer token.
+    pub async fn post_csv(&self, path: &str, token: &str, csv: &str) -> Resp {
+        let req = self.client().post(self.url(path)).bearer_auth(token);
+        let req = req.header("content-type", "text/csv").body(csv.to_string());
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// GETs a path with a bearer token: the status and the body as text.
+    pub async fn text(&self, path: &str, token: &str) -> (u16, String) {
+        let res = self.client().get(self.url(path)).bearer_auth(token);
+        let res = res.send().await.expect("request");
+        (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
     /// Reads a response into a `Resp`.
     pub async fn read(res: reqwest::Response) -> Resp {
         let status = res.status().as_u16();

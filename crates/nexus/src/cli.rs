@@ -70,6 +70,12 @@ enum Command {
         /// Production order movements to generate, spread over the last two years.
         #[arg(long, default_value_t = 0)]
         movements: u64,
+        /// Assets to generate, in whole plants of 1,011 (plant > lines > machines > components).
+        #[arg(long, default_value_t = 0)]
+        assets: u64,
+        /// Work orders to generate over those assets, spread over the last two years.
+        #[arg(long, default_value_t = 0)]
+        work_orders: u64,
     },
 }
 
@@ -186,7 +192,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Movements { file, user }) => {
             import_movements(config, file, user).await
         }
-        Command::Seed { movements } => seed(config, movements).await,
+        Command::Seed {
+            movements,
+            assets,
+            work_orders,
+        } => seed(config, movements, assets, work_orders).await,
     }
 }
 
@@ -242,17 +252,32 @@ async fn import_movements(config: Config, file: PathBuf, username: String) -> an
     Ok(())
 }
 
-async fn seed(config: Config, movements: u64) -> anyhow::Result<()> {
+async fn seed(config: Config, movements: u64, assets: u64, work_orders: u64) -> anyhow::Result<()> {
     let state = prepare(config).await?;
-    let started = std::time::Instant::now();
-    let bar = progress_bar("seeding");
-    let n = nexus_production::import::seed(&state, movements, &bar)
-        .await
-        .map_err(describe)?;
-    println!(
-        "seeded {n} movement(s) in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    if movements > 0 {
+        let started = std::time::Instant::now();
+        let bar = progress_bar("seeding movements");
+        let n = nexus_production::import::seed(&state, movements, &bar)
+            .await
+            .map_err(describe)?;
+        println!(
+            "seeded {n} movement(s) in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if assets > 0 || work_orders > 0 {
+        let started = std::time::Instant::now();
+        let bar = progress_bar("seeding maintenance");
+        let n = nexus_maintenance::service::seed::seed(&state, assets, work_orders, &bar)
+            .await
+            .map_err(describe)?;
+        println!(
+            "seeded {} asset(s) and {} work order(s) in {:.1} s",
+            n.assets,
+            n.work_orders,
+            started.elapsed().as_secs_f64()
+        );
+    }
     state.db.close().await;
     Ok(())
 }

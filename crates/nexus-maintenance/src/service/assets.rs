@@ -1,133 +1,25 @@
-//! Business rules of maintenance: the location and asset trees (no cycles, subtree
-//! queries by recursive CTE), asset types, with audit and events on every change.
+//! Business rules of locations, asset types and assets: the trees (no cycles, subtree
+//! queries by recursive CTE), with audit and events on every change.
 
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
-use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use super::{
+    audit_change, must_exist, publish, publish_downtime, refuse_cycle, subtree, track_downtime,
+};
 use crate::entity::{asset, asset_type, location};
 use crate::model::*;
 
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-/// Writes the audit row of a change; `publish` sends its event once committed.
-async fn audit_change<T: serde::Serialize>(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    action: &str,
-    entity: &str,
-    id: i64,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        ctx,
-        action,
-        entity,
-        Some(id),
-        before.map(to_json),
-        after.map(to_json),
-    )
-    .await
-}
-
-fn publish<T: serde::Serialize>(
-    state: &AppState,
-    entity: &str,
-    action: &str,
-    id: i64,
-    data: &T,
-    read: &str,
-) {
-    state.events.publish(Event::new(
-        entity,
-        action,
-        id,
-        to_json(data),
-        Audience::Permission(read.into()),
-    ));
-}
-
-#[derive(FromQueryResult)]
-struct Node {
-    id: i64,
-    depth: i64,
-}
-
-/// `root` and every row below it in `table` (linked by `parent`), with depths, root first.
-/// `table` and `parent` are constants of this crate, never user input.
-async fn subtree(
-    conn: &impl ConnectionTrait,
-    table: &str,
-    parent: &str,
-    root: i64,
-) -> ApiResult<Vec<Node>> {
-    let sql = format!(
-        "WITH RECURSIVE t(id, depth) AS (\
-           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = $1 \
-           UNION ALL SELECT c.id, t.depth + 1 FROM {table} c JOIN t ON c.{parent} = t.id) \
-         SELECT id, depth FROM t ORDER BY depth, id"
-    );
-    Ok(
-        Node::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![root.into()]))
-            .all(conn)
-            .await?,
-    )
-}
-
-/// 422 on `field` when `parent` is `id` itself or lies below it.
-async fn refuse_cycle(
-    conn: &impl ConnectionTrait,
-    table: &str,
-    parent_col: &str,
-    id: i64,
-    parent: Option<i64>,
-    field: &str,
-    message: &str,
-) -> ApiResult<()> {
-    let Some(p) = parent else { return Ok(()) };
-    if subtree(conn, table, parent_col, id)
-        .await?
-        .iter()
-        .any(|n| n.id == p)
-    {
-        return Err(ApiError::invalid(field, message));
-    }
-    Ok(())
-}
-
-/// 422 on `field` when `id` names no row of `E`.
-async fn must_exist<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    id: Option<i64>,
-    field: &str,
-    what: &str,
-) -> ApiResult<()>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
-{
-    if let Some(id) = id
-        && E::find_by_id(id).one(conn).await?.is_none()
-    {
-        return Err(ApiError::invalid(field, format!("no {what} has id {id}")));
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------- locations
 
-fn location_out(l: location::Model) -> LocationOut {
+pub(crate) fn location_out(l: location::Model) -> LocationOut {
     LocationOut {
         id: l.id,
         name: l.name,
@@ -146,7 +38,7 @@ fn location_out(l: location::Model) -> LocationOut {
     }
 }
 
-fn location_data(l: &location::Model) -> LocationData {
+pub(crate) fn location_data(l: &location::Model) -> LocationData {
     LocationData {
         name: l.name.clone(),
         description: l.description.clone(),
@@ -161,7 +53,7 @@ fn location_data(l: &location::Model) -> LocationData {
     }
 }
 
-fn fill_location(am: &mut location::ActiveModel, d: LocationData) {
+pub(crate) fn fill_location(am: &mut location::ActiveModel, d: LocationData) {
     am.name = Set(d.name);
     am.description = Set(d.description);
     am.address = Set(d.address);
@@ -496,7 +388,7 @@ pub async fn delete_asset_type(
 
 // ---------------------------------------------------------------- assets
 
-fn asset_out(a: asset::Model) -> AssetOut {
+pub(crate) fn asset_out(a: asset::Model) -> AssetOut {
     AssetOut {
         id: a.id,
         name: a.name,
@@ -529,7 +421,7 @@ fn date(s: &Option<String>) -> Option<chrono::NaiveDate> {
     s.as_deref().and_then(|s| s.parse().ok())
 }
 
-fn asset_data(a: &asset::Model) -> AssetData {
+pub(crate) fn asset_data(a: &asset::Model) -> AssetData {
     AssetData {
         name: a.name.clone(),
         description: a.description.clone(),
@@ -552,7 +444,7 @@ fn asset_data(a: &asset::Model) -> AssetData {
 }
 
 /// Copies validated data into the row (ranges were checked, so the narrowing is exact).
-fn fill_asset(am: &mut asset::ActiveModel, d: AssetData) {
+pub(crate) fn fill_asset(am: &mut asset::ActiveModel, d: AssetData) {
     let text = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
     am.name = Set(d.name);
     am.description = Set(d.description);
@@ -713,23 +605,27 @@ pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> A
     fill_asset(&mut am, d);
     let out = asset_out(am.insert(&txn).await?);
     audit_change(&txn, ctx, "create", "asset", out.id, None, Some(&out)).await?;
+    let downtime = track_downtime(&txn, ctx, out.id, &out.status, None).await?;
     txn.commit().await?;
     publish(state, "asset", "created", out.id, &out, "assets:read");
+    downtime.inspect(|c| publish_downtime(state, c));
     Ok(out)
 }
 
 /// Changes an asset; a new `parent_asset_id` moves it with its components, never below
-/// itself.
+/// itself. A status change to `down` opens a downtime interval (with `downtime_reason`);
+/// back to `operational` or to `retired` closes it.
 pub async fn update_asset(
     state: &AppState,
     ctx: &AuditCtx,
     id: i64,
     if_match: IfMatch,
-    req: UpdateAsset,
+    mut req: UpdateAsset,
 ) -> ApiResult<AssetOut> {
     let txn = state.db.write().begin().await?;
     let current = find_asset(&txn, id).await?;
     if_match.check(current.version)?;
+    let reason = req.downtime_reason()?;
     let mut d = asset_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
@@ -768,7 +664,13 @@ pub async fn update_asset(
         Some(&after),
     )
     .await?;
+    let downtime = if after.status != before.status {
+        track_downtime(&txn, ctx, id, &after.status, reason).await?
+    } else {
+        None
+    };
     txn.commit().await?;
     publish(state, "asset", "updated", id, &after, "assets:read");
+    downtime.inspect(|c| publish_downtime(state, c));
     Ok(after)
 }

@@ -1,45 +1,11 @@
-//! Request and response types of maintenance, their validation, and the domain's
-//! permissions.
+//! Request and response types of locations, asset types and assets, with validation.
 
 use chrono::NaiveDate;
 use nexus_core::validate::{Validator, clean};
 use nexus_core::{ApiResult, Timestamp};
-use nexus_identity::model::{PermissionDef, present};
+use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// Permission types of this domain, for `Require<...>` in handlers.
-pub mod perm {
-    nexus_core::permissions! {
-        AssetsRead = "assets:read";
-        AssetsWrite = "assets:write";
-        LocationsRead = "locations:read";
-        LocationsWrite = "locations:write";
-    }
-}
-
-pub const PERMISSIONS: &[PermissionDef] = &[
-    PermissionDef {
-        name: "assets:read",
-        description: "List and view assets and asset types",
-        granted_to: &["manager", "staff", "user", "guest"],
-    },
-    PermissionDef {
-        name: "assets:write",
-        description: "Create and change assets and asset types",
-        granted_to: &["manager", "staff"],
-    },
-    PermissionDef {
-        name: "locations:read",
-        description: "List and view locations",
-        granted_to: &["manager", "staff", "user", "guest"],
-    },
-    PermissionDef {
-        name: "locations:write",
-        description: "Create, change and delete locations",
-        granted_to: &["manager"],
-    },
-];
 
 /// The statuses an asset can be in.
 pub const ASSET_STATUSES: [&str; 4] = ["operational", "maintenance", "down", "retired"];
@@ -65,7 +31,7 @@ pub struct LocationOut {
 }
 
 /// A location as written: what create sends, and what an update yields once applied.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LocationData {
     pub name: String,
@@ -263,7 +229,7 @@ pub struct AssetOut {
 }
 
 /// An asset as written: what create sends, and what an update yields once applied.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AssetData {
     pub name: String,
@@ -344,9 +310,30 @@ pub struct UpdateAsset {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub image_url: Option<Option<String>>,
+    /// Why the asset went down: only with `"status": "down"`, recorded on the downtime
+    /// interval that opens.
+    pub downtime_reason: Option<String>,
 }
 
 impl UpdateAsset {
+    /// Takes the trimmed downtime reason; 422 when given without `"status": "down"`.
+    pub fn downtime_reason(&mut self) -> ApiResult<Option<String>> {
+        let reason = clean(self.downtime_reason.take());
+        let mut v = Validator::new();
+        v.check(
+            reason.is_none()
+                || self
+                    .status
+                    .as_deref()
+                    .is_some_and(|s| s.trim().eq_ignore_ascii_case("down")),
+            "downtime_reason",
+            "can only be given when setting status to down",
+        );
+        v.opt_text("downtime_reason", reason.as_deref(), 2000);
+        v.finish()?;
+        Ok(reason)
+    }
+
     pub fn apply(self, d: &mut AssetData) {
         set(&mut d.name, self.name);
         set(&mut d.description, self.description);
@@ -435,7 +422,7 @@ pub struct SubtreeItem {
 }
 
 /// Replaces `slot` when the request carried the field.
-fn set<T>(slot: &mut T, value: Option<T>) {
+pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }

@@ -1,9 +1,10 @@
-//! HTTP handlers of maintenance: thin, each declaring its permission.
+//! Handlers of locations, asset types and assets.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
 use nexus_core::auth::Require;
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
@@ -13,6 +14,7 @@ use nexus_core::{
 use crate::model::perm::*;
 use crate::model::*;
 use crate::service;
+use utoipa::OpenApi;
 
 // ---------------------------------------------------------------- locations
 
@@ -234,3 +236,60 @@ pub async fn asset_subtree(
 ) -> ApiResult<Json<Vec<SubtreeItem>>> {
     Ok(Json(service::asset_subtree(state.db.read(), id).await?))
 }
+
+/// The downtime intervals of an asset, newest first. An interval opens when the asset's
+/// status becomes `down` (PATCH with an optional `downtime_reason`) and closes when it
+/// becomes `operational` or `retired`.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/downtime", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<DowntimeOut>), (status = 404)))]
+pub async fn asset_downtime(
+    State(state): State<AppState>,
+    _: Require<WorkOrdersRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<DowntimeOut>>> {
+    Ok(Json(service::list_downtime(state.db.read(), id).await?))
+}
+
+/// The routes of locations, asset types and assets.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/locations",
+            get(list_locations).post(create_location),
+        )
+        .route(
+            "/api/v1/locations/{id}",
+            get(get_location)
+                .patch(update_location)
+                .delete(delete_location),
+        )
+        .route("/api/v1/locations/{id}/assets", get(location_assets))
+        .route(
+            "/api/v1/asset-types",
+            get(list_asset_types).post(create_asset_type),
+        )
+        .route(
+            "/api/v1/asset-types/{id}",
+            get(get_asset_type)
+                .patch(update_asset_type)
+                .delete(delete_asset_type),
+        )
+        .route("/api/v1/assets", get(list_assets).post(create_asset))
+        .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset))
+        .route("/api/v1/assets/{id}/subtree", get(asset_subtree))
+        .route("/api/v1/assets/{id}/downtime", get(asset_downtime))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list_locations, create_location, get_location, update_location,
+        delete_location, location_assets,
+        list_asset_types, create_asset_type, get_asset_type,
+        update_asset_type, delete_asset_type,
+        list_assets, create_asset, get_asset, update_asset,
+        asset_subtree, asset_downtime,
+    ),
+    tags((name = "maintenance", description = "Locations, assets, work orders, parts and schedules"))
+)]
+pub struct ApiDoc;

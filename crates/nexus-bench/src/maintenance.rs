@@ -1,0 +1,196 @@
+//! Maintenance at plant scale: the work order list under every combination of its filters
+//! and asset subtrees, over a seeded registry (`nexus seed --assets --work-orders`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::load::{Request, run_load_with, send_once};
+use crate::server::{self, Nexus};
+
+/// Assets in a generated plant (`nexus_maintenance::service::seed::PLANT_SIZE`).
+const PLANT_SIZE: u64 = 1011;
+const STATUSES: [&str; 5] = ["open", "in_progress", "on_hold", "completed", "cancelled"];
+const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
+/// SplitMix64, so every run asks the same questions.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+async fn seed(
+    binary: &str,
+    database_url: Option<&str>,
+    dir: &Path,
+    assets: u64,
+    work_orders: u64,
+) -> anyhow::Result<Duration> {
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.args([
+        "seed",
+        "--assets",
+        &assets.to_string(),
+        "--work-orders",
+        &work_orders.to_string(),
+    ])
+    .env("NEXUS_DATA_DIR", dir)
+    .env("NEXUS_ADMIN_PASSWORD", server::ADMIN_PASSWORD)
+    .env("NEXUS_LOG", "warn")
+    .env_remove("DATABASE_URL")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    if let Some(url) = server::database_url_for(dir, database_url)? {
+        cmd.env("DATABASE_URL", url);
+    }
+    let started = Instant::now();
+    let status = cmd.status().await.context("running nexus seed")?;
+    anyhow::ensure!(status.success(), "nexus seed failed");
+    Ok(started.elapsed())
+}
+
+/// A random filter combination of the work order list: each of status, asset, assignee,
+/// priority and due range present or not.
+fn filters(rng: &mut Rng, assets: u64, techs: &[i64]) -> String {
+    let mask = rng.below(32);
+    let mut q = vec!["limit=50".to_string()];
+    if mask & 1 != 0 {
+        let a = STATUSES[rng.below(5) as usize];
+        let b = STATUSES[rng.below(5) as usize];
+        q.push(if a == b {
+            format!("status={a}")
+        } else {
+            format!("status={a},{b}")
+        });
+    }
+    if mask & 2 != 0 {
+        q.push(format!("asset_id={}", 1 + rng.below(assets)));
+    }
+    if mask & 4 != 0 {
+        q.push(format!(
+            "assigned_to_id={}",
+            techs[rng.below(techs.len() as u64) as usize]
+        ));
+    }
+    if mask & 8 != 0 {
+        q.push(format!("priority={}", PRIORITIES[rng.below(4) as usize]));
+    }
+    if mask & 16 != 0 {
+        let today = chrono::Utc::now().date_naive();
+        let from = today - chrono::Duration::days(rng.below(720) as i64);
+        let to = from + chrono::Duration::days(30);
+        q.push(format!("due_from={from}&due_to={to}"));
+    }
+    q.join("&")
+}
+
+/// Seeds `assets` assets and `work_orders` work orders, then measures the list under
+/// random filter combinations and plant subtrees (1,011 assets each).
+pub async fn run(
+    binary: &str,
+    database_url: Option<&str>,
+    assets: u64,
+    work_orders: u64,
+    secs: u64,
+) -> anyhow::Result<()> {
+    let dir = server::fresh_dir()?;
+    let seeded = seed(binary, database_url, &dir, assets, work_orders).await?;
+    let nexus = Nexus::start_in(binary, database_url, &dir).await?;
+    let backend = nexus.backend();
+    let plants = assets.div_ceil(PLANT_SIZE);
+    let assets = plants * PLANT_SIZE;
+    println!(
+        "maintenance ({backend}): {assets} assets and {work_orders} work orders seeded in {:.1} s",
+        seeded.as_secs_f64()
+    );
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let (_, body) = send_once(
+        nexus.addr,
+        &Request::get("/api/v1/users?q=tech&limit=100").bearer(&token),
+    )
+    .await?;
+    let users: serde_json::Value = serde_json::from_slice(&body)?;
+    let techs: Arc<Vec<i64>> = Arc::new(
+        users["items"]
+            .as_array()
+            .context("users")?
+            .iter()
+            .filter_map(|u| u["id"].as_i64())
+            .collect(),
+    );
+    anyhow::ensure!(!techs.is_empty(), "the seed made no technicians");
+    let phase = Duration::from_secs(secs);
+
+    let named: [(&str, &str); 6] = [
+        ("none", ""),
+        ("status=open", "status=open"),
+        ("status=completed", "status=completed"),
+        ("priority=high,critical", "priority=high,critical"),
+        (
+            "status+priority",
+            "status=open,in_progress&priority=critical",
+        ),
+        ("sort=due_date", "status=open&sort=due_date"),
+    ];
+    for (name, q) in named {
+        let t = token.clone();
+        let stats = run_load_with(
+            nexus.addr,
+            1,
+            phase / 2,
+            Arc::new(move |_, _| {
+                Request::get(&format!("/api/v1/work-orders?limit=50&{q}")).bearer(&t)
+            }),
+        )
+        .await?;
+        println!("  list, {name:<24} {}", stats.summary());
+    }
+    for conns in [1, 4] {
+        let (t, techs) = (token.clone(), techs.clone());
+        let stats = run_load_with(
+            nexus.addr,
+            conns,
+            phase,
+            Arc::new(move |c, i| {
+                let mut rng = Rng((c as u64) << 32 ^ i);
+                Request::get(&format!(
+                    "/api/v1/work-orders?{}",
+                    filters(&mut rng, assets, &techs)
+                ))
+                .bearer(&t)
+            }),
+        )
+        .await?;
+        println!(
+            "  list, random combination of status/asset/assignee/priority/due, {conns} conn: {}",
+            stats.summary()
+        );
+    }
+    let t = token.clone();
+    let stats = run_load_with(
+        nexus.addr,
+        1,
+        phase,
+        Arc::new(move |_, i| {
+            let root = 1 + Rng(i).below(plants) * PLANT_SIZE;
+            Request::get(&format!("/api/v1/assets/{root}/subtree")).bearer(&t)
+        }),
+    )
+    .await?;
+    println!(
+        "  subtree of a plant ({PLANT_SIZE} assets), 1 conn: {}",
+        stats.summary()
+    );
+    nexus.stop().await;
+    server::remove_data(&dir).await;
+    Ok(())
+}

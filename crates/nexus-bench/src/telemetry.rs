@@ -1,0 +1,512 @@
+//! Telemetry scenarios: HTTP ingest (JSON and line protocol, batches of 5,000, 4 writers)
+//! against a bare insert loop of the same rows into the same schema, bytes per stored
+//! sample, and history queries over a large store.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sea_orm::sqlx::{self, Connection, PgConnection};
+
+use crate::load::{Request, Stats, run_load_with, send_once};
+use crate::server::{self, Nexus};
+
+/// Series written by the ingest scenario (one `temperature` metric on each of 100 assets).
+const SERIES: i64 = 100;
+/// Points per request: every series at 50 instants.
+const TICKS_PER_BATCH: i64 = 50;
+const BATCH: i64 = SERIES * TICKS_PER_BATCH;
+const WRITERS: usize = 4;
+
+/// A reading that is not a whole number (whole numbers are stored smaller on SQLite).
+fn value(series: i64, tick: i64) -> f64 {
+    20.0 + ((tick * 7919 + series * 104_729) % 10_000) as f64 / 137.0
+}
+
+/// The rows of batch `n` of a phase starting at `base` ms: series-major, each series at
+/// 50 consecutive seconds.
+fn batch_rows(series_ids: &[i64], base: i64, n: i64) -> impl Iterator<Item = (i64, i64, f64)> + '_ {
+    series_ids.iter().enumerate().flat_map(move |(s, &id)| {
+        (0..TICKS_PER_BATCH).map(move |k| {
+            let tick = n * TICKS_PER_BATCH + k;
+            (id, base + tick * 1000, value(s as i64, tick))
+        })
+    })
+}
+
+fn json_body(assets: &[i64], base: i64, n: i64) -> Vec<u8> {
+    let mut out = String::with_capacity(BATCH as usize * 80);
+    out.push_str("{\"points\":[");
+    for (i, (asset, ts, v)) in batch_rows(assets, base, n).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"asset_id\":{asset},\"metric\":\"temperature\",\"ts\":{ts},\"value\":{v}}}"
+        );
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
+
+fn line_body(assets: &[i64], base: i64, n: i64) -> Vec<u8> {
+    let mut out = String::with_capacity(BATCH as usize * 48);
+    for (asset, ts, v) in batch_rows(assets, base, n) {
+        let _ = writeln!(out, "temperature,asset_id={asset} value={v} {ts}");
+    }
+    out.into_bytes()
+}
+
+async fn post_json(
+    nexus: &Nexus,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let (status, out) = send_once(
+        nexus.addr,
+        &Request::post_json(path, &body.to_string()).bearer(token),
+    )
+    .await?;
+    if !(200..300).contains(&status) {
+        bail!(
+            "POST {path} answered {status}: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    Ok(serde_json::from_slice(&out)?)
+}
+
+/// Creates `n` assets with a `temperature` metric; their (asset ids, series ids).
+async fn make_series(nexus: &Nexus, token: &str, n: i64) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
+    let mut assets = Vec::new();
+    let mut series = Vec::new();
+    for i in 0..n {
+        let a = post_json(
+            nexus,
+            token,
+            "/api/v1/assets",
+            serde_json::json!({"name": format!("Sensor rig {i}")}),
+        )
+        .await?;
+        let id = a["id"].as_i64().context("asset id")?;
+        let m = post_json(
+            nexus,
+            token,
+            &format!("/api/v1/assets/{id}/metrics"),
+            serde_json::json!({"metric_name": "temperature", "unit": "°C"}),
+        )
+        .await?;
+        assets.push(id);
+        series.push(m["id"].as_i64().context("series id")?);
+    }
+    Ok((assets, series))
+}
+
+/// Every connection takes its own batches, so no two requests repeat a point.
+async fn ingest_phase(
+    nexus: &Nexus,
+    token: &str,
+    assets: &Arc<Vec<i64>>,
+    base: i64,
+    line: bool,
+    duration: Duration,
+) -> anyhow::Result<Stats> {
+    let (assets, token) = (assets.clone(), token.to_string());
+    run_load_with(
+        nexus.addr,
+        WRITERS,
+        duration,
+        Arc::new(move |conn, i| {
+            let n = i as i64 * WRITERS as i64 + conn as i64;
+            if line {
+                Request::post_body(
+                    "/api/v1/telemetry/line?precision=ms",
+                    "text/plain",
+                    line_body(&assets, base, n),
+                )
+            } else {
+                Request::post_body(
+                    "/api/v1/telemetry",
+                    "application/json",
+                    json_body(&assets, base, n),
+                )
+            }
+            .bearer(&token)
+        }),
+    )
+    .await
+}
+
+fn points_per_s(s: &Stats) -> f64 {
+    s.rate() * BATCH as f64
+}
+
+/// The bare loop on SQLite: the same rows, in the same batches and order, into the same
+/// table in a fresh file with the server's settings, one prepared single-row insert per
+/// row and one transaction per batch. The engine's own speed here.
+fn bare_sqlite(dir: &Path, series: &[i64], base: i64, batches: i64) -> anyhow::Result<(f64, f64)> {
+    let path = dir.join("bare.db");
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000;
+         CREATE TABLE metric_samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+           value REAL NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;",
+    )?;
+    let started = Instant::now();
+    let mut rows = 0u64;
+    for n in 0..batches {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO metric_samples (series_id, ts, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            )?;
+            for (s, ts, v) in batch_rows(series, base, n) {
+                rows += stmt.execute(rusqlite::params![s, ts, v])? as u64;
+            }
+        }
+        tx.commit()?;
+    }
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    let bytes: i64 = conn.query_row(
+        "SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_samples'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((rate, bytes as f64 / rows.max(1) as f64))
+}
+
+/// The bare loop on PostgreSQL: the same rows COPYed into a copy of the table, one
+/// transaction per batch.
+async fn bare_pg(url: &str, series: &[i64], base: i64, batches: i64) -> anyhow::Result<f64> {
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::query("CREATE TABLE bench_bare_samples (LIKE metric_samples INCLUDING ALL)")
+        .execute(&mut conn)
+        .await?;
+    let started = Instant::now();
+    let mut rows = 0u64;
+    for n in 0..batches {
+        let mut tx = conn.begin().await?;
+        let mut buf = String::new();
+        for (s, ts, v) in batch_rows(series, base, n) {
+            let _ = writeln!(buf, "{s}\t{ts}\t{v:?}");
+        }
+        let mut copy = tx
+            .copy_in_raw("COPY bench_bare_samples (series_id, ts, value) FROM STDIN")
+            .await?;
+        copy.send(buf.into_bytes()).await?;
+        rows += copy.finish().await?;
+        tx.commit().await?;
+    }
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE bench_bare_samples")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(rate)
+}
+
+/// Samples stored and bytes per sample of the server's samples table.
+async fn stored_size(dir: &Path, database_url: Option<&str>) -> anyhow::Result<(i64, f64)> {
+    match server::database_url_for(dir, database_url)? {
+        Some(url) => {
+            let mut conn = PgConnection::connect(&url).await?;
+            let (n, bytes): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM metric_samples), pg_total_relation_size('metric_samples')",
+            )
+            .fetch_one(&mut conn)
+            .await?;
+            conn.close().await?;
+            Ok((n, bytes as f64 / n.max(1) as f64))
+        }
+        None => {
+            let conn = rusqlite::Connection::open(dir.join("nexus.db"))?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+            let n: i64 = conn.query_row("SELECT count(*) FROM metric_samples", [], |r| r.get(0))?;
+            let bytes: i64 = conn.query_row(
+                "SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_samples'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((n, bytes as f64 / n.max(1) as f64))
+        }
+    }
+}
+
+/// HTTP ingest, JSON and line protocol, against the bare loop; bytes per sample.
+pub async fn ingest(binary: &str, database_url: Option<&str>, secs: u64) -> anyhow::Result<()> {
+    let dir = server::fresh_dir()?;
+    let mut nexus = Nexus::start_in(binary, database_url, &dir).await?;
+    let backend = nexus.backend();
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let (assets, series) = make_series(&nexus, &token, SERIES).await?;
+    let assets = Arc::new(assets);
+    let day = 86_400_000;
+    let now = chrono::Utc::now().timestamp_millis();
+    // Separate time ranges per phase, so no phase repeats another's points.
+    let (warm, json_base, line_base) = (now - 60 * day, now - 40 * day, now - 20 * day);
+    ingest_phase(&nexus, &token, &assets, warm, false, Duration::from_secs(1)).await?;
+    let phase = Duration::from_secs(secs);
+    let json = ingest_phase(&nexus, &token, &assets, json_base, false, phase).await?;
+    let line = ingest_phase(&nexus, &token, &assets, line_base, true, phase).await?;
+    // Alert evaluation: the same JSON load with thresholds on every series (never
+    // crossed, so this is the cost of checking) against none, back to back.
+    let off = ingest_phase(&nexus, &token, &assets, now - 50 * day, false, phase).await?;
+    for a in assets.iter() {
+        let (status, body) = send_once(
+            nexus.addr,
+            &Request::post_body(
+                &format!("/api/v1/assets/{a}/metrics/temperature"),
+                "application/json",
+                br#"{"warning_threshold": 95.0, "critical_threshold": 100.0, "hysteresis": 1.0}"#
+                    .to_vec(),
+            )
+            .method("PATCH")
+            .bearer(&token),
+        )
+        .await?;
+        anyhow::ensure!(
+            status == 200,
+            "setting thresholds: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let on = ingest_phase(&nexus, &token, &assets, now - 30 * day, false, phase).await?;
+    nexus.halt().await;
+    let (stored, per_sample) = stored_size(&dir, database_url).await?;
+    let sent = (json.ok + line.ok + off.ok + on.ok) as i64 * BATCH;
+
+    // The bare loop writes as many batches as the JSON phase did.
+    let batches = json.ok as i64;
+    let bare = match server::database_url_for(&dir, database_url)? {
+        Some(url) => (bare_pg(&url, &series, json_base, batches).await?, None),
+        None => {
+            let (dir2, series2) = (dir.clone(), series.clone());
+            let (rate, bytes) = tokio::task::spawn_blocking(move || {
+                bare_sqlite(&dir2, &series2, json_base, batches)
+            })
+            .await??;
+            (rate, Some(bytes))
+        }
+    };
+    println!(
+        "telemetry-ingest ({backend}): {WRITERS} writers, batches of {BATCH} points, {secs}s per phase"
+    );
+    println!(
+        "  JSON over HTTP:          {:.0} points/s ({})",
+        points_per_s(&json),
+        json.summary()
+    );
+    println!(
+        "  line protocol over HTTP: {:.0} points/s ({})",
+        points_per_s(&line),
+        line.summary()
+    );
+    let bare_kind = if database_url.is_some() {
+        "COPY per batch"
+    } else {
+        "prepared single-row INSERT"
+    };
+    println!(
+        "  bare loop ({bare_kind}, {batches} batches of the same rows): {:.0} rows/s",
+        bare.0
+    );
+    println!(
+        "  HTTP / bare: JSON {:.2}, line protocol {:.2}",
+        points_per_s(&json) / bare.0,
+        points_per_s(&line) / bare.0
+    );
+    println!(
+        "  alerts off / on (JSON): {:.0} / {:.0} points/s: evaluation costs {:.1}%",
+        points_per_s(&off),
+        points_per_s(&on),
+        (1.0 - points_per_s(&on) / points_per_s(&off)) * 100.0
+    );
+    println!(
+        "  stored {stored} samples of {sent} sent (+ warm-up); {per_sample:.1} bytes per sample (samples table with its key{})",
+        if database_url.is_some() {
+            ", pg_total_relation_size"
+        } else {
+            ", dbstat"
+        }
+    );
+    if let Some(b) = bare.1 {
+        println!("  bare loop table: {b:.1} bytes per sample");
+    }
+    server::remove_data(&dir).await;
+    Ok(())
+}
+
+/// A small deterministic generator, so runs pick comparable ranges.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Interval between generated samples of the query store.
+const STEP_MS: i64 = 7_000;
+
+/// Writes `per_series` samples of each series, ending a minute ago, with their minute and
+/// hour rollups, straight into the database.
+async fn generate(
+    dir: &Path,
+    database_url: Option<&str>,
+    series: &[i64],
+    per_series: i64,
+) -> anyhow::Result<Duration> {
+    let end = chrono::Utc::now().timestamp_millis() - 60_000;
+    let start = (end - per_series * STEP_MS) / STEP_MS * STEP_MS;
+    let started = Instant::now();
+    match server::database_url_for(dir, database_url)? {
+        Some(url) => {
+            let mut conn = PgConnection::connect(&url).await?;
+            for &s in series {
+                let mut buf = String::with_capacity(per_series as usize * 30);
+                for k in 0..per_series {
+                    let _ = writeln!(buf, "{s}\t{}\t{:?}", start + k * STEP_MS, value(s, k));
+                }
+                let mut copy = conn
+                    .copy_in_raw("COPY metric_samples (series_id, ts, value) FROM STDIN")
+                    .await?;
+                copy.send(buf.into_bytes()).await?;
+                copy.finish().await?;
+            }
+            for (table, width) in [
+                ("metric_rollups_minute", 60_000),
+                ("metric_rollups_hour", 3_600_000),
+            ] {
+                sqlx::query(&format!(
+                    "INSERT INTO {table} SELECT series_id, ts / {width} * {width}, min(value), max(value), sum(value), count(*) \
+                     FROM metric_samples GROUP BY 1, 2"
+                ))
+                .execute(&mut conn)
+                .await?;
+            }
+            sqlx::query("ANALYZE").execute(&mut conn).await?;
+            conn.close().await?;
+        }
+        None => {
+            let path = dir.join("nexus.db");
+            let series = series.to_vec();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let conn = rusqlite::Connection::open(path)?;
+                conn.execute_batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-200000;")?;
+                for s in series {
+                    let tx = conn.unchecked_transaction()?;
+                    {
+                        let mut ins =
+                            tx.prepare_cached("INSERT INTO metric_samples VALUES (?1, ?2, ?3)")?;
+                        let mut minute = tx.prepare_cached(
+                            "INSERT INTO metric_rollups_minute VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )?;
+                        let mut hour = tx.prepare_cached(
+                            "INSERT INTO metric_rollups_hour VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )?;
+                        let mut agg: [(i64, f64, f64, f64, i64); 2] =
+                            [(i64::MIN, 0.0, 0.0, 0.0, 0); 2];
+                        for k in 0..per_series {
+                            let (ts, v) = (start + k * STEP_MS, value(s, k));
+                            ins.execute(rusqlite::params![s, ts, v])?;
+                            for (i, width) in [60_000i64, 3_600_000].into_iter().enumerate() {
+                                let b = ts / width * width;
+                                let a = &mut agg[i];
+                                if a.0 != b {
+                                    if a.4 > 0 {
+                                        let st = if i == 0 { &mut minute } else { &mut hour };
+                                        st.execute(rusqlite::params![s, a.0, a.1, a.2, a.3, a.4])?;
+                                    }
+                                    *a = (b, v, v, 0.0, 0);
+                                }
+                                a.1 = a.1.min(v);
+                                a.2 = a.2.max(v);
+                                a.3 += v;
+                                a.4 += 1;
+                            }
+                        }
+                        for (i, a) in agg.iter().enumerate() {
+                            let st = if i == 0 { &mut minute } else { &mut hour };
+                            st.execute(rusqlite::params![s, a.0, a.1, a.2, a.3, a.4])?;
+                        }
+                    }
+                    tx.commit()?;
+                }
+                conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+                Ok(())
+            })
+            .await??;
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// 500-bucket history queries over random ranges of a store of `samples` samples.
+pub async fn query(
+    binary: &str,
+    database_url: Option<&str>,
+    samples: u64,
+    secs: u64,
+) -> anyhow::Result<()> {
+    let dir = server::fresh_dir()?;
+    let mut nexus = Nexus::start_in(binary, database_url, &dir).await?;
+    let backend = nexus.backend();
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let (assets, series) = make_series(&nexus, &token, SERIES).await?;
+    nexus.halt().await;
+    let per_series = samples as i64 / SERIES;
+    let took = generate(&dir, database_url, &series, per_series).await?;
+    let (stored, per_sample) = stored_size(&dir, database_url).await?;
+    println!(
+        "telemetry-query ({backend}): {stored} samples ({SERIES} series, one every {} s) generated in {:.0} s, {per_sample:.1} bytes per sample",
+        STEP_MS / 1000,
+        took.as_secs_f64()
+    );
+    let nexus = Nexus::start_in(binary, database_url, &dir).await?;
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let end = chrono::Utc::now().timestamp_millis() - 60_000;
+    let span = per_series * STEP_MS;
+    let assets = Arc::new(assets);
+    let ranges: [(&str, i64); 5] = [
+        ("1 hour (raw)", 3_600_000),
+        ("1 day (minute)", 86_400_000),
+        ("7 days (minute)", 7 * 86_400_000),
+        ("30 days (hour)", 30 * 86_400_000),
+        ("whole store (hour)", span),
+    ];
+    for (name, len) in ranges {
+        let len = len.min(span);
+        let (assets, token) = (assets.clone(), token.clone());
+        let stats = run_load_with(
+            nexus.addr,
+            1,
+            Duration::from_secs(secs),
+            Arc::new(move |_, i| {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i + 1));
+                let asset = assets[rng.below(assets.len() as u64) as usize];
+                let from = end - span + rng.below((span - len).max(1) as u64) as i64;
+                let f = chrono::DateTime::from_timestamp_millis(from).unwrap_or_default();
+                let t = chrono::DateTime::from_timestamp_millis(from + len).unwrap_or_default();
+                Request::get(&format!(
+                    "/api/v1/assets/{asset}/metrics/temperature/history?buckets=500&from={}&to={}",
+                    f.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                    t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                ))
+                .bearer(&token)
+            }),
+        )
+        .await?;
+        println!("  500 buckets over {name:<20} HTTP: {}", stats.summary());
+    }
+    nexus.stop().await;
+    server::remove_data(&dir).await;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! HTTP handlers of files and attachments.
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use nexus_core::auth::{Permission, Require};
+use nexus_core::{ApiError, ApiJson, ApiResult, AppState, ClientInfo, CurrentUser};
+use sea_orm::TransactionTrait;
+use utoipa::OpenApi;
+
+use crate::model::perm::*;
+use crate::model::*;
+use crate::service;
+
+fn multipart(m: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart> {
+    m.map_err(|_| ApiError::UnsupportedMediaType("send the file as multipart/form-data".into()))
+}
+
+fn flag(field: &str, text: &str) -> ApiResult<bool> {
+    match text.trim() {
+        "true" | "1" | "on" => Ok(true),
+        "false" | "0" | "" => Ok(false),
+        _ => Err(ApiError::invalid(field, "must be true or false")),
+    }
+}
+
+/// Upload a file (multipart field `file`, optional `is_public` and `description`). The
+/// type is sniffed from the content; the same bytes uploaded twice are stored once.
+#[utoipa::path(post, path = "/api/v1/files", tag = "files", security(("bearer" = ["files:write"])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = FileOut), (status = 413), (status = 415), (status = 422)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<FilesWrite>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let mut form = multipart(form)?;
+    let limit = service::get_settings(state.db.read())
+        .await?
+        .max_upload_bytes;
+    let mut file = None;
+    let mut is_public = false;
+    let mut description = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
+        match field.name().unwrap_or("") {
+            "file" => {
+                let filename = field.file_name().unwrap_or("").to_string();
+                file = Some((filename, service::read_field(field, "file", limit).await?));
+            }
+            "is_public" => {
+                is_public = flag("is_public", &service::read_text(field, "is_public").await?)?
+            }
+            "description" => description = Some(service::read_text(field, "description").await?),
+            "" => return Err(ApiError::invalid("body", "a form field has no name")),
+            other => return Err(ApiError::invalid(other, "unknown field")),
+        }
+    }
+    let Some((filename, bytes)) = file else {
+        return Err(ApiError::invalid("file", "choose a file to upload"));
+    };
+    let upload = Upload {
+        filename,
+        bytes,
+        is_public,
+        description,
+    };
+    let out = service::store_upload(&state, &client.audit(Some(user.id())), "file", upload).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// A file's record. Public files are visible to anyone; private ones need `files:read`.
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", security((), ("bearer" = ["files:read"])),
+    params(("id" = i64, Path)), responses((status = 200, body = FileOut), (status = 404)))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<FileOut>> {
+    let private = user.is_some_and(|u| u.can(FilesRead::NAME));
+    Ok(Json(service::get_file(state.db.read(), id, private).await?))
+}
+
+/// Shown in the browser rather than saved: images and PDF.
+fn inline(mime: &str) -> bool {
+    mime.starts_with("image/") || mime == "application/pdf"
+}
+
+/// Download a file; counts the download. Public files need no sign-in.
+#[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", security((), ("bearer" = ["files:read"])),
+    params(("id" = i64, Path)), responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
+pub async fn file_content(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let private = user.is_some_and(|u| u.can(FilesRead::NAME));
+    let (f, bytes) = service::download(&state, id, private).await?;
+    let mime = if f.mime_type.starts_with("text/") {
+        format!("{}; charset=utf-8", f.mime_type)
+    } else {
+        f.mime_type.clone()
+    };
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline(&f.mime_type) {
+            "inline"
+        } else {
+            "attachment"
+        },
+        nexus_core::pages::encode(&f.filename)
+    );
+    let mut res = bytes.into_response();
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, mime),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CACHE_CONTROL, "private, no-cache".to_string()),
+        // Whatever the bytes hold, they never run as a page of this site.
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'".to_string(),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    Ok(res)
+}
+
+/// Upload limits.
+#[utoipa::path(get, path = "/api/v1/files/settings", tag = "files", security(("bearer" = ["files:read"])),
+    responses((status = 200, body = FilesSettings)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    _: Require<FilesRead>,
+) -> ApiResult<Json<FilesSettings>> {
+    Ok(Json(service::get_settings(state.db.read()).await?))
+}
+
+/// Change the upload limits.
+#[utoipa::path(put, path = "/api/v1/files/settings", tag = "files", security(("bearer" = ["files:manage"])),
+    request_body = FilesSettings, responses((status = 200, body = FilesSettings), (status = 422)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<FilesManage>,
+    ApiJson(req): ApiJson<FilesSettings>,
+) -> ApiResult<Json<FilesSettings>> {
+    Ok(Json(
+        service::set_settings(&state, &client.audit(Some(user.id())), req).await?,
+    ))
+}
+
+/// The files attached to a record (`entity_type` is `asset`, `work_order`, ...); needs
+/// `files:read` and the permission to see the record.
+#[utoipa::path(get, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:read"])),
+    params(("entity_type" = String, Path), ("entity_id" = i64, Path)),
+    responses((status = 200, body = Vec<AttachmentOut>), (status = 403), (status = 404)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Require(user, _): Require<FilesRead>,
+    Path((entity_type, entity_id)): Path<(String, i64)>,
+) -> ApiResult<Json<Vec<AttachmentOut>>> {
+    let conn = state.db.read();
+    let kind = service::attachable_record(&state, conn, &entity_type, entity_id).await?;
+    user.require(kind.read)?;
+    Ok(Json(
+        service::list_attachments(conn, &entity_type, entity_id).await?,
+    ))
+}
+
+/// Attach an uploaded file to a record; needs `files:write` and the permission to change
+/// the record. 409 when it is attached already.
+#[utoipa::path(post, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:write"])),
+    params(("entity_type" = String, Path), ("entity_id" = i64, Path)), request_body = AttachRequest,
+    responses((status = 201, body = AttachmentOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn attach(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<FilesWrite>,
+    Path((entity_type, entity_id)): Path<(String, i64)>,
+    ApiJson(req): ApiJson<AttachRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let txn = state.db.write().begin().await?;
+    let kind = service::attachable_record(&state, &txn, &entity_type, entity_id).await?;
+    user.require(kind.write)?;
+    let ctx = client.audit(Some(user.id()));
+    let out = service::attach(&txn, &ctx, &entity_type, entity_id, req.file_id).await?;
+    txn.commit().await?;
+    service::publish_attachment(&state, "created", &kind, &out);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Remove a file from a record; the file itself stays.
+#[utoipa::path(delete, path = "/api/v1/attachments/{entity_type}/{entity_id}/{file_id}", tag = "files", security(("bearer" = ["files:write"])),
+    params(("entity_type" = String, Path), ("entity_id" = i64, Path), ("file_id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn detach(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<FilesWrite>,
+    Path((entity_type, entity_id, file_id)): Path<(String, i64, i64)>,
+) -> ApiResult<StatusCode> {
+    let txn = state.db.write().begin().await?;
+    let kind = service::attachable_record(&state, &txn, &entity_type, entity_id).await?;
+    user.require(kind.write)?;
+    let ctx = client.audit(Some(user.id()));
+    let out = service::detach(&txn, &ctx, &entity_type, entity_id, file_id).await?;
+    txn.commit().await?;
+    service::publish_attachment(&state, "deleted", &kind, &out);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/files",
+            // The size limit is a setting, checked while the file streams in.
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/files/settings",
+            get(get_settings).put(put_settings),
+        )
+        .route("/api/v1/files/{id}", get(get_file))
+        .route("/api/v1/files/{id}/content", get(file_content))
+        .route(
+            "/api/v1/attachments/{entity_type}/{entity_id}",
+            get(list).post(attach),
+        )
+        .route(
+            "/api/v1/attachments/{entity_type}/{entity_id}/{file_id}",
+            delete(detach),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(upload, get_file, file_content, get_settings, put_settings, list, attach, detach),
+    tags((name = "files", description = "Files stored by content hash, and attachments"))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,4 @@
+//! SeaORM entities of the content tables.
+
+pub mod attachment;
+pub mod file;

@@ -1,0 +1,455 @@
+//! Business rules of files and attachments: size limit and type sniffing, storing each
+//! content once by hash, download counting, attaching files to records of any domain.
+
+use axum::extract::multipart::Field;
+use bytes::{Bytes, BytesMut};
+use nexus_core::audit::{self, AuditCtx};
+use nexus_core::db::stmt;
+use nexus_core::events::{Audience, Event};
+use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp, settings};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entity::{attachment, file};
+use crate::model::*;
+use crate::{Content, content};
+
+const MAX_UPLOAD_KEY: &str = "files.max_upload_bytes";
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+pub fn file_out(f: file::Model) -> FileOut {
+    FileOut {
+        content_url: format!("/api/v1/files/{}/content", f.id),
+        id: f.id,
+        filename: f.filename,
+        mime_type: f.mime_type,
+        file_size: f.file_size,
+        file_hash: f.file_hash,
+        is_public: f.is_public,
+        download_count: f.download_count,
+        description: f.description,
+        uploaded_by: f.uploaded_by,
+        created_at: f.created_at,
+    }
+}
+
+// ---------------------------------------------------------------- settings
+
+pub async fn get_settings(conn: &impl ConnectionTrait) -> ApiResult<FilesSettings> {
+    let max = settings::get::<_, i64>(conn, MAX_UPLOAD_KEY).await?;
+    Ok(FilesSettings {
+        max_upload_bytes: max.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+    })
+}
+
+pub async fn set_settings(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: FilesSettings,
+) -> ApiResult<FilesSettings> {
+    let new = req.validate()?;
+    let txn = state.db.write().begin().await?;
+    let old = get_settings(&txn).await?;
+    settings::set(&txn, MAX_UPLOAD_KEY, &new.max_upload_bytes).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "files_settings",
+        None,
+        Some(to_json(&old)),
+        Some(to_json(&new)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+// ---------------------------------------------------------------- uploads
+
+/// Reads one multipart field whole, refusing it with 413 on `name` once it passes `limit`
+/// bytes, so an oversized upload is never held in memory.
+pub async fn read_field(mut field: Field<'_>, name: &str, limit: i64) -> ApiResult<Bytes> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("reading the upload: {}", e.body_text())))?
+    {
+        if (buf.len() + chunk.len()) as i64 > limit {
+            return Err(ApiError::FieldTooLarge(FieldError::new(
+                name,
+                format!("is larger than the limit of {}", human_size(limit)),
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// A short text field of a multipart form (at most 10 KiB), as UTF-8.
+pub async fn read_text(field: Field<'_>, name: &str) -> ApiResult<String> {
+    let bytes = read_field(field, name, 10 * 1024).await?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid(name, "must be UTF-8 text"))
+}
+
+fn human_size(bytes: i64) -> String {
+    const MIB: i64 = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The content types accepted, by what the leading bytes say they are.
+const ALLOWED: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "image/heif",
+    "image/avif",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+];
+
+/// The content type of `bytes` from their leading bytes, whatever the client said; text
+/// is UTF-8 without control characters, CSV when its name says so. `None` when the
+/// type is not one we accept (executables, archives, HTML, ...).
+pub fn sniff(bytes: &[u8], filename: &str) -> Option<&'static str> {
+    if let Some(kind) = infer::get(bytes) {
+        return ALLOWED.iter().copied().find(|m| *m == kind.mime_type());
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c'))
+    {
+        return None;
+    }
+    let lower = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.starts_with("<svg")
+    {
+        return None;
+    }
+    if filename.to_ascii_lowercase().ends_with(".csv") {
+        Some("text/csv")
+    } else {
+        Some("text/plain")
+    }
+}
+
+/// The name to keep: the last path segment, trimmed, at most 255 characters.
+fn clean_filename(name: &str) -> ApiResult<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let base: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    if base.is_empty() {
+        return Err(ApiError::invalid("file", "the upload has no file name"));
+    }
+    Ok(base)
+}
+
+/// Checks an upload against the size limit and the accepted types, stores its bytes once
+/// by content hash, and records the file. 413 or 422 on `field` when refused.
+pub async fn store_upload(
+    state: &AppState,
+    ctx: &AuditCtx,
+    field: &str,
+    upload: Upload,
+) -> ApiResult<FileOut> {
+    let limit = get_settings(state.db.read()).await?.max_upload_bytes;
+    if upload.bytes.len() as i64 > limit {
+        return Err(ApiError::FieldTooLarge(FieldError::new(
+            field,
+            format!("is larger than the limit of {}", human_size(limit)),
+        )));
+    }
+    if upload.bytes.is_empty() {
+        return Err(ApiError::invalid(field, "the file is empty"));
+    }
+    let filename = clean_filename(&upload.filename)
+        .map_err(|_| ApiError::invalid(field, "the upload has no file name"))?;
+    let mime = sniff(&upload.bytes, &filename).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            "this type of file is not accepted: send an image, a PDF, text, CSV or an office document",
+        )
+    })?;
+    let description = nexus_core::validate::clean(upload.description);
+    let mut v = nexus_core::Validator::new();
+    v.opt_text("description", description.as_deref(), 2000);
+    v.finish()?;
+
+    let bytes = upload.bytes;
+    let hashed = bytes.clone();
+    let hash = tokio::task::spawn_blocking(move || format!("{:x}", Sha256::digest(&hashed)))
+        .await
+        .map_err(ApiError::internal)?;
+    content(state).store.put(&hash, bytes.clone()).await?;
+
+    let txn = state.db.write().begin().await?;
+    let model = file::ActiveModel {
+        filename: Set(filename),
+        mime_type: Set(mime.to_string()),
+        file_size: Set(bytes.len() as i64),
+        file_hash: Set(hash),
+        is_public: Set(upload.is_public),
+        download_count: Set(0),
+        description: Set(description),
+        uploaded_by: Set(ctx.actor_id),
+        created_at: Set(Timestamp::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let out = file_out(model);
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "file",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
+    txn.commit().await?;
+    state.events.publish(Event::new(
+        "file",
+        "created",
+        out.id,
+        to_json(&out),
+        Audience::Permission("files:read".into()),
+    ));
+    Ok(out)
+}
+
+async fn find_file(conn: &impl ConnectionTrait, id: i64) -> ApiResult<file::Model> {
+    file::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("file"))
+}
+
+/// A file's record, if the caller may see it: public files to anyone, private ones to
+/// holders of `files:read` (404 to others, as if absent).
+pub async fn get_file(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    can_read_private: bool,
+) -> ApiResult<FileOut> {
+    let f = find_file(conn, id).await?;
+    if !f.is_public && !can_read_private {
+        return Err(ApiError::not_found("file"));
+    }
+    Ok(file_out(f))
+}
+
+/// A file's record and bytes, counting the download.
+pub async fn download(
+    state: &AppState,
+    id: i64,
+    can_read_private: bool,
+) -> ApiResult<(FileOut, Bytes)> {
+    let f = get_file(state.db.read(), id, can_read_private).await?;
+    let bytes = content(state).store.get(&f.file_hash).await?;
+    file::Entity::update_many()
+        .col_expr(
+            file::Column::DownloadCount,
+            Expr::col(file::Column::DownloadCount).add(1),
+        )
+        .filter(file::Column::Id.eq(id))
+        .exec(state.db.write())
+        .await?;
+    Ok((f, bytes))
+}
+
+// ---------------------------------------------------------------- attachments
+
+fn attachable<'a>(content: &'a Content, entity_type: &str) -> ApiResult<&'a Attachable> {
+    content
+        .attachables
+        .iter()
+        .find(|a| a.entity_type == entity_type)
+        .ok_or_else(|| ApiError::not_found(format!("attachable record type `{entity_type}`")))
+}
+
+/// The attachable type `entity_type`, once the record `entity_id` is known to exist
+/// (404 otherwise).
+pub async fn attachable_record(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    entity_type: &str,
+    entity_id: i64,
+) -> ApiResult<Attachable> {
+    let content = content(state);
+    let kind = *attachable(&content, entity_type)?;
+    // `table` comes from a domain's constant list, never from the request.
+    let sql = format!("SELECT id FROM {} WHERE id = $1", kind.table);
+    let found = conn
+        .query_one(stmt(
+            conn.get_database_backend(),
+            &sql,
+            vec![entity_id.into()],
+        ))
+        .await?;
+    if found.is_none() {
+        return Err(ApiError::not_found(entity_type.replace('_', " ")));
+    }
+    Ok(kind)
+}
+
+/// Attaches file `file_id` to a record (which the caller has checked exists): 422 on
+/// `file_id` when there is no such file, 409 when it is attached already.
+pub async fn attach(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    entity_type: &str,
+    entity_id: i64,
+    file_id: i64,
+) -> ApiResult<AttachmentOut> {
+    let Some(f) = file::Entity::find_by_id(file_id).one(conn).await? else {
+        return Err(ApiError::invalid(
+            "file_id",
+            format!("no file has id {file_id}"),
+        ));
+    };
+    let taken = attachment::Entity::find()
+        .filter(attachment::Column::EntityType.eq(entity_type))
+        .filter(attachment::Column::EntityId.eq(entity_id))
+        .filter(attachment::Column::FileId.eq(file_id))
+        .one(conn)
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::conflict_on(
+            "file_id",
+            "this file is attached to the record already",
+        ));
+    }
+    let a = attachment::ActiveModel {
+        file_id: Set(file_id),
+        entity_type: Set(entity_type.to_string()),
+        entity_id: Set(entity_id),
+        created_by: Set(ctx.actor_id),
+        created_at: Set(Timestamp::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let out = attachment_out(a, file_out(f));
+    audit::record(
+        conn,
+        ctx,
+        "create",
+        "attachment",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
+    Ok(out)
+}
+
+fn attachment_out(a: attachment::Model, file: FileOut) -> AttachmentOut {
+    AttachmentOut {
+        id: a.id,
+        entity_type: a.entity_type,
+        entity_id: a.entity_id,
+        file,
+        created_by: a.created_by,
+        created_at: a.created_at,
+    }
+}
+
+/// Removes file `file_id` from a record (404 when it is not attached); the file stays.
+pub async fn detach(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    entity_type: &str,
+    entity_id: i64,
+    file_id: i64,
+) -> ApiResult<AttachmentOut> {
+    let Some(a) = attachment::Entity::find()
+        .filter(attachment::Column::EntityType.eq(entity_type))
+        .filter(attachment::Column::EntityId.eq(entity_id))
+        .filter(attachment::Column::FileId.eq(file_id))
+        .one(conn)
+        .await?
+    else {
+        return Err(ApiError::not_found("attachment"));
+    };
+    let f = find_file(conn, file_id).await?;
+    attachment::Entity::delete_by_id(a.id).exec(conn).await?;
+    let out = attachment_out(a, file_out(f));
+    audit::record(
+        conn,
+        ctx,
+        "delete",
+        "attachment",
+        Some(out.id),
+        Some(to_json(&out)),
+        None,
+    )
+    .await?;
+    Ok(out)
+}
+
+/// The files attached to a record, oldest first.
+pub async fn list_attachments(
+    conn: &impl ConnectionTrait,
+    entity_type: &str,
+    entity_id: i64,
+) -> ApiResult<Vec<AttachmentOut>> {
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::EntityType.eq(entity_type))
+        .filter(attachment::Column::EntityId.eq(entity_id))
+        .order_by_asc(attachment::Column::Id)
+        .all(conn)
+        .await?;
+    let files = file::Entity::find()
+        .filter(file::Column::Id.is_in(rows.iter().map(|a| a.file_id)))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| {
+            let f = files.iter().find(|f| f.id == a.file_id)?.clone();
+            Some(attachment_out(a, file_out(f)))
+        })
+        .collect())
+}
+
+/// Publishes an attachment change once committed, to whoever may read the record.
+pub fn publish_attachment(state: &AppState, action: &str, kind: &Attachable, a: &AttachmentOut) {
+    state.events.publish(Event::new(
+        "attachment",
+        action,
+        a.id,
+        to_json(a),
+        Audience::Permission(kind.read.into()),
+    ));
+}

@@ -1,0 +1,192 @@
+//! Files and attachments through real HTTP, on SQLite and on PostgreSQL.
+
+use nexus_server::backend_tests;
+use nexus_server::testing::{Resp, TestServer};
+use serde_json::{Value, json};
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+async fn upload(
+    srv: &TestServer,
+    token: Option<&str>,
+    name: &str,
+    bytes: &[u8],
+    claimed: &str,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+        .file_name(name.to_string())
+        .mime_str(claimed)
+        .unwrap();
+    let mut form = reqwest::multipart::Form::new().part("file", part);
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let mut req = srv.client().post(srv.url("/api/v1/files")).multipart(form);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    TestServer::read(req.send().await.unwrap()).await
+}
+
+/// (status, content type, body) of a download.
+async fn download(srv: &TestServer, token: Option<&str>, id: i64) -> (u16, String, Vec<u8>) {
+    let mut req = srv
+        .client()
+        .get(srv.url(&format!("/api/v1/files/{id}/content")));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, res.bytes().await.unwrap().to_vec())
+}
+
+fn blobs(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() { blobs(&path) } else { 1 }
+        })
+        .sum()
+}
+
+backend_tests! {
+    async fn same_bytes_stored_once_and_downloads_counted(srv) {
+        let admin = srv.admin_token().await;
+        let a = upload(srv, Some(&admin), "pump.png", PNG, "application/octet-stream", &[("description", "Nameplate")]).await;
+        assert_eq!(a.status, 201, "{:?}", a.json);
+        assert_eq!(a.json["mime_type"], "image/png");
+        assert_eq!(a.json["file_size"], PNG.len());
+        assert_eq!(a.json["is_public"], false);
+        assert_eq!(a.json["description"], "Nameplate");
+        assert_eq!(a.json["file_hash"].as_str().unwrap().len(), 64);
+        let b = upload(srv, Some(&admin), "C:\\photos\\copy.png", PNG, "image/png", &[("is_public", "true")]).await;
+        assert_eq!(b.status, 201, "{:?}", b.json);
+        assert_eq!(b.json["filename"], "copy.png");
+        assert_ne!(a.json["id"], b.json["id"]);
+        assert_eq!(a.json["file_hash"], b.json["file_hash"]);
+        assert_eq!(blobs(&srv.data_dir.join("files")), 1);
+        let c = upload(srv, Some(&admin), "notes.txt", b"line one\nline two\n", "text/plain", &[]).await;
+        assert_eq!(c.json["mime_type"], "text/plain");
+        assert_eq!(blobs(&srv.data_dir.join("files")), 2);
+
+        let (private, public) = (a.json["id"].as_i64().unwrap(), b.json["id"].as_i64().unwrap());
+        for _ in 0..2 {
+            let (status, ct, body) = download(srv, Some(&admin), private).await;
+            assert_eq!((status, ct.as_str()), (200, "image/png"));
+            assert_eq!(body, PNG);
+        }
+        let meta = srv.call("GET", &format!("/api/v1/files/{private}"), Some(&admin), None).await;
+        assert_eq!(meta.json["download_count"], 2);
+        // Private files are invisible without `files:read`; public ones are open to all.
+        assert_eq!(download(srv, None, private).await.0, 404);
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{private}"), None, None).await.status, 404);
+        assert_eq!(download(srv, None, public).await.0, 200);
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{public}"), None, None).await.json["download_count"], 1);
+        let meta = srv.call("GET", &format!("/api/v1/files/{private}"), Some(&admin), None).await;
+        assert_eq!(meta.json["download_count"], 2);
+        assert_eq!(download(srv, Some(&admin), 999_999).await.0, 404);
+
+        let audit = srv.call("GET", &format!("/api/v1/audit-logs?entity_type=file&entity_id={private}"), Some(&admin), None).await;
+        assert_eq!(audit.json["items"][0]["action"], "create");
+    }
+
+    async fn size_limit_and_forbidden_types(srv) {
+        let admin = srv.admin_token().await;
+        assert_eq!(srv.call("GET", "/api/v1/files/settings", Some(&admin), None).await.json["max_upload_bytes"], 20 * 1024 * 1024);
+        let bad = srv.call("PUT", "/api/v1/files/settings", Some(&admin), Some(json!({"max_upload_bytes": 0}))).await;
+        assert_eq!((bad.status, bad.error_fields()), (422, vec!["max_upload_bytes".to_string()]));
+        let staff = srv.user_token(&admin, "stella", "staff").await;
+        assert_eq!(srv.call("PUT", "/api/v1/files/settings", Some(&staff), Some(json!({"max_upload_bytes": 5}))).await.status, 403);
+        let ok = srv.call("PUT", "/api/v1/files/settings", Some(&admin), Some(json!({"max_upload_bytes": 1000}))).await;
+        assert_eq!(ok.status, 200, "{:?}", ok.json);
+
+        let big = upload(srv, Some(&staff), "big.txt", &[b'a'; 1001], "text/plain", &[]).await;
+        assert_eq!(big.status, 413);
+        assert_eq!(big.error_fields(), ["file"]);
+        assert_eq!(upload(srv, Some(&staff), "edge.txt", &[b'a'; 1000], "text/plain", &[]).await.status, 201);
+
+        // The content decides, not the name or the type the client claims.
+        for (name, bytes) in [
+            ("setup.png", &b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0"[..]),
+            ("page.txt", &b"<!DOCTYPE html><script>alert(1)</script>"[..]),
+            ("archive.pdf", &b"PK\x03\x04\x14\0\0\0\x08\0"[..]),
+            ("binary.txt", &b"abc\0def"[..]),
+        ] {
+            let res = upload(srv, Some(&staff), name, bytes, "image/png", &[]).await;
+            assert_eq!(res.status, 422, "{name}: {:?}", res.json);
+            assert_eq!(res.error_fields(), ["file"]);
+        }
+        let csv = upload(srv, Some(&staff), "parts.csv", b"sku,qty\nA-1,3\n", "application/octet-stream", &[]).await;
+        assert_eq!(csv.json["mime_type"], "text/csv");
+        let pdf = upload(srv, Some(&staff), "manual", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "text/plain", &[]).await;
+        assert_eq!(pdf.json["mime_type"], "application/pdf");
+
+        assert_eq!(upload(srv, Some(&staff), "empty.txt", b"", "text/plain", &[]).await.error_fields(), ["file"]);
+        let flag = upload(srv, Some(&staff), "a.txt", b"x", "text/plain", &[("is_public", "maybe")]).await;
+        assert_eq!(flag.error_fields(), ["is_public"]);
+        let stray = upload(srv, Some(&staff), "a.txt", b"x", "text/plain", &[("owner", "me")]).await;
+        assert_eq!(stray.error_fields(), ["owner"]);
+        let json_body = srv.call("POST", "/api/v1/files", Some(&staff), Some(json!({"file": "x"}))).await;
+        assert_eq!(json_body.status, 415);
+        let none = srv.client().post(srv.url("/api/v1/files")).bearer_auth(&staff)
+            .multipart(reqwest::multipart::Form::new().text("description", "no file")).send().await.unwrap();
+        assert_eq!(TestServer::read(none).await.error_fields(), ["file"]);
+        // Nothing refused left a record or a blob behind.
+        assert_eq!(blobs(&srv.data_dir.join("files")), 3);
+    }
+
+    async fn attachments_follow_record_permissions(srv) {
+        let admin = srv.admin_token().await;
+        let guest = srv.user_token(&admin, "gus", "guest").await;
+        let user = srv.user_token(&admin, "ulla", "user").await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        assert_eq!(upload(srv, None, "a.png", PNG, "image/png", &[]).await.status, 401);
+        assert_eq!(upload(srv, Some(&guest), "a.png", PNG, "image/png", &[]).await.status, 403);
+        let file = upload(srv, Some(&user), "a.png", PNG, "image/png", &[]).await;
+        assert_eq!(file.status, 201);
+        let file_id = file.json["id"].as_i64().unwrap();
+        let asset = srv.call("POST", "/api/v1/assets", Some(&admin), Some(json!({"name": "Press"}))).await;
+        let asset_id = asset.json["id"].as_i64().unwrap();
+        let path = format!("/api/v1/attachments/asset/{asset_id}");
+
+        // `user` may upload but not change assets.
+        assert_eq!(srv.call("POST", &path, Some(&user), Some(json!({"file_id": file_id}))).await.status, 403);
+        let made = srv.call("POST", &path, Some(&staff), Some(json!({"file_id": file_id}))).await;
+        assert_eq!(made.status, 201, "{:?}", made.json);
+        assert_eq!(made.json["file"]["filename"], "a.png");
+        let again = srv.call("POST", &path, Some(&staff), Some(json!({"file_id": file_id}))).await;
+        assert_eq!((again.status, again.error_fields()), (409, vec!["file_id".to_string()]));
+        let missing = srv.call("POST", &path, Some(&staff), Some(json!({"file_id": 999_999}))).await;
+        assert_eq!((missing.status, missing.error_fields()), (422, vec!["file_id".to_string()]));
+        assert_eq!(srv.call("POST", "/api/v1/attachments/asset/999999", Some(&staff), Some(json!({"file_id": file_id}))).await.status, 404);
+        assert_eq!(srv.call("POST", "/api/v1/attachments/spaceship/1", Some(&staff), Some(json!({"file_id": file_id}))).await.status, 404);
+
+        let list = srv.call("GET", &path, Some(&guest), None).await;
+        assert_eq!(list.status, 200);
+        let ids: Vec<i64> = list.json.as_array().unwrap().iter().map(|a| a["file"]["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [file_id]);
+        assert_eq!(srv.call("GET", &path, None, None).await.status, 401);
+
+        let one = format!("{path}/{file_id}");
+        assert_eq!(srv.call("DELETE", &one, Some(&guest), None).await.status, 403);
+        assert_eq!(srv.call("DELETE", &one, Some(&staff), None).await.status, 204);
+        assert_eq!(srv.call("DELETE", &one, Some(&staff), None).await.status, 404);
+        assert_eq!(srv.call("GET", &path, Some(&guest), None).await.json, Value::Array(vec![]));
+        // The file outlives its attachment.
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{file_id}"), Some(&guest), None).await.status, 200);
+        let audit = srv.call("GET", "/api/v1/audit-logs?entity_type=attachment", Some(&admin), None).await;
+        let actions: Vec<_> = audit.json["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["delete", "create"]);
+    }
+}

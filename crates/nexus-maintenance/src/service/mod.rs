@@ -1,0 +1,139 @@
+//! Business rules of maintenance, one module per area, with the helpers they share:
+//! audit rows, events, tree queries and reference checks.
+
+mod assets;
+mod downtime;
+mod exchange;
+mod inventory;
+mod kpis;
+mod parts_csv;
+pub mod qr;
+mod requests;
+mod schedules;
+pub mod seed;
+mod work_orders;
+
+pub use assets::*;
+pub use downtime::*;
+pub use exchange::*;
+pub use inventory::*;
+pub use kpis::*;
+pub use parts_csv::*;
+pub use requests::*;
+pub use schedules::*;
+pub use work_orders::*;
+
+use nexus_core::audit::{self, AuditCtx};
+use nexus_core::db::stmt;
+use nexus_core::events::{Audience, Event};
+use nexus_core::{ApiError, ApiResult, AppState};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes the audit row of a change; `publish` sends its event once committed.
+pub(crate) async fn audit_change<T: serde::Serialize>(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    action: &str,
+    entity: &str,
+    id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        ctx,
+        action,
+        entity,
+        Some(id),
+        before.map(to_json),
+        after.map(to_json),
+    )
+    .await
+}
+
+pub(crate) fn publish<T: serde::Serialize>(
+    state: &AppState,
+    entity: &str,
+    action: &str,
+    id: i64,
+    data: &T,
+    read: &str,
+) {
+    state.events.publish(Event::new(
+        entity,
+        action,
+        id,
+        to_json(data),
+        Audience::Permission(read.into()),
+    ));
+}
+
+#[derive(FromQueryResult)]
+pub(crate) struct Node {
+    pub id: i64,
+    pub depth: i64,
+}
+
+/// `root` and every row below it in `table` (linked by `parent`), with depths, root first.
+/// `table` and `parent` are constants of this crate, never user input.
+pub(crate) async fn subtree(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    parent: &str,
+    root: i64,
+) -> ApiResult<Vec<Node>> {
+    let sql = format!(
+        "WITH RECURSIVE t(id, depth) AS (\
+           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = $1 \
+           UNION ALL SELECT c.id, t.depth + 1 FROM {table} c JOIN t ON c.{parent} = t.id) \
+         SELECT id, depth FROM t ORDER BY depth, id"
+    );
+    Ok(
+        Node::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![root.into()]))
+            .all(conn)
+            .await?,
+    )
+}
+
+/// 422 on `field` when `parent` is `id` itself or lies below it.
+pub(crate) async fn refuse_cycle(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    parent_col: &str,
+    id: i64,
+    parent: Option<i64>,
+    field: &str,
+    message: &str,
+) -> ApiResult<()> {
+    let Some(p) = parent else { return Ok(()) };
+    if subtree(conn, table, parent_col, id)
+        .await?
+        .iter()
+        .any(|n| n.id == p)
+    {
+        return Err(ApiError::invalid(field, message));
+    }
+    Ok(())
+}
+
+/// 422 on `field` when `id` names no row of `E`.
+pub(crate) async fn must_exist<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: Option<i64>,
+    field: &str,
+    what: &str,
+) -> ApiResult<()>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    if let Some(id) = id
+        && E::find_by_id(id).one(conn).await?.is_none()
+    {
+        return Err(ApiError::invalid(field, format!("no {what} has id {id}")));
+    }
+    Ok(())
+}

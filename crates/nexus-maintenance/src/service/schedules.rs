@@ -1,0 +1,604 @@
+//! Preventive maintenance: schedules, and the generator that turns them into work orders
+//! through `create_work_order` with the schedule's `dedupe_key`, so a schedule never has
+//! two open work orders (the partial unique index holds even across nodes). The
+//! generator runs every minute, when a schedule's work order is closed, and on request.
+//! Dates are UTC days.
+
+use std::time::Duration;
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use nexus_core::audit::AuditCtx;
+use nexus_core::db::stmt;
+use nexus_core::extract::IfMatch;
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::work_orders::{create_work_order, find_work_order, publish_work_order};
+use super::{audit_change, must_exist, publish};
+use crate::entity::{asset, pm_schedule, work_order};
+use crate::model::*;
+
+/// How often the generator looks for schedules coming due.
+const TICK: Duration = Duration::from_secs(60);
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap_or_default()
+}
+
+fn text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn schedule_out(s: pm_schedule::Model) -> PmScheduleOut {
+    PmScheduleOut {
+        checklist: serde_json::from_str(&s.checklist).unwrap_or_default(),
+        id: s.id,
+        asset_id: s.asset_id,
+        title: s.title,
+        description: s.description,
+        work_order_type: s.work_order_type,
+        priority: s.priority,
+        assigned_to_id: s.assigned_to_id,
+        interval_value: s.interval_value,
+        interval_unit: s.interval_unit,
+        basis: s.basis,
+        start_date: s.start_date,
+        next_due: s.next_due,
+        lead_days: s.lead_days,
+        estimated_minutes: s.estimated_minutes,
+        active: s.active,
+        last_work_order_id: s.last_work_order_id,
+        last_generated_at: s.last_generated_at,
+        created_by: s.created_by,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+        version: s.version,
+    }
+}
+
+fn schedule_data(s: &pm_schedule::Model) -> PmScheduleData {
+    PmScheduleData {
+        asset_id: s.asset_id,
+        title: s.title.clone(),
+        description: s.description.clone(),
+        work_order_type: Some(s.work_order_type.clone()),
+        priority: Some(s.priority.clone()),
+        assigned_to_id: s.assigned_to_id,
+        interval_value: i64::from(s.interval_value),
+        interval_unit: s.interval_unit.clone(),
+        basis: Some(s.basis.clone()),
+        next_due: day(&s.next_due),
+        lead_days: Some(i64::from(s.lead_days)),
+        estimated_minutes: s.estimated_minutes.map(i64::from),
+        checklist: serde_json::from_str(&s.checklist).unwrap_or_default(),
+        active: Some(s.active),
+    }
+}
+
+/// Copies validated data into the row (ranges were checked, so the narrowing is exact).
+fn fill(am: &mut pm_schedule::ActiveModel, d: PmScheduleData) {
+    am.asset_id = Set(d.asset_id);
+    am.title = Set(d.title);
+    am.description = Set(d.description);
+    am.work_order_type = Set(d.work_order_type.unwrap_or_default());
+    am.priority = Set(d.priority.unwrap_or_default());
+    am.assigned_to_id = Set(d.assigned_to_id);
+    am.interval_value = Set(d.interval_value as i32);
+    am.interval_unit = Set(d.interval_unit);
+    am.basis = Set(d.basis.unwrap_or_default());
+    am.next_due = Set(text(d.next_due));
+    am.lead_days = Set(d.lead_days.unwrap_or(0) as i32);
+    am.estimated_minutes = Set(d.estimated_minutes.map(|m| m as i32));
+    am.checklist = Set(super::to_json(&d.checklist).to_string());
+    am.active = Set(d.active.unwrap_or(true));
+}
+
+/// `date` plus `n` intervals; months are calendar months, clamped to the month's end.
+pub fn add_intervals(date: NaiveDate, value: i32, unit: &str, n: i64) -> Option<NaiveDate> {
+    let steps = i64::from(value).checked_mul(n)?;
+    match unit {
+        "months" => date.checked_add_months(Months::new(u32::try_from(steps).ok()?)),
+        "weeks" => date.checked_add_signed(chrono::TimeDelta::try_days(steps.checked_mul(7)?)?),
+        _ => date.checked_add_signed(chrono::TimeDelta::try_days(steps)?),
+    }
+}
+
+/// The first occurrence `start + k × interval` (k ≥ 0) after `after`; counted from the
+/// start each time, so Jan 31 monthly gives Feb 28, Mar 31, Apr 30 …
+pub fn next_occurrence(
+    start: NaiveDate,
+    value: i32,
+    unit: &str,
+    after: NaiveDate,
+) -> Option<NaiveDate> {
+    if start > after {
+        return Some(start);
+    }
+    let span = i64::from(value);
+    let k = match unit {
+        "months" => {
+            let months = i64::from(after.year() - start.year()) * 12 + i64::from(after.month())
+                - i64::from(start.month());
+            (months / span - 1).max(0)
+        }
+        "weeks" => (after - start).num_days() / (7 * span),
+        _ => (after - start).num_days() / span,
+    };
+    (k..k + 3)
+        .filter_map(|k| add_intervals(start, value, unit, k))
+        .find(|d| *d > after)
+}
+
+fn out_of_range() -> ApiError {
+    ApiError::invalid("next_due", "the next due date would be out of range")
+}
+
+async fn find(conn: &impl ConnectionTrait, id: i64) -> ApiResult<pm_schedule::Model> {
+    pm_schedule::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("preventive schedule"))
+}
+
+async fn check_references(conn: &impl ConnectionTrait, d: &PmScheduleData) -> ApiResult<()> {
+    must_exist::<asset::Entity>(conn, Some(d.asset_id), "asset_id", "asset").await?;
+    must_exist::<nexus_identity::entity::user::Entity>(
+        conn,
+        d.assigned_to_id,
+        "assigned_to_id",
+        "user",
+    )
+    .await
+}
+
+pub async fn list_schedules(
+    conn: &impl ConnectionTrait,
+    f: &PmScheduleFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<PmScheduleOut>> {
+    use pm_schedule::Column as C;
+    let (sort, desc) = page.sort(
+        &["next_due", "title", "created_at", "id"],
+        ("next_due", false),
+    )?;
+    let mut cond = Condition::all();
+    if let Some(a) = f.asset_id {
+        cond = cond.add(C::AssetId.eq(a));
+    }
+    if let Some(a) = f.active {
+        cond = cond.add(C::Active.eq(a));
+    }
+    let column = match sort {
+        "title" => C::Title,
+        "created_at" => C::CreatedAt,
+        "id" => C::Id,
+        _ => C::NextDue,
+    };
+    let order = if desc {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let query = pm_schedule::Entity::find().filter(cond);
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by(column, order.clone())
+        .order_by(C::Id, order)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?;
+    Ok(ListResponse {
+        items: items.into_iter().map(schedule_out).collect(),
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
+pub async fn get_schedule(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PmScheduleOut> {
+    find(conn, id).await.map(schedule_out)
+}
+
+pub async fn create_schedule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    req: PmScheduleData,
+) -> ApiResult<PmScheduleOut> {
+    let d = req.validate()?;
+    let txn = state.db.write().begin().await?;
+    check_references(&txn, &d).await?;
+    let now = Timestamp::now();
+    let mut am = pm_schedule::ActiveModel {
+        start_date: Set(text(d.next_due)),
+        created_by: Set(ctx.actor_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    fill(&mut am, d);
+    let out = schedule_out(am.insert(&txn).await?);
+    audit_change(&txn, ctx, "create", "pm_schedule", out.id, None, Some(&out)).await?;
+    txn.commit().await?;
+    publish(
+        state,
+        "pm_schedule",
+        "created",
+        out.id,
+        &out,
+        "pm_schedules:read",
+    );
+    Ok(out)
+}
+
+/// Changes a schedule; a new `next_due` or interval restarts the count of occurrences
+/// from `next_due`.
+pub async fn update_schedule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdatePmSchedule,
+) -> ApiResult<PmScheduleOut> {
+    let txn = state.db.write().begin().await?;
+    let current = find(&txn, id).await?;
+    if_match.check(current.version)?;
+    let mut d = schedule_data(&current);
+    req.apply(&mut d);
+    let d = d.validate()?;
+    check_references(&txn, &d).await?;
+    let before = schedule_out(current.clone());
+    let mut am: pm_schedule::ActiveModel = current.clone().into();
+    if text(d.next_due) != current.next_due
+        || d.interval_value != i64::from(current.interval_value)
+        || d.interval_unit != current.interval_unit
+    {
+        am.start_date = Set(text(d.next_due));
+    }
+    fill(&mut am, d);
+    am.updated_at = Set(Timestamp::now());
+    am.version = Set(current.version + 1);
+    let after = schedule_out(
+        pm_schedule::Entity::update(am)
+            .filter(pm_schedule::Column::Version.eq(current.version))
+            .exec(&txn)
+            .await?,
+    );
+    audit_change(
+        &txn,
+        ctx,
+        "update",
+        "pm_schedule",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    publish(
+        state,
+        "pm_schedule",
+        "updated",
+        id,
+        &after,
+        "pm_schedules:read",
+    );
+    Ok(after)
+}
+
+/// Deletes a schedule that never generated a work order; others are deactivated instead
+/// (409), so their work orders keep their origin.
+pub async fn delete_schedule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let txn = state.db.write().begin().await?;
+    let current = find(&txn, id).await?;
+    if_match.check(current.version)?;
+    let made = work_order::Entity::find()
+        .filter(work_order::Column::PmScheduleId.eq(id))
+        .count(&txn)
+        .await?;
+    if made > 0 {
+        return Err(ApiError::conflict(format!(
+            "the schedule generated {made} work order(s); set active to false instead"
+        )));
+    }
+    let before = schedule_out(current);
+    pm_schedule::Entity::delete_by_id(id).exec(&txn).await?;
+    audit_change(&txn, ctx, "delete", "pm_schedule", id, Some(&before), None).await?;
+    txn.commit().await?;
+    publish(
+        state,
+        "pm_schedule",
+        "deleted",
+        id,
+        &before,
+        "pm_schedules:read",
+    );
+    Ok(())
+}
+
+/// What a generator pass over one schedule did.
+struct Pass {
+    schedule: Option<PmScheduleOut>,
+    work_order: Option<WorkOrderOut>,
+}
+
+/// One generator pass over a schedule, in the caller's transaction. The schedule row is
+/// locked first, so passes over one schedule (on any node) run one after another. With
+/// `force` (a request), lead days are ignored and "nothing to do" is a 409.
+async fn pass(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    id: i64,
+    today: NaiveDate,
+    force: bool,
+) -> ApiResult<Pass> {
+    let current = pm_schedule::Entity::find()
+        .from_raw_sql(stmt(
+            conn.get_database_backend(),
+            "UPDATE pm_schedules SET version = version WHERE id = $1 RETURNING *",
+            vec![id.into()],
+        ))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("preventive schedule"))?;
+    let idle = Pass {
+        schedule: None,
+        work_order: None,
+    };
+    if !current.active {
+        return match force {
+            true => Err(ApiError::conflict_on(
+                "active",
+                "the schedule is not active",
+            )),
+            false => Ok(idle),
+        };
+    }
+    if let Some(open) = work_order::Entity::find()
+        .filter(work_order::Column::DedupeKey.eq(pm_dedupe_key(id)))
+        .filter(work_order::Column::Status.is_in(OPEN_STATUSES))
+        .one(conn)
+        .await?
+    {
+        return match force {
+            true => Err(ApiError::conflict_on(
+                "dedupe_key",
+                format!("work order {} of this schedule is still open", open.number),
+            )),
+            false => Ok(idle),
+        };
+    }
+    let mut next_due = day(&current.next_due);
+    // Counted from completion: once the last order is closed, the next is due an
+    // interval after that day.
+    if current.basis == "completion"
+        && let Some(last) = current.last_work_order_id
+    {
+        let wo = find_work_order(conn, last).await?;
+        if !OPEN_STATUSES.contains(&wo.status.as_str())
+            && wo.due_date.as_deref() == Some(current.next_due.as_str())
+        {
+            let closed = wo
+                .completed_at
+                .unwrap_or(wo.updated_at)
+                .to_datetime()
+                .date_naive();
+            next_due = add_intervals(closed, current.interval_value, &current.interval_unit, 1)
+                .ok_or_else(out_of_range)?;
+        }
+    }
+    let lead = chrono::TimeDelta::days(i64::from(current.lead_days));
+    if !force && next_due - lead > today {
+        if text(next_due) == current.next_due {
+            return Ok(idle);
+        }
+        let s = save(conn, ctx, &current, next_due, None).await?;
+        return Ok(Pass {
+            schedule: Some(s),
+            work_order: None,
+        });
+    }
+    let template = schedule_data(&current).work_order(id, next_due);
+    let wo = match create_work_order(conn, ctx, template).await {
+        Ok(wo) => wo,
+        // Another node generated it first.
+        Err(ApiError::Conflict { .. }) if !force => return Ok(idle),
+        Err(e) => return Err(e),
+    };
+    if current.basis == "scheduled" {
+        let after = next_due.max(today.pred_opt().unwrap_or(today));
+        let start = day(&current.start_date);
+        next_due = next_occurrence(start, current.interval_value, &current.interval_unit, after)
+            .ok_or_else(out_of_range)?;
+    }
+    let s = save(conn, ctx, &current, next_due, Some(&wo)).await?;
+    Ok(Pass {
+        schedule: Some(s),
+        work_order: Some(wo),
+    })
+}
+
+/// Writes a schedule's new next due date (and the order just generated) with its audit row.
+async fn save(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    current: &pm_schedule::Model,
+    next_due: NaiveDate,
+    generated: Option<&WorkOrderOut>,
+) -> ApiResult<PmScheduleOut> {
+    let before = schedule_out(current.clone());
+    let mut am: pm_schedule::ActiveModel = current.clone().into();
+    am.next_due = Set(text(next_due));
+    if let Some(wo) = generated {
+        am.last_work_order_id = Set(Some(wo.id));
+        am.last_generated_at = Set(Some(wo.created_at));
+    }
+    am.updated_at = Set(Timestamp::now());
+    am.version = Set(current.version + 1);
+    let after = schedule_out(am.update(conn).await?);
+    audit_change(
+        conn,
+        ctx,
+        "update",
+        "pm_schedule",
+        current.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Runs a pass in its own transaction and publishes what it changed.
+async fn run_pass(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    today: NaiveDate,
+    force: bool,
+) -> ApiResult<Option<WorkOrderOut>> {
+    let txn = state.db.write().begin().await?;
+    let done = pass(&txn, ctx, id, today, force).await?;
+    txn.commit().await?;
+    if let Some(wo) = &done.work_order {
+        publish_work_order(state, "created", wo);
+        if wo.assigned_to_id.is_some() {
+            publish_work_order(state, "assigned", wo);
+        }
+    }
+    if let Some(s) = &done.schedule {
+        publish(
+            state,
+            "pm_schedule",
+            "updated",
+            s.id,
+            s,
+            "pm_schedules:read",
+        );
+    }
+    Ok(done.work_order)
+}
+
+/// Generates a schedule's next work order now, whatever its lead days: 409 when the
+/// schedule is inactive or its previous order is still open.
+pub async fn generate_now(state: &AppState, ctx: &AuditCtx, id: i64) -> ApiResult<WorkOrderOut> {
+    run_pass(state, ctx, id, Utc::now().date_naive(), true)
+        .await?
+        .ok_or_else(|| ApiError::internal("a forced pass generated nothing"))
+}
+
+/// Generates the work orders of every active schedule due (less its lead days) by
+/// `today`; what the background task runs, callable for a chosen day.
+pub async fn run_due_schedules(state: &AppState, today: NaiveDate) -> ApiResult<Vec<WorkOrderOut>> {
+    let ids: Vec<i64> = pm_schedule::Entity::find()
+        .select_only()
+        .column(pm_schedule::Column::Id)
+        .filter(pm_schedule::Column::Active.eq(true))
+        .order_by_asc(pm_schedule::Column::Id)
+        .into_tuple()
+        .all(state.db.read())
+        .await?;
+    let ctx = AuditCtx::default();
+    let mut made = Vec::new();
+    for id in ids {
+        match run_pass(state, &ctx, id, today, false).await {
+            Ok(Some(wo)) => made.push(wo),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(schedule = id, error = %e, "preventive schedule not generated")
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// The schedule of a closed work order event, if it came from one.
+fn closed_schedule(e: &nexus_core::events::Event) -> Option<i64> {
+    (e.kind == "work_order.status_changed"
+        && matches!(e.data["status"].as_str(), Some("completed" | "cancelled")))
+    .then(|| e.data["pm_schedule_id"].as_i64())
+    .flatten()
+}
+
+/// Starts the generator: a pass over every schedule at start and each minute, and over a
+/// schedule whenever one of its work orders is closed (on any node).
+pub fn spawn_pm_generator(state: &AppState) {
+    let state = state.clone();
+    let mut events = state.events.subscribe();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        let ctx = AuditCtx::default();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = run_due_schedules(&state, Utc::now().date_naive()).await {
+                        tracing::warn!(error = %e, "preventive schedules not run");
+                    }
+                }
+                event = events.recv() => match event {
+                    Ok(e) => if let Some(id) = closed_schedule(&e)
+                        && let Err(err) = run_pass(&state, &ctx, id, Utc::now().date_naive(), false).await
+                    {
+                        tracing::warn!(schedule = id, error = %err, "preventive schedule not generated");
+                    },
+                    // Missed events: look at every schedule.
+                    Err(RecvError::Lagged(_)) => tick.reset_immediately(),
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_are_calendar_months_counted_from_the_start() {
+        assert_eq!(
+            add_intervals(d("2031-01-31"), 1, "months", 1),
+            Some(d("2031-02-28"))
+        );
+        assert_eq!(
+            add_intervals(d("2032-01-31"), 1, "months", 1),
+            Some(d("2032-02-29"))
+        );
+        assert_eq!(
+            add_intervals(d("2031-01-31"), 2, "weeks", 1),
+            Some(d("2031-02-14"))
+        );
+        let start = d("2031-01-31");
+        let after = |a: &str| next_occurrence(start, 1, "months", d(a));
+        assert_eq!(after("2031-01-31"), Some(d("2031-02-28")));
+        assert_eq!(after("2031-02-28"), Some(d("2031-03-31")));
+        assert_eq!(after("2031-04-29"), Some(d("2031-04-30")));
+        assert_eq!(after("2030-12-01"), Some(start));
+        assert_eq!(
+            next_occurrence(start, 3, "months", d("2031-05-15")),
+            Some(d("2031-07-31"))
+        );
+        assert_eq!(
+            next_occurrence(start, 10, "days", d("2031-02-10")),
+            Some(d("2031-02-20"))
+        );
+        assert_eq!(
+            next_occurrence(start, 1, "weeks", d("2031-02-07")),
+            Some(d("2031-02-14"))
+        );
+    }
+}

@@ -1,0 +1,1130 @@
+//! Business rules of work orders: gap-free numbers, allowed status transitions, checklist
+//! gates on completion, audit rows in the same transaction as every change.
+
+use nexus_core::audit::{AuditCtx, AuditEntry};
+use nexus_core::db::stmt;
+use nexus_core::extract::IfMatch;
+use nexus_core::validate::{Validator, clean};
+use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
+use nexus_identity::entity::user;
+use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+
+use super::{audit_change, must_exist, publish};
+use crate::entity::{asset, checklist_item, comment, labor, location, work_order};
+use crate::model::*;
+
+pub(crate) fn work_order_out(w: work_order::Model) -> WorkOrderOut {
+    WorkOrderOut {
+        id: w.id,
+        number: w.number,
+        title: w.title,
+        description: w.description,
+        asset_id: w.asset_id,
+        location_id: w.location_id,
+        work_order_type: w.work_order_type,
+        priority: w.priority,
+        status: w.status,
+        assigned_to_id: w.assigned_to_id,
+        created_by: w.created_by,
+        updated_by: w.updated_by,
+        due_date: w.due_date,
+        estimated_minutes: w.estimated_minutes,
+        actual_minutes: w.actual_minutes,
+        started_at: w.started_at,
+        completed_at: w.completed_at,
+        parent_work_order_id: w.parent_work_order_id,
+        pm_schedule_id: w.pm_schedule_id,
+        dedupe_key: w.dedupe_key,
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+        version: w.version,
+    }
+}
+
+pub(crate) fn checklist_item_out(c: checklist_item::Model) -> ChecklistItemOut {
+    ChecklistItemOut {
+        id: c.id,
+        work_order_id: c.work_order_id,
+        sequence: c.sequence,
+        kind: c.kind,
+        task: c.task,
+        required: c.required,
+        min_value: c.min_value,
+        max_value: c.max_value,
+        unit: c.unit,
+        create_follow_up: c.create_follow_up,
+        is_completed: c.is_completed,
+        checked: c.checked,
+        number_value: c.number_value,
+        text_value: c.text_value,
+        passed: c.passed,
+        notes: c.notes,
+        completed_by: c.completed_by,
+        completed_at: c.completed_at,
+        follow_up_work_order_id: c.follow_up_work_order_id,
+        updated_at: c.updated_at,
+        version: c.version,
+    }
+}
+
+pub(crate) async fn find_work_order(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> ApiResult<work_order::Model> {
+    work_order::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("work order"))
+}
+
+/// The checklist of a work order, in sequence.
+pub async fn checklist(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+) -> ApiResult<Vec<ChecklistItemOut>> {
+    Ok(checklist_item::Entity::find()
+        .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
+        .order_by_asc(checklist_item::Column::Sequence)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(checklist_item_out)
+        .collect())
+}
+
+/// Sends a work order event (`work_order.<action>`) to everyone who may read work orders;
+/// call it after the transaction that made the change has committed.
+pub fn publish_work_order(state: &AppState, action: &str, out: &WorkOrderOut) {
+    publish(state, "work_order", action, out.id, out, "work_orders:read");
+}
+
+/// Sends `work_order.<action>` about a part of a work order (a checklist step, labor,
+/// a comment) to everyone who may read work orders; the event's id is the work order's.
+pub fn publish_work_order_item<T: serde::Serialize>(
+    state: &AppState,
+    action: &str,
+    work_order_id: i64,
+    item: &T,
+) {
+    publish(
+        state,
+        "work_order",
+        action,
+        work_order_id,
+        item,
+        "work_orders:read",
+    );
+}
+
+#[derive(FromQueryResult)]
+struct Counter {
+    last_number: i64,
+}
+
+/// Takes the next work order number in the caller's transaction: the counter row stays
+/// locked until commit, and a rollback returns the number, so numbers have no gaps.
+async fn next_number(conn: &impl ConnectionTrait) -> ApiResult<String> {
+    let row = Counter::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "UPDATE work_order_counter SET last_number = last_number + 1 WHERE id = 1 \
+         RETURNING last_number",
+        vec![],
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| ApiError::internal("work_order_counter has no row"))?;
+    Ok(format!("WO-{:06}", row.last_number))
+}
+
+/// 422 on `field` unless `id` is an active user.
+async fn must_be_active_user(
+    conn: &impl ConnectionTrait,
+    id: Option<i64>,
+    field: &str,
+) -> ApiResult<()> {
+    if let Some(id) = id {
+        match user::Entity::find_by_id(id).one(conn).await? {
+            Some(u) if u.is_active => {}
+            _ => {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("no active user has id {id}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 422 naming the field when a referenced location, parent or assignee does not exist.
+async fn check_references(conn: &impl ConnectionTrait, d: &NewWorkOrder) -> ApiResult<()> {
+    must_exist::<asset::Entity>(conn, d.asset_id, "asset_id", "asset").await?;
+    must_exist::<location::Entity>(conn, d.location_id, "location_id", "location").await?;
+    must_exist::<work_order::Entity>(
+        conn,
+        d.parent_work_order_id,
+        "parent_work_order_id",
+        "work order",
+    )
+    .await?;
+    must_be_active_user(conn, d.assigned_to_id, "assigned_to_id").await
+}
+
+/// 409 when an open work order already holds `key`.
+async fn refuse_open_duplicate(conn: &impl ConnectionTrait, key: Option<&str>) -> ApiResult<()> {
+    let Some(key) = key else { return Ok(()) };
+    if let Some(open) = work_order::Entity::find()
+        .filter(work_order::Column::DedupeKey.eq(key))
+        .filter(work_order::Column::Status.is_in(OPEN_STATUSES))
+        .one(conn)
+        .await?
+    {
+        return Err(ApiError::conflict_on(
+            "dedupe_key",
+            format!("work order {} is already open for this key", open.number),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a work order with its checklist and writes its audit row, all on `conn` (pass a
+/// transaction). The asset's location is taken when no location is given.
+///
+/// Errors: 422 naming the field for invalid input or unknown asset, location, assignee or
+/// parent; 409 when an open work order holds the same `dedupe_key` (callers such as the
+/// preventive scheduler treat that as "already open"). The caller publishes
+/// `work_order.created` with [`publish_work_order`] after commit.
+pub async fn create_work_order(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    new: NewWorkOrder,
+) -> ApiResult<WorkOrderOut> {
+    let mut d = new.validate()?;
+    if let Some(asset_id) = d.asset_id {
+        let a = asset::Entity::find_by_id(asset_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| ApiError::invalid("asset_id", format!("no asset has id {asset_id}")))?;
+        d.location_id = d.location_id.or(a.location_id);
+    }
+    check_references(conn, &d).await?;
+    refuse_open_duplicate(conn, d.dedupe_key.as_deref()).await?;
+
+    let now = Timestamp::now();
+    let row = work_order::ActiveModel {
+        number: Set(next_number(conn).await?),
+        title: Set(d.title),
+        description: Set(d.description),
+        asset_id: Set(d.asset_id),
+        location_id: Set(d.location_id),
+        work_order_type: Set(d.work_order_type.unwrap_or_default()),
+        priority: Set(d.priority.unwrap_or_default()),
+        status: Set("open".into()),
+        assigned_to_id: Set(d.assigned_to_id),
+        created_by: Set(ctx.actor_id),
+        updated_by: Set(ctx.actor_id),
+        due_date: Set(d.due_date.map(|d| d.format("%Y-%m-%d").to_string())),
+        estimated_minutes: Set(d.estimated_minutes.map(|m| m as i32)),
+        actual_minutes: Set(None),
+        started_at: Set(None),
+        completed_at: Set(None),
+        parent_work_order_id: Set(d.parent_work_order_id),
+        pm_schedule_id: Set(d.pm_schedule_id),
+        dedupe_key: Set(d.dedupe_key),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let mut steps = Vec::with_capacity(d.checklist.len());
+    for (i, item) in d.checklist.into_iter().enumerate() {
+        let step = checklist_item::ActiveModel {
+            work_order_id: Set(row.id),
+            sequence: Set(i as i32 + 1),
+            kind: Set(item.kind.unwrap_or_default()),
+            task: Set(item.task),
+            required: Set(item.required),
+            min_value: Set(item.min_value),
+            max_value: Set(item.max_value),
+            unit: Set(item.unit),
+            create_follow_up: Set(item.create_follow_up),
+            is_completed: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        steps.push(checklist_item_out(step));
+    }
+    let out = work_order_out(row);
+    let detail = WorkOrderDetail {
+        work_order: out.clone(),
+        checklist: steps,
+    };
+    audit_change(
+        conn,
+        ctx,
+        "create",
+        "work_order",
+        out.id,
+        None,
+        Some(&detail),
+    )
+    .await?;
+    Ok(out)
+}
+
+pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<WorkOrderDetail> {
+    let w = find_work_order(conn, id).await?;
+    Ok(WorkOrderDetail {
+        checklist: checklist(conn, id).await?,
+        work_order: work_order_out(w),
+    })
+}
+
+/// Matches counted past the requested page before the count stops (see [`WorkOrderList`]).
+pub const COUNT_CAP: u64 = 10_000;
+
+/// Work orders matching every given filter, sorted (newest first by default) and paged.
+pub async fn list_work_orders(
+    conn: &impl ConnectionTrait,
+    f: &WorkOrderFilter,
+    page: &PageParams,
+) -> ApiResult<WorkOrderList> {
+    use work_order::Column as C;
+    let (sort, desc) = page.sort(
+        &[
+            "id",
+            "number",
+            "title",
+            "due_date",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
+        ("id", true),
+    )?;
+    let mut cond = Condition::all();
+    if let Some(s) = &f.status {
+        cond = cond.add(C::Status.is_in(parse_multi("status", s, &WORK_ORDER_STATUSES)?));
+    }
+    if let Some(p) = &f.priority {
+        cond = cond.add(C::Priority.is_in(parse_multi("priority", p, &WORK_ORDER_PRIORITIES)?));
+    }
+    if let Some(t) = &f.work_order_type {
+        cond = cond.add(C::WorkOrderType.is_in(parse_multi("type", t, &WORK_ORDER_TYPES)?));
+    }
+    if let Some(a) = f.asset_id {
+        cond = cond.add(C::AssetId.eq(a));
+    }
+    if let Some(l) = f.location_id {
+        cond = cond.add(C::LocationId.eq(l));
+    }
+    if let Some(u) = f.assigned_to_id {
+        cond = cond.add(C::AssignedToId.eq(u));
+    }
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    if let Some(d) = f.due_from {
+        cond = cond.add(C::DueDate.gte(day(d)));
+    }
+    if let Some(d) = f.due_to {
+        cond = cond.add(C::DueDate.lte(day(d)));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // `%` and `_` typed by the user match themselves.
+        let mut escaped = String::with_capacity(q.len() + 2);
+        for c in q.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(C::Title))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(C::Number))).like(pattern)),
+        );
+    }
+    let column = match sort {
+        "number" => C::Number,
+        "title" => C::Title,
+        "due_date" => C::DueDate,
+        "status" => C::Status,
+        "created_at" => C::CreatedAt,
+        "updated_at" => C::UpdatedAt,
+        _ => C::Id,
+    };
+    let order = if desc {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let query = work_order::Entity::find().filter(cond);
+    // Counting every match of a broad filter reads a large part of the table; beyond
+    // `COUNT_CAP` rows past the offset the count stops, which is still enough to page on.
+    let cap = page.offset() + page.limit() + COUNT_CAP;
+    let counted = query
+        .clone()
+        .select_only()
+        .column(C::Id)
+        .limit(cap)
+        .into_query();
+    let backend = conn.get_database_backend();
+    let total = conn
+        .query_one(
+            backend.build(
+                sea_orm::sea_query::Query::select()
+                    .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                    .from_subquery(counted, Alias::new("sub")),
+            ),
+        )
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64;
+    let mut sorted = query.order_by(column, order.clone());
+    if sort != "id" {
+        sorted = sorted.order_by(C::Id, order);
+    }
+    let items = sorted
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?;
+    Ok(WorkOrderList {
+        items: items.into_iter().map(work_order_out).collect(),
+        total_exact: total < cap,
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
+/// Total minutes of the finished labor entries of a work order.
+async fn labor_minutes(conn: &impl ConnectionTrait, work_order_id: i64) -> ApiResult<i64> {
+    let minutes: Vec<Option<i32>> = labor::Entity::find()
+        .select_only()
+        .column(labor::Column::Minutes)
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(minutes.into_iter().flatten().map(i64::from).sum())
+}
+
+/// Moves a work order to another status along the allowed transitions (see
+/// [`StatusChange`]) and writes the audit row, on `conn` (pass a transaction). Permission
+/// checks (cancelling needs `work_orders:manage`) are the caller's.
+///
+/// Errors: 404; 412 on a stale `if_match`; 409 for a transition that is not allowed
+/// (naming from and to) or, when completing, naming the required checklist steps not yet
+/// done. The caller publishes `work_order.status_changed` (and `work_order.completed`)
+/// after commit.
+pub async fn change_work_order_status(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    change: StatusChange,
+) -> ApiResult<WorkOrderOut> {
+    let change = change.validate()?;
+    let current = find_work_order(conn, id).await?;
+    if_match.check(current.version)?;
+    let to = change.status.as_str();
+    if !transition_allowed(&current.status, to) {
+        return Err(ApiError::conflict_on(
+            "status",
+            format!("a work order cannot go from {} to {to}", current.status),
+        ));
+    }
+    let now = Timestamp::now();
+    let mut am: work_order::ActiveModel = current.clone().into();
+    if to == "in_progress" && current.started_at.is_none() {
+        am.started_at = Set(Some(now));
+    }
+    if to == "completed" || to == "cancelled" {
+        stop_all_labor(conn, ctx, id, now).await?;
+    }
+    if to == "completed" {
+        let missing: Vec<String> = checklist_item::Entity::find()
+            .filter(checklist_item::Column::WorkOrderId.eq(id))
+            .filter(checklist_item::Column::Required.eq(true))
+            .filter(checklist_item::Column::IsCompleted.eq(false))
+            .order_by_asc(checklist_item::Column::Sequence)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| format!("{}. {}", c.sequence, c.task))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ApiError::conflict_on(
+                "status",
+                format!(
+                    "required checklist steps are not done: {}",
+                    missing.join("; ")
+                ),
+            ));
+        }
+        let minutes = match change.actual_minutes {
+            Some(m) => m,
+            None => labor_minutes(conn, id).await?,
+        };
+        am.actual_minutes = Set(Some(minutes.min(i32::MAX as i64) as i32));
+        am.completed_at = Set(Some(now));
+    }
+    am.status = Set(to.to_string());
+    am.updated_at = Set(now);
+    am.updated_by = Set(ctx.actor_id);
+    am.version = Set(current.version + 1);
+    let after = work_order_out(
+        work_order::Entity::update(am)
+            .filter(work_order::Column::Version.eq(current.version))
+            .exec(conn)
+            .await?,
+    );
+    let before = work_order_out(current);
+    audit_change(
+        conn,
+        ctx,
+        "status_change",
+        "work_order",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// 409 unless the work order is still to be done (open, in progress or on hold).
+fn must_be_open(w: &work_order::Model) -> ApiResult<()> {
+    if OPEN_STATUSES.contains(&w.status.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(format!(
+            "work order {} is {} and can no longer be changed",
+            w.number, w.status
+        )))
+    }
+}
+
+fn as_new(w: &work_order::Model) -> NewWorkOrder {
+    NewWorkOrder {
+        title: w.title.clone(),
+        description: w.description.clone(),
+        asset_id: w.asset_id,
+        location_id: w.location_id,
+        work_order_type: Some(w.work_order_type.clone()),
+        priority: Some(w.priority.clone()),
+        assigned_to_id: w.assigned_to_id,
+        due_date: w.due_date.as_deref().and_then(|d| d.parse().ok()),
+        estimated_minutes: w.estimated_minutes.map(i64::from),
+        parent_work_order_id: w.parent_work_order_id,
+        pm_schedule_id: w.pm_schedule_id,
+        dedupe_key: w.dedupe_key.clone(),
+        checklist: Vec::new(),
+    }
+}
+
+/// Changes the fields of an open work order and writes the audit row, on `conn`.
+/// `may_assign_others` is whether the actor holds `work_orders:manage`; without it the
+/// actor may only take the work order or give it back (403 otherwise).
+///
+/// Errors: 404, 412 stale `if_match`, 409 when completed or cancelled, 422 naming the field.
+pub async fn update_work_order(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    id: i64,
+    if_match: IfMatch,
+    req: UpdateWorkOrder,
+    may_assign_others: bool,
+) -> ApiResult<WorkOrderChange> {
+    let current = find_work_order(conn, id).await?;
+    if_match.check(current.version)?;
+    must_be_open(&current)?;
+    let mut d = as_new(&current);
+    req.apply(&mut d);
+    let d = d.validate()?;
+    if d.assigned_to_id != current.assigned_to_id && !may_assign_others {
+        let own = |a: Option<i64>| a.is_none() || a == ctx.actor_id;
+        if !own(d.assigned_to_id) || !own(current.assigned_to_id) {
+            return Err(ApiError::Forbidden(
+                "giving a work order to someone else needs work_orders:manage".into(),
+            ));
+        }
+    }
+    check_references(conn, &d).await?;
+    let mut am: work_order::ActiveModel = current.clone().into();
+    am.title = Set(d.title);
+    am.description = Set(d.description);
+    am.asset_id = Set(d.asset_id);
+    am.location_id = Set(d.location_id);
+    am.work_order_type = Set(d.work_order_type.unwrap_or_default());
+    am.priority = Set(d.priority.unwrap_or_default());
+    am.assigned_to_id = Set(d.assigned_to_id);
+    am.due_date = Set(d.due_date.map(|d| d.format("%Y-%m-%d").to_string()));
+    am.estimated_minutes = Set(d.estimated_minutes.map(|m| m as i32));
+    am.updated_at = Set(Timestamp::now());
+    am.updated_by = Set(ctx.actor_id);
+    am.version = Set(current.version + 1);
+    let after = work_order_out(
+        work_order::Entity::update(am)
+            .filter(work_order::Column::Version.eq(current.version))
+            .exec(conn)
+            .await?,
+    );
+    let before = work_order_out(current);
+    audit_change(
+        conn,
+        ctx,
+        "update",
+        "work_order",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(WorkOrderChange { before, after })
+}
+
+// ---------------------------------------------------------------- checklist answers
+
+/// Checks an answer against its step's kind and limits; 422 naming the field.
+fn check_answer(item: &checklist_item::Model, a: &mut ChecklistAnswer) -> ApiResult<()> {
+    let mut v = Validator::new();
+    let kind = item.kind.as_str();
+    let fields = [
+        ("checked", a.checked.is_some(), "checkbox"),
+        ("number_value", a.number_value.is_some(), "number"),
+        ("text_value", a.text_value.is_some(), "text"),
+        ("passed", a.passed.is_some(), "pass_fail"),
+    ];
+    for (field, given, for_kind) in fields {
+        if given && for_kind != kind {
+            v.add(field, format!("does not apply to a {kind} step"));
+        }
+        if !given && for_kind == kind {
+            v.add(field, format!("is required to answer a {kind} step"));
+        }
+    }
+    if let Some(n) = a.number_value {
+        let unit = item
+            .unit
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        let ok = n.is_finite()
+            && item.min_value.is_none_or(|lo| n >= lo)
+            && item.max_value.is_none_or(|hi| n <= hi);
+        let range = match (item.min_value, item.max_value) {
+            (Some(lo), Some(hi)) => format!("between {lo} and {hi}{unit}"),
+            (Some(lo), None) => format!("at least {lo}{unit}"),
+            (None, Some(hi)) => format!("at most {hi}{unit}"),
+            (None, None) => "a finite number".into(),
+        };
+        v.check(ok, "number_value", format!("must be {range}"));
+    }
+    if kind == "text" {
+        a.text_value = clean(a.text_value.take());
+        match &a.text_value {
+            Some(t) => v.opt_text("text_value", Some(t), 5000),
+            None => v.add("text_value", "is required to answer a text step"),
+        }
+    }
+    a.notes = clean(a.notes.take());
+    v.opt_text("notes", a.notes.as_deref(), 5000);
+    v.finish()
+}
+
+/// Records the answer to one checklist step of an open work order, on `conn`. A failed
+/// `pass_fail` step with `create_follow_up` opens a corrective follow-up work order on the
+/// same asset (`parent_work_order_id` set), unless the one it opened before is still open.
+///
+/// Errors: 404 (work order or step), 412 stale `if_match` (the step's version), 409 when
+/// the work order is closed, 422 naming the field (e.g. `number_value` out of limits).
+pub async fn answer_checklist_item(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    item_id: i64,
+    if_match: IfMatch,
+    mut answer: ChecklistAnswer,
+) -> ApiResult<ChecklistAnswered> {
+    let wo = find_work_order(conn, work_order_id).await?;
+    let item = checklist_item::Entity::find_by_id(item_id)
+        .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checklist step"))?;
+    if_match.check(item.version)?;
+    must_be_open(&wo)?;
+    check_answer(&item, &mut answer)?;
+    let done = answer.checked.unwrap_or(true);
+    let now = Timestamp::now();
+    let failed = item.kind == "pass_fail" && answer.passed == Some(false);
+
+    let mut follow_up = None;
+    if failed && item.create_follow_up {
+        let still_open = match item.follow_up_work_order_id {
+            Some(f) => find_work_order(conn, f)
+                .await
+                .is_ok_and(|f| OPEN_STATUSES.contains(&f.status.as_str())),
+            None => false,
+        };
+        if !still_open {
+            let title: String = format!("Follow-up {}: {}", wo.number, item.task)
+                .chars()
+                .take(200)
+                .collect();
+            follow_up = Some(
+                create_work_order(
+                    conn,
+                    ctx,
+                    NewWorkOrder {
+                        title,
+                        description: answer.notes.clone(),
+                        asset_id: wo.asset_id,
+                        location_id: wo.location_id,
+                        work_order_type: Some("corrective".into()),
+                        priority: Some(wo.priority.clone()),
+                        parent_work_order_id: Some(wo.id),
+                        dedupe_key: Some(format!("checklist-item:{item_id}")),
+                        ..Default::default()
+                    },
+                )
+                .await?,
+            );
+        }
+    }
+
+    let before = checklist_item_out(item.clone());
+    let mut am: checklist_item::ActiveModel = item.clone().into();
+    am.checked = Set(answer.checked);
+    am.number_value = Set(answer.number_value);
+    am.text_value = Set(answer.text_value);
+    am.passed = Set(answer.passed);
+    am.notes = Set(answer.notes);
+    am.is_completed = Set(done);
+    am.completed_by = Set(if done { ctx.actor_id } else { None });
+    am.completed_at = Set(done.then_some(now));
+    if let Some(f) = &follow_up {
+        am.follow_up_work_order_id = Set(Some(f.id));
+    }
+    am.updated_at = Set(now);
+    am.version = Set(item.version + 1);
+    let after = checklist_item_out(
+        checklist_item::Entity::update(am)
+            .filter(checklist_item::Column::Version.eq(item.version))
+            .exec(conn)
+            .await?,
+    );
+    audit_change(
+        conn,
+        ctx,
+        "answer",
+        "work_order_checklist_item",
+        item_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(ChecklistAnswered {
+        item: after,
+        follow_up,
+    })
+}
+
+// ---------------------------------------------------------------- labor
+
+/// Whole minutes between two instants, to the nearest minute.
+fn minutes_between(from: Timestamp, to: Timestamp) -> i64 {
+    (to.0 - from.0 + 30_000_000).div_euclid(60_000_000)
+}
+
+pub(crate) fn labor_out(l: labor::Model) -> LaborOut {
+    LaborOut {
+        id: l.id,
+        work_order_id: l.work_order_id,
+        user_id: l.user_id,
+        started_at: l.started_at,
+        ended_at: l.ended_at,
+        minutes: l.minutes,
+        hourly_rate_cents: l.hourly_rate_cents,
+        cost_cents: l
+            .minutes
+            .zip(l.hourly_rate_cents)
+            .map(|(m, r)| (i64::from(m) * r + 30) / 60),
+        note: l.note,
+        created_at: l.created_at,
+        version: l.version,
+    }
+}
+
+/// The labor of a work order, in the order it was worked.
+pub async fn list_labor(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+) -> ApiResult<Vec<LaborOut>> {
+    find_work_order(conn, work_order_id).await?;
+    Ok(labor::Entity::find()
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .order_by_asc(labor::Column::StartedAt)
+        .order_by_asc(labor::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(labor_out)
+        .collect())
+}
+
+/// 409 when `user` already has time on the work order overlapping `from`..`to` (a
+/// running timer reaches to now and beyond).
+async fn refuse_overlap(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+    user_id: i64,
+    from: Timestamp,
+    to: Option<Timestamp>,
+) -> ApiResult<()> {
+    use labor::Column as L;
+    let mut q = labor::Entity::find()
+        .filter(L::WorkOrderId.eq(work_order_id))
+        .filter(L::UserId.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(L::EndedAt.is_null())
+                .add(L::EndedAt.gt(from)),
+        );
+    if let Some(to) = to {
+        q = q.filter(L::StartedAt.lt(to));
+    }
+    if let Some(other) = q.one(conn).await? {
+        let until = other
+            .ended_at
+            .map_or("now (timer running)".to_string(), |e| e.to_string());
+        return Err(ApiError::conflict(format!(
+            "overlaps the labor entry from {} to {until}",
+            other.started_at
+        )));
+    }
+    Ok(())
+}
+
+fn check_labor_texts(rate: Option<i64>, note: &mut Option<String>) -> ApiResult<()> {
+    let mut v = Validator::new();
+    check_rate(&mut v, rate);
+    *note = clean(note.take());
+    v.opt_text("note", note.as_deref(), 2000);
+    v.finish()
+}
+
+async fn insert_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    row: labor::ActiveModel,
+) -> ApiResult<LaborOut> {
+    let out = labor_out(row.insert(conn).await?);
+    audit_change(
+        conn,
+        ctx,
+        "create",
+        "work_order_labor",
+        out.id,
+        None,
+        Some(&out),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Starts `user_id`'s timer on an open work order, on `conn`. 409 when their timer there
+/// already runs or the work order is closed.
+pub async fn start_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    user_id: i64,
+    mut req: StartLabor,
+) -> ApiResult<LaborOut> {
+    check_labor_texts(req.hourly_rate_cents, &mut req.note)?;
+    let wo = find_work_order(conn, work_order_id).await?;
+    must_be_open(&wo)?;
+    let now = Timestamp::now();
+    refuse_overlap(conn, work_order_id, user_id, now, None).await?;
+    insert_labor(
+        conn,
+        ctx,
+        labor::ActiveModel {
+            work_order_id: Set(work_order_id),
+            user_id: Set(user_id),
+            started_at: Set(now),
+            hourly_rate_cents: Set(req.hourly_rate_cents),
+            note: Set(req.note),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn end_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    running: labor::Model,
+    now: Timestamp,
+) -> ApiResult<LaborOut> {
+    let before = labor_out(running.clone());
+    let minutes = minutes_between(running.started_at, now).clamp(0, i32::MAX as i64) as i32;
+    let mut am: labor::ActiveModel = running.clone().into();
+    am.ended_at = Set(Some(now));
+    am.minutes = Set(Some(minutes));
+    am.updated_at = Set(now);
+    am.version = Set(running.version + 1);
+    let after = labor_out(
+        labor::Entity::update(am)
+            .filter(labor::Column::Version.eq(running.version))
+            .exec(conn)
+            .await?,
+    );
+    audit_change(
+        conn,
+        ctx,
+        "stop",
+        "work_order_labor",
+        after.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Stops `user_id`'s running timer on a work order, on `conn`; 409 when none runs.
+pub async fn stop_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    user_id: i64,
+) -> ApiResult<LaborOut> {
+    find_work_order(conn, work_order_id).await?;
+    let running = labor::Entity::find()
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .filter(labor::Column::UserId.eq(user_id))
+        .filter(labor::Column::EndedAt.is_null())
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::conflict("no timer of yours runs on this work order"))?;
+    end_labor(conn, ctx, running, Timestamp::now()).await
+}
+
+/// Records time worked from `started_at` to `ended_at`, on `conn`. `req.user_id` must be
+/// set by the caller (the actor by default). Errors: 404; 409 when closed or overlapping
+/// that person's other time on the work order; 422 naming the field.
+pub async fn add_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    user_id: i64,
+    mut req: NewLabor,
+) -> ApiResult<LaborOut> {
+    check_labor_texts(req.hourly_rate_cents, &mut req.note)?;
+    let now = Timestamp::now();
+    let mut v = Validator::new();
+    v.check(
+        req.ended_at > req.started_at,
+        "ended_at",
+        "must be after started_at",
+    );
+    v.check(
+        req.ended_at <= now.plus_seconds(60),
+        "ended_at",
+        "must not be in the future; start a timer instead",
+    );
+    let minutes = minutes_between(req.started_at, req.ended_at);
+    v.check(
+        minutes <= 5_256_000,
+        "ended_at",
+        "an entry can span at most ten years",
+    );
+    v.finish()?;
+    let wo = find_work_order(conn, work_order_id).await?;
+    must_be_open(&wo)?;
+    must_be_active_user(conn, Some(user_id), "user_id").await?;
+    refuse_overlap(
+        conn,
+        work_order_id,
+        user_id,
+        req.started_at,
+        Some(req.ended_at),
+    )
+    .await?;
+    insert_labor(
+        conn,
+        ctx,
+        labor::ActiveModel {
+            work_order_id: Set(work_order_id),
+            user_id: Set(user_id),
+            started_at: Set(req.started_at),
+            ended_at: Set(Some(req.ended_at)),
+            minutes: Set(Some(minutes as i32)),
+            hourly_rate_cents: Set(req.hourly_rate_cents),
+            note: Set(req.note),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Stops every running timer of a work order being closed, so its labor total is final.
+async fn stop_all_labor(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    now: Timestamp,
+) -> ApiResult<()> {
+    for running in labor::Entity::find()
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .filter(labor::Column::EndedAt.is_null())
+        .all(conn)
+        .await?
+    {
+        end_labor(conn, ctx, running, now).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- comments and history
+
+fn comment_out(c: comment::Model) -> CommentOut {
+    CommentOut {
+        id: c.id,
+        work_order_id: c.work_order_id,
+        user_id: c.user_id,
+        content: c.content,
+        created_at: c.created_at,
+    }
+}
+
+/// The comments of a work order, oldest first.
+pub async fn list_comments(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+) -> ApiResult<Vec<CommentOut>> {
+    find_work_order(conn, work_order_id).await?;
+    Ok(comment::Entity::find()
+        .filter(comment::Column::WorkOrderId.eq(work_order_id))
+        .order_by_asc(comment::Column::CreatedAt)
+        .order_by_asc(comment::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(comment_out)
+        .collect())
+}
+
+/// Adds a comment (also on closed work orders), on `conn`; 404, or 422 on `content`.
+pub async fn add_comment(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    req: NewComment,
+) -> ApiResult<CommentOut> {
+    let content = req.content.trim().to_string();
+    let mut v = Validator::new();
+    v.text("content", &content, 1, 10_000);
+    v.finish()?;
+    find_work_order(conn, work_order_id).await?;
+    let out = comment_out(
+        comment::ActiveModel {
+            work_order_id: Set(work_order_id),
+            user_id: Set(ctx.actor_id),
+            content: Set(content),
+            created_at: Set(Timestamp::now()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?,
+    );
+    audit_change(
+        conn,
+        ctx,
+        "create",
+        "work_order_comment",
+        out.id,
+        None,
+        Some(&out),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Every audited change of a work order, its checklist steps, labor and comments, oldest
+/// first.
+pub async fn work_order_history(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+) -> ApiResult<Vec<AuditEntry>> {
+    use nexus_core::audit::entity as a;
+    find_work_order(conn, work_order_id).await?;
+    let items: Vec<i64> = checklist_item::Entity::find()
+        .select_only()
+        .column(checklist_item::Column::Id)
+        .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let labor_ids: Vec<i64> = labor::Entity::find()
+        .select_only()
+        .column(labor::Column::Id)
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let comments: Vec<i64> = comment::Entity::find()
+        .select_only()
+        .column(comment::Column::Id)
+        .filter(comment::Column::WorkOrderId.eq(work_order_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut any = Condition::any().add(
+        Condition::all()
+            .add(a::Column::EntityType.eq("work_order"))
+            .add(a::Column::EntityId.eq(work_order_id)),
+    );
+    for (entity, ids) in [
+        ("work_order_checklist_item", items),
+        ("work_order_labor", labor_ids),
+        ("work_order_comment", comments),
+    ] {
+        if !ids.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(a::Column::EntityType.eq(entity))
+                    .add(a::Column::EntityId.is_in(ids)),
+            );
+        }
+    }
+    Ok(a::Entity::find()
+        .filter(any)
+        .order_by_asc(a::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(AuditEntry::from)
+        .collect())
+}

@@ -1,0 +1,233 @@
+//! Drives Debian's headless Chromium on a phone-sized screen: a technician signs in, finds
+//! the work order assigned to them, starts it and its labor timer, answers its checklist
+//! (a reading out of limits is refused next to its step), comments and completes it.
+//! Skipped loudly without chromedriver unless `NEXUS_REQUIRE_BROWSER=1`.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
+use nexus_server::testing::{Backend, TestServer};
+use serde_json::json;
+
+type Step<T = ()> = Result<T, String>;
+
+fn check(ok: bool, what: impl Into<String>) -> Step {
+    if ok { Ok(()) } else { Err(what.into()) }
+}
+
+async fn appears(c: &Client, css: &str) -> Step<Element> {
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("waiting for {css}: {e}"))
+}
+
+async fn goto(c: &Client, url: &str) -> Step {
+    c.goto(url).await.map_err(|e| format!("{url}: {e}"))
+}
+
+async fn fill(c: &Client, id: &str, value: &str) -> Step {
+    let field = appears(c, &format!("#{id}")).await?;
+    field.clear().await.map_err(|e| e.to_string())?;
+    field.send_keys(value).await.map_err(|e| e.to_string())
+}
+
+async fn click(c: &Client, css: &str) -> Step {
+    appears(c, css)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))
+}
+
+async fn text(c: &Client, css: &str) -> Step<String> {
+    appears(c, css)
+        .await?
+        .text()
+        .await
+        .map_err(|e| format!("text of {css}: {e}"))
+}
+
+/// Waits for the flash message a redirect after a form brings.
+async fn flash(c: &Client, expected: &str) -> Step {
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(&format!(
+            "//p[@class='flash' and normalize-space()='{expected}']"
+        )))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("waiting for the message {expected:?}: {e}"))
+}
+
+async fn screenshot(c: &Client, path: &str) -> Step {
+    let png = c.screenshot().await.map_err(|e| e.to_string())?;
+    std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
+}
+
+async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64]) -> Step {
+    // Signing in brings the technician back to their own work orders.
+    goto(
+        phone,
+        &format!("{base}/maintenance/work-orders?assigned=me"),
+    )
+    .await?;
+    appears(phone, "form[action='/login']").await?;
+    fill(phone, "username", "tina").await?;
+    fill(phone, "password", "tina-password").await?;
+    click(phone, "main form button.primary").await?;
+    let list = text(phone, "#work-orders").await?;
+    check(
+        list.contains("WO-000001")
+            && list.contains("Monthly pump check")
+            && !list.contains("Someone else's job"),
+        format!("my work orders: {list}"),
+    )?;
+    click(phone, &format!("a[href='/maintenance/work-orders/{wo}']")).await?;
+    appears(phone, "#checklist").await?;
+
+    click(phone, "#to-in_progress").await?;
+    flash(phone, "Status changed.").await?;
+    check(
+        text(phone, "#wo-status").await? == "In progress",
+        "status after start",
+    )?;
+    click(phone, "#timer-start").await?;
+    flash(phone, "Timer started.").await?;
+    appears(phone, "#timer-stop").await?;
+
+    // Completing too early names the steps still to do.
+    click(phone, "#to-completed").await?;
+    let alert = text(phone, ".alert").await?;
+    check(
+        alert.contains("1. Guard in place") && alert.contains("2. Discharge pressure"),
+        format!("early completion: {alert}"),
+    )?;
+
+    // Each answer reloads the page with the step marked done.
+    click(phone, &format!("#step-{} button.primary", steps[0])).await?;
+    appears(phone, &format!("#step-{}.done", steps[0])).await?;
+    // A reading outside the limits is refused at its step; nothing is saved.
+    fill(phone, &format!("number-{}", steps[1]), "7.2").await?;
+    click(phone, &format!("#step-{} button.primary", steps[1])).await?;
+    let error = text(phone, &format!("#step-{}-error", steps[1])).await?;
+    check(
+        error.contains("between 1.5 and 6 bar"),
+        format!("reading error: {error}"),
+    )?;
+    fill(phone, &format!("number-{}", steps[1]), "4,5").await?;
+    click(phone, &format!("#step-{} button.primary", steps[1])).await?;
+    appears(phone, &format!("#step-{}.done", steps[1])).await?;
+    check(
+        text(phone, &format!("#step-{}", steps[1]))
+            .await?
+            .contains("✓ 4.5 bar"),
+        "reading shown as done",
+    )?;
+    click(phone, &format!("#step-{} button[value='pass']", steps[2])).await?;
+    appears(phone, &format!("#step-{}.done", steps[2])).await?;
+    check(
+        text(phone, "#checklist h2").await?.contains("3 of 3 done"),
+        "all steps done",
+    )?;
+
+    fill(phone, "content", "Impeller worn, order a spare.").await?;
+    click(phone, "#comments button").await?;
+    flash(phone, "Comment added.").await?;
+    check(
+        text(phone, "#comments").await?.contains("Impeller worn"),
+        "comment listed",
+    )?;
+    screenshot(phone, "/tmp/work-order-phone.png").await?;
+
+    click(phone, "#to-completed").await?;
+    flash(phone, "Status changed.").await?;
+    check(
+        text(phone, "#wo-status").await? == "Completed",
+        "status after completing",
+    )?;
+    // Completion stopped the timer; a closed work order offers no more changes.
+    let labor = text(phone, "#labor").await?;
+    check(
+        !labor.contains("running") && labor.contains("tina"),
+        format!("labor after completing: {labor}"),
+    )?;
+    check(
+        phone.find(Locator::Css("#timer-start")).await.is_err()
+            && phone.find(Locator::Css(".wo-answer-form")).await.is_err(),
+        "closed work order still offers changes",
+    )?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let srv = TestServer::start(Backend::Sqlite).await.expect("server");
+    let admin = srv.admin_token().await;
+    let tina = srv.create_user(&admin, "tina", "staff").await;
+    let pump = srv
+        .call(
+            "POST",
+            "/api/v1/assets",
+            Some(&admin),
+            Some(json!({"name": "Cooling pump"})),
+        )
+        .await;
+    let created = srv
+        .call(
+            "POST",
+            "/api/v1/work-orders",
+            Some(&admin),
+            Some(json!({
+                "title": "Monthly pump check", "type": "preventive", "assigned_to_id": tina,
+                "asset_id": pump.json["id"],
+                "checklist": [
+                    {"task": "Guard in place", "required": true},
+                    {"task": "Discharge pressure", "kind": "number", "min_value": 1.5, "max_value": 6, "unit": "bar", "required": true},
+                    {"task": "Seal tight", "kind": "pass_fail", "create_follow_up": true}
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let other = srv
+        .call(
+            "POST",
+            "/api/v1/work-orders",
+            Some(&admin),
+            Some(json!({"title": "Someone else's job"})),
+        )
+        .await;
+    assert_eq!(other.status, 201);
+    let wo = created.json["id"].as_i64().unwrap();
+    let steps: Vec<i64> = created.json["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+
+    let phone = driver.browser("phone", Screen::Phone).await;
+    let outcome = scenario(&phone, &srv.base_url, wo, &steps).await;
+    let _ = phone.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        srv.finish().await;
+        panic!("{e}");
+    }
+    let done = srv
+        .call(
+            "GET",
+            &format!("/api/v1/work-orders/{wo}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(done.json["status"], "completed");
+    assert_eq!(done.json["checklist"][1]["number_value"], 4.5);
+    srv.finish().await;
+}

@@ -1,0 +1,315 @@
+//! Work orders through real HTTP, on SQLite and on PostgreSQL.
+
+use nexus_server::backend_tests;
+use nexus_server::testing::{Resp, TestServer};
+use serde_json::{Value, json};
+
+async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
+    srv.call("POST", path, Some(token), Some(body)).await
+}
+
+async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let res = post(srv, token, path, body).await;
+    assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
+    res.json
+}
+
+async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
+    srv.call("GET", path, Some(token), None).await
+}
+
+async fn status(srv: &TestServer, token: &str, id: i64, to: &str) -> Resp {
+    post(
+        srv,
+        token,
+        &format!("/api/v1/work-orders/{id}/status"),
+        json!({"status": to}),
+    )
+    .await
+}
+
+fn numbers(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["number"].as_str().unwrap().to_string())
+        .collect()
+}
+
+backend_tests! {
+    async fn create_get_list_and_move_along_transitions(srv) {
+        let admin = srv.admin_token().await;
+        let site = create(srv, &admin, "/api/v1/locations", json!({"name": "Plant"})).await["id"].as_i64().unwrap();
+        let pump = create(srv, &admin, "/api/v1/assets", json!({"name": "Pump", "location_id": site})).await["id"].as_i64().unwrap();
+
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({
+            "title": "  Replace seal ", "asset_id": pump, "type": "corrective", "priority": "high",
+            "due_date": "2026-12-01", "estimated_minutes": 90,
+            "checklist": [
+                {"task": "Lock out", "required": true},
+                {"task": "Pressure", "kind": "number", "min_value": 1.0, "max_value": 6.0, "unit": "bar"}
+            ]
+        })).await;
+        assert_eq!(wo["number"], "WO-000001");
+        assert_eq!(wo["title"], "Replace seal");
+        assert_eq!(wo["status"], "open");
+        assert_eq!(wo["location_id"], site, "the asset's location is taken");
+        assert_eq!(wo["checklist"].as_array().unwrap().len(), 2);
+        assert_eq!(wo["checklist"][1]["sequence"], 2);
+        assert_eq!(wo["checklist"][1]["kind"], "number");
+        let id = wo["id"].as_i64().unwrap();
+        let second = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Inspect", "type": "inspection"})).await;
+        assert_eq!(second["number"], "WO-000002");
+        assert_eq!(second["priority"], "medium");
+
+        let one = get(srv, &admin, &format!("/api/v1/work-orders/{id}")).await;
+        assert_eq!(one.status, 200);
+        assert_eq!(one.header("etag"), Some("\"1\""));
+        assert_eq!(one.json["checklist"][0]["task"], "Lock out");
+        assert_eq!(get(srv, &admin, "/api/v1/work-orders/999999").await.status, 404);
+
+        let all = get(srv, &admin, "/api/v1/work-orders").await.json;
+        assert_eq!(numbers(&all), ["WO-000002", "WO-000001"]);
+        assert_eq!((all["total"].as_u64(), all["total_exact"].as_bool()), (Some(2), Some(true)));
+        let page = get(srv, &admin, "/api/v1/work-orders?limit=1&offset=1").await.json;
+        assert_eq!((numbers(&page), page["total"].as_u64()), (vec!["WO-000001".to_string()], Some(2)));
+        assert_eq!(numbers(&get(srv, &admin, &format!("/api/v1/work-orders?asset_id={pump}&status=open,in_progress")).await.json), ["WO-000001"]);
+        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?priority=high").await.json), ["WO-000001"]);
+        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?type=inspection").await.json), ["WO-000002"]);
+        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?due_from=2026-11-01&due_to=2026-12-01").await.json), ["WO-000001"]);
+        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?q=wo-000002").await.json), ["WO-000002"]);
+        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?sort=title").await.json), ["WO-000002", "WO-000001"]);
+        assert_eq!(get(srv, &admin, "/api/v1/work-orders?status=open,broken").await.error_fields(), ["status"]);
+        assert_eq!(get(srv, &admin, "/api/v1/work-orders?due_from=soon").await.error_fields(), ["due_from"]);
+
+        let started = status(srv, &admin, id, "in_progress").await;
+        assert_eq!(started.status, 200, "{:?}", started.json);
+        assert!(started.json["started_at"].is_string());
+        assert_eq!(started.json["version"], 2);
+        let blocked = status(srv, &admin, id, "completed").await;
+        assert_eq!(blocked.status, 409);
+        assert!(blocked.json["detail"].as_str().unwrap().contains("1. Lock out"), "{:?}", blocked.json);
+
+        let done = status(srv, &admin, second["id"].as_i64().unwrap(), "completed").await;
+        assert_eq!(done.status, 200, "{:?}", done.json);
+        assert!(done.json["completed_at"].is_string());
+        assert_eq!(done.json["actual_minutes"], 0);
+        let back = status(srv, &admin, second["id"].as_i64().unwrap(), "open").await;
+        assert_eq!(back.status, 409);
+        assert!(back.json["detail"].as_str().unwrap().contains("from completed to open"));
+        assert_eq!(status(srv, &admin, id, "finished").await.error_fields(), ["status"]);
+    }
+
+    async fn assignment_cancel_and_roles(srv) {
+        let admin = srv.admin_token().await;
+        let guest = srv.user_token(&admin, "gina", "guest").await;
+        let sam = srv.create_user(&admin, "sam", "staff").await;
+        let staff = srv.login("sam", "sam-password").await;
+        let other = srv.create_user(&admin, "olga", "staff").await;
+
+        assert_eq!(post(srv, &guest, "/api/v1/work-orders", json!({"title": "G"})).await.status, 403);
+        assert_eq!(get(srv, &guest, "/api/v1/work-orders").await.status, 200);
+        assert_eq!(srv.call("GET", "/api/v1/work-orders", None, None).await.status, 401);
+        // Staff create and take work orders, but give them to others only as managers.
+        assert_eq!(post(srv, &staff, "/api/v1/work-orders", json!({"title": "S", "assigned_to_id": other})).await.status, 403);
+        let mine = create(srv, &staff, "/api/v1/work-orders", json!({"title": "Mine", "assigned_to_id": sam})).await;
+        assert_eq!(mine["assigned_to_id"], sam);
+        let id = create(srv, &staff, "/api/v1/work-orders", json!({"title": "Leak"})).await["id"].as_i64().unwrap();
+        let path = format!("/api/v1/work-orders/{id}");
+        assert_eq!(srv.call("PATCH", &path, Some(&staff), Some(json!({"assigned_to_id": other}))).await.status, 403);
+        let took = srv.call("PATCH", &path, Some(&staff), Some(json!({"assigned_to_id": sam, "priority": "critical"}))).await;
+        assert_eq!(took.status, 200, "{:?}", took.json);
+        assert_eq!(took.json["priority"], "critical");
+        let given = srv.call("PATCH", &path, Some(&admin), Some(json!({"assigned_to_id": other}))).await;
+        assert_eq!(given.status, 200);
+        assert_eq!(given.json["assigned_to_id"], other);
+        assert_eq!(srv.call("PATCH", &path, Some(&staff), Some(json!({"assigned_to_id": null}))).await.status, 403);
+        assert_eq!(srv.call("PATCH", &path, Some(&admin), Some(json!({"assigned_to_id": 999999}))).await.error_fields(), ["assigned_to_id"]);
+        assert_eq!(srv.call("PATCH", &path, Some(&admin), Some(json!({"priority": "urgent", "title": ""}))).await.error_fields(), ["title", "priority"]);
+        assert_eq!(srv.call("PATCH", &path, Some(&admin), Some(json!({"colour": "red"}))).await.status, 422);
+
+        // Stale If-Match is 412 and changes nothing.
+        let stale = srv.client().patch(srv.url(&path)).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"title": "X"})).send().await.unwrap();
+        assert_eq!(stale.status(), 412);
+        assert_eq!(get(srv, &admin, &path).await.json["title"], "Leak");
+
+        assert_eq!(status(srv, &staff, id, "cancelled").await.status, 403);
+        assert_eq!(status(srv, &guest, id, "in_progress").await.status, 403);
+        let cancelled = status(srv, &admin, id, "cancelled").await;
+        assert_eq!(cancelled.status, 200);
+        assert!(cancelled.json["completed_at"].is_null());
+        let closed = srv.call("PATCH", &path, Some(&admin), Some(json!({"title": "Again"}))).await;
+        assert_eq!(closed.status, 409);
+        assert_eq!(status(srv, &admin, id, "in_progress").await.status, 409);
+
+        let history = get(srv, &admin, &format!("{path}/history")).await;
+        let actions: Vec<_> = history.json.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "update", "update", "status_change"]);
+    }
+
+    async fn dedupe_key_allows_one_open_work_order(srv) {
+        let admin = srv.admin_token().await;
+        let first = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
+        let again = post(srv, &admin, "/api/v1/work-orders", json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
+        assert_eq!(again.status, 409);
+        assert_eq!(again.error_fields(), ["dedupe_key"]);
+        assert!(again.json["detail"].as_str().unwrap().contains("WO-000001"));
+        // The refused one took no number.
+        let other = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Other"})).await;
+        assert_eq!(other["number"], "WO-000002");
+        assert_eq!(status(srv, &admin, first["id"].as_i64().unwrap(), "completed").await.status, 200);
+        let next = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
+        assert_eq!(next["number"], "WO-000003");
+    }
+
+    async fn checklist_answers_and_follow_ups(srv) {
+        let admin = srv.admin_token().await;
+        let pump = create(srv, &admin, "/api/v1/assets", json!({"name": "Pump"})).await["id"].as_i64().unwrap();
+        let bad = post(srv, &admin, "/api/v1/work-orders", json!({"title": "T", "checklist": [
+            {"task": "", "kind": "dial"}, {"task": "ok", "kind": "number", "min_value": 5, "max_value": 1},
+            {"task": "x", "create_follow_up": true}
+        ]})).await;
+        assert_eq!(bad.error_fields(), ["checklist[0].task", "checklist[0].kind", "checklist[1].max_value", "checklist[2].create_follow_up"]);
+        assert_eq!(get(srv, &admin, "/api/v1/work-orders").await.json["total"], 0);
+
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Inspect pump", "asset_id": pump, "type": "inspection", "priority": "high", "checklist": [
+            {"task": "Guard in place", "required": true},
+            {"task": "Pressure", "kind": "number", "min_value": 1.5, "max_value": 6, "unit": "bar", "required": true},
+            {"task": "Noise", "kind": "text"},
+            {"task": "Seal tight", "kind": "pass_fail", "required": true, "create_follow_up": true}
+        ]})).await;
+        let id = wo["id"].as_i64().unwrap();
+        let item = |i: usize| wo["checklist"][i]["id"].as_i64().unwrap();
+        let admin_ref = &admin;
+        let answer = |i: usize, body: Value| {
+            let path = format!("/api/v1/work-orders/{id}/checklist/{}", item(i));
+            async move { srv.call("PUT", &path, Some(admin_ref), Some(body)).await }
+        };
+
+        let out = answer(1, json!({"number_value": 7.2})).await;
+        assert_eq!(out.status, 422);
+        assert_eq!(out.error_fields(), ["number_value"]);
+        assert!(out.json["errors"][0]["message"].as_str().unwrap().contains("between 1.5 and 6 bar"));
+        assert_eq!(answer(1, json!({"checked": true})).await.error_fields(), ["checked", "number_value"]);
+        assert_eq!(answer(2, json!({"text_value": "  "})).await.error_fields(), ["text_value"]);
+        assert_eq!(srv.call("PUT", &format!("/api/v1/work-orders/{id}/checklist/999999"), Some(&admin), Some(json!({"checked": true}))).await.status, 404);
+
+        let ok = answer(1, json!({"number_value": 4.5})).await;
+        assert_eq!(ok.status, 200, "{:?}", ok.json);
+        assert_eq!(ok.json["item"]["is_completed"], true);
+        assert_eq!(ok.json["item"]["number_value"], 4.5);
+        assert!(ok.json["follow_up"].is_null());
+        assert_eq!(answer(0, json!({"checked": true})).await.json["item"]["is_completed"], true);
+        assert_eq!(answer(0, json!({"checked": false})).await.json["item"]["is_completed"], false);
+        assert_eq!(answer(0, json!({"checked": true})).await.status, 200);
+
+        let failed = answer(3, json!({"passed": false, "notes": "drips"})).await;
+        assert_eq!(failed.status, 200, "{:?}", failed.json);
+        let follow = &failed.json["follow_up"];
+        assert_eq!(follow["type"], "corrective");
+        assert_eq!(follow["asset_id"], pump);
+        assert_eq!(follow["parent_work_order_id"], id);
+        assert_eq!(follow["priority"], "high");
+        assert_eq!(follow["description"], "drips");
+        assert!(follow["title"].as_str().unwrap().contains("Seal tight"));
+        assert_eq!(failed.json["item"]["follow_up_work_order_id"], follow["id"]);
+        // Failing it again while the follow-up is open opens no second one.
+        let again = answer(3, json!({"passed": false})).await;
+        assert!(again.json["follow_up"].is_null());
+        assert_eq!(get(srv, &admin, &format!("/api/v1/work-orders?asset_id={pump}&type=corrective")).await.json["total"], 1);
+
+        let done = status(srv, &admin, id, "completed").await;
+        assert_eq!(done.status, 200, "{:?}", done.json);
+        assert_eq!(answer(0, json!({"checked": false})).await.status, 409);
+        let history = get(srv, &admin, &format!("/api/v1/work-orders/{id}/history")).await;
+        let answers = history.json.as_array().unwrap().iter().filter(|e| e["entity_type"] == "work_order_checklist_item").count();
+        assert_eq!(answers, 6);
+    }
+
+    async fn labor_timers_entries_and_comments(srv) {
+        let admin = srv.admin_token().await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        let other = srv.create_user(&admin, "olga", "staff").await;
+        let id = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Rebuild gearbox"})).await["id"].as_i64().unwrap();
+        let labor = format!("/api/v1/work-orders/{id}/labor");
+
+        let entry = create(srv, &admin, &labor, json!({"started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T09:30:00Z", "hourly_rate_cents": 6000, "note": "dismantle"})).await;
+        assert_eq!(entry["minutes"], 90);
+        assert_eq!(entry["cost_cents"], 9000);
+        let overlap = post(srv, &admin, &labor, json!({"started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T10:00:00Z"})).await;
+        assert_eq!(overlap.status, 409);
+        assert!(overlap.json["detail"].as_str().unwrap().contains("overlaps"));
+        // Back to back is fine; another person's time may overlap.
+        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-05T09:30:00Z", "ended_at": "2026-01-05T09:45:00Z"})).await.status, 201);
+        assert_eq!(post(srv, &admin, &labor, json!({"user_id": other, "started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T08:30:00Z"})).await.status, 201);
+        assert_eq!(post(srv, &staff, &labor, json!({"user_id": other, "started_at": "2026-01-06T08:00:00Z", "ended_at": "2026-01-06T08:30:00Z"})).await.status, 403);
+        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T07:00:00Z"})).await.error_fields(), ["ended_at"]);
+        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2999-01-05T08:00:00Z", "ended_at": "2999-01-05T09:00:00Z"})).await.error_fields(), ["ended_at"]);
+        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "yesterday", "ended_at": "2026-01-05T07:00:00Z"})).await.status, 422);
+        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-04T08:00:00Z", "ended_at": "2026-01-04T09:00:00Z", "hourly_rate_cents": -5})).await.error_fields(), ["hourly_rate_cents"]);
+
+        assert_eq!(post(srv, &staff, &format!("{labor}/stop"), json!({})).await.status, 409);
+        let started = post(srv, &staff, &format!("{labor}/start"), json!({"note": "on site"})).await;
+        assert_eq!(started.status, 201, "{:?}", started.json);
+        assert!(started.json["ended_at"].is_null());
+        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 409);
+        let stopped = post(srv, &staff, &format!("{labor}/stop"), json!({})).await;
+        assert_eq!(stopped.status, 200);
+        assert_eq!(stopped.json["minutes"], 0);
+        // A timer left running is stopped when the work order completes.
+        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 201);
+        let done = status(srv, &admin, id, "completed").await;
+        assert_eq!(done.json["actual_minutes"], 90 + 15 + 30);
+        let all = get(srv, &admin, &labor).await.json;
+        assert_eq!(all.as_array().unwrap().len(), 5);
+        assert!(all.as_array().unwrap().iter().all(|l| l["ended_at"].is_string()));
+        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 409);
+
+        let comments = format!("/api/v1/work-orders/{id}/comments");
+        let c = create(srv, &staff, &comments, json!({"content": " Gearbox was full of metal. "})).await;
+        assert_eq!(c["content"], "Gearbox was full of metal.");
+        assert_eq!(post(srv, &staff, &comments, json!({"content": ""})).await.error_fields(), ["content"]);
+        assert_eq!(post(srv, &admin, "/api/v1/work-orders/999999/comments", json!({"content": "x"})).await.status, 404);
+        assert_eq!(get(srv, &staff, &comments).await.json.as_array().unwrap().len(), 1);
+        let history = get(srv, &admin, &format!("/api/v1/work-orders/{id}/history")).await;
+        let kinds: Vec<_> = history.json.as_array().unwrap().iter().map(|e| format!("{}:{}", e["entity_type"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
+        assert_eq!(kinds.first().unwrap(), "work_order:create");
+        assert!(kinds.contains(&"work_order_labor:stop".to_string()));
+        assert_eq!(kinds.last().unwrap(), "work_order_comment:create");
+    }
+
+    async fn asset_going_down_records_downtime(srv) {
+        let admin = srv.admin_token().await;
+        let guest = srv.user_token(&admin, "gina", "guest").await;
+        let id = create(srv, &admin, "/api/v1/assets", json!({"name": "Press"})).await["id"].as_i64().unwrap();
+        let path = format!("/api/v1/assets/{id}");
+        let patch = |body: Value| {
+            let path = path.clone();
+            let admin = admin.clone();
+            async move { srv.call("PATCH", &path, Some(&admin), Some(body)).await }
+        };
+        assert_eq!(patch(json!({"downtime_reason": "why"})).await.error_fields(), ["downtime_reason"]);
+        assert_eq!(patch(json!({"status": "down", "downtime_reason": "Hydraulic leak"})).await.status, 200);
+        // Still down (maintenance) keeps the interval open; a rename changes nothing.
+        assert_eq!(patch(json!({"status": "maintenance"})).await.status, 200);
+        assert_eq!(patch(json!({"name": "Press 1"})).await.status, 200);
+        let open = get(srv, &guest, &format!("{path}/downtime")).await;
+        assert_eq!(open.status, 200);
+        assert_eq!(open.json.as_array().unwrap().len(), 1);
+        assert_eq!(open.json[0]["reason"], "Hydraulic leak");
+        assert!(open.json[0]["ended_at"].is_null());
+        assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
+        assert_eq!(patch(json!({"status": "down"})).await.status, 200);
+        assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
+        let all = get(srv, &admin, &format!("{path}/downtime")).await.json;
+        assert_eq!(all.as_array().unwrap().len(), 2);
+        assert!(all.as_array().unwrap().iter().all(|d| d["ended_at"].is_string()));
+        assert!(all[1]["started_at"].as_str().unwrap() <= all[0]["started_at"].as_str().unwrap());
+        assert_eq!(get(srv, &admin, "/api/v1/assets/999999/downtime").await.status, 404);
+        let born_down = create(srv, &admin, "/api/v1/assets", json!({"name": "Old lathe", "status": "down"})).await["id"].as_i64().unwrap();
+        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{born_down}/downtime")).await.json.as_array().unwrap().len(), 1);
+        let audit = get(srv, &admin, "/api/v1/audit-logs?entity_type=asset_downtime").await;
+        assert_eq!(audit.json["items"].as_array().unwrap().len(), 5);
+    }
+}

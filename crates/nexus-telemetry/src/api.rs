@@ -1,0 +1,364 @@
+//! Handlers of telemetry: metric definitions, ingestion, history, settings.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use nexus_core::auth::Require;
+use nexus_core::{
+    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
+};
+use utoipa::OpenApi;
+
+use crate::model::perm::*;
+use crate::model::*;
+use crate::service;
+
+/// Every metric of an asset with its current value (`AssetMetrics`).
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<MetricOut>), (status = 404)))]
+pub async fn list_metrics(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<MetricOut>>> {
+    Ok(Json(service::list_metrics(state.db.read(), id).await?))
+}
+
+/// Define a metric of an asset: unit, kind, thresholds and hysteresis.
+#[utoipa::path(post, path = "/api/v1/assets/{id}/metrics", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path)), request_body = MetricData,
+    responses((status = 201, body = MetricOut), (status = 404), (status = 409), (status = 422)))]
+pub async fn create_metric(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<MetricData>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::create_metric(&state, &client.audit(Some(user.id())), id, req).await?;
+    Ok((StatusCode::CREATED, Versioned(out.version, out)))
+}
+
+/// One metric of an asset.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = MetricOut), (status = 404)))]
+pub async fn get_metric(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path((id, metric)): Path<(i64, String)>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::get_metric(state.db.read(), id, &metric).await?;
+    Ok(Versioned(out.version, out))
+}
+
+/// Change a metric's unit, kind or thresholds; `null` clears a threshold.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}/metrics/{metric}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), request_body = UpdateMetric,
+    responses((status = 200, body = MetricOut), (status = 404), (status = 412), (status = 422)))]
+pub async fn update_metric(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    if_match: IfMatch,
+    Path((id, metric)): Path<(i64, String)>,
+    ApiJson(req): ApiJson<UpdateMetric>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::update_metric(
+        &state,
+        &client.audit(Some(user.id())),
+        id,
+        &metric,
+        if_match,
+        req,
+    )
+    .await?;
+    Ok(Versioned(out.version, out))
+}
+
+/// Delete a metric with its samples, rollups, alerts and predictions.
+#[utoipa::path(delete, path = "/api/v1/assets/{id}/metrics/{metric}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 204), (status = 404), (status = 412)))]
+pub async fn delete_metric(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    if_match: IfMatch,
+    Path((id, metric)): Path<(i64, String)>,
+) -> ApiResult<StatusCode> {
+    service::delete_metric(
+        &state,
+        &client.audit(Some(user.id())),
+        id,
+        &metric,
+        if_match,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Push readings as JSON: `{"points": [{"asset_id", "metric", "ts", "value"}]}`, `ts` as
+/// RFC 3339 or milliseconds since the epoch. All or nothing: when any point is refused
+/// (unknown asset or metric, a value that is not finite, a time more than 5 minutes
+/// ahead) none is stored, and the 422 names each point at fault (`points[3].metric`).
+/// At most 100,000 points per request (413 above). A point whose series already has a
+/// reading at that time is left as stored and counted in `duplicates`.
+#[utoipa::path(post, path = "/api/v1/telemetry", tag = "telemetry", security(("bearer" = ["telemetry:write"])),
+    request_body = IngestBody,
+    responses((status = 200, body = IngestOut), (status = 413), (status = 422)))]
+pub async fn ingest_json(
+    State(state): State<AppState>,
+    _: Require<TelemetryWrite>,
+    body: Bytes,
+) -> ApiResult<Json<IngestOut>> {
+    Ok(Json(service::ingest_json(&state, &body).await?))
+}
+
+/// Push readings in InfluxDB line protocol (Telegraf, Node-RED). The tag `asset_id` (or
+/// `asset`: an id or an asset's exact name) names the asset; the field `value` is the
+/// metric named by the measurement, any other field the metric of its own name.
+/// Timestamps are in `precision` units (default ns); a line without one is taken now.
+/// All or nothing, like the JSON form; a 422 names each line at fault (`line 7`).
+#[utoipa::path(post, path = "/api/v1/telemetry/line", tag = "telemetry", security(("bearer" = ["telemetry:write"])),
+    params(LineQuery), request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, body = IngestOut), (status = 413), (status = 422)))]
+pub async fn ingest_lines(
+    State(state): State<AppState>,
+    _: Require<TelemetryWrite>,
+    ApiQuery(q): ApiQuery<LineQuery>,
+    body: Bytes,
+) -> ApiResult<Json<IngestOut>> {
+    Ok(Json(
+        service::ingest_lines(&state, &body, q.precision.as_deref()).await?,
+    ))
+}
+
+/// A metric's history in at most `buckets` buckets of min/avg/max/count, read from raw
+/// samples (ranges up to 2 hours), minute rollups (up to 7 days) or hour rollups.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/history", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path), ("metric" = String, Path), HistoryQuery),
+    responses((status = 200, body = HistoryOut), (status = 404), (status = 422)))]
+pub async fn history(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path((id, metric)): Path<(i64, String)>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<HistoryOut>> {
+    Ok(Json(service::history(&state.db, id, &metric, &q).await?))
+}
+
+/// Telemetry settings (raw sample retention).
+#[utoipa::path(get, path = "/api/v1/telemetry/settings", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    responses((status = 200, body = TelemetrySettings)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+) -> ApiResult<Json<TelemetrySettings>> {
+    Ok(Json(service::get_settings(&state.db).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/telemetry/settings", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    request_body = TelemetrySettings, responses((status = 200, body = TelemetrySettings), (status = 422)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    ApiJson(req): ApiJson<TelemetrySettings>,
+) -> ApiResult<Json<TelemetrySettings>> {
+    Ok(Json(service::set_settings(&state, req).await?))
+}
+
+/// Delete raw samples past the retention now (the job also runs every hour).
+#[utoipa::path(post, path = "/api/v1/telemetry/retention", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    responses((status = 200, body = RetentionOut)))]
+pub async fn run_retention(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+) -> ApiResult<Json<RetentionOut>> {
+    Ok(Json(service::apply_retention(&state).await?))
+}
+
+/// Alerts, newest first, filtered by status (`active`: every unresolved one) and asset.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(AlertFilter), responses((status = 200, body = ListResponse<AlertOut>), (status = 422)))]
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    ApiQuery(f): ApiQuery<AlertFilter>,
+) -> ApiResult<Json<ListResponse<AlertOut>>> {
+    Ok(Json(service::list_alerts(state.db.read(), &f).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path)), responses((status = 200, body = AlertOut), (status = 404)))]
+pub async fn get_alert(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlertOut>> {
+    Ok(Json(service::find_alert(state.db.read(), id).await?))
+}
+
+/// Acknowledge an open alert (409 when acknowledged or resolved already).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "telemetry", security(("bearer" = ["telemetry:write"])),
+    params(("id" = i64, Path)), responses((status = 200, body = AlertOut), (status = 404), (status = 409)))]
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    Require(user, _): Require<TelemetryWrite>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlertOut>> {
+    Ok(Json(service::acknowledge(&state, user.id(), id).await?))
+}
+
+/// Resolve an alert by hand (409 when resolved already).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "telemetry", security(("bearer" = ["telemetry:write"])),
+    params(("id" = i64, Path)), responses((status = 200, body = AlertOut), (status = 404), (status = 409)))]
+pub async fn resolve_alert(
+    State(state): State<AppState>,
+    _: Require<TelemetryWrite>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlertOut>> {
+    Ok(Json(service::resolve(&state, id).await?))
+}
+
+/// The alert rules of a metric.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/rules", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = Vec<AlertRuleOut>), (status = 404)))]
+pub async fn list_rules(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path((id, metric)): Path<(i64, String)>,
+) -> ApiResult<Json<Vec<AlertRuleOut>>> {
+    Ok(Json(
+        service::list_rules(state.db.read(), id, &metric).await?,
+    ))
+}
+
+/// Add a rule: once the metric has been critical for `critical_minutes`, open a work
+/// order from this template; at most one open per rule and asset.
+#[utoipa::path(post, path = "/api/v1/assets/{id}/metrics/{metric}/rules", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), request_body = AlertRuleData,
+    responses((status = 201, body = AlertRuleOut), (status = 404), (status = 422)))]
+pub async fn create_rule(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    Path((id, metric)): Path<(i64, String)>,
+    ApiJson(req): ApiJson<AlertRuleData>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::create_rule(&state, id, &metric, req).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/assets/{id}/metrics/{metric}/rules/{rule}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path), ("rule" = i64, Path)), responses((status = 204), (status = 404)))]
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    Path((id, metric, rule)): Path<(i64, String, i64)>,
+) -> ApiResult<StatusCode> {
+    service::delete_rule(&state, id, &metric, rule).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The meter schedules of a counter metric.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/meter-schedules", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = Vec<MeterScheduleOut>), (status = 404)))]
+pub async fn list_meter_schedules(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path((id, metric)): Path<(i64, String)>,
+) -> ApiResult<Json<Vec<MeterScheduleOut>>> {
+    Ok(Json(
+        service::list_meter_schedules(state.db.read(), id, &metric).await?,
+    ))
+}
+
+/// Add a meter schedule to a counter metric: a preventive work order every `every_units`
+/// (one open per schedule); 422 on a gauge.
+#[utoipa::path(post, path = "/api/v1/assets/{id}/metrics/{metric}/meter-schedules", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path)), request_body = MeterScheduleData,
+    responses((status = 201, body = MeterScheduleOut), (status = 404), (status = 422)))]
+pub async fn create_meter_schedule(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    Path((id, metric)): Path<(i64, String)>,
+    ApiJson(req): ApiJson<MeterScheduleData>,
+) -> ApiResult<impl IntoResponse> {
+    let out = service::create_meter_schedule(&state, id, &metric, req).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// The newest predictions of an asset.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/predictions", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<PredictionOut>), (status = 404)))]
+pub async fn list_predictions(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<PredictionOut>>> {
+    Ok(Json(service::list_predictions(state.db.read(), id).await?))
+}
+
+/// Predict now: remaining useful life, failure probability within 30 days and an anomaly
+/// score for each metric with a critical threshold and 8+ hours of history; updates the
+/// asset's health score. (Also runs every six hours.)
+#[utoipa::path(post, path = "/api/v1/assets/{id}/predict", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<PredictionOut>), (status = 404)))]
+pub async fn predict(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<PredictionOut>>> {
+    Ok(Json(service::predict_asset(&state, id).await?))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/assets/{id}/metrics",
+            get(list_metrics).post(create_metric),
+        )
+        .route(
+            "/api/v1/assets/{id}/metrics/{metric}",
+            get(get_metric).patch(update_metric).delete(delete_metric),
+        )
+        .route("/api/v1/assets/{id}/metrics/{metric}/history", get(history))
+        .route("/api/v1/telemetry", post(ingest_json))
+        .route("/api/v1/telemetry/line", post(ingest_lines))
+        .route(
+            "/api/v1/telemetry/settings",
+            get(get_settings).put(put_settings),
+        )
+        .route("/api/v1/telemetry/retention", post(run_retention))
+        .route("/api/v1/assets/{id}/predictions", get(list_predictions))
+        .route("/api/v1/assets/{id}/predict", post(predict))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge_alert))
+        .route("/api/v1/alerts/{id}/resolve", post(resolve_alert))
+        .route(
+            "/api/v1/assets/{id}/metrics/{metric}/rules",
+            get(list_rules).post(create_rule),
+        )
+        .route(
+            "/api/v1/assets/{id}/metrics/{metric}/meter-schedules",
+            get(list_meter_schedules).post(create_meter_schedule),
+        )
+        .route(
+            "/api/v1/assets/{id}/metrics/{metric}/rules/{rule}",
+            axum::routing::delete(delete_rule),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list_metrics, create_metric, get_metric, update_metric, delete_metric,
+        ingest_json, ingest_lines, history, get_settings, put_settings, run_retention,
+        list_alerts, get_alert, acknowledge_alert, resolve_alert, list_rules, create_rule, delete_rule,
+        list_meter_schedules, create_meter_schedule, list_predictions, predict,
+    ),
+    tags((name = "telemetry", description = "Asset metrics, readings, history, alerts and predictions"))
+)]
+pub struct ApiDoc;

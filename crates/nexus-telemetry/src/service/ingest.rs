@@ -1,0 +1,748 @@
+//! Ingestion: readings are checked and resolved to series on the request's task, then
+//! one writer task commits every queued batch in one transaction (group commit):
+//! samples (de-duplicated by key), the minute and hour rollups of what was stored, and
+//! each series' current value. A batch is all-or-nothing.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use nexus_core::error::FieldError;
+use nexus_core::extract::parse_json;
+use nexus_core::{ApiError, ApiResult, AppState};
+use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Miss, cache, load_catalog};
+use crate::lineproto::{self, AssetRef, Precision};
+use crate::model::{IngestBody, IngestOut};
+
+/// Most points accepted in one request (413 above).
+pub const MAX_POINTS: usize = 100_000;
+
+/// How far ahead of the server's clock a reading may be dated.
+const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
+
+/// Most field errors listed in one answer.
+const MAX_ERRORS: usize = 50;
+
+/// Most points the writer commits in one transaction.
+const MAX_GROUP: usize = 200_000;
+
+/// Rows per multi-row `INSERT` on SQLite (three parameters each).
+const CHUNK: usize = 1_000;
+
+/// Rows per rollup upsert (six parameters each).
+const ROLLUP_CHUNK: usize = 500;
+
+/// One stored reading: series, milliseconds since the epoch, value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub series: i64,
+    pub ts: i64,
+    pub value: f64,
+}
+
+/// A batch waiting for the writer, with where to send its outcome.
+pub(super) struct Job {
+    samples: Vec<Sample>,
+    reply: oneshot::Sender<ApiResult<u64>>,
+}
+
+// ---------------------------------------------------------------- reading requests
+
+/// A reading as sent, before it is resolved to a series.
+struct RawPoint<'a> {
+    /// Where it came from, for error messages: the point index or the line number.
+    at: usize,
+    asset: AssetRef<'a>,
+    metric: Cow<'a, str>,
+    ts: Option<i64>,
+    value: f64,
+}
+
+/// The fast shape of a JSON body: names borrowed from the request, timestamps read in
+/// place. Anything it cannot read goes through `parse_json` for a precise error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FastBody<'a> {
+    #[serde(borrow)]
+    points: Vec<FastPoint<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FastPoint<'a> {
+    asset_id: i64,
+    #[serde(borrow)]
+    metric: Cow<'a, str>,
+    ts: Ts,
+    value: f64,
+}
+
+/// A JSON timestamp: milliseconds since the epoch, or `None` when the text is no
+/// RFC 3339 instant.
+struct Ts(Option<i64>);
+
+impl<'de> Deserialize<'de> for Ts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Ts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an RFC 3339 timestamp or milliseconds since the epoch")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Ts, E> {
+                Ok(Ts(Some(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Ts, E> {
+                Ok(Ts(i64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Ts, E> {
+                Ok(Ts(
+                    (v.is_finite() && v.abs() < 9.0e15).then(|| v.floor() as i64)
+                ))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Ts, E> {
+                Ok(Ts(ts_of_text(v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn ts_of_text(v: &str) -> Option<i64> {
+    nexus_core::Timestamp::parse(v).map(|t| t.0.div_euclid(1000))
+}
+
+fn ts_of_value(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.abs() < 9.0e15)
+                .map(|f| f.floor() as i64)
+        }),
+        serde_json::Value::String(s) => ts_of_text(s),
+        _ => None,
+    }
+}
+
+/// Stores a JSON batch (`{"points": [...]}`).
+pub async fn ingest_json(state: &AppState, body: &[u8]) -> ApiResult<IngestOut> {
+    let owned;
+    let raw: Vec<RawPoint> = match serde_json::from_slice::<FastBody>(body) {
+        Ok(b) => {
+            if b.points.len() > MAX_POINTS {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            b.points
+                .into_iter()
+                .enumerate()
+                .map(|(at, p)| RawPoint {
+                    at,
+                    asset: AssetRef::Id(p.asset_id),
+                    metric: p.metric,
+                    ts: p.ts.0,
+                    value: p.value,
+                })
+                .collect()
+        }
+        Err(_) => {
+            owned = parse_json::<IngestBody>(body)?;
+            if owned.points.len() > MAX_POINTS {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            owned
+                .points
+                .iter()
+                .enumerate()
+                .map(|(at, p)| RawPoint {
+                    at,
+                    asset: AssetRef::Id(p.asset_id),
+                    metric: Cow::Borrowed(p.metric.as_str()),
+                    ts: ts_of_value(&p.ts),
+                    value: p.value,
+                })
+                .collect()
+        }
+    };
+    ingest(
+        state,
+        raw,
+        |at, field| format!("points[{at}].{field}"),
+        false,
+    )
+    .await
+}
+
+/// Stores a body of InfluxDB line protocol.
+pub async fn ingest_lines(
+    state: &AppState,
+    body: &[u8],
+    precision: Option<&str>,
+) -> ApiResult<IngestOut> {
+    let precision = Precision::parse(precision)
+        .ok_or_else(|| ApiError::invalid("precision", "must be ns, us, ms or s"))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8: {e}")))?;
+    let points = lineproto::parse(text, precision).map_err(|errors| {
+        ApiError::Validation(
+            errors
+                .into_iter()
+                .take(MAX_ERRORS)
+                .map(|e| FieldError::new(format!("line {}", e.line), e.message))
+                .collect(),
+        )
+    })?;
+    if points.len() > MAX_POINTS {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let raw = points
+        .into_iter()
+        .map(|p| RawPoint {
+            at: p.line,
+            asset: p.asset,
+            metric: p.metric,
+            ts: p.ts,
+            value: p.value,
+        })
+        .collect();
+    ingest(state, raw, |line, _| format!("line {line}"), true).await
+}
+
+/// Resolves, checks, sorts and de-duplicates `raw`, then hands it to the writer.
+/// `now_default`: a missing timestamp means now (line protocol) rather than an error.
+async fn ingest(
+    state: &AppState,
+    raw: Vec<RawPoint<'_>>,
+    field: impl Fn(usize, &str) -> String,
+    now_default: bool,
+) -> ApiResult<IngestOut> {
+    let received = raw.len() as u64;
+    let cache = cache(state);
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut errors = Vec::new();
+    let mut samples = Vec::with_capacity(raw.len());
+    let mut refreshed = Vec::new();
+    for p in &raw {
+        let asset_id = match &p.asset {
+            AssetRef::Id(id) => Some(*id),
+            AssetRef::Name(name) => cache.asset_named(name),
+        };
+        let mut found = asset_id.map_or(Err(Miss::Asset), |id| cache.lookup(id, &p.metric));
+        // The catalog may lag a change made a moment ago on another node: look once.
+        if let (Err(_), Some(id)) = (found.as_ref(), asset_id)
+            && !refreshed.contains(&id)
+            && refreshed.len() < 16
+        {
+            refreshed.push(id);
+            load_catalog(&state.db, &cache, Some(id)).await?;
+            found = cache.lookup(id, &p.metric);
+        }
+        let ts = p.ts.or(now_default.then_some(now));
+        let ok = match (&found, ts) {
+            (Err(Miss::Asset), _) => {
+                let what = match &p.asset {
+                    AssetRef::Id(id) => format!("no asset has id {id}"),
+                    AssetRef::Name(n) => format!("no single asset is named '{n}'"),
+                };
+                errors.push(FieldError::new(field(p.at, "asset_id"), what));
+                false
+            }
+            (Err(Miss::Metric), _) => {
+                errors.push(FieldError::new(
+                    field(p.at, "metric"),
+                    format!(
+                        "asset {} has no metric '{}'",
+                        asset_id.unwrap_or_default(),
+                        p.metric
+                    ),
+                ));
+                false
+            }
+            (Ok(_), None) => {
+                errors.push(FieldError::new(
+                    field(p.at, "ts"),
+                    "must be an RFC 3339 timestamp or milliseconds since the epoch",
+                ));
+                false
+            }
+            (Ok(_), Some(ts)) if ts > now + MAX_FUTURE_MS => {
+                errors.push(FieldError::new(
+                    field(p.at, "ts"),
+                    "is more than 5 minutes in the future",
+                ));
+                false
+            }
+            (Ok(_), Some(ts)) if ts < 0 => {
+                errors.push(FieldError::new(field(p.at, "ts"), "is before 1970"));
+                false
+            }
+            _ if !p.value.is_finite() => {
+                errors.push(FieldError::new(
+                    field(p.at, "value"),
+                    "must be a finite number",
+                ));
+                false
+            }
+            _ => true,
+        };
+        if ok && let (Ok(series), Some(ts)) = (found, ts) {
+            samples.push(Sample {
+                series: series.id,
+                ts,
+                value: p.value,
+            });
+        }
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    drop(raw);
+    // Key order makes the inserts walk the index forward; the first of equal keys wins,
+    // as `ON CONFLICT DO NOTHING` would have it.
+    samples.sort_by_key(|s| (s.series, s.ts));
+    samples.dedup_by_key(|s| (s.series, s.ts));
+    if samples.is_empty() {
+        return Ok(IngestOut {
+            received,
+            stored: 0,
+            duplicates: received,
+        });
+    }
+    let stored = write(state, samples).await?;
+    Ok(IngestOut {
+        received,
+        stored,
+        duplicates: received - stored,
+    })
+}
+
+/// Stores already checked samples (sorted by series and time, no repeated keys) through
+/// the writer; returns how many were new. For bulk loaders and tests.
+pub async fn write(state: &AppState, samples: Vec<Sample>) -> ApiResult<u64> {
+    let (reply, outcome) = oneshot::channel();
+    cache(state)
+        .writer
+        .send(Job { samples, reply })
+        .await
+        .map_err(|_| ApiError::internal("the telemetry writer has stopped"))?;
+    outcome
+        .await
+        .map_err(|_| ApiError::internal("the telemetry writer dropped a batch"))?
+}
+
+// ---------------------------------------------------------------- the writer
+
+/// The one task that writes samples, many batches per transaction.
+pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut total = first.samples.len();
+        let mut jobs = vec![first];
+        while total < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => {
+                    total += job.samples.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let batches: Vec<&[Sample]> = jobs.iter().map(|j| j.samples.as_slice()).collect();
+        let mut new = Vec::new();
+        let outcomes = match write_group(&state, &batches, &mut new).await {
+            Ok(stored) => stored.into_iter().map(Ok).collect(),
+            // A failed group is retried batch by batch, so only the batch at fault fails.
+            Err(_) if jobs.len() > 1 => {
+                new.clear();
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for b in &batches {
+                    outcomes.push(
+                        write_group(&state, std::slice::from_ref(b), &mut new)
+                            .await
+                            .map(|v| v[0]),
+                    );
+                }
+                outcomes
+            }
+            Err(e) => vec![Err(e)],
+        };
+        // Alerts see what was stored before the writers hear back, so a client that has
+        // its answer also sees the alerts its readings raised.
+        if !new.is_empty() {
+            new.sort_by_key(|s| (s.series, s.ts));
+            super::alerts::evaluate(&state, &new).await;
+            match super::meters::evaluate(&state, &new).await {
+                Ok(events) => events.into_iter().for_each(|e| state.events.publish(e)),
+                Err(e) => tracing::warn!(error = %e, "meter schedules failed"),
+            }
+        }
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+fn db_err(e: sqlx::Error) -> ApiError {
+    ApiError::from(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
+}
+
+/// Writes every batch in one transaction; returns how many samples of each were new.
+async fn write_group(
+    state: &AppState,
+    batches: &[&[Sample]],
+    all_new: &mut Vec<Sample>,
+) -> ApiResult<Vec<u64>> {
+    let mut stored = Vec::with_capacity(batches.len());
+    let mut new = Vec::new();
+    if let Some(pool) = state.db.pg_pool() {
+        let mut tx = pool.begin().await.map_err(db_err)?;
+        for b in batches {
+            let before = new.len();
+            insert_pg(&mut tx, b, &mut new).await.map_err(db_err)?;
+            stored.push((new.len() - before) as u64);
+        }
+        let sums = Summary::of(&new);
+        sums.write_pg(&mut tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+    } else {
+        let pool = state.db.write().get_sqlite_connection_pool();
+        let mut tx = pool.begin().await.map_err(db_err)?;
+        for b in batches {
+            let before = new.len();
+            insert_sqlite(&mut tx, b, &mut new).await.map_err(db_err)?;
+            stored.push((new.len() - before) as u64);
+        }
+        let sums = Summary::of(&new);
+        sums.write_sqlite(&mut tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+    }
+    all_new.append(&mut new);
+    Ok(stored)
+}
+
+fn values_sql(head: &str, row: &str, n: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + n * (row.len() + 1));
+    sql.push_str(head);
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(row);
+    }
+    sql.push_str(tail);
+    sql
+}
+
+fn sqlite_insert_sql(n: usize) -> Cow<'static, str> {
+    static FULL: OnceLock<String> = OnceLock::new();
+    let build = |n| {
+        values_sql(
+            "INSERT INTO metric_samples (series_id, ts, value) VALUES ",
+            "(?,?,?)",
+            n,
+            " ON CONFLICT DO NOTHING",
+        )
+    };
+    if n == CHUNK {
+        Cow::Borrowed(FULL.get_or_init(|| build(CHUNK)))
+    } else {
+        Cow::Owned(build(n))
+    }
+}
+
+/// Inserts `rows` chunk by chunk. A chunk that meets keys already stored is rolled back
+/// to its savepoint and written again without them, so `new` receives exactly the
+/// samples stored now (the rollups must not count a repeated point twice).
+async fn insert_sqlite(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[Sample],
+    new: &mut Vec<Sample>,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        sqlx::query("SAVEPOINT ingest_chunk")
+            .execute(&mut **tx)
+            .await?;
+        let n = exec_insert_sqlite(tx, chunk).await?;
+        if n == chunk.len() as u64 {
+            new.extend_from_slice(chunk);
+        } else {
+            sqlx::query("ROLLBACK TO ingest_chunk")
+                .execute(&mut **tx)
+                .await?;
+            let fresh = without_stored_sqlite(tx, chunk).await?;
+            exec_insert_sqlite(tx, &fresh).await?;
+            new.extend_from_slice(&fresh);
+        }
+        sqlx::query("RELEASE ingest_chunk")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn exec_insert_sqlite(
+    tx: &mut Transaction<'static, Sqlite>,
+    chunk: &[Sample],
+) -> Result<u64, sqlx::Error> {
+    if chunk.is_empty() {
+        return Ok(0);
+    }
+    let sql = sqlite_insert_sql(chunk.len());
+    let mut q = sqlx::query(&sql);
+    for s in chunk {
+        q = q.bind(s.series).bind(s.ts).bind(s.value);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected())
+}
+
+/// The samples of `chunk` whose keys are not stored yet (one range read per series).
+async fn without_stored_sqlite(
+    tx: &mut Transaction<'static, Sqlite>,
+    chunk: &[Sample],
+) -> Result<Vec<Sample>, sqlx::Error> {
+    let mut fresh = Vec::with_capacity(chunk.len());
+    for run in chunk.chunk_by(|a, b| a.series == b.series) {
+        let (lo, hi) = (run[0].ts, run[run.len() - 1].ts);
+        let stored: Vec<i64> = sqlx::query_scalar(
+            "SELECT ts FROM metric_samples WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts",
+        )
+        .bind(run[0].series)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut **tx)
+        .await?;
+        fresh.extend(
+            run.iter()
+                .filter(|s| stored.binary_search(&s.ts).is_err())
+                .copied(),
+        );
+    }
+    Ok(fresh)
+}
+
+/// Copies `rows` into a staging table and moves them into the samples in one statement
+/// that returns exactly the samples stored now.
+async fn insert_pg(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[Sample],
+    new: &mut Vec<Sample>,
+) -> Result<(), sqlx::Error> {
+    use std::fmt::Write;
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS telemetry_staging \
+         (series_id BIGINT, ts BIGINT, value DOUBLE PRECISION) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut **tx)
+    .await?;
+    let mut buf = String::with_capacity(rows.len() * 32);
+    for s in rows {
+        let _ = writeln!(buf, "{}\t{}\t{:?}", s.series, s.ts, s.value);
+    }
+    let mut copy = tx
+        .copy_in_raw("COPY telemetry_staging (series_id, ts, value) FROM STDIN")
+        .await?;
+    copy.send(buf.into_bytes()).await?;
+    copy.finish().await?;
+    let stored: Vec<(i64, i64, f64)> = sqlx::query_as(
+        "WITH s AS (DELETE FROM telemetry_staging RETURNING series_id, ts, value) \
+         INSERT INTO metric_samples (series_id, ts, value) SELECT series_id, ts, value FROM s \
+         ON CONFLICT DO NOTHING RETURNING series_id, ts, value",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    new.extend(
+        stored
+            .into_iter()
+            .map(|(series, ts, value)| Sample { series, ts, value }),
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- rollups and current values
+
+/// Min, max, sum and count of the samples of one series in one bucket.
+#[derive(Debug, Clone, Copy)]
+struct Agg {
+    min: f64,
+    max: f64,
+    sum: f64,
+    count: i64,
+}
+
+impl Agg {
+    fn of(v: f64) -> Self {
+        Self {
+            min: v,
+            max: v,
+            sum: v,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+        self.count += 1;
+    }
+}
+
+pub(crate) const MINUTE_MS: i64 = 60_000;
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
+/// What a group of new samples changes besides the samples: rollup deltas and the
+/// newest reading of each series.
+struct Summary {
+    minute: Vec<((i64, i64), Agg)>,
+    hour: Vec<((i64, i64), Agg)>,
+    latest: Vec<(i64, i64, f64)>,
+}
+
+fn fold(map: &mut HashMap<(i64, i64), Agg>, key: (i64, i64), v: f64) {
+    map.entry(key)
+        .and_modify(|a| a.add(v))
+        .or_insert(Agg::of(v));
+}
+
+impl Summary {
+    fn of(new: &[Sample]) -> Self {
+        let mut minute = HashMap::new();
+        let mut hour = HashMap::new();
+        let mut latest: HashMap<i64, (i64, f64)> = HashMap::new();
+        for s in new {
+            fold(
+                &mut minute,
+                (s.series, s.ts.div_euclid(MINUTE_MS) * MINUTE_MS),
+                s.value,
+            );
+            fold(
+                &mut hour,
+                (s.series, s.ts.div_euclid(HOUR_MS) * HOUR_MS),
+                s.value,
+            );
+            let l = latest.entry(s.series).or_insert((s.ts, s.value));
+            if s.ts > l.0 {
+                *l = (s.ts, s.value);
+            }
+        }
+        let mut minute: Vec<_> = minute.into_iter().collect();
+        let mut hour: Vec<_> = hour.into_iter().collect();
+        minute.sort_by_key(|(k, _)| *k);
+        hour.sort_by_key(|(k, _)| *k);
+        Self {
+            minute,
+            hour,
+            latest: latest.into_iter().map(|(s, (t, v))| (s, t, v)).collect(),
+        }
+    }
+
+    fn rollup_sql(table: &str, n: usize, pg: bool) -> String {
+        let (lo, hi) = if pg {
+            ("LEAST", "GREATEST")
+        } else {
+            ("min", "max")
+        };
+        let row = if pg {
+            // PostgreSQL numbers its placeholders; they are filled in below.
+            "($?,$?,$?,$?,$?,$?)"
+        } else {
+            "(?,?,?,?,?,?)"
+        };
+        let mut sql = values_sql(
+            &format!(
+                "INSERT INTO {table} (series_id, bucket, min_value, max_value, sum_value, samples) VALUES "
+            ),
+            row,
+            n,
+            &format!(
+                " ON CONFLICT (series_id, bucket) DO UPDATE SET \
+                 min_value = {lo}({table}.min_value, excluded.min_value), \
+                 max_value = {hi}({table}.max_value, excluded.max_value), \
+                 sum_value = {table}.sum_value + excluded.sum_value, \
+                 samples = {table}.samples + excluded.samples"
+            ),
+        );
+        if pg {
+            let mut i = 0;
+            while let Some(pos) = sql.find("$?") {
+                i += 1;
+                sql.replace_range(pos..pos + 2, &format!("${i}"));
+            }
+        }
+        sql
+    }
+
+    async fn write_sqlite(&self, tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+        for (table, rows) in [
+            ("metric_rollups_minute", &self.minute),
+            ("metric_rollups_hour", &self.hour),
+        ] {
+            for chunk in rows.chunks(ROLLUP_CHUNK) {
+                let sql = Self::rollup_sql(table, chunk.len(), false);
+                let mut q = sqlx::query(&sql);
+                for ((series, bucket), a) in chunk {
+                    q = q
+                        .bind(series)
+                        .bind(bucket)
+                        .bind(a.min)
+                        .bind(a.max)
+                        .bind(a.sum)
+                        .bind(a.count);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        for (series, ts, value) in &self.latest {
+            sqlx::query(
+                "UPDATE asset_metrics SET metric_value = ?, value_at = ? \
+                 WHERE id = ? AND (value_at IS NULL OR value_at <= ?)",
+            )
+            .bind(value)
+            .bind(ts * 1000)
+            .bind(series)
+            .bind(ts * 1000)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_pg(&self, tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        for (table, rows) in [
+            ("metric_rollups_minute", &self.minute),
+            ("metric_rollups_hour", &self.hour),
+        ] {
+            for chunk in rows.chunks(ROLLUP_CHUNK) {
+                let sql = Self::rollup_sql(table, chunk.len(), true);
+                let mut q = sqlx::query(&sql);
+                for ((series, bucket), a) in chunk {
+                    q = q
+                        .bind(series)
+                        .bind(bucket)
+                        .bind(a.min)
+                        .bind(a.max)
+                        .bind(a.sum)
+                        .bind(a.count);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        for (series, ts, value) in &self.latest {
+            sqlx::query(
+                "UPDATE asset_metrics SET metric_value = $1, value_at = $2 \
+                 WHERE id = $3 AND (value_at IS NULL OR value_at <= $2)",
+            )
+            .bind(value)
+            .bind(ts * 1000)
+            .bind(series)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,236 @@
+//! Metric definitions of an asset: create, change, delete, list, each audited and evented.
+
+use nexus_core::audit::{self, AuditCtx};
+use nexus_core::db::stmt;
+use nexus_core::events::{Audience, Event};
+use nexus_core::{ApiError, ApiResult, AppState, IfMatch, Timestamp};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use super::{cache, load_catalog};
+use crate::entity::asset_metric;
+use crate::model::{MetricData, MetricOut, UpdateMetric};
+
+pub fn metric_out(m: asset_metric::Model) -> MetricOut {
+    MetricOut {
+        id: m.id,
+        asset_id: m.asset_id,
+        metric_name: m.metric_name,
+        unit: m.unit,
+        kind: m.kind,
+        min_threshold: m.min_threshold,
+        max_threshold: m.max_threshold,
+        warning_threshold: m.warning_threshold,
+        critical_threshold: m.critical_threshold,
+        direction: m.direction,
+        hysteresis: m.hysteresis,
+        metric_value: m.metric_value,
+        value_at: m.value_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+fn publish(state: &AppState, action: &str, out: &MetricOut) {
+    state.events.publish(Event::new(
+        "asset_metric",
+        action,
+        out.id,
+        to_json(out),
+        Audience::Permission("telemetry:read".into()),
+    ));
+}
+
+/// The metric `name` of asset `asset_id`, or 404.
+pub async fn find_metric(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+    name: &str,
+) -> ApiResult<asset_metric::Model> {
+    asset_metric::Entity::find()
+        .filter(asset_metric::Column::AssetId.eq(asset_id))
+        .filter(asset_metric::Column::MetricName.eq(name))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("metric '{name}' of asset {asset_id}")))
+}
+
+/// Every metric of an asset with its current value, by name.
+pub async fn list_metrics(conn: &impl ConnectionTrait, asset_id: i64) -> ApiResult<Vec<MetricOut>> {
+    nexus_maintenance::service::get_asset(conn, asset_id).await?;
+    Ok(asset_metric::Entity::find()
+        .filter(asset_metric::Column::AssetId.eq(asset_id))
+        .order_by_asc(asset_metric::Column::MetricName)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(metric_out)
+        .collect())
+}
+
+pub async fn get_metric(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+    name: &str,
+) -> ApiResult<MetricOut> {
+    find_metric(conn, asset_id, name).await.map(metric_out)
+}
+
+fn fill(am: &mut asset_metric::ActiveModel, d: MetricData) {
+    am.unit = Set(d.unit);
+    am.kind = Set(d.kind);
+    am.min_threshold = Set(d.min_threshold);
+    am.max_threshold = Set(d.max_threshold);
+    am.warning_threshold = Set(d.warning_threshold);
+    am.critical_threshold = Set(d.critical_threshold);
+    am.direction = Set(d.direction);
+    am.hysteresis = Set(d.hysteresis);
+}
+
+/// Defines a metric of an asset; the name is unique per asset (409).
+pub async fn create_metric(
+    state: &AppState,
+    ctx: &AuditCtx,
+    asset_id: i64,
+    mut req: MetricData,
+) -> ApiResult<MetricOut> {
+    req.validate()?;
+    let txn = state.db.write().begin().await?;
+    nexus_maintenance::service::get_asset(&txn, asset_id).await?;
+    let now = Timestamp::now();
+    let mut am = asset_metric::ActiveModel {
+        asset_id: Set(asset_id),
+        metric_name: Set(req.metric_name.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    fill(&mut am, req);
+    let out = metric_out(am.insert(&txn).await.map_err(|e| {
+        let err = ApiError::from(e);
+        match err {
+            ApiError::Conflict { .. } => ApiError::conflict_on(
+                "metric_name",
+                "this asset already has a metric of that name",
+            ),
+            other => other,
+        }
+    })?);
+    audit::record(
+        &txn,
+        ctx,
+        "create",
+        "asset_metric",
+        Some(out.id),
+        None,
+        Some(to_json(&out)),
+    )
+    .await?;
+    txn.commit().await?;
+    // This node sees the new series at once; others through the event.
+    load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
+    publish(state, "created", &out);
+    Ok(out)
+}
+
+fn data_of(m: &asset_metric::Model) -> MetricData {
+    MetricData {
+        metric_name: m.metric_name.clone(),
+        unit: m.unit.clone(),
+        kind: m.kind.clone(),
+        min_threshold: m.min_threshold,
+        max_threshold: m.max_threshold,
+        warning_threshold: m.warning_threshold,
+        critical_threshold: m.critical_threshold,
+        direction: m.direction.clone(),
+        hysteresis: m.hysteresis,
+    }
+}
+
+/// Changes a metric's unit, kind or thresholds.
+pub async fn update_metric(
+    state: &AppState,
+    ctx: &AuditCtx,
+    asset_id: i64,
+    name: &str,
+    if_match: IfMatch,
+    req: UpdateMetric,
+) -> ApiResult<MetricOut> {
+    let txn = state.db.write().begin().await?;
+    let current = find_metric(&txn, asset_id, name).await?;
+    if_match.check(current.version)?;
+    let mut d = data_of(&current).apply(req);
+    d.validate()?;
+    let before = metric_out(current.clone());
+    let mut am: asset_metric::ActiveModel = current.clone().into();
+    fill(&mut am, d);
+    am.updated_at = Set(Timestamp::now());
+    am.version = Set(current.version + 1);
+    let after = metric_out(am.update(&txn).await?);
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        "asset_metric",
+        Some(after.id),
+        Some(to_json(&before)),
+        Some(to_json(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
+    publish(state, "updated", &after);
+    Ok(after)
+}
+
+/// Deletes a metric with its samples, rollups, alerts and predictions.
+pub async fn delete_metric(
+    state: &AppState,
+    ctx: &AuditCtx,
+    asset_id: i64,
+    name: &str,
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let txn = state.db.write().begin().await?;
+    let current = find_metric(&txn, asset_id, name).await?;
+    if_match.check(current.version)?;
+    let backend = txn.get_database_backend();
+    for table in [
+        "metric_samples",
+        "metric_rollups_minute",
+        "metric_rollups_hour",
+    ] {
+        txn.execute(stmt(
+            backend,
+            &format!("DELETE FROM {table} WHERE series_id = $1"),
+            vec![current.id.into()],
+        ))
+        .await?;
+    }
+    asset_metric::Entity::delete_by_id(current.id)
+        .exec(&txn)
+        .await?;
+    let before = metric_out(current);
+    audit::record(
+        &txn,
+        ctx,
+        "delete",
+        "asset_metric",
+        Some(before.id),
+        Some(to_json(&before)),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
+    publish(state, "deleted", &before);
+    Ok(())
+}

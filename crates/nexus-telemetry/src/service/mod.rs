@@ -1,0 +1,296 @@
+//! Business rules of telemetry: the in-memory catalog of series, metric definitions,
+//! ingestion through one group-committing writer, history and retention.
+
+mod alerts;
+mod history;
+mod ingest;
+mod meters;
+mod metrics;
+mod predictions;
+
+pub use alerts::{
+    Level, acknowledge, create_rule, delete_rule, find_alert, list_alerts, list_rules, resolve,
+    step,
+};
+pub use history::*;
+pub use ingest::*;
+pub use meters::{create_meter_schedule, list_meter_schedules};
+pub use metrics::*;
+pub use predictions::{list_predictions, predict_asset};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use nexus_core::db::stmt;
+use nexus_core::{ApiResult, AppState, Db, settings};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+
+use crate::entity::asset_metric;
+use crate::model::TelemetrySettings;
+
+/// The settings key of telemetry.
+pub const SETTINGS_KEY: &str = "telemetry";
+
+/// What ingestion needs to know of a series, held in memory so a point costs a hash
+/// lookup, not a query.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesDef {
+    pub id: i64,
+    pub asset_id: i64,
+    pub name: String,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+    /// Thresholds are crossed going down.
+    pub below: bool,
+    pub hysteresis: f64,
+    /// The shortest critical spell after which an alert rule opens a work order.
+    pub rule_minutes: Option<i64>,
+    /// The series drives meter schedules.
+    pub metered: bool,
+}
+
+impl SeriesDef {
+    fn of(m: &asset_metric::Model, rule_minutes: Option<i64>, metered: bool) -> Self {
+        Self {
+            id: m.id,
+            asset_id: m.asset_id,
+            name: m.metric_name.clone(),
+            warning: m.warning_threshold,
+            critical: m.critical_threshold,
+            below: m.direction == "below",
+            hysteresis: m.hysteresis,
+            rule_minutes,
+            metered,
+        }
+    }
+
+    /// Whether readings of this series are checked against thresholds at all.
+    pub fn watched(&self) -> bool {
+        self.warning.is_some() || self.critical.is_some()
+    }
+}
+
+#[derive(Debug, Default)]
+struct AssetEntry {
+    name: String,
+    metrics: HashMap<String, Arc<SeriesDef>>,
+}
+
+/// Every asset and its series, by id and by name.
+#[derive(Debug, Default)]
+struct Catalog {
+    assets: HashMap<i64, AssetEntry>,
+    by_series: HashMap<i64, Arc<SeriesDef>>,
+}
+
+/// Why a point names no series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    Asset,
+    Metric,
+}
+
+/// Telemetry's shared state: the catalog and the writer's queue.
+pub struct TelemetryState {
+    catalog: RwLock<Catalog>,
+    writer: mpsc::Sender<ingest::Job>,
+    /// Alert state of every series not at ok.
+    watches: Mutex<HashMap<i64, alerts::Watch>>,
+}
+
+impl TelemetryState {
+    fn lookup(&self, asset_id: i64, metric: &str) -> Result<Arc<SeriesDef>, Miss> {
+        let cat = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+        let asset = cat.assets.get(&asset_id).ok_or(Miss::Asset)?;
+        asset.metrics.get(metric).cloned().ok_or(Miss::Metric)
+    }
+
+    /// The id of the asset called `name`, when exactly one is.
+    fn asset_named(&self, name: &str) -> Option<i64> {
+        let cat = self.catalog.read().unwrap_or_else(|e| e.into_inner());
+        let mut found = cat.assets.iter().filter(|(_, a)| a.name == name);
+        let (id, _) = found.next()?;
+        found.next().is_none().then_some(*id)
+    }
+}
+
+pub(crate) fn cache(state: &AppState) -> Arc<TelemetryState> {
+    state.domains.get::<Arc<TelemetryState>>().as_ref().clone()
+}
+
+#[derive(FromQueryResult)]
+struct AssetRow {
+    id: i64,
+    name: String,
+}
+
+#[derive(FromQueryResult)]
+struct RuleMinutes {
+    series_id: i64,
+    minutes: i64,
+}
+
+/// Loads the catalog of every asset, or of one asset when `only` is set.
+async fn load_catalog(db: &Db, cache: &TelemetryState, only: Option<i64>) -> ApiResult<()> {
+    let conn = db.read();
+    let backend = db.backend();
+    let rules = RuleMinutes::find_by_statement(stmt(
+        backend,
+        "SELECT series_id, min(critical_minutes) AS minutes FROM alert_rules GROUP BY series_id",
+        vec![],
+    ))
+    .all(conn)
+    .await?;
+    let rules: HashMap<i64, i64> = rules
+        .into_iter()
+        .map(|r| (r.series_id, r.minutes))
+        .collect();
+    let metered: std::collections::HashSet<i64> = RuleMinutes::find_by_statement(stmt(
+        backend,
+        "SELECT series_id, count(*) AS minutes FROM meter_schedules GROUP BY series_id",
+        vec![],
+    ))
+    .all(conn)
+    .await?
+    .into_iter()
+    .map(|r| r.series_id)
+    .collect();
+    let (assets, metrics) = match only {
+        Some(id) => (
+            AssetRow::find_by_statement(stmt(
+                backend,
+                "SELECT id, name FROM assets WHERE id = $1",
+                vec![id.into()],
+            ))
+            .all(conn)
+            .await?,
+            asset_metric::Entity::find()
+                .filter(asset_metric::Column::AssetId.eq(id))
+                .all(conn)
+                .await?,
+        ),
+        None => (
+            AssetRow::find_by_statement(stmt(backend, "SELECT id, name FROM assets", vec![]))
+                .all(conn)
+                .await?,
+            asset_metric::Entity::find().all(conn).await?,
+        ),
+    };
+    let mut fresh: HashMap<i64, AssetEntry> = assets
+        .into_iter()
+        .map(|a| {
+            (
+                a.id,
+                AssetEntry {
+                    name: a.name,
+                    metrics: HashMap::new(),
+                },
+            )
+        })
+        .collect();
+    for m in &metrics {
+        if let Some(a) = fresh.get_mut(&m.asset_id) {
+            let def = Arc::new(SeriesDef::of(
+                m,
+                rules.get(&m.id).copied(),
+                metered.contains(&m.id),
+            ));
+            a.metrics.insert(m.metric_name.clone(), def);
+        }
+    }
+    let mut cat = cache.catalog.write().unwrap_or_else(|e| e.into_inner());
+    match only {
+        Some(id) => {
+            if let Some(old) = cat.assets.remove(&id) {
+                for def in old.metrics.values() {
+                    cat.by_series.remove(&def.id);
+                }
+            }
+            cat.assets.extend(fresh);
+        }
+        None => cat.assets = fresh,
+    }
+    let changed: Vec<Arc<SeriesDef>> = match only {
+        Some(id) => cat
+            .assets
+            .get(&id)
+            .map(|a| a.metrics.values().cloned().collect())
+            .unwrap_or_default(),
+        None => {
+            cat.by_series.clear();
+            cat.assets
+                .values()
+                .flat_map(|a| a.metrics.values().cloned())
+                .collect()
+        }
+    };
+    for def in changed {
+        cat.by_series.insert(def.id, def);
+    }
+    Ok(())
+}
+
+/// Starts telemetry: loads the catalog, starts the writer and the retention job, and
+/// keeps the catalog current with changes made on any node.
+pub async fn setup(state: &AppState) -> ApiResult<()> {
+    let (writer, jobs) = mpsc::channel(64);
+    let cache = Arc::new(TelemetryState {
+        catalog: RwLock::new(Catalog::default()),
+        writer,
+        watches: Mutex::new(alerts::load_watches(state.db.read()).await?),
+    });
+    load_catalog(&state.db, &cache, None).await?;
+    state.domains.insert(cache.clone());
+    tokio::spawn(ingest::write_samples(state.clone(), jobs));
+    tokio::spawn(retention_job(state.clone()));
+    tokio::spawn(predictions::prediction_job(state.clone()));
+
+    let mut rx = state.events.subscribe();
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.entity == "asset" => {
+                    let _ = load_catalog(&db, &cache, Some(e.id)).await;
+                }
+                Ok(e) if e.entity == "asset_metric" => {
+                    if let Some(asset) = e.data.get("asset_id").and_then(|v| v.as_i64()) {
+                        let _ = load_catalog(&db, &cache, Some(asset)).await;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    let _ = load_catalog(&db, &cache, None).await;
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The telemetry settings in force.
+pub async fn get_settings(db: &Db) -> ApiResult<TelemetrySettings> {
+    Ok(settings::get(db.read(), SETTINGS_KEY)
+        .await?
+        .unwrap_or_default())
+}
+
+pub async fn set_settings(state: &AppState, s: TelemetrySettings) -> ApiResult<TelemetrySettings> {
+    s.validate()?;
+    settings::set(state.db.write(), SETTINGS_KEY, &s).await?;
+    Ok(s)
+}
+
+/// Deletes raw samples past the retention once an hour (rollups stay).
+async fn retention_job(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = apply_retention(&state).await {
+            tracing::warn!(error = %e, "telemetry retention failed");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Predictive maintenance: for each metric of an asset with a critical threshold and
+//! enough history, a forecast (see `crate::predict`) stored as a
+//! `PredictiveMaintenanceResults` row; the asset's health score follows from the worst.
+
+use std::time::Duration;
+
+use nexus_core::db::stmt;
+use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+
+use super::list_metrics;
+use crate::model::PredictionOut;
+use crate::predict::forecast;
+
+/// The model version stored with each result.
+pub const MODEL_VERSION: &str = "theil-sen-1";
+/// How far ahead the failure probability looks.
+const HORIZON_HOURS: f64 = 30.0 * 24.0;
+/// History read: hourly averages of the last 30 days.
+const HISTORY_HOURS: i64 = 30 * 24;
+
+#[derive(FromQueryResult)]
+struct HourRow {
+    bucket: i64,
+    sum_value: f64,
+    samples: i64,
+}
+
+#[derive(FromQueryResult)]
+struct ResultRow {
+    id: i64,
+    asset_id: i64,
+    series_id: i64,
+    prediction_type: String,
+    prediction_result: String,
+    confidence_lower: Option<f64>,
+    confidence_upper: Option<f64>,
+    input_features: String,
+    model_version: String,
+    created_at: i64,
+}
+
+fn result_out(r: ResultRow) -> PredictionOut {
+    PredictionOut {
+        id: r.id,
+        asset_id: r.asset_id,
+        series_id: r.series_id,
+        prediction_type: r.prediction_type,
+        prediction_result: serde_json::from_str(&r.prediction_result).unwrap_or_default(),
+        confidence_lower: r.confidence_lower,
+        confidence_upper: r.confidence_upper,
+        input_features: serde_json::from_str(&r.input_features).unwrap_or_default(),
+        model_version: r.model_version,
+        created_at: Timestamp(r.created_at),
+    }
+}
+
+/// The newest results of an asset, newest first.
+pub async fn list_predictions(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+) -> ApiResult<Vec<PredictionOut>> {
+    nexus_maintenance::service::get_asset(conn, asset_id).await?;
+    Ok(ResultRow::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT id, asset_id, series_id, prediction_type, prediction_result, confidence_lower, confidence_upper, \
+         input_features, model_version, created_at FROM predictive_maintenance_results \
+         WHERE asset_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100",
+        vec![asset_id.into()],
+    ))
+    .all(conn)
+    .await?
+    .into_iter()
+    .map(result_out)
+    .collect())
+}
+
+/// Forecasts every metric of the asset that has a critical threshold and 8 or more hours
+/// of history; stores the results and the health score. The fitting runs on a blocking
+/// thread.
+pub async fn predict_asset(state: &AppState, asset_id: i64) -> ApiResult<Vec<PredictionOut>> {
+    let metrics = list_metrics(state.db.read(), asset_id).await?;
+    let now = Timestamp::now();
+    let since = now.0 / 1000 - HISTORY_HOURS * 3_600_000;
+    let mut results = Vec::new();
+    let mut worst = 0.0f64;
+    for m in metrics {
+        let Some(threshold) = m.critical_threshold else {
+            continue;
+        };
+        let rows = HourRow::find_by_statement(stmt(
+            state.db.backend(),
+            "SELECT bucket, sum_value, samples FROM metric_rollups_hour WHERE series_id = $1 AND bucket >= $2 ORDER BY bucket",
+            vec![m.id.into(), since.into()],
+        ))
+        .all(state.db.read())
+        .await?;
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.bucket as f64 / 3_600_000.0,
+                    r.sum_value / r.samples.max(1) as f64,
+                )
+            })
+            .collect();
+        let above = m.direction != "below";
+        let f = tokio::task::spawn_blocking({
+            let points = points.clone();
+            move || forecast(&points, threshold, above, HORIZON_HOURS)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        let Some(f) = f else { continue };
+        worst = worst.max(f.probability);
+        let result = serde_json::json!({
+            "prediction": f.rul_hours,
+            "probability": f.probability,
+            "confidence_interval": {"lower": f.rul_low, "upper": f.rul_high},
+            "anomaly_score": f.anomaly,
+            "slope_per_hour": f.slope,
+            "level": f.level,
+            "horizon_hours": HORIZON_HOURS,
+            "unit": "hours",
+        });
+        let features = serde_json::json!({
+            "metric_name": m.metric_name,
+            "points": points.len(),
+            "from": rows.first().map(|r| Timestamp(r.bucket * 1000)),
+            "to": rows.last().map(|r| Timestamp(r.bucket * 1000)),
+            "source": "hourly averages",
+            "critical_threshold": threshold,
+            "direction": m.direction,
+        });
+        results.push((m.id, result, f.rul_low, f.rul_high, features));
+    }
+    let txn = state.db.write().begin().await?;
+    let backend = txn.get_database_backend();
+    for (series, result, lo, hi, features) in &results {
+        txn.execute(stmt(
+            backend,
+            "INSERT INTO predictive_maintenance_results (asset_id, series_id, prediction_type, prediction_result, \
+             confidence_lower, confidence_upper, input_features, model_version, created_at) \
+             VALUES ($1,$2,'REMAINING_USEFUL_LIFE',$3,$4,$5,$6,$7,$8)",
+            vec![
+                asset_id.into(),
+                (*series).into(),
+                result.to_string().into(),
+                (*lo).into(),
+                (*hi).into(),
+                features.to_string().into(),
+                MODEL_VERSION.into(),
+                now.0.into(),
+            ],
+        ))
+        .await?;
+    }
+    if !results.is_empty() {
+        // Health: 100 when no metric is likely to cross within the horizon, 0 when one surely will.
+        let health = ((1.0 - worst) * 100.0).round() as i32;
+        txn.execute(stmt(
+            backend,
+            "UPDATE assets SET health_score = $1, version = version + 1 WHERE id = $2",
+            vec![health.into(), asset_id.into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    if !results.is_empty() {
+        state.events.publish(nexus_core::Event::new(
+            "asset",
+            "updated",
+            asset_id,
+            serde_json::json!({"health_score_from": "predictions"}),
+            nexus_core::events::Audience::Permission("assets:read".into()),
+        ));
+    }
+    let mut out = list_predictions(state.db.read(), asset_id).await?;
+    out.retain(|p| p.created_at == now);
+    Ok(out)
+}
+
+#[derive(FromQueryResult)]
+struct AssetId {
+    asset_id: i64,
+}
+
+/// Predicts every asset with a critical threshold every six hours.
+pub(super) async fn prediction_job(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let assets = AssetId::find_by_statement(stmt(
+            state.db.backend(),
+            "SELECT DISTINCT asset_id FROM asset_metrics WHERE critical_threshold IS NOT NULL",
+            vec![],
+        ))
+        .all(state.db.read())
+        .await;
+        for a in assets.unwrap_or_default() {
+            if let Err(e) = predict_asset(&state, a.asset_id).await {
+                tracing::warn!(error = %e, asset = a.asset_id, "prediction failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Metric definitions, ingestion (JSON and line protocol), de-duplication, rollups,
+//! history and retention through real HTTP, on SQLite and on PostgreSQL.
+
+use nexus_server::backend_tests;
+use nexus_server::testing::{Resp, TestServer};
+use serde_json::{Value, json};
+
+async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
+    srv.call("POST", path, Some(token), Some(body)).await
+}
+
+async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
+    srv.call("GET", path, Some(token), None).await
+}
+
+async fn lines(srv: &TestServer, token: &str, query: &str, body: &str) -> Resp {
+    let res = srv
+        .client()
+        .post(srv.url(&format!("/api/v1/telemetry/line{query}")))
+        .bearer_auth(token)
+        .header("content-type", "text/plain")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    TestServer::read(res).await
+}
+
+/// An asset with a `temperature` metric (warning 80, critical 90, above); its id.
+async fn machine(srv: &TestServer, token: &str, name: &str) -> i64 {
+    let res = post(srv, token, "/api/v1/assets", json!({"name": name})).await;
+    assert_eq!(res.status, 201, "{:?}", res.json);
+    let id = res.json["id"].as_i64().unwrap();
+    let m = post(
+        srv,
+        token,
+        &format!("/api/v1/assets/{id}/metrics"),
+        json!({"metric_name": "temperature", "unit": "°C", "warning_threshold": 80.0,
+               "critical_threshold": 90.0, "hysteresis": 2.0}),
+    )
+    .await;
+    assert_eq!(m.status, 201, "{:?}", m.json);
+    id
+}
+
+/// Milliseconds since the epoch of a whole hour a few days back, so every test sees the
+/// same bucket layout.
+fn base_ms() -> i64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    (now / 3_600_000 - 72) * 3_600_000
+}
+
+fn rfc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn history(srv: &TestServer, token: &str, asset: i64, from: i64, to: i64) -> Value {
+    let res = get(
+        srv,
+        token,
+        &format!(
+            "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets=10",
+            rfc(from),
+            rfc(to)
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{:?}", res.json);
+    res.json
+}
+
+fn total(h: &Value) -> i64 {
+    h["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .sum()
+}
+
+backend_tests! {
+    async fn metric_definitions(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Press 1").await;
+        let path = format!("/api/v1/assets/{id}/metrics");
+        let dup = post(srv, &admin, &path, json!({"metric_name": "temperature"})).await;
+        assert_eq!(dup.status, 409);
+        assert_eq!(dup.error_fields(), ["metric_name"]);
+        let bad = post(srv, &admin, &path, json!({"metric_name": "bad name", "kind": "dial",
+            "warning_threshold": 10.0, "critical_threshold": 5.0, "hysteresis": -1.0})).await;
+        assert_eq!(bad.status, 422);
+        assert_eq!(bad.error_fields(), ["metric_name", "kind", "hysteresis", "critical_threshold"]);
+        let below = post(srv, &admin, &path, json!({"metric_name": "pressure", "direction": "below",
+            "warning_threshold": 10.0, "critical_threshold": 5.0})).await;
+        assert_eq!(below.status, 201, "{:?}", below.json);
+        assert_eq!(post(srv, &admin, "/api/v1/assets/999999/metrics", json!({"metric_name": "x"})).await.status, 404);
+
+        let list = get(srv, &admin, &path).await;
+        assert_eq!(list.json.as_array().unwrap().len(), 2);
+        assert_eq!(list.json[0]["metric_name"], "pressure");
+        assert_eq!(list.json[1]["unit"], "°C");
+
+        let one = format!("{path}/temperature");
+        let res = srv.client().patch(srv.url(&one)).bearer_auth(&admin).header("if-match", "\"7\"")
+            .json(&json!({"critical_threshold": 95.0})).send().await.unwrap();
+        assert_eq!(res.status(), 412);
+        let res = srv.call("PATCH", &one, Some(&admin), Some(json!({"critical_threshold": null, "unit": "K"}))).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(res.json["critical_threshold"], Value::Null);
+        assert_eq!(res.json["version"], 2);
+
+        let staff = srv.user_token(&admin, "tech", "staff").await;
+        assert_eq!(post(srv, &staff, &path, json!({"metric_name": "flow"})).await.status, 403);
+        assert_eq!(get(srv, &staff, &one).await.status, 200);
+        assert_eq!(srv.call("DELETE", &format!("{path}/pressure"), Some(&admin), None).await.status, 204);
+        assert_eq!(get(srv, &admin, &format!("{path}/pressure")).await.status, 404);
+    }
+
+    async fn json_ingest_dedup_rollups(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Oven").await;
+        let t0 = base_ms();
+        let pts = |items: &[(i64, f64)]| json!({"points": items.iter().map(|(t, v)|
+            json!({"asset_id": id, "metric": "temperature", "ts": t, "value": v})).collect::<Vec<_>>()});
+        let first = post(srv, &admin, "/api/v1/telemetry", pts(&[(t0, 70.0), (t0 + 1000, 72.0), (t0 + 61_000, 75.0)])).await;
+        assert_eq!(first.status, 200, "{:?}", first.json);
+        assert_eq!(first.json, json!({"received": 3, "stored": 3, "duplicates": 0}));
+
+        // Timestamps as RFC 3339 too; a repeated point (with another value) is stored once,
+        // and a repeat inside one batch as well.
+        let again = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+            {"asset_id": id, "metric": "temperature", "ts": rfc(t0 + 1000), "value": 99.0},
+            {"asset_id": id, "metric": "temperature", "ts": t0 + 3_600_000, "value": 60.0},
+            {"asset_id": id, "metric": "temperature", "ts": t0 + 3_600_000, "value": 61.0},
+            {"asset_id": id, "metric": "temperature", "ts": t0, "value": 1.0},
+        ]})).await;
+        assert_eq!(again.json, json!({"received": 4, "stored": 1, "duplicates": 3}));
+
+        // A late point, older than the newest: stored, but the current value stays.
+        let late = post(srv, &admin, "/api/v1/telemetry", pts(&[(t0 + 2000, 50.0)])).await;
+        assert_eq!(late.json["stored"], 1);
+        let m = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature")).await;
+        assert_eq!(m.json["metric_value"], 60.0);
+        assert_eq!(m.json["value_at"].as_str().unwrap(), rfc(t0 + 3_600_000).replace(".000Z", ".000000Z"));
+
+        // The same five samples from raw, minute and hour stores.
+        let raw = history(srv, &admin, id, t0, t0 + 3_600_001).await;
+        assert_eq!(raw["source"], "raw");
+        assert_eq!(total(&raw), 5);
+        let b = &raw["buckets"][0];
+        assert_eq!((b["count"].as_i64(), b["min"].as_f64(), b["max"].as_f64()), (Some(4), Some(50.0), Some(75.0)));
+        assert_eq!(b["avg"], json!((70.0 + 72.0 + 50.0 + 75.0) / 4.0));
+        let minute = history(srv, &admin, id, t0, t0 + 24 * 3_600_000).await;
+        assert_eq!(minute["source"], "minute");
+        assert_eq!(total(&minute), 5);
+        assert_eq!(minute["buckets"][0]["max"], 75.0);
+        let hour = history(srv, &admin, id, t0 - 20 * 86_400_000, t0 + 3 * 86_400_000).await;
+        assert_eq!(hour["source"], "hour");
+        assert_eq!(total(&hour), 5);
+        assert_eq!(hour["warning_threshold"], 80.0);
+        let hb = hour["buckets"].as_array().unwrap();
+        assert_eq!(hb.len(), 1);
+        assert_eq!((hb[0]["min"].as_f64(), hb[0]["max"].as_f64()), (Some(50.0), Some(75.0)));
+
+        let bad = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature/history?buckets=0")).await;
+        assert_eq!(bad.error_fields(), ["buckets"]);
+        let bad = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature/history?from=soon")).await;
+        assert_eq!(bad.error_fields(), ["from"]);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/nope/history")).await.status, 404);
+    }
+
+    async fn bad_points_store_nothing(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Mill").await;
+        let now = chrono::Utc::now().timestamp_millis();
+        let res = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+            {"asset_id": id, "metric": "temperature", "ts": now, "value": 1.0},
+            {"asset_id": 999999, "metric": "temperature", "ts": now, "value": 1.0},
+            {"asset_id": id, "metric": "humidity", "ts": now, "value": 1.0},
+            {"asset_id": id, "metric": "temperature", "ts": now + 600_000, "value": 1.0},
+            {"asset_id": id, "metric": "temperature", "ts": "yesterday", "value": 1.0},
+        ]})).await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        assert_eq!(res.error_fields(), ["points[1].asset_id", "points[2].metric", "points[3].ts", "points[4].ts"]);
+        let res = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+            {"asset_id": id, "metric": "temperature", "ts": now, "value": "hot"}]})).await;
+        assert_eq!(res.status, 422);
+        assert_eq!(res.error_fields(), ["points[0].value"]);
+        let res = srv.client().post(srv.url("/api/v1/telemetry")).bearer_auth(&admin)
+            .header("content-type", "application/json").body("{\"points\": [").send().await.unwrap();
+        assert_eq!(res.status(), 400);
+        let h = history(srv, &admin, id, now - 3_600_000, now + 60_000).await;
+        assert_eq!(total(&h), 0);
+
+        let lines_res = lines(srv, &admin, "", &format!(
+            "temperature,asset_id={id} value=1\ntemperature value=2\ntemperature,asset_id={id} value=\"hot\"\n\
+             temperature,asset_id={id} value=inf\nhumidity,asset_id={id} value=3\n")).await;
+        assert_eq!(lines_res.status, 422, "{:?}", lines_res.json);
+        assert_eq!(lines_res.error_fields(), ["line 2", "line 3", "line 4"]);
+        let lines_res = lines(srv, &admin, "", &format!("humidity,asset_id={id} value=3\n")).await;
+        assert_eq!(lines_res.error_fields(), ["line 1"]);
+        assert_eq!(lines(srv, &admin, "?precision=h", "x").await.error_fields(), ["precision"]);
+        assert_eq!(total(&history(srv, &admin, id, now - 3_600_000, now + 600_000).await), 0);
+
+        // Over the limit: 413, nothing stored.
+        let many: Vec<Value> = (0..100_001).map(|i| json!({"asset_id": id, "metric": "temperature", "ts": now - i, "value": 1.0})).collect();
+        assert_eq!(post(srv, &admin, "/api/v1/telemetry", json!({"points": many})).await.status, 413);
+        assert_eq!(total(&history(srv, &admin, id, now - 3_600_000, now + 60_000).await), 0);
+
+        let guest = srv.user_token(&admin, "visitor", "guest").await;
+        let res = post(srv, &guest, "/api/v1/telemetry", json!({"points": []})).await;
+        assert_eq!(res.status, 403);
+    }
+
+    async fn line_protocol(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Compressor A").await;
+        let vib = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({"metric_name": "vibration", "unit": "mm/s"})).await;
+        assert_eq!(vib.status, 201);
+        let t0 = base_ms() / 1000;
+        let body = format!(
+            "temperature,asset_id={id} value=70.5 {t0}\n\
+             machine,asset=Compressor\\ A temperature=71.5,vibration=0.4 {}\n\
+             temperature,asset={id},site=north value=72i {}\n",
+            t0 + 1, t0 + 2
+        );
+        let res = lines(srv, &admin, "?precision=s", &body).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(res.json, json!({"received": 4, "stored": 4, "duplicates": 0}));
+        let h = history(srv, &admin, id, t0 * 1000, t0 * 1000 + 60_000).await;
+        assert_eq!(total(&h), 3);
+        assert_eq!(h["buckets"][0]["max"], 72.0);
+        let v = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/vibration")).await;
+        assert_eq!(v.json["metric_value"], 0.4);
+        // Nanoseconds by default; the same points again are duplicates.
+        let ns = format!("temperature,asset_id={id} value=70.5 {}000000000\n", t0);
+        assert_eq!(lines(srv, &admin, "", &ns).await.json["duplicates"], 1);
+    }
+
+    async fn retention_keeps_rollups(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Boiler").await;
+        let res = srv.call("PUT", "/api/v1/telemetry/settings", Some(&admin), Some(json!({"retention_days": 0}))).await;
+        assert_eq!(res.error_fields(), ["retention_days"]);
+        let res = srv.call("PUT", "/api/v1/telemetry/settings", Some(&admin), Some(json!({"retention_days": 2}))).await;
+        assert_eq!(res.status, 200);
+        let t0 = base_ms();
+        let now = chrono::Utc::now().timestamp_millis();
+        let body = json!({"points": [
+            {"asset_id": id, "metric": "temperature", "ts": t0, "value": 10.0},
+            {"asset_id": id, "metric": "temperature", "ts": t0 + 1, "value": 20.0},
+            {"asset_id": id, "metric": "temperature", "ts": now, "value": 30.0},
+        ]});
+        assert_eq!(post(srv, &admin, "/api/v1/telemetry", body).await.json["stored"], 3);
+        let run = post(srv, &admin, "/api/v1/telemetry/retention", json!({})).await;
+        assert_eq!(run.status, 200, "{:?}", run.json);
+        assert_eq!(run.json["deleted_samples"], 2);
+        // Raw samples of three days ago are gone; the hour rollups still count them.
+        assert_eq!(total(&history(srv, &admin, id, t0, t0 + 60_000).await), 0);
+        let hour = history(srv, &admin, id, t0 - 10 * 86_400_000, now + 1).await;
+        assert_eq!(hour["source"], "hour");
+        assert_eq!(total(&hour), 3);
+        assert_eq!(total(&history(srv, &admin, id, now - 60_000, now + 1).await), 1);
+    }
+}

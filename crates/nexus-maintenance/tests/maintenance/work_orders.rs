@@ -3,19 +3,12 @@
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-
-async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
-    srv.call("POST", path, Some(token), Some(body)).await
-}
+use crate::common::{get, post};
 
 async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
     let res = post(srv, token, path, body).await;
     assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
     res.json
-}
-
-async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
-    srv.call("GET", path, Some(token), None).await
 }
 
 async fn status(srv: &TestServer, token: &str, id: i64, to: &str) -> Resp {

@@ -3,24 +3,7 @@
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-
-async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
-    srv.call("POST", path, Some(token), Some(body)).await
-}
-
-async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> i64 {
-    let res = post(srv, token, path, body).await;
-    assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
-    res.json["id"].as_i64().unwrap()
-}
-
-async fn patch(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
-    srv.call("PATCH", path, Some(token), Some(body)).await
-}
-
-async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
-    srv.call("GET", path, Some(token), None).await
-}
+use crate::common::{create, get, patch, post};
 
 fn names(items: &Value) -> Vec<String> {
     items

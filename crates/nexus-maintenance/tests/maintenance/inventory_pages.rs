@@ -4,12 +4,7 @@
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
 use serde_json::{Value, json};
-
-async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> i64 {
-    let res = srv.call("POST", path, Some(token), Some(body)).await;
-    assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
-    res.json["id"].as_i64().unwrap()
-}
+use crate::common::{create};
 
 /// (status, HTML) of a page.
 async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {

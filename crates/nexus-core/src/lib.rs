@@ -24,7 +24,7 @@ pub use db::Db;
 pub use error::{ApiError, ApiResult, FieldError};
 pub use events::{Event, EventBus};
 pub use extract::{ApiJson, ApiQuery, ClientInfo, IfMatch, Versioned};
-pub use paging::{ListResponse, PageParams};
+pub use paging::{ListResponse, PageParams, contains_pattern};
 pub use state::{AppState, Domains};
 pub use time::Timestamp;
 pub use validate::Validator;

@@ -10,7 +10,7 @@ use nexus_core::extract::IfMatch;
 use nexus_core::{
     ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator,
 };
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -47,15 +47,6 @@ impl SessionKind {
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-fn like_pattern(q: &str) -> LikeExpr {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 // ---------------------------------------------------------------- first start
@@ -841,7 +832,8 @@ pub async fn list_users(
             user::Column::FirstName,
             user::Column::LastName,
         ] {
-            any = any.add(Expr::expr(Func::lower(Expr::col(col))).like(like_pattern(q)));
+            any = any
+                .add(Expr::expr(Func::lower(Expr::col(col))).like(nexus_core::contains_pattern(q)));
         }
         cond = cond.add(any);
     }
@@ -1445,7 +1437,8 @@ pub async fn list_departments(
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         cond = cond.add(
-            Expr::expr(Func::lower(Expr::col(department::Column::Name))).like(like_pattern(q)),
+            Expr::expr(Func::lower(Expr::col(department::Column::Name)))
+                .like(nexus_core::contains_pattern(q)),
         );
     }
     if let Some(a) = f.is_active {

@@ -12,6 +12,7 @@ mod m0005_work_orders;
 mod m0006_inventory;
 mod m0007_files_requests;
 mod m0008_telemetry;
+mod m0009_asset_tags;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_inventory::Migration),
             Box::new(m0007_files_requests::Migration),
             Box::new(m0008_telemetry::Migration),
+            Box::new(m0009_asset_tags::Migration),
         ]
     }
 }

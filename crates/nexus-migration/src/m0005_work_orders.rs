@@ -249,21 +249,43 @@ impl MigrationTrait for Migration {
             .foreign_key(&mut fk(W::Table, W::ParentWorkOrderId, W::Table, W::Id));
         stamps(&mut t, W::CreatedAt, W::UpdatedAt, W::Version);
         m.create_table(t.to_owned()).await?;
-        // Each list filter leads an index; the second column serves the common
-        // "filter + status" and "filter + due range" combinations.
+        // The list filters (status, assignee, priority, due range) are covered: whichever
+        // of them a request combines, one index holds every column it filters on in a
+        // useful order, so counting and picking a page never visit the table.
         for (name, cols) in [
-            ("idx_work_orders_status_due", &[W::Status, W::DueDate][..]),
+            (
+                "idx_work_orders_status_due",
+                &[W::Status, W::DueDate, W::Priority, W::AssignedToId][..],
+            ),
             ("idx_work_orders_asset_status", &[W::AssetId, W::Status]),
             (
                 "idx_work_orders_assigned_status",
-                &[W::AssignedToId, W::Status],
+                &[W::AssignedToId, W::Status, W::Priority, W::DueDate],
             ),
-            ("idx_work_orders_priority_status", &[W::Priority, W::Status]),
+            (
+                "idx_work_orders_assigned_priority",
+                &[W::AssignedToId, W::Priority, W::Status, W::DueDate],
+            ),
+            (
+                "idx_work_orders_assigned_due",
+                &[W::AssignedToId, W::DueDate, W::Priority, W::Status],
+            ),
+            (
+                "idx_work_orders_priority_status",
+                &[W::Priority, W::Status, W::DueDate, W::AssignedToId],
+            ),
+            (
+                "idx_work_orders_priority_due",
+                &[W::Priority, W::DueDate, W::Status, W::AssignedToId],
+            ),
+            (
+                "idx_work_orders_due_date",
+                &[W::DueDate, W::Priority, W::AssignedToId, W::Status],
+            ),
             (
                 "idx_work_orders_location_status",
                 &[W::LocationId, W::Status],
             ),
-            ("idx_work_orders_due_date", &[W::DueDate]),
             ("idx_work_orders_type", &[W::Type]),
             ("idx_work_orders_parent", &[W::ParentWorkOrderId]),
             ("idx_work_orders_pm_schedule", &[W::PmScheduleId]),

@@ -16,6 +16,7 @@ pub struct Model {
     pub manufacturer: Option<String>,
     pub model: Option<String>,
     pub serial_number: Option<String>,
+    pub tag: Option<String>,
     pub installation_date: Option<String>,
     pub purchase_cost_cents: Option<i64>,
     pub expected_lifetime: Option<i32>,

@@ -209,6 +209,8 @@ pub struct AssetOut {
     pub manufacturer: Option<String>,
     pub model: Option<String>,
     pub serial_number: Option<String>,
+    /// The plant's own asset tag (unique when set).
+    pub tag: Option<String>,
     pub installation_date: Option<String>,
     /// In minor units (cents).
     pub purchase_cost_cents: Option<i64>,
@@ -243,6 +245,8 @@ pub struct AssetData {
     pub manufacturer: Option<String>,
     pub model: Option<String>,
     pub serial_number: Option<String>,
+    /// The plant's own asset tag (unique when set).
+    pub tag: Option<String>,
     #[schema(value_type = Option<String>)]
     pub installation_date: Option<NaiveDate>,
     /// In minor units (cents).
@@ -285,6 +289,9 @@ pub struct UpdateAsset {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub serial_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub tag: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub installation_date: Option<Option<NaiveDate>>,
@@ -346,6 +353,7 @@ impl UpdateAsset {
         set(&mut d.manufacturer, self.manufacturer);
         set(&mut d.model, self.model);
         set(&mut d.serial_number, self.serial_number);
+        set(&mut d.tag, self.tag);
         set(&mut d.installation_date, self.installation_date);
         set(&mut d.purchase_cost_cents, self.purchase_cost_cents);
         set(&mut d.expected_lifetime, self.expected_lifetime);
@@ -368,6 +376,7 @@ impl AssetData {
             ("manufacturer", &mut self.manufacturer, 100),
             ("model", &mut self.model, 100),
             ("serial_number", &mut self.serial_number, 100),
+            ("tag", &mut self.tag, 50),
             ("image_url", &mut self.image_url, 255),
         ] {
             *value = clean(value.take());

@@ -155,6 +155,7 @@ fn asset_row(a: AssetOut) -> (i64, Option<i64>, TreeRow) {
         a.manufacturer,
         a.model,
         a.serial_number.map(|s| format!("S/N {s}")),
+        a.tag.map(|t| format!("tag {t}")),
     ]
     .into_iter()
     .flatten()

@@ -3,12 +3,13 @@
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
+use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::{
@@ -203,11 +204,7 @@ pub async fn location_assets(
 ) -> ApiResult<ListResponse<AssetOut>> {
     find_location(conn, id).await?;
     let ids: Vec<i64> = if q.include_descendants.unwrap_or(false) {
-        subtree(conn, "locations", "parent_id", id)
-            .await?
-            .into_iter()
-            .map(|n| n.id)
-            .collect()
+        subtree(conn, "locations", "parent_id", id).await?
     } else {
         vec![id]
     };
@@ -400,6 +397,7 @@ pub(crate) fn asset_out(a: asset::Model) -> AssetOut {
         manufacturer: a.manufacturer,
         model: a.model,
         serial_number: a.serial_number,
+        tag: a.tag,
         installation_date: a.installation_date,
         purchase_cost_cents: a.purchase_cost_cents,
         expected_lifetime: a.expected_lifetime,
@@ -432,6 +430,7 @@ pub(crate) fn asset_data(a: &asset::Model) -> AssetData {
         manufacturer: a.manufacturer.clone(),
         model: a.model.clone(),
         serial_number: a.serial_number.clone(),
+        tag: a.tag.clone(),
         installation_date: date(&a.installation_date),
         purchase_cost_cents: a.purchase_cost_cents,
         expected_lifetime: a.expected_lifetime.map(i64::from),
@@ -455,6 +454,7 @@ pub(crate) fn fill_asset(am: &mut asset::ActiveModel, d: AssetData) {
     am.manufacturer = Set(d.manufacturer);
     am.model = Set(d.model);
     am.serial_number = Set(d.serial_number);
+    am.tag = Set(d.tag);
     am.installation_date = Set(text(d.installation_date));
     am.purchase_cost_cents = Set(d.purchase_cost_cents);
     am.expected_lifetime = Set(d.expected_lifetime.map(|m| m as i32));
@@ -472,11 +472,27 @@ async fn find_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<asset::Mo
         .ok_or_else(|| ApiError::not_found("asset"))
 }
 
-/// 422 naming the field when a referenced type, location or parent does not exist.
-async fn check_references(conn: &impl ConnectionTrait, d: &AssetData) -> ApiResult<()> {
+/// 422 naming the field when a referenced type, location or parent does not exist; 409 on
+/// `tag` when another asset (not `except`) has the tag.
+async fn check_references(
+    conn: &impl ConnectionTrait,
+    d: &AssetData,
+    except: Option<i64>,
+) -> ApiResult<()> {
     must_exist::<asset_type::Entity>(conn, d.asset_type_id, "asset_type_id", "asset type").await?;
     must_exist::<location::Entity>(conn, d.location_id, "location_id", "location").await?;
-    must_exist::<asset::Entity>(conn, d.parent_asset_id, "parent_asset_id", "asset").await
+    must_exist::<asset::Entity>(conn, d.parent_asset_id, "parent_asset_id", "asset").await?;
+    let Some(tag) = &d.tag else { return Ok(()) };
+    nexus_core::unique::ensure_free::<asset::Entity, _>(
+        conn,
+        asset::Column::Tag,
+        asset::Column::Id,
+        tag,
+        except,
+        "tag",
+        format!("'{tag}' is the tag of another asset"),
+    )
+    .await
 }
 
 pub async fn list_assets(
@@ -498,19 +514,12 @@ pub async fn list_assets(
     )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        // `%` and `_` typed by the user match themselves.
-        let mut escaped = String::with_capacity(q.len() + 2);
-        for c in q.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                escaped.push('\\');
-            }
-            escaped.push(c);
-        }
-        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let pattern = nexus_core::contains_pattern(q);
         cond = cond.add(
             Condition::any()
                 .add(Expr::expr(Func::lower(Expr::col(C::Name))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(C::SerialNumber))).like(pattern)),
+                .add(Expr::expr(Func::lower(Expr::col(C::SerialNumber))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(C::Tag))).like(pattern)),
         );
     }
     if let Some(s) = &f.status {
@@ -566,32 +575,31 @@ pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetO
     find_asset(conn, id).await.map(asset_out)
 }
 
-/// The asset and every component below it, root first, with depths.
+/// The asset and every component below it, root first, with depths: one query, the
+/// recursive CTE joined back to the rows.
 pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<SubtreeItem>> {
     find_asset(conn, id).await?;
-    let nodes = subtree(conn, "assets", "parent_asset_id", id).await?;
-    let mut rows: std::collections::HashMap<i64, asset::Model> = asset::Entity::find()
-        .filter(asset::Column::Id.is_in(nodes.iter().map(|n| n.id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    Ok(nodes
-        .into_iter()
-        .filter_map(|n| {
-            rows.remove(&n.id).map(|a| SubtreeItem {
-                depth: n.depth,
-                asset: asset_out(a),
+    let sql = "WITH RECURSIVE t(id, depth) AS (\
+                 SELECT id, CAST(0 AS BIGINT) FROM assets WHERE id = $1 \
+                 UNION ALL SELECT c.id, t.depth + 1 FROM assets c JOIN t ON c.parent_asset_id = t.id) \
+               SELECT a.*, t.depth AS depth FROM t JOIN assets a ON a.id = t.id ORDER BY t.depth, t.id";
+    let rows = conn
+        .query_all(stmt(conn.get_database_backend(), sql, vec![id.into()]))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SubtreeItem {
+                depth: row.try_get("", "depth")?,
+                asset: asset_out(asset::Model::from_query_result(row, "")?),
             })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> ApiResult<AssetOut> {
     let d = req.validate()?;
     let txn = state.db.write().begin().await?;
-    check_references(&txn, &d).await?;
+    check_references(&txn, &d, None).await?;
     let now = Timestamp::now();
     let mut am = asset::ActiveModel {
         qr_code: Set(random_token(16)),
@@ -629,7 +637,7 @@ pub async fn update_asset(
     let mut d = asset_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
-    check_references(&txn, &d).await?;
+    check_references(&txn, &d, Some(id)).await?;
     if d.parent_asset_id != current.parent_asset_id {
         refuse_cycle(
             &txn,

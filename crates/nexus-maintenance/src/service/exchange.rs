@@ -37,7 +37,7 @@ pub const LOCATION_COLUMNS: [&str; 9] = [
     "longitude",
 ];
 
-pub const ASSET_COLUMNS: [&str; 18] = [
+pub const ASSET_COLUMNS: [&str; 19] = [
     "qr_code",
     "name",
     "description",
@@ -49,6 +49,7 @@ pub const ASSET_COLUMNS: [&str; 18] = [
     "manufacturer",
     "model",
     "serial_number",
+    "tag",
     "installation_date",
     "purchase_cost_cents",
     "expected_lifetime",
@@ -338,6 +339,7 @@ pub async fn export_assets(conn: &impl ConnectionTrait) -> ApiResult<Vec<Vec<Str
                 opt(a.manufacturer),
                 opt(a.model),
                 opt(a.serial_number),
+                opt(a.tag),
                 opt(a.installation_date),
                 n(a.purchase_cost_cents),
                 n(a.expected_lifetime.map(i64::from)),
@@ -440,6 +442,7 @@ pub async fn import_assets(
             manufacturer: text(&table, r, "manufacturer"),
             model: text(&table, r, "model"),
             serial_number: text(&table, r, "serial_number"),
+            tag: text(&table, r, "tag"),
             installation_date: day(&table, r, "installation_date", &mut e, line),
             purchase_cost_cents: num(&table, r, "purchase_cost_cents", &mut e, line),
             expected_lifetime: num(&table, r, "expected_lifetime", &mut e, line),
@@ -461,6 +464,33 @@ pub async fn import_assets(
         }
         if errs.len() >= MAX_ROW_ERRORS {
             break;
+        }
+    }
+
+    // Tags stay unique once the file is applied.
+    let mut tag_of: HashMap<&str, Option<String>> = existing
+        .values()
+        .map(|a| (a.qr_code.as_str(), a.tag.as_deref().map(str::to_lowercase)))
+        .collect();
+    for row in &rows {
+        tag_of.insert(&row.qr, row.data.tag.as_deref().map(str::to_lowercase));
+    }
+    let mut owners: HashMap<&str, usize> = HashMap::new();
+    for tag in tag_of.values().flatten() {
+        *owners.entry(tag).or_default() += 1;
+    }
+    for row in &rows {
+        if let Some(tag) = &row.data.tag
+            && owners
+                .get(tag.to_lowercase().as_str())
+                .copied()
+                .unwrap_or(0)
+                > 1
+        {
+            errs.push(FieldError::new(
+                format!("line {}: tag", row.line),
+                format!("'{tag}' is the tag of another asset"),
+            ));
         }
     }
 

@@ -8,7 +8,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -129,7 +129,7 @@ pub async fn list_parts(
     )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = LikeExpr::new(format!("%{}%", escape_like(&q.to_lowercase()))).escape('\\');
+        let pattern = nexus_core::contains_pattern(q);
         cond = cond.add(
             Condition::any()
                 .add(Expr::expr(Func::lower(Expr::col(C::Sku))).like(pattern.clone()))
@@ -190,17 +190,6 @@ pub async fn list_parts(
 }
 
 /// `%`, `_` and `\` typed by a user match themselves in a `LIKE ... ESCAPE '\'`.
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub async fn get_part(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PartOut> {
     find_part(conn, id).await.map(part_out)
 }

@@ -75,28 +75,25 @@ pub(crate) fn publish<T: serde::Serialize>(
 #[derive(FromQueryResult)]
 pub(crate) struct Node {
     pub id: i64,
-    pub depth: i64,
 }
 
-/// `root` and every row below it in `table` (linked by `parent`), with depths, root first.
+/// `root` and the ids of every row below it in `table` (linked by `parent`).
 /// `table` and `parent` are constants of this crate, never user input.
 pub(crate) async fn subtree(
     conn: &impl ConnectionTrait,
     table: &str,
     parent: &str,
     root: i64,
-) -> ApiResult<Vec<Node>> {
+) -> ApiResult<Vec<i64>> {
     let sql = format!(
-        "WITH RECURSIVE t(id, depth) AS (\
-           SELECT id, CAST(0 AS BIGINT) FROM {table} WHERE id = $1 \
-           UNION ALL SELECT c.id, t.depth + 1 FROM {table} c JOIN t ON c.{parent} = t.id) \
-         SELECT id, depth FROM t ORDER BY depth, id"
+        "WITH RECURSIVE t(id) AS (SELECT id FROM {table} WHERE id = $1 \
+           UNION ALL SELECT c.id FROM {table} c JOIN t ON c.{parent} = t.id) \
+         SELECT id FROM t"
     );
-    Ok(
-        Node::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![root.into()]))
-            .all(conn)
-            .await?,
-    )
+    let nodes = Node::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![root.into()]))
+        .all(conn)
+        .await?;
+    Ok(nodes.into_iter().map(|n| n.id).collect())
 }
 
 /// 422 on `field` when `parent` is `id` itself or lies below it.
@@ -110,11 +107,7 @@ pub(crate) async fn refuse_cycle(
     message: &str,
 ) -> ApiResult<()> {
     let Some(p) = parent else { return Ok(()) };
-    if subtree(conn, table, parent_col, id)
-        .await?
-        .iter()
-        .any(|n| n.id == p)
-    {
+    if subtree(conn, table, parent_col, id).await?.contains(&p) {
         return Err(ApiError::invalid(field, message));
     }
     Ok(())

@@ -7,10 +7,11 @@ use nexus_core::extract::IfMatch;
 use nexus_core::validate::{Validator, clean};
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
 use nexus_identity::entity::user;
-use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr};
+use sea_orm::IdenStatic;
+use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::{audit_change, must_exist, publish};
@@ -339,29 +340,21 @@ pub async fn list_work_orders(
         cond = cond.add(C::DueDate.lte(day(d)));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        // `%` and `_` typed by the user match themselves.
-        let mut escaped = String::with_capacity(q.len() + 2);
-        for c in q.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                escaped.push('\\');
-            }
-            escaped.push(c);
-        }
-        let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let pattern = nexus_core::contains_pattern(q);
         cond = cond.add(
             Condition::any()
                 .add(Expr::expr(Func::lower(Expr::col(C::Title))).like(pattern.clone()))
                 .add(Expr::expr(Func::lower(Expr::col(C::Number))).like(pattern)),
         );
     }
-    let column = match sort {
-        "number" => C::Number,
-        "title" => C::Title,
-        "due_date" => C::DueDate,
-        "status" => C::Status,
-        "created_at" => C::CreatedAt,
-        "updated_at" => C::UpdatedAt,
-        _ => C::Id,
+    let (column, numeric) = match sort {
+        "number" => (C::Number, false),
+        "title" => (C::Title, false),
+        "due_date" => (C::DueDate, false),
+        "status" => (C::Status, false),
+        "created_at" => (C::CreatedAt, true),
+        "updated_at" => (C::UpdatedAt, true),
+        _ => (C::Id, true),
     };
     let order = if desc {
         sea_orm::Order::Desc
@@ -391,15 +384,61 @@ pub async fn list_work_orders(
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0) as u64;
-    let mut sorted = query.order_by(column, order.clone());
-    if sort != "id" {
-        sorted = sorted.order_by(C::Id, order);
-    }
-    let items = sorted
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
+    let keys = std::iter::once((column, numeric)).chain((sort != "id").then_some((C::Id, true)));
+    let items = if total < cap {
+        // Few matches (the count ran to its end): sort just their ids, which the covering
+        // indexes hold, then read the page's rows. Ordering by an expression keeps either
+        // planner from walking the primary key or the sort column's index instead, past
+        // every row the filter rejects.
+        let mut ids = query.clone().select_only().column(C::Id);
+        for (col, numeric) in keys {
+            let name = col.as_str();
+            let key = if numeric {
+                format!("(\"{name}\" + 0)")
+            } else {
+                format!("(\"{name}\" || '')")
+            };
+            ids = ids.order_by(Expr::cust(key), order.clone());
+        }
+        let ids: Vec<i64> = ids
+            .limit(page.limit())
+            .offset(page.offset())
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut rows: std::collections::HashMap<i64, work_order::Model> =
+            work_order::Entity::find()
+                .filter(C::Id.is_in(ids.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w))
+                .collect();
+        ids.iter().filter_map(|id| rows.remove(id)).collect()
+    } else {
+        // Many matches: walking the sort order meets a page of them early.
+        let mut sorted = query;
+        for (col, _) in keys {
+            sorted = sorted.order_by(col, order.clone());
+        }
+        let sorted = sorted.limit(page.limit()).offset(page.offset());
+        if sort == "id" && backend == DbBackend::Sqlite {
+            // SQLite's planner would rather sort a filter index's matches; the primary
+            // key walk is forced, as it cannot tell how early the page fills.
+            let mut st = sorted.build(backend);
+            st.sql = st.sql.replacen(
+                r#"FROM "work_orders""#,
+                r#"FROM "work_orders" NOT INDEXED"#,
+                1,
+            );
+            work_order::Entity::find()
+                .from_raw_sql(st)
+                .all(conn)
+                .await?
+        } else {
+            sorted.all(conn).await?
+        }
+    };
     Ok(WorkOrderList {
         items: items.into_iter().map(work_order_out).collect(),
         total_exact: total < cap,

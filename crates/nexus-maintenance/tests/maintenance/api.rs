@@ -28,7 +28,7 @@ backend_tests! {
             "manufacturer": "Grundfos", "model": "CR 5", "serial_number": "SN-ABC-1",
             "installation_date": "2024-03-01", "purchase_cost_cents": 1234567, "expected_lifetime": 120,
             "warranty_expiry_date": "2027-03-01", "next_maintenance_date": "2026-12-01",
-            "image_url": "https://example.com/pump.jpg"
+            "image_url": "https://example.com/pump.jpg", "tag": "CP-0001"
         })).await;
         assert_eq!(res.status, 201, "{:?}", res.json);
         assert_eq!(res.header("etag"), Some("\"1\""));
@@ -55,6 +55,17 @@ backend_tests! {
         assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets?asset_type_id={pump}")).await.json["items"]), ["Cooling pump"]);
         assert_eq!(names(&get(srv, &admin, &format!("/api/v1/assets?location_id={site}")).await.json["items"]), ["Cooling pump"]);
         assert_eq!(names(&get(srv, &admin, "/api/v1/assets?sort=-name&limit=1").await.json["items"]), ["Cooling pump"]);
+        assert_eq!(names(&get(srv, &admin, "/api/v1/assets?q=cp-00").await.json["items"]), ["Cooling pump"]);
+        // A tag belongs to one asset, whatever its case; refused tags change nothing.
+        let taken = post(srv, &admin, "/api/v1/assets", json!({"name": "Second pump", "tag": "cp-0001"})).await;
+        assert_eq!(taken.status, 409, "{:?}", taken.json);
+        assert_eq!(taken.error_fields(), ["tag"]);
+        let retag = patch(srv, &admin, &format!("/api/v1/assets/{other}"), json!({"tag": "CP-0001"})).await;
+        assert_eq!(retag.status, 409);
+        assert_eq!(retag.error_fields(), ["tag"]);
+        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{other}")).await.json["tag"], Value::Null);
+        assert_eq!(get(srv, &admin, "/api/v1/assets").await.json["total"], 2);
+        assert_eq!(post(srv, &admin, "/api/v1/assets", json!({"name": "Long", "tag": "x".repeat(51)})).await.error_fields(), ["tag"]);
         assert_eq!(get(srv, &admin, "/api/v1/assets?status=broken").await.error_fields(), ["status"]);
         assert_eq!(get(srv, &admin, "/api/v1/assets?sort=secret").await.error_fields(), ["sort"]);
 
@@ -318,6 +329,15 @@ backend_tests! {
         let res = srv.post_csv("/api/v1/locations/import", &admin, "path\nPlant / Hall\nNowhere / Hall\nA //B\n").await;
         assert_eq!(res.error_fields(), ["line 3: path", "line 4: path"]);
         assert_eq!(count(srv, &admin, "/api/v1/locations").await, 1);
+
+        // Tags stay unique once the file is applied: against the file and the database.
+        patch(srv, &admin, &format!("/api/v1/assets/{a}"), json!({"tag": "P-1"})).await;
+        let res = srv.post_csv("/api/v1/assets/import", &admin, "qr_code,name,tag\nt-1,One,AB\nt-2,Two,ab\nt-3,Three,p-1\nt-4,Four,C\n").await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        let mut fields = res.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["line 2: tag", "line 3: tag", "line 4: tag"]);
+        assert_eq!(count(srv, &admin, "/api/v1/assets").await, 1);
 
         let json_body = srv.call("POST", "/api/v1/assets/import", Some(&admin), Some(json!({"name": "x"}))).await;
         assert_eq!(json_body.status, 415);

@@ -2,7 +2,7 @@
 
 use crate::common::{create, get, patch, post};
 use nexus_server::backend_tests;
-use nexus_server::testing::{Resp, TestServer};
+use nexus_server::testing::TestServer;
 use serde_json::{Value, json};
 
 fn names(items: &Value) -> Vec<String> {

@@ -4,7 +4,7 @@
 use crate::common::create;
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// (status, HTML) of a page.
 async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {

@@ -7,7 +7,7 @@ use nexus_core::Timestamp;
 use nexus_core::db::stmt;
 use nexus_maintenance::entity::{downtime, labor};
 use nexus_server::backend_tests;
-use nexus_server::testing::{Resp, TestServer};
+use nexus_server::testing::TestServer;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::{Value, json};
 

@@ -525,29 +525,45 @@ async fn without_stored_sqlite(
     Ok(fresh)
 }
 
-/// Copies `rows` into a staging table and moves them into the samples in one statement
-/// that returns exactly the samples stored now.
+/// Copies `rows` straight into the samples when none of their keys is stored yet (the
+/// usual case, as fast as COPY goes); otherwise rolls that back to its savepoint, copies
+/// them into a staging table and moves them over in one statement that returns exactly
+/// the samples stored now.
 async fn insert_pg(
     tx: &mut Transaction<'static, Postgres>,
     rows: &[Sample],
     new: &mut Vec<Sample>,
 ) -> Result<(), sqlx::Error> {
     use std::fmt::Write;
+    let mut buf = String::with_capacity(rows.len() * 32);
+    for s in rows {
+        let _ = writeln!(buf, "{}\t{}\t{:?}", s.series, s.ts, s.value);
+    }
+    sqlx::query("SAVEPOINT ingest_copy")
+        .execute(&mut **tx)
+        .await?;
+    match copy_in(tx, "metric_samples", buf.as_bytes()).await {
+        Ok(()) => {
+            sqlx::query("RELEASE ingest_copy")
+                .execute(&mut **tx)
+                .await?;
+            new.extend_from_slice(rows);
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            sqlx::query("ROLLBACK TO ingest_copy")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Err(e) => return Err(e),
+    }
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS telemetry_staging \
          (series_id BIGINT, ts BIGINT, value DOUBLE PRECISION) ON COMMIT DELETE ROWS",
     )
     .execute(&mut **tx)
     .await?;
-    let mut buf = String::with_capacity(rows.len() * 32);
-    for s in rows {
-        let _ = writeln!(buf, "{}\t{}\t{:?}", s.series, s.ts, s.value);
-    }
-    let mut copy = tx
-        .copy_in_raw("COPY telemetry_staging (series_id, ts, value) FROM STDIN")
-        .await?;
-    copy.send(buf.into_bytes()).await?;
-    copy.finish().await?;
+    copy_in(tx, "telemetry_staging", buf.as_bytes()).await?;
     let stored: Vec<(i64, i64, f64)> = sqlx::query_as(
         "WITH s AS (DELETE FROM telemetry_staging RETURNING series_id, ts, value) \
          INSERT INTO metric_samples (series_id, ts, value) SELECT series_id, ts, value FROM s \
@@ -561,6 +577,19 @@ async fn insert_pg(
             .map(|(series, ts, value)| Sample { series, ts, value }),
     );
     Ok(())
+}
+
+/// `COPY table (series_id, ts, value) FROM STDIN` of tab-separated `rows`.
+async fn copy_in(
+    tx: &mut Transaction<'static, Postgres>,
+    table: &str,
+    rows: &[u8],
+) -> Result<(), sqlx::Error> {
+    let mut copy = tx
+        .copy_in_raw(&format!("COPY {table} (series_id, ts, value) FROM STDIN"))
+        .await?;
+    copy.send(rows).await?;
+    copy.finish().await.map(|_| ())
 }
 
 // ---------------------------------------------------------------- rollups and current values

@@ -4,19 +4,7 @@
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
 use serde_json::{Value, json};
-use crate::common::{create};
-
-/// (status, HTML) of a page.
-async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {
-    let res = srv
-        .client()
-        .get(srv.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
+use crate::common::{create, csrf, page};
 
 /// Posts a form: (status, Location header, HTML).
 async fn submit(
@@ -40,14 +28,6 @@ async fn submit(
         .map(|l| l.to_str().unwrap().to_string())
         .unwrap_or_default();
     (status, to, res.text().await.unwrap())
-}
-
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
-    html[at..].split('"').next().unwrap().to_string()
 }
 
 backend_tests! {

@@ -8,9 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Router, extract::DefaultBodyLimit};
 use nexus_content::model::{AttachmentOut, Upload};
-use nexus_content::service::{
-    get_settings, human_size, publish_attachment, read_field, read_text,
-};
+use nexus_content::service::{get_settings, human_size, publish_attachment, read_field, read_text};
 use nexus_content::{Attachable, attach, attachments_of, store_upload};
 use nexus_core::pages::{Errors, Halt, OrPage, Page, Web, sentence};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, FieldError};
@@ -85,7 +83,9 @@ pub(super) async fn photos_block(
             attachments_of(db, WORK_ORDER, &[work_order_id])
                 .await
                 .or_page(web)?,
-            attachments_of(db, COMMENT, comment_ids).await.or_page(web)?,
+            attachments_of(db, COMMENT, comment_ids)
+                .await
+                .or_page(web)?,
         )
     } else {
         (Vec::new(), Vec::new())

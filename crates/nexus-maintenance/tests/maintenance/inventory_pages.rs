@@ -1,10 +1,10 @@
 //! The parts, PM schedule and KPI pages, and the parts block of the work order page,
 //! through real HTTP (HTML answers; forms posted with the page's CSRF token).
 
+use crate::common::{create, csrf, page};
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
-use serde_json::{Value, json};
-use crate::common::{create, csrf, page};
+use serde_json::json;
 
 /// Posts a form: (status, Location header, HTML).
 async fn submit(

@@ -2,11 +2,11 @@
 //! attachments, the phone form that adds a photo, and the comment form that may carry
 //! one. Files are stored and attached by nexus-content, on the terms of its API.
 
+use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path};
+use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::StatusCode;
 use axum::routing::post;
-use axum::{Router, extract::DefaultBodyLimit};
 use nexus_content::model::{AttachmentOut, Upload};
 use nexus_content::service::{get_settings, human_size, publish_attachment, read_field, read_text};
 use nexus_content::{Attachable, attach, attachments_of, store_upload};
@@ -56,6 +56,7 @@ pub struct PhotosBlock {
     comment_files: Vec<AttachmentOut>,
     /// The user may see files (`files:read`).
     pub visible: bool,
+    /// The user may add files to the work order, and to a new comment.
     pub can_add: bool,
     pub can_add_to_comment: bool,
     /// The upload limit, as `20 MiB`.

@@ -15,7 +15,7 @@ use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
 
 pub use model::{Attachable, PERMISSIONS, perm};
-pub use service::{attach, list_attachments, store_upload};
+pub use service::{attach, attachments_of, list_attachments, store_upload};
 pub use store::Store;
 
 /// This domain's state: the blob store and what files may be attached to.

@@ -100,7 +100,8 @@ pub async fn read_text(field: Field<'_>, name: &str) -> ApiResult<String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid(name, "must be UTF-8 text"))
 }
 
-fn human_size(bytes: i64) -> String {
+/// A size as people read it: `20 MiB`, or bytes when not whole mebibytes.
+pub fn human_size(bytes: i64) -> String {
     const MIB: i64 = 1024 * 1024;
     if bytes >= MIB && bytes % MIB == 0 {
         format!("{} MiB", bytes / MIB)
@@ -424,9 +425,22 @@ pub async fn list_attachments(
     entity_type: &str,
     entity_id: i64,
 ) -> ApiResult<Vec<AttachmentOut>> {
+    attachments_of(conn, entity_type, &[entity_id]).await
+}
+
+/// The files attached to any of the records `entity_ids` of one type, oldest first: two
+/// queries for a page that shows the files of many records (a work order's comments).
+pub async fn attachments_of(
+    conn: &impl ConnectionTrait,
+    entity_type: &str,
+    entity_ids: &[i64],
+) -> ApiResult<Vec<AttachmentOut>> {
+    if entity_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = attachment::Entity::find()
         .filter(attachment::Column::EntityType.eq(entity_type))
-        .filter(attachment::Column::EntityId.eq(entity_id))
+        .filter(attachment::Column::EntityId.is_in(entity_ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(conn)
         .await?;

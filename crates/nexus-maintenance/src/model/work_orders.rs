@@ -492,6 +492,17 @@ pub struct NewComment {
     pub content: String,
 }
 
+impl NewComment {
+    /// The comment with its text trimmed: 1 to 10,000 characters.
+    pub fn validate(self) -> ApiResult<Self> {
+        let content = self.content.trim().to_string();
+        let mut v = Validator::new();
+        v.text("content", &content, 1, 10_000);
+        v.finish()?;
+        Ok(Self { content })
+    }
+}
+
 // ---------------------------------------------------------------- downtime
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

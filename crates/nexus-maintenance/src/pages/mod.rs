@@ -4,6 +4,7 @@
 mod assets;
 mod inventory;
 mod kpis;
+mod photos;
 mod requests;
 mod schedules;
 mod work_orders;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(inventory::router())
         .merge(kpis::router())
+        .merge(photos::router())
         .merge(requests::router())
         .merge(schedules::router())
         .merge(work_orders::router())

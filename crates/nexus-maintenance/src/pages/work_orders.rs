@@ -1,5 +1,6 @@
 //! Work order pages: the list with filters, the board by status, the new work order
-//! form, and the page a technician runs on a phone (checklist, labor timer, comments).
+//! form, and the page a technician runs on a phone (checklist, labor timer, comments;
+//! its photos are in [`super::photos`]).
 
 use std::collections::HashMap;
 
@@ -36,7 +37,6 @@ pub fn router() -> Router<AppState> {
             post(start_timer),
         )
         .route("/maintenance/work-orders/{id}/labor/stop", post(stop_timer))
-        .route("/maintenance/work-orders/{id}/comments", post(comment))
 }
 
 const READ: &str = "work_orders:read";
@@ -56,6 +56,7 @@ const DONE: &[(&str, &str)] = &[
     ("started", "Timer started."),
     ("stopped", "Timer stopped."),
     ("commented", "Comment added."),
+    ("photo", "Photo added."),
     ("parts", "Part use recorded."),
 ];
 
@@ -430,7 +431,10 @@ struct WorkOrderPage {
     /// The step a refused answer was for, with its field errors.
     failed_item: Option<i64>,
     errors: Errors,
+    /// The text of a refused comment, to send again.
+    draft: String,
     parts: super::inventory::PartsBlock,
+    photos: super::photos::PhotosBlock,
 }
 
 impl WorkOrderPage {
@@ -473,13 +477,14 @@ fn moves(from: &str, can_manage: bool) -> Vec<Move> {
         .collect()
 }
 
-async fn work_order_page(
+pub(super) async fn work_order_page(
     web: &Web,
     id: i64,
     shell: Shell,
     status: StatusCode,
     failed_item: Option<i64>,
     errors: Errors,
+    draft: &str,
 ) -> Page {
     web.require(READ)?;
     let db = web.state.db.read();
@@ -506,6 +511,7 @@ async fn work_order_page(
         .iter()
         .find(|l| l.user_id == me && l.ended_at.is_none())
         .cloned();
+    let comment_ids: Vec<i64> = comments.iter().map(|c| c.id).collect();
     let page = WorkOrderPage {
         shell: Shell {
             title: format!("{} {}", wo.number, wo.title),
@@ -541,20 +547,22 @@ async fn work_order_page(
         checklist: detail.checklist,
         asset_name,
         parts: super::inventory::parts_block(web, id).await?,
+        photos: super::photos::photos_block(web, id, &comment_ids).await?,
         wo,
         failed_item,
         errors,
+        draft: draft.to_string(),
     };
     Ok(render(status, &page))
 }
 
 async fn show(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     let shell = web.shell_done("Work order", done.message(DONE));
-    work_order_page(&web, id, shell, StatusCode::OK, None, Errors::default()).await
+    work_order_page(&web, id, shell, StatusCode::OK, None, Errors::default(), "").await
 }
 
 /// After a successful change: back to the page, at `anchor`, with a message.
-fn back(id: i64, done: &str, anchor: &str) -> Page {
+pub(super) fn back(id: i64, done: &str, anchor: &str) -> Page {
     Ok(Redirect::to(&format!(
         "/maintenance/work-orders/{id}?done={done}#{anchor}"
     ))
@@ -569,15 +577,12 @@ pub(super) async fn refused(web: &Web, id: i64, item: Option<i64>, err: ApiError
     } else if item.is_some() {
         r.shell
             .with_error("Nothing was saved. See the marked step.")
-    } else if r.errors.get("content").is_some() {
-        r.shell
-            .with_error("The comment was not added. See the marked field.")
     } else {
         // A refused status change: its reason names the steps or the move.
         let reasons: Vec<&str> = r.errors.0.iter().map(|e| e.message.as_str()).collect();
         r.shell.with_error(sentence(&reasons.join("; ")))
     };
-    work_order_page(web, id, shell, r.status, item, r.errors).await
+    work_order_page(web, id, shell, r.status, item, r.errors, "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -738,40 +743,6 @@ async fn stop_timer(web: Web, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -
         Ok(out) => {
             service::publish_work_order_item(&web.state, "labor_stopped", id, &out);
             back(id, "stopped", "labor")
-        }
-        Err(err) => refused(&web, id, None, err).await,
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CommentForm {
-    csrf: String,
-    content: String,
-}
-
-async fn comment(web: Web, Path(id): Path<i64>, Form(form): Form<CommentForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
-    web.require(WRITE)?;
-    let added = async {
-        let txn = web.state.db.write().begin().await?;
-        let out = service::add_comment(
-            &txn,
-            &web.audit(),
-            id,
-            NewComment {
-                content: form.content.clone(),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
-    }
-    .await;
-    match added {
-        Ok(out) => {
-            service::publish_work_order_item(&web.state, "comment_added", id, &out);
-            back(id, "commented", "comments")
         }
         Err(err) => refused(&web, id, None, err).await,
     }

@@ -1082,16 +1082,13 @@ pub async fn add_comment(
     work_order_id: i64,
     req: NewComment,
 ) -> ApiResult<CommentOut> {
-    let content = req.content.trim().to_string();
-    let mut v = Validator::new();
-    v.text("content", &content, 1, 10_000);
-    v.finish()?;
+    let req = req.validate()?;
     find_work_order(conn, work_order_id).await?;
     let out = comment_out(
         comment::ActiveModel {
             work_order_id: Set(work_order_id),
             user_id: Set(ctx.actor_id),
-            content: Set(content),
+            content: Set(req.content),
             created_at: Set(Timestamp::now()),
             ..Default::default()
         }

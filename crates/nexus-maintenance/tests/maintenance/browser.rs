@@ -1,6 +1,7 @@
 //! Drives Debian's headless Chromium on a phone-sized screen: a technician signs in, finds
 //! the work order assigned to them, starts it and its labor timer, answers its checklist
-//! (a reading out of limits is refused next to its step), comments and completes it.
+//! (a reading out of limits is refused next to its step), adds a photo from the camera
+//! input, comments and completes it.
 //! Skipped loudly without chromedriver unless `NEXUS_REQUIRE_BROWSER=1`.
 
 use fantoccini::elements::Element;
@@ -8,6 +9,8 @@ use fantoccini::{Client, Locator};
 use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
 use nexus_server::testing::{Backend, TestServer};
 use serde_json::json;
+
+use crate::common::photo_png;
 
 type Step<T = ()> = Result<T, String>;
 
@@ -66,7 +69,33 @@ async fn screenshot(c: &Client, path: &str) -> Step {
     std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
 }
 
-async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64]) -> Step {
+/// Waits until the thumbnail `css` has loaded; its width as drawn, 0 when the image is
+/// broken.
+async fn thumbnail(c: &Client, css: &str) -> Step<f64> {
+    appears(c, css).await?;
+    let script = "const [css, done] = arguments; const img = document.querySelector(css); \
+        const drawn = () => done(img.naturalWidth > 0 ? img.getBoundingClientRect().width : 0); \
+        if (img.complete) { drawn(); } else { img.onload = drawn; img.onerror = drawn; }";
+    c.execute_async(script, vec![json!(css)])
+        .await
+        .map_err(|e| format!("thumbnail {css}: {e}"))?
+        .as_f64()
+        .ok_or_else(|| format!("thumbnail {css}: no width"))
+}
+
+/// The page is no wider than the phone.
+async fn fits(c: &Client) -> Step {
+    let wide = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    check(wide == true, "the page is wider than the phone")
+}
+
+async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64], photo: &str) -> Step {
     // Signing in brings the technician back to their own work orders.
     goto(
         phone,
@@ -131,6 +160,23 @@ async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64]) -> Step {
         text(phone, "#checklist h2").await?.contains("3 of 3 done"),
         "all steps done",
     )?;
+
+    // A photo from the camera input shows as a thumbnail, sized for the phone.
+    phone
+        .find(Locator::Id("file"))
+        .await
+        .map_err(|e| e.to_string())?
+        .send_keys(photo)
+        .await
+        .map_err(|e| format!("choose the photo: {e}"))?;
+    click(phone, "#add-photo").await?;
+    flash(phone, "Photo added.").await?;
+    let width = thumbnail(phone, "#attachments .wo-thumb img").await?;
+    check(
+        width > 40.0 && width < 200.0,
+        format!("thumbnail width {width}"),
+    )?;
+    fits(phone).await?;
 
     fill(phone, "content", "Impeller worn, order a spare.").await?;
     click(phone, "#comments button").await?;
@@ -211,8 +257,11 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
 
+    let photo = srv.data_dir.join("pump.png");
+    std::fs::write(&photo, photo_png()).expect("photo file");
+
     let phone = driver.browser("phone", Screen::Phone).await;
-    let outcome = scenario(&phone, &srv.base_url, wo, &steps).await;
+    let outcome = scenario(&phone, &srv.base_url, wo, &steps, photo.to_str().unwrap()).await;
     let _ = phone.close().await;
     drop(driver);
     if let Err(e) = outcome {
@@ -229,5 +278,14 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
         .await;
     assert_eq!(done.json["status"], "completed");
     assert_eq!(done.json["checklist"][1]["number_value"], 4.5);
+    let photos = srv
+        .call(
+            "GET",
+            &format!("/api/v1/attachments/work_order/{wo}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(photos.json[0]["file"]["filename"], "pump.png");
     srv.finish().await;
 }

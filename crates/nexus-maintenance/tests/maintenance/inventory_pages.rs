@@ -1,22 +1,10 @@
 //! The parts, PM schedule and KPI pages, and the parts block of the work order page,
 //! through real HTTP (HTML answers; forms posted with the page's CSRF token).
 
-use crate::common::create;
+use crate::common::{create, csrf, page};
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
 use serde_json::json;
-
-/// (status, HTML) of a page.
-async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {
-    let res = srv
-        .client()
-        .get(srv.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
 
 /// Posts a form: (status, Location header, HTML).
 async fn submit(
@@ -40,14 +28,6 @@ async fn submit(
         .map(|l| l.to_str().unwrap().to_string())
         .unwrap_or_default();
     (status, to, res.text().await.unwrap())
-}
-
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
-    html[at..].split('"').next().unwrap().to_string()
 }
 
 backend_tests! {

@@ -1,6 +1,6 @@
 //! Maintenance integration tests, one binary: assets, work orders, inventory, schedules,
-//! KPIs, QR and requests through real HTTP on SQLite and PostgreSQL, and the phone pages
-//! in headless Chromium.
+//! KPIs, QR, requests and work order photos through real HTTP on SQLite and PostgreSQL,
+//! and the phone pages in headless Chromium.
 
 mod api;
 mod browser;
@@ -8,6 +8,7 @@ mod common;
 mod inventory;
 mod inventory_pages;
 mod kpis;
+mod photos;
 mod request_browser;
 mod requests;
 mod schedules;

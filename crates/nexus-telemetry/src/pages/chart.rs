@@ -78,11 +78,12 @@ impl Chart {
 
         let zones = zones(h, below, &y);
         let width_us = h.bucket_seconds * 1e6;
+        let max_gap = max_gap(&h.buckets, width_us);
         let mut band = String::new();
         let mut avg = String::new();
         for run in h
             .buckets
-            .chunk_by(|a, b| (b.start.0 - a.start.0) as f64 <= width_us * 1.5)
+            .chunk_by(|a, b| (b.start.0 - a.start.0) as f64 <= max_gap)
         {
             let at = |b: &BucketOut| x(b.start.0 as f64 + width_us / 2.0);
             // A lone bucket gets a sliver of width so it shows.
@@ -117,6 +118,16 @@ impl Chart {
             samples: h.buckets.iter().map(|b| b.count).sum(),
         }
     }
+}
+
+/// The widest gap between buckets the line bridges, in microseconds: three times their
+/// usual spacing, so a reading a minute drawn in 12-second buckets is still a line,
+/// while an outage shows as a break.
+fn max_gap(buckets: &[BucketOut], width_us: f64) -> f64 {
+    let mut gaps: Vec<i64> = buckets.windows(2).map(|w| w[1].start.0 - w[0].start.0).collect();
+    gaps.sort_unstable();
+    let usual = gaps.get(gaps.len() / 2).map_or(0.0, |g| *g as f64);
+    (width_us * 1.5).max(usual * 3.0)
 }
 
 /// The warning zone between the warning and critical thresholds (or the chart's edge),
@@ -266,14 +277,27 @@ mod tests {
         let chart = Chart::of(
             &history(&[
                 (0, 70.0, 71.0, 72.0),
-                (10, 71.0, 72.0, 73.0),
+                (20, 71.0, 72.0, 73.0),
                 (40, 74.0, 75.0, 76.0),
+                (60, 74.0, 75.0, 76.0),
+                (90, 74.0, 75.0, 76.0),
             ]),
             false,
         );
-        assert_eq!(chart.band.matches('Z').count(), 2);
-        assert_eq!(chart.avg.matches('M').count(), 2);
-        assert_eq!((chart.buckets, chart.samples), (3, 6));
+        // Readings every 20 s in 10 s buckets make a line; 30 s is no outage either.
+        assert_eq!(chart.band.matches('Z').count(), 1);
+        let broken = Chart::of(
+            &history(&[
+                (0, 70.0, 71.0, 72.0),
+                (20, 71.0, 72.0, 73.0),
+                (40, 74.0, 75.0, 76.0),
+                (130, 74.0, 75.0, 76.0),
+            ]),
+            false,
+        );
+        assert_eq!(broken.band.matches('Z').count(), 2);
+        assert_eq!(broken.avg.matches('M').count(), 2);
+        assert_eq!((broken.buckets, broken.samples), (4, 8));
         assert_eq!(chart.x_ticks.len(), 5);
         assert!(chart.y_ticks.len() >= 3);
     }

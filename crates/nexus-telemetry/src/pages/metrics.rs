@@ -45,6 +45,7 @@ struct RangeForm {
 }
 
 /// A range to draw, `[from, to)`.
+#[derive(Debug)]
 struct Range {
     from: Timestamp,
     to: Timestamp,

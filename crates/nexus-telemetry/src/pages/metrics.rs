@@ -215,16 +215,12 @@ struct MetricsPage {
     form: RangeForm,
     errors: Errors,
     presets: &'static [(&'static str, &'static str, i64)],
+    /// The preset drawn, empty for a custom range.
+    preset: String,
     range_label: String,
     cards: Vec<MetricCard>,
     /// Where the live script fetches the cards again.
     panel: String,
-}
-
-impl MetricsPage {
-    fn preset_active(&self, key: &str) -> bool {
-        !self.form.custom() && filled(&self.form.range).as_deref().unwrap_or(DEFAULT_RANGE) == key
-    }
 }
 
 /// The cards alone, for the live script.
@@ -247,6 +243,7 @@ async fn metrics_page(web: Web, Path(id): Path<i64>, Query(mut form): Query<Rang
         form: RangeForm::default(),
         errors: Errors::default(),
         presets: PRESETS,
+        preset: String::new(),
         range_label: String::new(),
         cards: Vec::new(),
         panel: String::new(),
@@ -262,6 +259,9 @@ async fn metrics_page(web: Web, Path(id): Path<i64>, Query(mut form): Query<Rang
     page.cards = cards(&web.state, id, &range).await.or_page(&web)?;
     page.panel = format!("/assets/{id}/metrics/panel?{}", form.query());
     page.range_label = range.label;
+    if !form.custom() {
+        page.preset = filled(&form.range).unwrap_or_else(|| DEFAULT_RANGE.into());
+    }
     // The custom fields show the range drawn, ready to be adjusted.
     (form.from, form.to) = (local_input(range.from), local_input(range.to));
     page.form = form;

@@ -83,6 +83,7 @@ async fn scenario(phone: &Client, srv: &TestServer, token: &str, asset: i64) -> 
     .await?;
     appears(phone, "#metric-pressure svg[data-samples='2']").await?;
     appears(phone, "#metric-pressure rect.band-critical").await?;
+    screenshot(phone, "/tmp/telemetry-metrics-phone.png").await?;
 
     // The badge leads to the alert, which is acknowledged there.
     click(phone, "#metric-pressure a.badge").await?;
@@ -93,9 +94,12 @@ async fn scenario(phone: &Client, srv: &TestServer, token: &str, asset: i64) -> 
         "//ul[@id='alerts']//strong[contains(@class, 'status') and .='acknowledged']",
     )
     .await?;
-    let png = phone.screenshot().await.map_err(|e| e.to_string())?;
-    std::fs::write("/tmp/telemetry-alerts-phone.png", png).map_err(|e| e.to_string())?;
-    Ok(())
+    screenshot(phone, "/tmp/telemetry-alerts-phone.png").await
+}
+
+async fn screenshot(c: &Client, path: &str) -> Step {
+    let png = c.screenshot().await.map_err(|e| e.to_string())?;
+    std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
 }
 
 async fn live_metrics_and_acknowledge(backend: Backend) {

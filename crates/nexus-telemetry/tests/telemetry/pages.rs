@@ -122,6 +122,7 @@ backend_tests! {
         assert!(vib.contains("data-state=\"plain\"") && vib.contains("data-samples=\"1\""), "{vib}");
         assert!(!vib.contains("band-warning") && !vib.contains("band-critical"), "{vib}");
         assert!(html.contains(&format!("data-panel=\"/assets/{id}/metrics/panel?range=1h\"")), "{html}");
+        assert!(html.contains("title=\"Last hour\" class=\"active\""), "the preset is marked: {html}");
         assert!(html.contains("href=\"/alerts\""), "the nav leads to the alerts");
 
         // The default range, a year (hour rollups), and a range before any reading.
@@ -136,6 +137,7 @@ backend_tests! {
         assert!(temp.contains("data-buckets=\"0\"") && temp.contains("No readings in this range"), "{temp}");
         assert!(temp.contains("class=\"band-critical\""), "zones are drawn without data too");
         assert!(html.contains("value=\"2020-01-01T00:00\""), "the range stays in the form");
+        assert!(!html.contains("class=\"active\" aria-current=\"true\""), "no preset is marked");
 
         // Refused ranges are marked at their fields.
         let (status, html) = page(srv, &admin, &format!("{path}?from=soon")).await;

@@ -239,9 +239,7 @@ async fn acknowledge(web: Web, Path(id): Path<i64>, Form(form): Form<Acknowledge
             let to = form.q.link(&[("done", "acknowledged")]);
             Ok(Redirect::to(&format!("{to}#alert-{id}")).into_response())
         }
-        Err(
-            err @ (ApiError::Forbidden(_) | ApiError::Conflict { .. } | ApiError::NotFound(_)),
-        ) => {
+        Err(err @ (ApiError::Forbidden(_) | ApiError::Conflict { .. } | ApiError::NotFound(_))) => {
             let shell = web.shell("Alerts").with_error(describe(&err));
             list(&web, form.q, shell, err.status()).await
         }

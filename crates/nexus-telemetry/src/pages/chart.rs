@@ -74,7 +74,9 @@ impl Chart {
         );
         let y = |v: f64| Self::BOTTOM - (v - lo) / (hi - lo) * (Self::BOTTOM - Self::TOP);
         let (from, to) = (h.from.0 as f64, h.to.0 as f64);
-        let x = |t: f64| Self::LEFT + ((t - from) / (to - from)).clamp(0.0, 1.0) * (Self::RIGHT - Self::LEFT);
+        let x = |t: f64| {
+            Self::LEFT + ((t - from) / (to - from)).clamp(0.0, 1.0) * (Self::RIGHT - Self::LEFT)
+        };
 
         let zones = zones(h, below, &y);
         let width_us = h.bucket_seconds * 1e6;
@@ -124,7 +126,10 @@ impl Chart {
 /// usual spacing, so a reading a minute drawn in 12-second buckets is still a line,
 /// while an outage shows as a break.
 fn max_gap(buckets: &[BucketOut], width_us: f64) -> f64 {
-    let mut gaps: Vec<i64> = buckets.windows(2).map(|w| w[1].start.0 - w[0].start.0).collect();
+    let mut gaps: Vec<i64> = buckets
+        .windows(2)
+        .map(|w| w[1].start.0 - w[0].start.0)
+        .collect();
     gaps.sort_unstable();
     let usual = gaps.get(gaps.len() / 2).map_or(0.0, |g| *g as f64);
     (width_us * 1.5).max(usual * 3.0)

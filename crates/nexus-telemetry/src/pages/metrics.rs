@@ -74,7 +74,10 @@ impl RangeForm {
             let to = to.ok().flatten().unwrap_or(now);
             let from = from.ok().flatten().unwrap_or(to.plus_seconds(-86_400));
             if from >= to {
-                return Err(ApiError::invalid("from", "must be before the end of the range"));
+                return Err(ApiError::invalid(
+                    "from",
+                    "must be before the end of the range",
+                ));
             }
             let label = format!("{} to {}", from.display(), to.display());
             return Ok(Range { from, to, label });
@@ -293,7 +296,10 @@ mod tests {
         let r = form("7d", "", "").range(now).unwrap();
         assert_eq!(r.label, "Last 7 days");
         let r = form("1h", "2026-11-01T00:00", "").range(now).unwrap();
-        assert_eq!((r.from.to_datetime().to_string(), r.to), ("2026-11-01 00:00:00 UTC".into(), now));
+        assert_eq!(
+            (r.from.to_datetime().to_string(), r.to),
+            ("2026-11-01 00:00:00 UTC".into(), now)
+        );
         let err = form("", "soon", "later").range(now).unwrap_err();
         assert_eq!(err.field_errors().len(), 2);
         let err = form("", "2026-11-02", "2026-11-01").range(now).unwrap_err();

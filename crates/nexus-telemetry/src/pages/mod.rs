@@ -80,7 +80,10 @@ mod tests {
         let at = |t| instant(t).unwrap().unwrap().to_rfc3339();
         assert_eq!(at("2026-11-23T14:05"), "2026-11-23T14:05:00.000000Z");
         assert_eq!(at("2026-11-23"), "2026-11-23T00:00:00.000000Z");
-        assert_eq!(at("2026-11-23T15:05:00+01:00"), "2026-11-23T14:05:00.000000Z");
+        assert_eq!(
+            at("2026-11-23T15:05:00+01:00"),
+            "2026-11-23T14:05:00.000000Z"
+        );
         assert_eq!(instant("  "), Ok(None));
         assert_eq!(instant("yesterday"), Err(()));
     }

@@ -401,11 +401,14 @@ fn publish_readings(state: &AppState, new: &[Sample]) {
             else {
                 continue;
             };
-            by_asset.entry(def.asset_id).or_default().push(serde_json::json!({
-                "metric_name": def.name,
-                "value": last.value,
-                "ts": Timestamp(last.ts * 1000),
-            }));
+            by_asset
+                .entry(def.asset_id)
+                .or_default()
+                .push(serde_json::json!({
+                    "metric_name": def.name,
+                    "value": last.value,
+                    "ts": Timestamp(last.ts * 1000),
+                }));
         }
     }
     for (asset_id, metrics) in by_asset {

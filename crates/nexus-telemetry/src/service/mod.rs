@@ -9,8 +9,8 @@ mod metrics;
 mod predictions;
 
 pub use alerts::{
-    Level, SeriesAlert, acknowledge, create_rule, delete_rule, find_alert, list_alerts,
-    list_rules, resolve, series_alerts, step,
+    Level, SeriesAlert, acknowledge, create_rule, delete_rule, find_alert, list_alerts, list_rules,
+    resolve, series_alerts, step,
 };
 pub use history::*;
 pub use ingest::*;

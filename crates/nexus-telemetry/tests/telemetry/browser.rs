@@ -88,7 +88,11 @@ async fn scenario(phone: &Client, srv: &TestServer, token: &str, asset: i64) -> 
     // The badge leads to the alert, which is acknowledged there.
     click(phone, "#metric-pressure a.badge").await?;
     click(phone, "#alerts button[id^='ack-']").await?;
-    appears_xpath(phone, "//p[@class='flash' and normalize-space()='Acknowledged.']").await?;
+    appears_xpath(
+        phone,
+        "//p[@class='flash' and normalize-space()='Acknowledged.']",
+    )
+    .await?;
     appears_xpath(
         phone,
         "//ul[@id='alerts']//strong[contains(@class, 'status') and .='acknowledged']",

@@ -84,17 +84,34 @@ fn now_ms() -> i64 {
 async fn extruder(srv: &TestServer, admin: &str) -> i64 {
     let id = create(srv, admin, "/api/v1/assets", json!({"name": "Extruder"})).await;
     let metrics = format!("/api/v1/assets/{id}/metrics");
-    create(srv, admin, &metrics, json!({"metric_name": "temperature", "unit": "°C",
-        "warning_threshold": 80.0, "critical_threshold": 90.0, "hysteresis": 2.0})).await;
-    create(srv, admin, &metrics, json!({"metric_name": "vibration", "unit": "mm/s"})).await;
+    create(
+        srv,
+        admin,
+        &metrics,
+        json!({"metric_name": "temperature", "unit": "°C",
+        "warning_threshold": 80.0, "critical_threshold": 90.0, "hysteresis": 2.0}),
+    )
+    .await;
+    create(
+        srv,
+        admin,
+        &metrics,
+        json!({"metric_name": "vibration", "unit": "mm/s"}),
+    )
+    .await;
     let t = now_ms() - 30 * 60_000;
-    ingest(srv, admin, &[
-        (id, "temperature", t, 70.0),
-        (id, "temperature", t + 60_000, 75.0),
-        (id, "temperature", t + 120_000, 85.0),
-        (id, "temperature", t + 180_000, 92.5),
-        (id, "vibration", t, 1.5),
-    ]).await;
+    ingest(
+        srv,
+        admin,
+        &[
+            (id, "temperature", t, 70.0),
+            (id, "temperature", t + 60_000, 75.0),
+            (id, "temperature", t + 120_000, 85.0),
+            (id, "temperature", t + 180_000, 92.5),
+            (id, "vibration", t, 1.5),
+        ],
+    )
+    .await;
     id
 }
 

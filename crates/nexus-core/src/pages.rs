@@ -51,6 +51,8 @@ pub const NAV: &[(&str, &str, Option<&str>)] = &[
         Some("pm_schedules:read"),
     ),
     ("/maintenance/kpis", "KPIs", Some("maintenance_kpis:read")),
+    ("/alerts", "Alerts", Some("telemetry:read")),
+    ("/telemetry/risk", "Risk", Some("telemetry:read")),
     ("/profile", "Profile", None),
 ];
 

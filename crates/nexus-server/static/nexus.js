@@ -263,3 +263,71 @@ function liveBoard(board) {
     refreshTotals();
   });
 }
+
+// An asset's metrics page: when readings of the asset are stored, or its alerts change,
+// its metric cards are drawn afresh by the server.
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.getElementById("metrics");
+  if (panel && panel.dataset.panel && window.EventSource) {
+    liveMetrics(panel);
+  }
+});
+
+function liveMetrics(panel) {
+  const status = document.getElementById("live");
+  const asset = Number(panel.dataset.asset);
+  const show = (state, text) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
+
+  // One fetch at a time and at most one a second, however fast readings arrive.
+  let fetching = false;
+  let again = false;
+  const redraw = () => {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    fetch(panel.dataset.panel, { headers: { Accept: "text/html" } })
+      .then((res) => (res.ok ? res.text() : Promise.reject(new Error(res.statusText))))
+      .then((html) => {
+        panel.innerHTML = html;
+      })
+      .catch(() => show("retry", "Charts could not be updated; reload the page."))
+      .finally(() => {
+        window.setTimeout(() => {
+          fetching = false;
+          if (again) {
+            again = false;
+            redraw();
+          }
+        }, 1000);
+      });
+  };
+
+  const source = new EventSource("/api/v1/events/stream?topics=metric_reading,alert");
+  show("off", "Connecting…");
+  source.addEventListener("open", () => show("on", "Live"));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      show("retry", "Offline: reload the page.");
+    } else {
+      show("retry", "Reconnecting…");
+    }
+  });
+  source.addEventListener("metric_reading.stored", (event) => {
+    if (JSON.parse(event.data).id === asset) {
+      redraw();
+    }
+  });
+  for (const kind of ["opened", "escalated", "acknowledged", "resolved"]) {
+    source.addEventListener(`alert.${kind}`, (event) => {
+      const data = JSON.parse(event.data).data;
+      if (data && data.asset_id === asset) {
+        redraw();
+      }
+    });
+  }
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod entity;
 pub mod lineproto;
 pub mod model;
+pub mod pages;
 pub mod predict;
 pub mod service;
 
@@ -26,7 +27,9 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
 
 /// Every route of telemetry.
 pub fn router() -> Router<AppState> {
-    api::routes().layer(DefaultBodyLimit::max(MAX_INGEST_BYTES))
+    api::routes()
+        .layer(DefaultBodyLimit::max(MAX_INGEST_BYTES))
+        .merge(pages::router())
 }
 
 /// The OpenAPI paths of telemetry.

@@ -358,6 +358,11 @@ pub struct AlertFilter {
     /// `open`, `acknowledged`, `resolved`, or `active` (every unresolved one).
     pub status: Option<String>,
     pub asset_id: Option<i64>,
+    /// `warning` or `critical` (the highest level reached).
+    pub level: Option<String>,
+    pub metric_name: Option<String>,
+    /// Opened at or after this instant (RFC 3339).
+    pub since: Option<String>,
     /// Default 50, at most 500.
     pub limit: Option<u64>,
     pub offset: Option<u64>,
@@ -494,6 +499,27 @@ pub struct MeterScheduleOut {
 }
 
 // ---------------------------------------------------------------- predictions
+
+/// An asset in the risk ranking, by its riskiest metric: the likeliest to cross its
+/// critical threshold within the horizon, then the soonest.
+#[derive(Debug, Clone)]
+pub struct AssetRisk {
+    pub asset_id: i64,
+    pub asset_name: String,
+    pub health_score: Option<i32>,
+    pub metric_name: String,
+    /// Of crossing the critical threshold within `horizon_hours`.
+    pub probability: f64,
+    pub horizon_hours: f64,
+    /// Remaining useful life in hours (`None`: the trend never gets there) and its
+    /// confidence interval.
+    pub rul_hours: Option<f64>,
+    pub rul_low: Option<f64>,
+    pub rul_high: Option<f64>,
+    /// The highest anomaly score among the asset's metrics.
+    pub anomaly_score: f64,
+    pub predicted_at: Timestamp,
+}
 
 /// A stored prediction (`PredictiveMaintenanceResults`).
 #[derive(Debug, Clone, Serialize, ToSchema)]

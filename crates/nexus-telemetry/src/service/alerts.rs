@@ -26,7 +26,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Warning => "warning",
@@ -452,6 +452,24 @@ pub async fn list_alerts(
         values.push(a.into());
         wh.push(format!("asset_id = ${}", values.len()));
     }
+    match f.level.as_deref() {
+        None => {}
+        Some(l @ ("warning" | "critical")) => {
+            values.push(l.into());
+            wh.push(format!("level = ${}", values.len()));
+        }
+        Some(_) => return Err(ApiError::invalid("level", "must be warning or critical")),
+    }
+    if let Some(m) = &f.metric_name {
+        values.push(m.clone().into());
+        wh.push(format!("metric_name = ${}", values.len()));
+    }
+    if let Some(since) = &f.since {
+        let since = Timestamp::parse(since)
+            .ok_or_else(|| ApiError::invalid("since", "must be an RFC 3339 timestamp"))?;
+        values.push(since.0.into());
+        wh.push(format!("opened_at >= ${}", values.len()));
+    }
     let backend = conn.get_database_backend();
     let wh = wh.join(" AND ");
     let total = CountRow::find_by_statement(stmt(
@@ -476,6 +494,56 @@ pub async fn list_alerts(
         limit,
         offset,
     })
+}
+
+#[derive(FromQueryResult)]
+struct ActiveRow {
+    id: i64,
+    series_id: i64,
+    status: String,
+    critical_since: Option<i64>,
+}
+
+/// Where a series with an unresolved alert stands now.
+#[derive(Debug, Clone)]
+pub struct SeriesAlert {
+    pub alert_id: i64,
+    /// `warning` or `critical` now: an escalated alert keeps `critical` as its level
+    /// after the series calms down to warning.
+    pub level: Level,
+    /// `open` or `acknowledged`.
+    pub status: String,
+}
+
+/// The unresolved alerts of an asset's series, by series id.
+pub async fn series_alerts(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+) -> ApiResult<HashMap<i64, SeriesAlert>> {
+    let rows = ActiveRow::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT id, series_id, status, critical_since FROM metric_alerts \
+         WHERE asset_id = $1 AND status <> 'resolved'",
+        vec![asset_id.into()],
+    ))
+    .all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let level = if r.critical_since.is_some() {
+                Level::Critical
+            } else {
+                Level::Warning
+            };
+            let alert = SeriesAlert {
+                alert_id: r.id,
+                level,
+                status: r.status,
+            };
+            (r.series_id, alert)
+        })
+        .collect())
 }
 
 /// Someone is on it: an open alert becomes acknowledged (409 when resolved or already so).

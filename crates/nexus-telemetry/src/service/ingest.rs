@@ -4,12 +4,13 @@
 //! each series' current value. A batch is all-or-nothing.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use nexus_core::error::FieldError;
+use nexus_core::events::{Audience, Event};
 use nexus_core::extract::parse_json;
-use nexus_core::{ApiError, ApiResult, AppState};
+use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
@@ -376,6 +377,7 @@ pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) 
         if !new.is_empty() {
             new.sort_by_key(|s| (s.series, s.ts));
             super::alerts::evaluate(&state, &new).await;
+            publish_readings(&state, &new);
             match super::meters::evaluate(&state, &new).await {
                 Ok(events) => events.into_iter().for_each(|e| state.events.publish(e)),
                 Err(e) => tracing::warn!(error = %e, "meter schedules failed"),
@@ -384,6 +386,39 @@ pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) 
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
         }
+    }
+}
+
+/// One small event per asset whose readings were stored (never one per point), with the
+/// newest reading stored now of each of its series touched, so open pages follow along.
+fn publish_readings(state: &AppState, new: &[Sample]) {
+    let mut by_asset: BTreeMap<i64, Vec<serde_json::Value>> = BTreeMap::new();
+    {
+        let cache = cache(state);
+        let catalog = cache.catalog.read().unwrap_or_else(|e| e.into_inner());
+        for run in new.chunk_by(|a, b| a.series == b.series) {
+            let (Some(def), Some(last)) = (catalog.by_series.get(&run[0].series), run.last())
+            else {
+                continue;
+            };
+            by_asset
+                .entry(def.asset_id)
+                .or_default()
+                .push(serde_json::json!({
+                    "metric_name": def.name,
+                    "value": last.value,
+                    "ts": Timestamp(last.ts * 1000),
+                }));
+        }
+    }
+    for (asset_id, metrics) in by_asset {
+        state.events.publish(Event::new(
+            "metric_reading",
+            "stored",
+            asset_id,
+            serde_json::json!({"asset_id": asset_id, "metrics": metrics}),
+            Audience::Permission("telemetry:read".into()),
+        ));
     }
 }
 

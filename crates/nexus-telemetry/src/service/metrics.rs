@@ -5,8 +5,8 @@ use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
 use nexus_core::{ApiError, ApiResult, AppState, IfMatch, Timestamp};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
 use super::{cache, load_catalog};
@@ -233,4 +233,44 @@ pub async fn delete_metric(
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
     publish(state, "deleted", &before);
     Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct NamedAsset {
+    id: i64,
+    name: String,
+}
+
+/// Assets with at least one metric, by name: (id, name).
+pub async fn monitored_assets(conn: &impl ConnectionTrait) -> ApiResult<Vec<(i64, String)>> {
+    Ok(NamedAsset::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT a.id, a.name FROM assets a \
+         WHERE EXISTS (SELECT 1 FROM asset_metrics m WHERE m.asset_id = a.id) ORDER BY a.name, a.id",
+        vec![],
+    ))
+    .all(conn)
+    .await?
+    .into_iter()
+    .map(|a| (a.id, a.name))
+    .collect())
+}
+
+#[derive(FromQueryResult)]
+struct MetricName {
+    metric_name: String,
+}
+
+/// Every metric name in use, sorted.
+pub async fn metric_names(conn: &impl ConnectionTrait) -> ApiResult<Vec<String>> {
+    Ok(MetricName::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT DISTINCT metric_name FROM asset_metrics ORDER BY metric_name",
+        vec![],
+    ))
+    .all(conn)
+    .await?
+    .into_iter()
+    .map(|m| m.metric_name)
+    .collect())
 }

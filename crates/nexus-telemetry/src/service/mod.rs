@@ -9,14 +9,14 @@ mod metrics;
 mod predictions;
 
 pub use alerts::{
-    Level, acknowledge, create_rule, delete_rule, find_alert, list_alerts, list_rules, resolve,
-    step,
+    Level, SeriesAlert, acknowledge, create_rule, delete_rule, find_alert, list_alerts, list_rules,
+    resolve, series_alerts, step,
 };
 pub use history::*;
 pub use ingest::*;
 pub use meters::{create_meter_schedule, list_meter_schedules};
 pub use metrics::*;
-pub use predictions::{list_predictions, predict_asset};
+pub use predictions::{list_predictions, predict_asset, risk_ranking};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

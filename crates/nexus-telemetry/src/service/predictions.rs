@@ -2,6 +2,9 @@
 //! enough history, a forecast (see `crate::predict`) stored as a
 //! `PredictiveMaintenanceResults` row; the asset's health score follows from the worst.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use nexus_core::db::stmt;
@@ -9,7 +12,7 @@ use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 
 use super::list_metrics;
-use crate::model::PredictionOut;
+use crate::model::{AssetRisk, PredictionOut};
 use crate::predict::forecast;
 
 /// The model version stored with each result.
@@ -178,6 +181,75 @@ pub async fn predict_asset(state: &AppState, asset_id: i64) -> ApiResult<Vec<Pre
     let mut out = list_predictions(state.db.read(), asset_id).await?;
     out.retain(|p| p.created_at == now);
     Ok(out)
+}
+
+#[derive(FromQueryResult)]
+struct RiskRow {
+    asset_id: i64,
+    asset_name: String,
+    health_score: Option<i32>,
+    metric_name: String,
+    prediction_result: String,
+    created_at: i64,
+}
+
+/// The newest prediction run of every asset, as a ranking: likeliest to fail within the
+/// horizon first, then the shortest remaining useful life (a trend that never crosses
+/// last), then by name.
+pub async fn risk_ranking(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetRisk>> {
+    let rows = RiskRow::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT p.asset_id, a.name AS asset_name, a.health_score, m.metric_name, p.prediction_result, p.created_at \
+         FROM predictive_maintenance_results p \
+         JOIN assets a ON a.id = p.asset_id JOIN asset_metrics m ON m.id = p.series_id \
+         WHERE p.created_at = (SELECT max(q.created_at) FROM predictive_maintenance_results q WHERE q.asset_id = p.asset_id)",
+        vec![],
+    ))
+    .all(conn)
+    .await?;
+    let mut by_asset: HashMap<i64, AssetRisk> = HashMap::new();
+    for r in rows {
+        let result: serde_json::Value =
+            serde_json::from_str(&r.prediction_result).unwrap_or_default();
+        let number = |v: &serde_json::Value| v.as_f64();
+        let risk = AssetRisk {
+            asset_id: r.asset_id,
+            asset_name: r.asset_name,
+            health_score: r.health_score,
+            metric_name: r.metric_name,
+            probability: number(&result["probability"]).unwrap_or(0.0),
+            horizon_hours: number(&result["horizon_hours"]).unwrap_or(HORIZON_HOURS),
+            rul_hours: number(&result["prediction"]),
+            rul_low: number(&result["confidence_interval"]["lower"]),
+            rul_high: number(&result["confidence_interval"]["upper"]),
+            anomaly_score: number(&result["anomaly_score"]).unwrap_or(0.0),
+            predicted_at: Timestamp(r.created_at),
+        };
+        match by_asset.entry(risk.asset_id) {
+            Entry::Occupied(mut e) => {
+                let worst = e.get_mut();
+                let anomaly = worst.anomaly_score.max(risk.anomaly_score);
+                if riskier(&risk, worst) == Ordering::Less {
+                    *worst = risk;
+                }
+                worst.anomaly_score = anomaly;
+            }
+            Entry::Vacant(e) => {
+                e.insert(risk);
+            }
+        }
+    }
+    let mut ranking: Vec<AssetRisk> = by_asset.into_values().collect();
+    ranking.sort_by(|a, b| riskier(a, b).then_with(|| a.asset_name.cmp(&b.asset_name)));
+    Ok(ranking)
+}
+
+/// `Less` when `a` is the riskier: likelier to cross, then sooner.
+fn riskier(a: &AssetRisk, b: &AssetRisk) -> Ordering {
+    let rul = |r: &AssetRisk| r.rul_hours.unwrap_or(f64::INFINITY);
+    b.probability
+        .total_cmp(&a.probability)
+        .then_with(|| rul(a).total_cmp(&rul(b)))
 }
 
 #[derive(FromQueryResult)]

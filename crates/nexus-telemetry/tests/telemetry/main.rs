@@ -1,5 +1,8 @@
-//! Telemetry integration tests, one binary: ingestion, queries and alerts through real
-//! HTTP on SQLite and PostgreSQL.
+//! Telemetry integration tests, one binary: ingestion, queries, alerts and the pages
+//! through real HTTP on SQLite and PostgreSQL, and the live metrics page in headless
+//! Chromium.
 
 mod alerts;
+mod browser;
 mod ingest;
+mod pages;

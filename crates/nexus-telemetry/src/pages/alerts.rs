@@ -1,0 +1,248 @@
+//! The alert list: filtered by status, level, asset, metric and opening time, with an
+//! Acknowledge button on open alerts for those allowed to.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use nexus_core::pages::{
+    Done, Errors, OrPage, Page, Shell, Web, chosen_id, describe, filled, query_string, render,
+};
+use nexus_core::{ApiError, ApiResult, AppState, Validator};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+
+use super::{instant, number};
+use crate::model::{AlertFilter, AlertOut};
+use crate::service;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/alerts", get(alerts_page))
+        .route("/alerts/{id}/acknowledge", post(acknowledge))
+}
+
+/// The status filter: (value, label); `active` is every unresolved alert.
+const STATUSES: &[(&str, &str)] = &[
+    ("active", "Open or acknowledged"),
+    ("open", "Open"),
+    ("acknowledged", "Acknowledged"),
+    ("resolved", "Resolved"),
+    ("all", "All"),
+];
+const LEVELS: &[&str] = &["warning", "critical"];
+/// Alerts per page.
+const PAGE_SIZE: u64 = 50;
+
+/// The filters, as the form sends them.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AlertsQuery {
+    status: String,
+    level: String,
+    asset_id: String,
+    metric: String,
+    /// Opened on or after this day (or time).
+    since: String,
+    offset: String,
+}
+
+impl AlertsQuery {
+    fn status(&self) -> &str {
+        match self.status.trim() {
+            "" => "active",
+            s => s,
+        }
+    }
+
+    /// The service's filter; refused fields are named.
+    fn filter(&self) -> ApiResult<AlertFilter> {
+        let mut v = Validator::new();
+        let status = self.status();
+        v.check(
+            STATUSES.iter().any(|(s, _)| *s == status),
+            "status",
+            "choose a status from the list",
+        );
+        let level = filled(&self.level);
+        v.check(
+            level.as_deref().is_none_or(|l| LEVELS.contains(&l)),
+            "level",
+            "choose warning or critical",
+        );
+        let asset = chosen_id("asset_id", &self.asset_id, "asset");
+        v.check(asset.is_ok(), "asset_id", "choose an asset from the list");
+        let since = instant(&self.since);
+        v.check(since.is_ok(), "since", "must be a date, like 2026-11-23");
+        v.finish()?;
+        Ok(AlertFilter {
+            status: (status != "all").then(|| status.to_string()),
+            asset_id: asset.ok().flatten(),
+            level,
+            metric_name: filled(&self.metric),
+            since: since.ok().flatten().map(|t| t.to_rfc3339()),
+            limit: Some(PAGE_SIZE),
+            offset: Some(self.offset.trim().parse().unwrap_or(0)),
+        })
+    }
+
+    /// The filters as a query, with `extra` pairs (the page offset, a message).
+    fn link(&self, extra: &[(&str, &str)]) -> String {
+        let mut pairs = vec![
+            ("status", self.status.trim()),
+            ("level", self.level.trim()),
+            ("asset_id", self.asset_id.trim()),
+            ("metric", self.metric.trim()),
+            ("since", self.since.trim()),
+        ];
+        pairs.extend_from_slice(extra);
+        format!("/alerts?{}", query_string(&pairs))
+    }
+}
+
+/// One alert as listed.
+struct AlertRow {
+    alert: AlertOut,
+    asset: String,
+    value: String,
+    peak: String,
+    acknowledged_by: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    shell: Shell,
+    q: AlertsQuery,
+    errors: Errors,
+    statuses: &'static [(&'static str, &'static str)],
+    levels: &'static [&'static str],
+    assets: Vec<(i64, String)>,
+    metrics: Vec<String>,
+    rows: Vec<AlertRow>,
+    total: u64,
+    newer: Option<String>,
+    older: Option<String>,
+    can_acknowledge: bool,
+}
+
+/// Usernames of the users `ids`.
+async fn usernames(
+    conn: &impl sea_orm::ConnectionTrait,
+    ids: Vec<i64>,
+) -> ApiResult<Vec<(i64, String)>> {
+    use nexus_identity::entity::user;
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect())
+}
+
+/// The alert list for `q` in `shell`, answered with `status`.
+async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Page {
+    let conn = web.state.db.read();
+    let mut page = AlertsPage {
+        shell,
+        q,
+        errors: Errors::default(),
+        statuses: STATUSES,
+        levels: LEVELS,
+        assets: service::monitored_assets(conn).await.or_page(web)?,
+        metrics: service::metric_names(conn).await.or_page(web)?,
+        rows: Vec::new(),
+        total: 0,
+        newer: None,
+        older: None,
+        can_acknowledge: web.user.can("telemetry:write"),
+    };
+    let filter = match page.q.filter() {
+        Ok(f) => f,
+        Err(err) => {
+            let r = web.refused("Alerts", err)?;
+            (page.shell, page.errors) = (r.shell, r.errors);
+            return Ok(render(r.status, &page));
+        }
+    };
+    let found = service::list_alerts(conn, &filter).await.or_page(web)?;
+    let ids = found
+        .items
+        .iter()
+        .filter_map(|a| a.acknowledged_by)
+        .collect();
+    let users = usernames(conn, ids).await.or_page(web)?;
+    page.rows = found
+        .items
+        .into_iter()
+        .map(|alert| AlertRow {
+            asset: page
+                .assets
+                .iter()
+                .find(|(id, _)| *id == alert.asset_id)
+                .map_or_else(|| format!("Asset {}", alert.asset_id), |(_, n)| n.clone()),
+            value: number(alert.value),
+            peak: number(alert.peak_value),
+            acknowledged_by: alert
+                .acknowledged_by
+                .and_then(|u| users.iter().find(|(id, _)| *id == u))
+                .map(|(_, name)| name.clone()),
+            alert,
+        })
+        .collect();
+    let (offset, shown) = (found.offset, page.rows.len() as u64);
+    page.total = found.total;
+    page.newer = (offset > 0).then(|| {
+        let to = offset.saturating_sub(PAGE_SIZE).to_string();
+        page.q.link(&[("offset", &to)])
+    });
+    page.older = (offset + shown < found.total).then(|| {
+        let to = (offset + shown).to_string();
+        page.q.link(&[("offset", &to)])
+    });
+    Ok(render(status, &page))
+}
+
+/// Alerts, newest first; unresolved ones unless asked otherwise.
+async fn alerts_page(web: Web, Query(q): Query<AlertsQuery>, Query(done): Query<Done>) -> Page {
+    web.require("telemetry:read")?;
+    let shell = web.shell_done("Alerts", done.message(&[("acknowledged", "Acknowledged.")]));
+    list(&web, q, shell, StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AcknowledgeForm {
+    csrf: String,
+    /// The filters of the list the button was on, to return to.
+    #[serde(flatten)]
+    q: AlertsQuery,
+}
+
+/// Acknowledges an open alert and returns to the list. A user without the permission,
+/// or an alert acknowledged or resolved meanwhile, gets the list with a message saying so.
+async fn acknowledge(web: Web, Path(id): Path<i64>, Form(form): Form<AcknowledgeForm>) -> Page {
+    web.check_csrf(&form.csrf)?;
+    web.require("telemetry:read")?;
+    let done = if web.user.can("telemetry:write") {
+        service::acknowledge(&web.state, web.user.id(), id).await
+    } else {
+        Err(ApiError::Forbidden(
+            "you may not acknowledge alerts: that needs the telemetry:write permission".into(),
+        ))
+    };
+    match done {
+        Ok(_) => {
+            let to = form.q.link(&[("done", "acknowledged")]);
+            Ok(Redirect::to(&format!("{to}#alert-{id}")).into_response())
+        }
+        Err(err @ (ApiError::Forbidden(_) | ApiError::Conflict { .. } | ApiError::NotFound(_))) => {
+            let shell = web.shell("Alerts").with_error(describe(&err));
+            list(&web, form.q, shell, err.status()).await
+        }
+        Err(err) => Err(web.fail(err)),
+    }
+}

@@ -1,0 +1,90 @@
+//! The web pages of telemetry: an asset's metrics with live charts, the alert list with
+//! acknowledge, and the risk ranking. Handlers parse the form, call the same services as
+//! the JSON API and render a template.
+
+mod alerts;
+mod chart;
+mod metrics;
+mod risk;
+
+use axum::Router;
+use chrono::{NaiveDate, NaiveDateTime};
+use nexus_core::pages::filled;
+use nexus_core::{AppState, Timestamp};
+
+/// Every page of telemetry.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(metrics::router())
+        .merge(alerts::router())
+        .merge(risk::router())
+}
+
+/// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value
+/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(())` when
+/// it is none of these.
+fn instant(text: &str) -> Result<Option<Timestamp>, ()> {
+    let Some(text) = filled(text) else {
+        return Ok(None);
+    };
+    if let Some(t) = Timestamp::parse(&text) {
+        return Ok(Some(t));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|t| Some(Timestamp::from_datetime(t.and_utc())))
+        .ok_or(())
+}
+
+/// A reading for people: at most three decimals, no trailing zeros.
+fn number(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".into(),
+        t => t.into(),
+    }
+}
+
+/// A duration in hours for people: hours up to two days, days beyond.
+fn duration(hours: f64) -> String {
+    if hours < 48.0 {
+        format!("{hours:.1} h")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(number(80.0), "80");
+        assert_eq!(number(0.1 + 0.2), "0.3");
+        assert_eq!(number(-0.0001), "0");
+        assert_eq!(number(12.3456), "12.346");
+        assert_eq!(duration(5.26), "5.3 h");
+        assert_eq!(duration(72.0), "3.0 days");
+    }
+
+    #[test]
+    fn typed_times_are_utc() {
+        let at = |t| instant(t).unwrap().unwrap().to_rfc3339();
+        assert_eq!(at("2026-11-23T14:05"), "2026-11-23T14:05:00.000000Z");
+        assert_eq!(at("2026-11-23"), "2026-11-23T00:00:00.000000Z");
+        assert_eq!(
+            at("2026-11-23T15:05:00+01:00"),
+            "2026-11-23T14:05:00.000000Z"
+        );
+        assert_eq!(instant("  "), Ok(None));
+        assert_eq!(instant("yesterday"), Err(()));
+    }
+}

@@ -70,9 +70,8 @@ impl Settings {
         let Some(raw) = config.mqtt_url.as_deref() else {
             return Ok(None);
         };
-        let bad = |setting: &str, message: String| {
-            ApiError::BadRequest(format!("{setting}: {message}"))
-        };
+        let bad =
+            |setting: &str, message: String| ApiError::BadRequest(format!("{setting}: {message}"));
         let url_err = |m: String| bad("NEXUS_MQTT_URL", m);
         let url = url::Url::parse(raw).map_err(|e| url_err(e.to_string()))?;
         if !matches!(url.scheme(), "mqtt" | "tcp") {
@@ -219,7 +218,8 @@ async fn connect(
                     backoff = Duration::from_secs(1);
                     update(&state, |s| s.connected = true);
                 } else {
-                    let message = format!("the broker refused the subscription to {}", settings.topic);
+                    let message =
+                        format!("the broker refused the subscription to {}", settings.topic);
                     tracing::warn!(%broker, "{message}");
                     update(&state, |s| {
                         s.connected = false;
@@ -334,7 +334,9 @@ async fn acknowledge(
 /// Logs and reports a failure on the server's side, then waits `backoff`.
 async fn server_error(state: &AppState, topic: &str, e: &ApiError, backoff: Duration) {
     tracing::warn!(%topic, error = %e, retry_in = ?backoff, "MQTT message not stored yet");
-    update(state, |s| s.last_error = problem(Some(topic), e.problem().detail));
+    update(state, |s| {
+        s.last_error = problem(Some(topic), e.problem().detail)
+    });
     tokio::time::sleep(backoff).await;
 }
 
@@ -394,13 +396,19 @@ mod tests {
             .unwrap();
         assert_eq!((s.host.as_str(), s.port), ("broker.local", 1883));
         assert_eq!(s.credentials, Some(("ingest".into(), "p@ss".into())));
-        assert_eq!((s.topic.as_str(), s.format), ("nexus/telemetry/#", Format::Json));
+        assert_eq!(
+            (s.topic.as_str(), s.format),
+            ("nexus/telemetry/#", Format::Json)
+        );
         let status = Settings::status(Some(&s));
         assert_eq!(status.broker.as_deref(), Some("mqtt://broker.local:1883"));
         let s = settings("tcp://[::1]:1884", |c| c.mqtt_format = "line".into())
             .unwrap()
             .unwrap();
-        assert_eq!((s.host.as_str(), s.port, s.format), ("::1", 1884, Format::Line));
+        assert_eq!(
+            (s.host.as_str(), s.port, s.format),
+            ("::1", 1884, Format::Line)
+        );
         assert_eq!(s.credentials, None);
     }
 
@@ -409,11 +417,17 @@ mod tests {
         let err = |r: ApiResult<Option<Settings>>| r.unwrap_err().to_string();
         assert!(err(settings("mqtts://broker", |_| {})).starts_with("NEXUS_MQTT_URL:"));
         assert!(err(settings("broker:1883", |_| {})).starts_with("NEXUS_MQTT_URL:"));
-        assert!(err(settings("mqtt://b", |c| c.mqtt_format = "csv".into()))
-            .starts_with("NEXUS_MQTT_FORMAT:"));
-        assert!(err(settings("mqtt://b", |c| c.mqtt_topic = "a/#/b".into()))
-            .starts_with("NEXUS_MQTT_TOPIC:"));
-        assert!(err(settings("mqtt://b", |c| c.mqtt_client_id.clear()))
-            .starts_with("NEXUS_MQTT_CLIENT_ID:"));
+        assert!(
+            err(settings("mqtt://b", |c| c.mqtt_format = "csv".into()))
+                .starts_with("NEXUS_MQTT_FORMAT:")
+        );
+        assert!(
+            err(settings("mqtt://b", |c| c.mqtt_topic = "a/#/b".into()))
+                .starts_with("NEXUS_MQTT_TOPIC:")
+        );
+        assert!(
+            err(settings("mqtt://b", |c| c.mqtt_client_id.clear()))
+                .starts_with("NEXUS_MQTT_CLIENT_ID:")
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use nexus_server::testing::{Backend, Resp, TestServer};
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 
 const BROKER: (&str, u16) = ("127.0.0.1", 1883);
@@ -191,7 +191,7 @@ mqtt_tests! {
         publish(&mqtt, format!("{prefix}/press"), "{\"asset_id\": ").await;
         publish(&mqtt, format!("{prefix}/press"), point(t0 + 5_000, 75.0).to_string()).await;
         publish(&mqtt, format!("{prefix}/press"), first).await;
-        let s = wait_for(srv, &admin, "six messages", |s| s["messages"] == 6).await;
+        let s = wait_for(srv, &admin, "seven messages", |s| s["messages"] == 7).await;
         assert_eq!((s["points"].as_u64(), s["rejected_messages"].as_u64()), (Some(5), Some(2)));
         assert_eq!(s["connected"], true);
         assert_eq!(minute(srv, &admin, id, t0).await, (4, 70.0, 75.0));
@@ -232,6 +232,29 @@ mqtt_tests! {
         assert_eq!(s["points"], 3);
         assert_eq!(minute(srv, &admin, id, t0).await, (3, 69.0, 71.5));
     }
+
+    async fn reconnects(srv, prefix, "json") {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Kiln").await;
+        let t0 = start_ms();
+        // Another client taking the server's client id pushes it off the broker; it
+        // leaves at once, keeping the session, which holds what is published meanwhile.
+        let mut options = MqttOptions::new(format!("{prefix}-nexus"), BROKER.0, BROKER.1);
+        options.set_clean_session(false);
+        let (_rogue, mut eventloop) = AsyncClient::new(options, 8);
+        while !matches!(eventloop.poll().await.expect("takeover"), Event::Incoming(Packet::ConnAck(_))) {}
+        drop(eventloop);
+        let mqtt = publisher(prefix).await;
+        let point = json!({"asset_id": id, "metric": "temperature", "ts": t0 + 1_000, "value": 60.0});
+        publish(&mqtt, format!("{prefix}/kiln"), point.to_string()).await;
+
+        let s = wait_for(srv, &admin, "the message after reconnecting", |s| s["messages"] == 1).await;
+        assert_eq!(s["points"], 1);
+        assert_eq!(s["last_error"]["topic"], Value::Null, "{s}");
+        assert!(s["last_error"]["message"].as_str().unwrap().starts_with("mqtt://127.0.0.1:1883: "));
+        wait_for(srv, &admin, "the subscription", |s| s["connected"] == true).await;
+        assert_eq!(minute(srv, &admin, id, t0).await, (1, 60.0, 60.0));
+    }
 }
 
 /// Without a broker the state says so; the endpoint needs `telemetry:read`.
@@ -245,7 +268,10 @@ async fn status_without_broker(backend: Backend) {
     assert_eq!(res.json["enabled"], false);
     assert_eq!(res.json["connected"], false);
     let guest = srv.user_token(&admin, "visitor", "guest").await;
-    assert_eq!(get(&srv, &guest, "/api/v1/telemetry/mqtt").await.status, 200);
+    assert_eq!(
+        get(&srv, &guest, "/api/v1/telemetry/mqtt").await.status,
+        200
+    );
     let anonymous = srv.call("GET", "/api/v1/telemetry/mqtt", None, None).await;
     assert_eq!(anonymous.status, 401);
     srv.finish().await;

@@ -1,9 +1,9 @@
 //! Locations, asset types and assets through real HTTP, on SQLite and on PostgreSQL.
 
+use crate::common::{create, get, patch, post};
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-use crate::common::{create, get, patch, post};
 
 fn names(items: &Value) -> Vec<String> {
     items

@@ -1,11 +1,11 @@
 //! Parts, stock per location and the stock ledger through real HTTP, on SQLite and on
 //! PostgreSQL.
 
+use crate::common::{create, get, post};
 use futures_util::future::join_all;
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-use crate::common::{create, get, post};
 
 fn skus(items: &Value) -> Vec<String> {
     items

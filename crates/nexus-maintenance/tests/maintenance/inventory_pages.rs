@@ -1,10 +1,10 @@
 //! The parts, PM schedule and KPI pages, and the parts block of the work order page,
 //! through real HTTP (HTML answers; forms posted with the page's CSRF token).
 
+use crate::common::create;
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
 use serde_json::{Value, json};
-use crate::common::{create};
 
 /// (status, HTML) of a page.
 async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {

@@ -2,6 +2,7 @@
 //! the instants work was done are written straight into the database, so the period is
 //! fixed (two weeks of January 2026) and every figure can be worked out by hand.
 
+use crate::common::{create, get, post};
 use nexus_core::Timestamp;
 use nexus_core::db::stmt;
 use nexus_maintenance::entity::{downtime, labor};
@@ -9,7 +10,6 @@ use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::{Value, json};
-use crate::common::{create, get, post};
 
 fn at(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()

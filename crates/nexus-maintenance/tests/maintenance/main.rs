@@ -3,8 +3,8 @@
 //! in headless Chromium.
 
 mod api;
-mod common;
 mod browser;
+mod common;
 mod inventory;
 mod inventory_pages;
 mod kpis;

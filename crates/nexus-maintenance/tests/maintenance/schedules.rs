@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
+use crate::common::{create, get, post};
 use chrono::NaiveDate;
 use nexus_maintenance::service::run_due_schedules;
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-use crate::common::{create, get, post};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()

@@ -1,9 +1,9 @@
 //! Work orders through real HTTP, on SQLite and on PostgreSQL.
 
+use crate::common::{get, post};
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
-use crate::common::{get, post};
 
 async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
     let res = post(srv, token, path, body).await;

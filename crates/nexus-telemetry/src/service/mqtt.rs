@@ -124,13 +124,18 @@ impl Settings {
         }))
     }
 
+    /// The broker, without credentials.
+    fn broker(&self) -> String {
+        format!("mqtt://{}:{}", self.host, self.port)
+    }
+
     /// The state before the first connection.
     pub fn status(settings: Option<&Self>) -> MqttStatusOut {
         match settings {
             None => MqttStatusOut::default(),
             Some(s) => MqttStatusOut {
                 enabled: true,
-                broker: Some(format!("mqtt://{}:{}", s.host, s.port)),
+                broker: Some(s.broker()),
                 topic: Some(s.topic.clone()),
                 format: Some(s.format.name().into()),
                 client_id: Some(s.client_id.clone()),
@@ -199,7 +204,7 @@ async fn connect(
     mut eventloop: EventLoop,
     messages: mpsc::UnboundedSender<Publish>,
 ) {
-    let broker = format!("mqtt://{}:{}", settings.host, settings.port);
+    let broker = settings.broker();
     let mut backoff = Duration::from_secs(1);
     loop {
         match eventloop.poll().await {

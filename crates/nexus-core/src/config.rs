@@ -26,6 +26,15 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Connections per database pool (PostgreSQL) or readers (SQLite).
     pub db_pool_size: u32,
+    /// MQTT broker to take telemetry from (`mqtt://user:pass@host:1883`); off when absent.
+    pub mqtt_url: Option<String>,
+    /// Topic filter subscribed to.
+    pub mqtt_topic: String,
+    /// Payload format of MQTT messages: `json` or `line` (InfluxDB line protocol).
+    pub mqtt_format: String,
+    /// MQTT client id; the broker keeps this client's session (and unacknowledged
+    /// messages) under it across restarts, so each node needs its own, stable one.
+    pub mqtt_client_id: String,
 }
 
 impl Default for Config {
@@ -45,6 +54,10 @@ impl Default for Config {
             request_timeout_secs: 30,
             secure_cookies: false,
             db_pool_size: 8,
+            mqtt_url: None,
+            mqtt_topic: "nexus/telemetry/#".into(),
+            mqtt_format: "json".into(),
+            mqtt_client_id: "nexus".into(),
         }
     }
 }

@@ -169,6 +169,17 @@ pub async fn put_settings(
     Ok(Json(service::set_settings(&state, req).await?))
 }
 
+/// The MQTT subscriber: whether a broker is configured and connected, the topic and
+/// format, messages and points taken, messages refused, and the latest problem.
+#[utoipa::path(get, path = "/api/v1/telemetry/mqtt", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    responses((status = 200, body = MqttStatusOut)))]
+pub async fn mqtt_status(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+) -> Json<MqttStatusOut> {
+    Json(service::mqtt_status(&state))
+}
+
 /// Delete raw samples past the retention now (the job also runs every hour).
 #[utoipa::path(post, path = "/api/v1/telemetry/retention", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
     responses((status = 200, body = RetentionOut)))]
@@ -331,6 +342,7 @@ pub fn routes() -> Router<AppState> {
             get(get_settings).put(put_settings),
         )
         .route("/api/v1/telemetry/retention", post(run_retention))
+        .route("/api/v1/telemetry/mqtt", get(mqtt_status))
         .route("/api/v1/assets/{id}/predictions", get(list_predictions))
         .route("/api/v1/assets/{id}/predict", post(predict))
         .route("/api/v1/alerts", get(list_alerts))
@@ -355,7 +367,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(
         list_metrics, create_metric, get_metric, update_metric, delete_metric,
-        ingest_json, ingest_lines, history, get_settings, put_settings, run_retention,
+        ingest_json, ingest_lines, history, get_settings, put_settings, run_retention, mqtt_status,
         list_alerts, get_alert, acknowledge_alert, resolve_alert, list_rules, create_rule, delete_rule,
         list_meter_schedules, create_meter_schedule, list_predictions, predict,
     ),

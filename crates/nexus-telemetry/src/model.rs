@@ -319,6 +319,37 @@ impl TelemetrySettings {
     }
 }
 
+/// The MQTT subscriber as operators see it (`GET /api/v1/telemetry/mqtt`).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct MqttStatusOut {
+    /// A broker is configured (`NEXUS_MQTT_URL`).
+    pub enabled: bool,
+    /// Connected and subscribed now.
+    pub connected: bool,
+    /// The broker, without credentials (`mqtt://host:port`).
+    pub broker: Option<String>,
+    pub topic: Option<String>,
+    /// `json` or `line`.
+    pub format: Option<String>,
+    pub client_id: Option<String>,
+    /// Messages received since the server started.
+    pub messages: u64,
+    /// Points stored from them (repeats of stored points not counted).
+    pub points: u64,
+    /// Messages refused and dropped: malformed, or naming an unknown asset or metric.
+    pub rejected_messages: u64,
+    /// The latest problem: a refused message, a failed write or a lost connection.
+    pub last_error: Option<MqttErrorOut>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MqttErrorOut {
+    pub at: Timestamp,
+    /// The topic of the message at fault; none for a connection problem.
+    pub topic: Option<String>,
+    pub message: String,
+}
+
 /// What a retention run deleted.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct RetentionOut {

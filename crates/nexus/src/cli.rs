@@ -123,6 +123,19 @@ struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS, e.g. behind a proxy).
     #[arg(long, env = "NEXUS_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// MQTT broker to ingest telemetry from (mqtt://user:pass@host:1883); off when absent.
+    #[arg(long, env = "NEXUS_MQTT_URL", hide_env_values = true)]
+    mqtt_url: Option<String>,
+    /// MQTT topic filter to subscribe to (QoS 1).
+    #[arg(long, env = "NEXUS_MQTT_TOPIC", default_value = "nexus/telemetry/#")]
+    mqtt_topic: String,
+    /// Payload format of MQTT messages: json (a point object or an array of them) or line
+    /// (InfluxDB line protocol, nanosecond timestamps).
+    #[arg(long, env = "NEXUS_MQTT_FORMAT", default_value = "json", value_parser = ["json", "line"])]
+    mqtt_format: String,
+    /// MQTT client id; stable across restarts and distinct per node.
+    #[arg(long, env = "NEXUS_MQTT_CLIENT_ID", default_value = "nexus")]
+    mqtt_client_id: String,
 }
 
 #[derive(Subcommand)]
@@ -181,6 +194,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.max_body_bytes = args.max_body_bytes;
             config.request_timeout_secs = args.request_timeout;
             config.secure_cookies = args.secure_cookies;
+            config.mqtt_url = args.mqtt_url.filter(|u| !u.is_empty());
+            config.mqtt_topic = args.mqtt_topic;
+            config.mqtt_format = args.mqtt_format;
+            config.mqtt_client_id = args.mqtt_client_id;
             serve(config, args.bind).await
         }
         Command::Migrate => {

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Miss, cache, load_catalog};
 use crate::lineproto::{self, AssetRef, Precision};
-use crate::model::{IngestBody, IngestOut};
+use crate::model::{IngestBody, IngestOut, PointIn};
 
 /// Most points accepted in one request (413 above).
 pub const MAX_POINTS: usize = 100_000;
@@ -129,52 +129,110 @@ fn ts_of_value(v: &serde_json::Value) -> Option<i64> {
     }
 }
 
+/// How a JSON payload holds its points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonShape {
+    /// `{"points": [...]}`, the HTTP body.
+    Body,
+    /// A bare array of points (MQTT).
+    Array,
+    /// One point object (MQTT).
+    One,
+}
+
+impl JsonShape {
+    /// Where point `at` and its `field` sit in the payload, as `parse_json` names paths.
+    fn field(self, at: usize, field: &str) -> String {
+        match self {
+            Self::Body => format!("points[{at}].{field}"),
+            Self::Array => format!("[{at}].{field}"),
+            Self::One => field.to_string(),
+        }
+    }
+}
+
 /// Stores a JSON batch (`{"points": [...]}`).
 pub async fn ingest_json(state: &AppState, body: &[u8]) -> ApiResult<IngestOut> {
-    let owned;
-    let raw: Vec<RawPoint> = match serde_json::from_slice::<FastBody>(body) {
-        Ok(b) => {
-            if b.points.len() > MAX_POINTS {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            b.points
-                .into_iter()
-                .enumerate()
-                .map(|(at, p)| RawPoint {
-                    at,
-                    asset: AssetRef::Id(p.asset_id),
-                    metric: p.metric,
-                    ts: p.ts.0,
-                    value: p.value,
-                })
-                .collect()
-        }
-        Err(_) => {
-            owned = parse_json::<IngestBody>(body)?;
-            if owned.points.len() > MAX_POINTS {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            owned
-                .points
-                .iter()
-                .enumerate()
-                .map(|(at, p)| RawPoint {
-                    at,
-                    asset: AssetRef::Id(p.asset_id),
-                    metric: Cow::Borrowed(p.metric.as_str()),
-                    ts: ts_of_value(&p.ts),
-                    value: p.value,
-                })
-                .collect()
-        }
+    check_json(state, body, JsonShape::Body)
+        .await?
+        .store(state)
+        .await
+}
+
+/// Checks the points of a JSON payload of the given shape.
+pub(crate) async fn check_json(
+    state: &AppState,
+    body: &[u8],
+    shape: JsonShape,
+) -> ApiResult<Checked> {
+    let raw = json_points(body, shape)?;
+    check(state, raw, |at, field| shape.field(at, field), false).await
+}
+
+/// Reads the points of a JSON payload: fast with borrowed names, or, when that fails,
+/// through `parse_json` for a precise error.
+fn json_points(body: &[u8], shape: JsonShape) -> ApiResult<Vec<RawPoint<'_>>> {
+    let fast = match shape {
+        JsonShape::Body => serde_json::from_slice::<FastBody>(body).map(|b| b.points),
+        JsonShape::Array => serde_json::from_slice::<Vec<FastPoint>>(body),
+        JsonShape::One => serde_json::from_slice::<FastPoint>(body).map(|p| vec![p]),
     };
-    ingest(
-        state,
-        raw,
-        |at, field| format!("points[{at}].{field}"),
-        false,
-    )
-    .await
+    if let Ok(points) = fast {
+        if points.len() > MAX_POINTS {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        return Ok(points
+            .into_iter()
+            .enumerate()
+            .map(|(at, p)| RawPoint {
+                at,
+                asset: AssetRef::Id(p.asset_id),
+                metric: p.metric,
+                ts: p.ts.0,
+                value: p.value,
+            })
+            .collect());
+    }
+    let points = match shape {
+        JsonShape::Body => parse_json::<IngestBody>(body)?.points,
+        JsonShape::Array => parse_json::<Vec<PointIn>>(body)?,
+        JsonShape::One => vec![parse_json::<PointIn>(body)?],
+    };
+    if points.len() > MAX_POINTS {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(points
+        .into_iter()
+        .enumerate()
+        .map(|(at, p)| RawPoint {
+            at,
+            asset: AssetRef::Id(p.asset_id),
+            ts: ts_of_value(&p.ts),
+            metric: Cow::Owned(p.metric),
+            value: p.value,
+        })
+        .collect())
+}
+
+/// Checks one reading taken now, of an asset (an id or an exact name) and a metric named
+/// by text (an MQTT topic).
+pub(crate) async fn check_reading(
+    state: &AppState,
+    asset: &str,
+    metric: &str,
+    value: f64,
+) -> ApiResult<Checked> {
+    let asset = asset
+        .parse()
+        .map_or(AssetRef::Name(Cow::Borrowed(asset)), AssetRef::Id);
+    let raw = vec![RawPoint {
+        at: 0,
+        asset,
+        metric: Cow::Borrowed(metric),
+        ts: None,
+        value,
+    }];
+    check(state, raw, |_, field| field.to_string(), true).await
 }
 
 /// Stores a body of InfluxDB line protocol.
@@ -183,6 +241,18 @@ pub async fn ingest_lines(
     body: &[u8],
     precision: Option<&str>,
 ) -> ApiResult<IngestOut> {
+    check_lines(state, body, precision)
+        .await?
+        .store(state)
+        .await
+}
+
+/// Checks a body of InfluxDB line protocol.
+pub(crate) async fn check_lines(
+    state: &AppState,
+    body: &[u8],
+    precision: Option<&str>,
+) -> ApiResult<Checked> {
     let precision = Precision::parse(precision)
         .ok_or_else(|| ApiError::invalid("precision", "must be ns, us, ms or s"))?;
     let text = std::str::from_utf8(body)
@@ -209,17 +279,67 @@ pub async fn ingest_lines(
             value: p.value,
         })
         .collect();
-    ingest(state, raw, |line, _| format!("line {line}"), true).await
+    check(state, raw, |line, _| format!("line {line}"), true).await
 }
 
-/// Resolves, checks, sorts and de-duplicates `raw`, then hands it to the writer.
+/// Points checked and ready for the writer: sorted by series and time, no repeated keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    received: u64,
+    samples: Vec<Sample>,
+}
+
+/// A batch handed to the writer, whose outcome comes once it is committed.
+pub(crate) struct Submitted {
+    received: u64,
+    outcome: Option<oneshot::Receiver<ApiResult<u64>>>,
+}
+
+impl Checked {
+    /// Stores the batch, all or none.
+    pub(crate) async fn store(self, state: &AppState) -> ApiResult<IngestOut> {
+        self.submit(state).await?.outcome().await
+    }
+
+    /// Queues the batch for the writer, which commits batches in the order they were
+    /// queued.
+    pub(crate) async fn submit(self, state: &AppState) -> ApiResult<Submitted> {
+        let outcome = match self.samples.is_empty() {
+            true => None,
+            false => Some(submit(state, self.samples).await?),
+        };
+        Ok(Submitted {
+            received: self.received,
+            outcome,
+        })
+    }
+}
+
+impl Submitted {
+    /// What the batch did, once committed.
+    pub(crate) async fn outcome(self) -> ApiResult<IngestOut> {
+        let stored = match self.outcome {
+            Some(rx) => rx
+                .await
+                .map_err(|_| ApiError::internal("the telemetry writer dropped a batch"))??,
+            None => 0,
+        };
+        Ok(IngestOut {
+            received: self.received,
+            stored,
+            duplicates: self.received - stored,
+        })
+    }
+}
+
+/// Resolves, checks, sorts and de-duplicates `raw` for the writer.
 /// `now_default`: a missing timestamp means now (line protocol) rather than an error.
-async fn ingest(
+async fn check(
     state: &AppState,
     raw: Vec<RawPoint<'_>>,
     field: impl Fn(usize, &str) -> String,
     now_default: bool,
-) -> ApiResult<IngestOut> {
+) -> ApiResult<Checked> {
     let received = raw.len() as u64;
     let cache = cache(state);
     let now = chrono::Utc::now().timestamp_millis();
@@ -308,33 +428,30 @@ async fn ingest(
     // as `ON CONFLICT DO NOTHING` would have it.
     samples.sort_by_key(|s| (s.series, s.ts));
     samples.dedup_by_key(|s| (s.series, s.ts));
-    if samples.is_empty() {
-        return Ok(IngestOut {
-            received,
-            stored: 0,
-            duplicates: received,
-        });
-    }
-    let stored = write(state, samples).await?;
-    Ok(IngestOut {
-        received,
-        stored,
-        duplicates: received - stored,
-    })
+    Ok(Checked { received, samples })
 }
 
 /// Stores already checked samples (sorted by series and time, no repeated keys) through
 /// the writer; returns how many were new. For bulk loaders and tests.
 pub async fn write(state: &AppState, samples: Vec<Sample>) -> ApiResult<u64> {
+    submit(state, samples)
+        .await?
+        .await
+        .map_err(|_| ApiError::internal("the telemetry writer dropped a batch"))?
+}
+
+/// Queues samples for the writer; the receiver hears how many were new once committed.
+async fn submit(
+    state: &AppState,
+    samples: Vec<Sample>,
+) -> ApiResult<oneshot::Receiver<ApiResult<u64>>> {
     let (reply, outcome) = oneshot::channel();
     cache(state)
         .writer
         .send(Job { samples, reply })
         .await
         .map_err(|_| ApiError::internal("the telemetry writer has stopped"))?;
-    outcome
-        .await
-        .map_err(|_| ApiError::internal("the telemetry writer dropped a batch"))?
+    Ok(outcome)
 }
 
 // ---------------------------------------------------------------- the writer

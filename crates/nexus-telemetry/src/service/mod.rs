@@ -6,6 +6,7 @@ mod history;
 mod ingest;
 mod meters;
 mod metrics;
+mod mqtt;
 mod predictions;
 
 pub use alerts::{
@@ -16,6 +17,7 @@ pub use history::*;
 pub use ingest::*;
 pub use meters::{create_meter_schedule, list_meter_schedules};
 pub use metrics::*;
+pub use mqtt::mqtt_status;
 pub use predictions::{list_predictions, predict_asset, risk_ranking};
 
 use std::collections::HashMap;
@@ -28,7 +30,7 @@ use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 
 use crate::entity::asset_metric;
-use crate::model::TelemetrySettings;
+use crate::model::{MqttStatusOut, TelemetrySettings};
 
 /// The settings key of telemetry.
 pub const SETTINGS_KEY: &str = "telemetry";
@@ -98,6 +100,8 @@ pub struct TelemetryState {
     writer: mpsc::Sender<ingest::Job>,
     /// Alert state of every series not at ok.
     watches: Mutex<HashMap<i64, alerts::Watch>>,
+    /// What the MQTT subscriber is doing.
+    mqtt: Mutex<MqttStatusOut>,
 }
 
 impl TelemetryState {
@@ -232,18 +236,24 @@ async fn load_catalog(db: &Db, cache: &TelemetryState, only: Option<i64>) -> Api
     Ok(())
 }
 
-/// Starts telemetry: loads the catalog, starts the writer and the retention job, and
-/// keeps the catalog current with changes made on any node.
+/// Starts telemetry: loads the catalog, starts the writer, the retention job and the
+/// MQTT subscriber when a broker is configured, and keeps the catalog current with
+/// changes made on any node.
 pub async fn setup(state: &AppState) -> ApiResult<()> {
+    let mqtt = mqtt::Settings::from_config(&state.config)?;
     let (writer, jobs) = mpsc::channel(64);
     let cache = Arc::new(TelemetryState {
         catalog: RwLock::new(Catalog::default()),
         writer,
         watches: Mutex::new(alerts::load_watches(state.db.read()).await?),
+        mqtt: Mutex::new(mqtt::Settings::status(mqtt.as_ref())),
     });
     load_catalog(&state.db, &cache, None).await?;
     state.domains.insert(cache.clone());
     tokio::spawn(ingest::write_samples(state.clone(), jobs));
+    if let Some(settings) = mqtt {
+        mqtt::start(state, settings);
+    }
     tokio::spawn(retention_job(state.clone()));
     tokio::spawn(predictions::prediction_job(state.clone()));
 

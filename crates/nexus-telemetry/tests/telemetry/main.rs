@@ -1,8 +1,9 @@
-//! Telemetry integration tests, one binary: ingestion, queries, alerts and the pages
-//! through real HTTP on SQLite and PostgreSQL, and the live metrics page in headless
-//! Chromium.
+//! Telemetry integration tests, one binary: ingestion (HTTP and MQTT), queries, alerts and
+//! the pages through real HTTP on SQLite and PostgreSQL, and the live metrics page in
+//! headless Chromium.
 
 mod alerts;
 mod browser;
 mod ingest;
+mod mqtt;
 mod pages;

@@ -66,6 +66,12 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// Reads a [`Timestamp`] as stored (microseconds since the epoch), for rows SQLite hands
+/// over packed as JSON: `#[serde(deserialize_with = "nexus_core::time::from_micros")]`.
+pub fn from_micros<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    i64::deserialize(d).map(Timestamp)
+}
+
 impl utoipa::PartialSchema for Timestamp {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()

@@ -65,25 +65,57 @@ impl Precision {
     }
 }
 
-/// Splits `s` at every unescaped `sep` outside double quotes.
-fn split_unescaped(s: &str, sep: u8) -> Vec<&str> {
-    let b = s.as_bytes();
-    let mut parts = Vec::new();
-    let (mut start, mut i, mut quoted) = (0, 0, false);
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 1,
-            b'"' => quoted = !quoted,
-            c if c == sep && !quoted => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
+/// The parts of `s` between unescaped `sep`s outside double quotes (no allocation).
+fn split_unescaped(s: &str, sep: u8) -> SplitUnescaped<'_> {
+    SplitUnescaped {
+        s,
+        start: 0,
+        sep,
+        done: false,
     }
-    parts.push(&s[start.min(s.len())..]);
-    parts
+}
+
+struct SplitUnescaped<'a> {
+    s: &'a str,
+    start: usize,
+    sep: u8,
+    done: bool,
+}
+
+impl<'a> Iterator for SplitUnescaped<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let b = self.s.as_bytes();
+        let (mut i, mut quoted) = (self.start, false);
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 1,
+                b'"' => quoted = !quoted,
+                c if c == self.sep && !quoted => {
+                    let part = &self.s[self.start..i];
+                    self.start = i + 1;
+                    return Some(part);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.done = true;
+        Some(&self.s[self.start.min(self.s.len())..])
+    }
+}
+
+/// `key=value`, or `None` when `s` is not exactly two parts.
+fn key_value(s: &str) -> Option<(&str, &str)> {
+    let mut kv = split_unescaped(s, b'=');
+    match (kv.next(), kv.next(), kv.next()) {
+        (Some(k), Some(v), None) => Some((k, v)),
+        _ => None,
+    }
 }
 
 /// Removes backslash escapes, borrowing when there are none.
@@ -140,12 +172,15 @@ fn parse_line<'a>(
     precision: Precision,
     out: &mut Vec<LinePoint<'a>>,
 ) -> Result<(), String> {
-    let sections = split_unescaped(line, b' ');
-    let sections: Vec<&str> = sections.into_iter().filter(|s| !s.is_empty()).collect();
-    let (key, fields, ts) = match sections.as_slice() {
-        [key, fields] => (*key, *fields, None),
-        [key, fields, ts] => (*key, *fields, Some(*ts)),
-        [_] => return Err("expected fields after the measurement".into()),
+    let mut sections = split_unescaped(line, b' ').filter(|s| !s.is_empty());
+    let (key, fields, ts) = match (
+        sections.next(),
+        sections.next(),
+        sections.next(),
+        sections.next(),
+    ) {
+        (Some(key), Some(fields), ts, None) => (key, fields, ts),
+        (Some(_), None, ..) => return Err("expected fields after the measurement".into()),
         _ => return Err("expected 'measurement,tags fields timestamp'".into()),
     };
     let ts = match ts {
@@ -161,18 +196,17 @@ fn parse_line<'a>(
             )
         }
     };
-    let mut key_parts = split_unescaped(key, b',').into_iter();
+    let mut key_parts = split_unescaped(key, b',');
     let measurement = unescape(key_parts.next().unwrap_or(""));
     if measurement.is_empty() {
         return Err("the measurement is missing".into());
     }
     let mut asset = None;
     for tag in key_parts {
-        let kv = split_unescaped(tag, b'=');
-        let [k, v] = kv.as_slice() else {
+        let Some((k, v)) = key_value(tag) else {
             return Err(format!("tag '{tag}' is not key=value"));
         };
-        match *k {
+        match k {
             "asset_id" => {
                 let id = v
                     .parse()
@@ -191,13 +225,12 @@ fn parse_line<'a>(
     let asset = asset.ok_or("a tag asset_id or asset must name the asset")?;
     let start = out.len();
     for field in split_unescaped(fields, b',') {
-        let kv = split_unescaped(field, b'=');
-        let [k, v] = kv.as_slice() else {
+        let Some((k, v)) = key_value(field) else {
             out.truncate(start);
             return Err(format!("field '{field}' is not key=value"));
         };
         let value = field_value(v).inspect_err(|_| out.truncate(start))?;
-        let metric = if *k == "value" {
+        let metric = if k == "value" {
             measurement.clone()
         } else {
             unescape(k)

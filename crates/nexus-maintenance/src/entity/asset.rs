@@ -1,8 +1,9 @@
 use nexus_core::Timestamp;
 use sea_orm::entity::prelude::*;
 
-/// Dates are `YYYY-MM-DD` text; money is in minor units.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// Dates are `YYYY-MM-DD` text; money is in minor units. Deserializes from a row packed
+/// as JSON by SQLite (timestamps as stored).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "assets")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -26,7 +27,9 @@ pub struct Model {
     pub parent_asset_id: Option<i64>,
     pub qr_code: String,
     pub image_url: Option<String>,
+    #[serde(deserialize_with = "nexus_core::time::from_micros")]
     pub created_at: Timestamp,
+    #[serde(deserialize_with = "nexus_core::time::from_micros")]
     pub updated_at: Timestamp,
     pub created_by: Option<i64>,
     pub updated_by: Option<i64>,

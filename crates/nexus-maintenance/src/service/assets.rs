@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
+use sea_orm::{IdenStatic, Iterable};
 
 use super::{
     audit_change, must_exist, publish, publish_downtime, refuse_cycle, subtree, track_downtime,
@@ -576,24 +577,53 @@ pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetO
 }
 
 /// The asset and every component below it, root first, with depths: one query, the
-/// recursive CTE joined back to the rows.
+/// recursive CTE joined back to the rows. SQLite packs the rows into one JSON value, as
+/// its driver hands rows over one at a time.
 pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<SubtreeItem>> {
     find_asset(conn, id).await?;
-    let sql = "WITH RECURSIVE t(id, depth) AS (\
-                 SELECT id, CAST(0 AS BIGINT) FROM assets WHERE id = $1 \
-                 UNION ALL SELECT c.id, t.depth + 1 FROM assets c JOIN t ON c.parent_asset_id = t.id) \
-               SELECT a.*, t.depth AS depth FROM t JOIN assets a ON a.id = t.id ORDER BY t.depth, t.id";
-    let rows = conn
-        .query_all(stmt(conn.get_database_backend(), sql, vec![id.into()]))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(SubtreeItem {
-                depth: row.try_get("", "depth")?,
-                asset: asset_out(asset::Model::from_query_result(row, "")?),
+    let backend = conn.get_database_backend();
+    let select = if backend == sea_orm::DatabaseBackend::Sqlite {
+        let fields: Vec<String> = asset::Column::iter()
+            .map(|c| format!("'{0}', a.\"{0}\"", c.as_str()))
+            .collect();
+        format!(
+            "json_group_array(json_array(t.depth, json_object({}))) AS packed",
+            fields.join(", ")
+        )
+    } else {
+        "a.*, t.depth AS depth".to_string()
+    };
+    let sql = format!(
+        "WITH RECURSIVE t(id, depth) AS (\
+           SELECT id, CAST(0 AS BIGINT) FROM assets WHERE id = $1 \
+           UNION ALL SELECT c.id, t.depth + 1 FROM assets c JOIN t ON c.parent_asset_id = t.id) \
+         SELECT {select} FROM t JOIN assets a ON a.id = t.id"
+    );
+    let rows = conn.query_all(stmt(backend, &sql, vec![id.into()])).await?;
+    let mut nodes: Vec<(i64, asset::Model)> = if backend == sea_orm::DatabaseBackend::Sqlite {
+        let packed: String = match rows.first() {
+            Some(row) => row.try_get("", "packed")?,
+            None => "[]".into(),
+        };
+        serde_json::from_str(&packed).map_err(ApiError::internal)?
+    } else {
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("", "depth")?,
+                    asset::Model::from_query_result(row, "")?,
+                ))
             })
+            .collect::<ApiResult<Vec<_>>>()?
+    };
+    nodes.sort_by_key(|(depth, a)| (*depth, a.id));
+    Ok(nodes
+        .into_iter()
+        .map(|(depth, a)| SubtreeItem {
+            depth,
+            asset: asset_out(a),
         })
-        .collect()
+        .collect())
 }
 
 pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> ApiResult<AssetOut> {

@@ -291,7 +291,10 @@ impl MigrationTrait for Migration {
             ("idx_work_orders_pm_schedule", &[W::PmScheduleId]),
             ("idx_work_orders_completed_at", &[W::CompletedAt]),
         ] {
-            m.create_index(index(W::Table, name, cols)).await?;
+            // The id rides along (SQLite's indexes hold the rowid anyway), so a page's ids
+            // come from the index alone.
+            let mut i = index(W::Table, name, cols);
+            m.create_index(i.include(W::Id).to_owned()).await?;
         }
         // "Never two open work orders for one schedule / one alert rule and asset" is the
         // database's rule, not only the services'.

@@ -577,12 +577,14 @@ pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetO
 }
 
 /// The asset and every component below it, root first, with depths: one query, the
-/// recursive CTE joined back to the rows. SQLite packs the rows into one JSON value, as
-/// its driver hands rows over one at a time.
+/// recursive CTE joined back to the rows. SQLite packs them into one JSON value (its
+/// driver hands rows over one at a time); PostgreSQL sends rows, as its JSON functions
+/// cost more than the transfer.
 pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<SubtreeItem>> {
     find_asset(conn, id).await?;
     let backend = conn.get_database_backend();
-    let select = if backend == sea_orm::DatabaseBackend::Sqlite {
+    let sqlite = backend == sea_orm::DatabaseBackend::Sqlite;
+    let select = if sqlite {
         let fields: Vec<String> = asset::Column::iter()
             .map(|c| format!("'{0}', a.\"{0}\"", c.as_str()))
             .collect();
@@ -591,7 +593,7 @@ pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Ve
             fields.join(", ")
         )
     } else {
-        "a.*, t.depth AS depth".to_string()
+        "a.*, t.depth AS depth".into()
     };
     let sql = format!(
         "WITH RECURSIVE t(id, depth) AS (\
@@ -600,7 +602,7 @@ pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Ve
          SELECT {select} FROM t JOIN assets a ON a.id = t.id"
     );
     let rows = conn.query_all(stmt(backend, &sql, vec![id.into()])).await?;
-    let mut nodes: Vec<(i64, asset::Model)> = if backend == sea_orm::DatabaseBackend::Sqlite {
+    let mut nodes: Vec<(i64, asset::Model)> = if sqlite {
         let packed: String = match rows.first() {
             Some(row) => row.try_get("", "packed")?,
             None => "[]".into(),

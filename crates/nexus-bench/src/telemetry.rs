@@ -478,7 +478,7 @@ pub async fn query(
     let ranges: [(&str, i64); 5] = [
         ("1 hour (raw)", 3_600_000),
         ("1 day (minute)", 86_400_000),
-        ("7 days (minute)", 7 * 86_400_000),
+        ("7 days (hour)", 7 * 86_400_000),
         ("30 days (hour)", 30 * 86_400_000),
         ("whole store (hour)", span),
     ];

@@ -62,6 +62,19 @@ pub struct ListResponse<T> {
     pub offset: u64,
 }
 
+/// A case-insensitive "contains" pattern for `LOWER(column) LIKE …`: the search is
+/// lowercased, and `%`, `_` and `\` typed by the user match themselves.
+pub fn contains_pattern(q: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut escaped = String::with_capacity(q.len() + 2);
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,17 +93,4 @@ mod tests {
         );
         assert!(p.sort(&["id"], ("id", false)).is_err());
     }
-}
-
-/// A case-insensitive "contains" pattern for `LOWER(column) LIKE …`: the search is
-/// lowercased, and `%`, `_` and `\` typed by the user match themselves.
-pub fn contains_pattern(q: &str) -> sea_orm::sea_query::LikeExpr {
-    let mut escaped = String::with_capacity(q.len() + 2);
-    for c in q.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }

@@ -32,20 +32,8 @@ async fn upload(
 
 /// (status, content type, body) of a download.
 async fn download(srv: &TestServer, token: Option<&str>, id: i64) -> (u16, String, Vec<u8>) {
-    let mut req = srv
-        .client()
-        .get(srv.url(&format!("/api/v1/files/{id}/content")));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, ct, res.bytes().await.unwrap().to_vec())
+    let path = format!("/api/v1/files/{id}/content");
+    srv.download(&path, token).await
 }
 
 fn blobs(dir: &std::path::Path) -> usize {

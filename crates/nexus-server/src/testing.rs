@@ -1,5 +1,6 @@
 //! Test support: start the real server on an ephemeral port over a fresh SQLite or
-//! PostgreSQL database, for integration tests of every domain.
+//! PostgreSQL database, for integration tests of every domain, and talk to it as they do
+//! (the JSON API, pages and their forms).
 
 use std::path::PathBuf;
 
@@ -216,6 +217,16 @@ macro_rules! backend_tests {
     };
 }
 
+/// A posted form's answer: (status, `Location` header or "", HTML).
+pub type Answer = (u16, String, String);
+
+/// The CSRF token a page's forms carry.
+pub fn csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[at..].split('"').next().expect("token").to_string()
+}
+
 /// A response as tests look at it.
 #[derive(Debug)]
 pub struct Resp {
@@ -271,18 +282,91 @@ impl TestServer {
         Self::read(req.send().await.expect("request")).await
     }
 
+    /// GETs `path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    /// POSTs the JSON `body` to `path` with a bearer token.
+    pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> Resp {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+
+    /// PATCHes `path` with the JSON `body` and a bearer token.
+    pub async fn patch(&self, path: &str, token: &str, body: serde_json::Value) -> Resp {
+        self.call("PATCH", path, Some(token), Some(body)).await
+    }
+
+    /// POSTs `body` and returns the new row's id, failing the test unless the answer is 201.
+    pub async fn create(&self, path: &str, token: &str, body: serde_json::Value) -> i64 {
+        let res = self.post(path, token, body).await;
+        assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
+        res.json["id"].as_i64().expect("id")
+    }
+
     /// Posts a CSV body (`text/csv`) with a bearer token.
     pub async fn post_csv(&self, path: &str, token: &str, csv: &str) -> Resp {
+        self.post_body(path, token, "text/csv", csv).await
+    }
+
+    /// Posts `body` as `content_type` with a bearer token.
+    pub async fn post_body(&self, path: &str, token: &str, content_type: &str, body: &str) -> Resp {
         let req = self.client().post(self.url(path)).bearer_auth(token);
-        let req = req.header("content-type", "text/csv").body(csv.to_string());
+        let req = req
+            .header("content-type", content_type)
+            .body(body.to_string());
         Self::read(req.send().await.expect("request")).await
     }
 
-    /// GETs a path with a bearer token: the status and the body as text.
-    pub async fn text(&self, path: &str, token: &str) -> (u16, String) {
+    /// GETs `path` with a bearer token: (status, body as text), e.g. a page's HTML.
+    pub async fn page(&self, path: &str, token: &str) -> (u16, String) {
         let res = self.client().get(self.url(path)).bearer_auth(token);
         let res = res.send().await.expect("request");
         (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
+    /// GETs `path` with an optional bearer token: (status, content type, body bytes).
+    pub async fn download(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut req = self.client().get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let ct = res.headers().get("content-type");
+        let ct = ct.map(|v| v.to_str().expect("content type").to_string());
+        let body = res.bytes().await.expect("body").to_vec();
+        (status, ct.unwrap_or_default(), body)
+    }
+
+    /// Posts a form with a bearer token: (status, `Location` header or "", HTML).
+    pub async fn submit(&self, path: &str, token: &str, form: &[(&str, &str)]) -> Answer {
+        let req = self.client().post(self.url(path)).bearer_auth(token);
+        Self::answer(req.form(form)).await
+    }
+
+    /// Posts a multipart form with a bearer token: (status, `Location` header or "", HTML).
+    pub async fn submit_multipart(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> Answer {
+        let req = self.client().post(self.url(path)).bearer_auth(token);
+        Self::answer(req.multipart(form)).await
+    }
+
+    /// Sends a form's request: (status, `Location` header or "", HTML).
+    async fn answer(req: reqwest::RequestBuilder) -> Answer {
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let to = res.headers().get("location");
+        let to = to.map(|l| l.to_str().expect("location").to_string());
+        (
+            status,
+            to.unwrap_or_default(),
+            res.text().await.expect("body"),
+        )
     }
 
     /// Reads a response into a `Resp`.

@@ -4,70 +4,15 @@
 //! input, comments and completes it.
 //! Skipped loudly without chromedriver unless `NEXUS_REQUIRE_BROWSER=1`.
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, Locator};
-use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
+use fantoccini::Client;
+use nexus_server::testing::browser::{
+    Driver, Screen, Step, appears, attach, check, click, fill, find, fits, flash, goto, screenshot,
+    sign_in, text,
+};
 use nexus_server::testing::{Backend, TestServer};
 use serde_json::json;
 
 use crate::common::photo_png;
-
-type Step<T = ()> = Result<T, String>;
-
-fn check(ok: bool, what: impl Into<String>) -> Step {
-    if ok { Ok(()) } else { Err(what.into()) }
-}
-
-async fn appears(c: &Client, css: &str) -> Step<Element> {
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|e| format!("waiting for {css}: {e}"))
-}
-
-async fn goto(c: &Client, url: &str) -> Step {
-    c.goto(url).await.map_err(|e| format!("{url}: {e}"))
-}
-
-async fn fill(c: &Client, id: &str, value: &str) -> Step {
-    let field = appears(c, &format!("#{id}")).await?;
-    field.clear().await.map_err(|e| e.to_string())?;
-    field.send_keys(value).await.map_err(|e| e.to_string())
-}
-
-async fn click(c: &Client, css: &str) -> Step {
-    appears(c, css)
-        .await?
-        .click()
-        .await
-        .map_err(|e| format!("click {css}: {e}"))
-}
-
-async fn text(c: &Client, css: &str) -> Step<String> {
-    appears(c, css)
-        .await?
-        .text()
-        .await
-        .map_err(|e| format!("text of {css}: {e}"))
-}
-
-/// Waits for the flash message a redirect after a form brings.
-async fn flash(c: &Client, expected: &str) -> Step {
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::XPath(&format!(
-            "//p[@class='flash' and normalize-space()='{expected}']"
-        )))
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("waiting for the message {expected:?}: {e}"))
-}
-
-async fn screenshot(c: &Client, path: &str) -> Step {
-    let png = c.screenshot().await.map_err(|e| e.to_string())?;
-    std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
-}
 
 /// Waits until the thumbnail `css` has loaded; its width as drawn, 0 when the image is
 /// broken.
@@ -83,18 +28,6 @@ async fn thumbnail(c: &Client, css: &str) -> Step<f64> {
         .ok_or_else(|| format!("thumbnail {css}: no width"))
 }
 
-/// The page is no wider than the phone.
-async fn fits(c: &Client) -> Step {
-    let wide = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            Vec::new(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    check(wide == true, "the page is wider than the phone")
-}
-
 async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64], photo: &str) -> Step {
     // Signing in brings the technician back to their own work orders.
     goto(
@@ -102,10 +35,7 @@ async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64], photo: &st
         &format!("{base}/maintenance/work-orders?assigned=me"),
     )
     .await?;
-    appears(phone, "form[action='/login']").await?;
-    fill(phone, "username", "tina").await?;
-    fill(phone, "password", "tina-password").await?;
-    click(phone, "main form button.primary").await?;
+    sign_in(phone, "tina", "tina-password").await?;
     let list = text(phone, "#work-orders").await?;
     check(
         list.contains("WO-000001")
@@ -162,13 +92,7 @@ async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64], photo: &st
     )?;
 
     // A photo from the camera input shows as a thumbnail, sized for the phone.
-    phone
-        .find(Locator::Id("file"))
-        .await
-        .map_err(|e| e.to_string())?
-        .send_keys(photo)
-        .await
-        .map_err(|e| format!("choose the photo: {e}"))?;
+    attach(phone, "file", photo).await?;
     click(phone, "#add-photo").await?;
     flash(phone, "Photo added.").await?;
     let width = thumbnail(phone, "#attachments .wo-thumb img").await?;
@@ -200,8 +124,7 @@ async fn scenario(phone: &Client, base: &str, wo: i64, steps: &[i64], photo: &st
         format!("labor after completing: {labor}"),
     )?;
     check(
-        phone.find(Locator::Css("#timer-start")).await.is_err()
-            && phone.find(Locator::Css(".wo-answer-form")).await.is_err(),
+        find(phone, "#timer-start").await.is_err() && find(phone, ".wo-answer-form").await.is_err(),
         "closed work order still offers changes",
     )?;
     Ok(())
@@ -216,12 +139,7 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
     let admin = srv.admin_token().await;
     let tina = srv.create_user(&admin, "tina", "staff").await;
     let pump = srv
-        .call(
-            "POST",
-            "/api/v1/assets",
-            Some(&admin),
-            Some(json!({"name": "Cooling pump"})),
-        )
+        .create("/api/v1/assets", &admin, json!({"name": "Cooling pump"}))
         .await;
     let created = srv
         .call(
@@ -230,7 +148,7 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
             Some(&admin),
             Some(json!({
                 "title": "Monthly pump check", "type": "preventive", "assigned_to_id": tina,
-                "asset_id": pump.json["id"],
+                "asset_id": pump,
                 "checklist": [
                     {"task": "Guard in place", "required": true},
                     {"task": "Discharge pressure", "kind": "number", "min_value": 1.5, "max_value": 6, "unit": "bar", "required": true},
@@ -260,31 +178,17 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
     let photo = srv.data_dir.join("pump.png");
     std::fs::write(&photo, photo_png()).expect("photo file");
 
-    let phone = driver.browser("phone", Screen::Phone).await;
-    let outcome = scenario(&phone, &srv.base_url, wo, &steps, photo.to_str().unwrap()).await;
-    let _ = phone.close().await;
-    drop(driver);
-    if let Err(e) = outcome {
-        srv.finish().await;
-        panic!("{e}");
-    }
-    let done = srv
-        .call(
-            "GET",
-            &format!("/api/v1/work-orders/{wo}"),
-            Some(&admin),
-            None,
-        )
+    let photo = photo.to_str().unwrap();
+    let srv = driver
+        .run(srv, &[("phone", Screen::Phone)], async |c, srv| {
+            scenario(&c[0], &srv.base_url, wo, &steps, photo).await
+        })
         .await;
+    let done = srv.get(&format!("/api/v1/work-orders/{wo}"), &admin).await;
     assert_eq!(done.json["status"], "completed");
     assert_eq!(done.json["checklist"][1]["number_value"], 4.5);
     let photos = srv
-        .call(
-            "GET",
-            &format!("/api/v1/attachments/work_order/{wo}"),
-            Some(&admin),
-            None,
-        )
+        .get(&format!("/api/v1/attachments/work_order/{wo}"), &admin)
         .await;
     assert_eq!(photos.json[0]["file"]["filename"], "pump.png");
     srv.finish().await;

@@ -1,49 +1,24 @@
 //! The parts, PM schedule and KPI pages, and the parts block of the work order page,
 //! through real HTTP (HTML answers; forms posted with the page's CSRF token).
 
-use crate::common::{create, csrf, page};
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
+use nexus_server::testing::csrf;
 use serde_json::json;
-
-/// Posts a form: (status, Location header, HTML).
-async fn submit(
-    srv: &TestServer,
-    token: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, String) {
-    let res = srv
-        .client()
-        .post(srv.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let to = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, to, res.text().await.unwrap())
-}
 
 backend_tests! {
     async fn parts_pm_and_kpi_pages(srv) {
         let admin = srv.admin_token().await;
-        let site = create(srv, &admin, "/api/v1/locations", json!({"name": "Stores"})).await;
-        let pump = create(srv, &admin, "/api/v1/assets", json!({"name": "Pump", "location_id": site})).await;
+        let site = srv.create("/api/v1/locations", &admin, json!({"name": "Stores"})).await;
+        let pump = srv.create("/api/v1/assets", &admin, json!({"name": "Pump", "location_id": site})).await;
 
         // A part made through the list page's form; a refused one keeps its errors.
-        let (status, html) = page(srv, &admin, "/maintenance/parts").await;
+        let (status, html) = srv.page("/maintenance/parts", &admin).await;
         assert_eq!(status, 200);
         let token = csrf(&html);
-        let (status, _, html) = submit(srv, &admin, "/maintenance/parts", &[("csrf", &token), ("sku", "V-1"), ("name", ""), ("unit_cost", "1.234")]).await;
+        let (status, _, html) = srv.submit("/maintenance/parts", &admin, &[("csrf", &token), ("sku", "V-1"), ("name", ""), ("unit_cost", "1.234")]).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"name-error\"") && html.contains("id=\"unit_cost-error\""), "{html}");
-        let (status, to, _) = submit(srv, &admin, "/maintenance/parts", &[("csrf", &token), ("sku", "V-1"), ("name", "Valve"), ("unit_cost", "12.50"), ("reorder_point", "2")]).await;
+        let (status, to, _) = srv.submit("/maintenance/parts", &admin, &[("csrf", &token), ("sku", "V-1"), ("name", "Valve"), ("unit_cost", "12.50"), ("reorder_point", "2")]).await;
         assert_eq!(status, 303);
         let part = srv.call("GET", "/api/v1/parts?q=V-1", Some(&admin), None).await.json["items"][0].clone();
         assert_eq!(part["unit_cost_cents"], 1250);
@@ -52,61 +27,61 @@ backend_tests! {
 
         // Receive on the part's page; taking more than there is says so by the field.
         let path = format!("/maintenance/parts/{id}");
-        let (status, html) = page(srv, &admin, &path).await;
+        let (status, html) = srv.page(&path, &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("Never stocked."));
         let site_s = site.to_string();
-        let (status, _, _) = submit(srv, &admin, &format!("{path}/receive"), &[("csrf", &token), ("location_id", &site_s), ("quantity", "5")]).await;
+        let (status, _, _) = srv.submit(&format!("{path}/receive"), &admin, &[("csrf", &token), ("location_id", &site_s), ("quantity", "5")]).await;
         assert_eq!(status, 303);
-        let (status, _, html) = submit(srv, &admin, &format!("{path}/adjust"), &[("csrf", &token), ("location_id", &site_s), ("quantity", "-9"), ("reason", "count")]).await;
+        let (status, _, html) = srv.submit(&format!("{path}/adjust"), &admin, &[("csrf", &token), ("location_id", &site_s), ("quantity", "-9"), ("reason", "count")]).await;
         assert_eq!(status, 409);
         assert!(html.contains("id=\"quantity-error\""), "{html}");
-        let (_, html) = page(srv, &admin, &path).await;
+        let (_, html) = srv.page(&path, &admin).await;
         assert!(html.contains("Stock: 5"), "{html}");
-        let (status, _, _) = submit(srv, &admin, &format!("{path}/receive"), &[("csrf", "forged"), ("location_id", &site_s), ("quantity", "5")]).await;
+        let (status, _, _) = srv.submit(&format!("{path}/receive"), &admin, &[("csrf", "forged"), ("location_id", &site_s), ("quantity", "5")]).await;
         assert_eq!(status, 403);
 
         // The work order page shows the parts block and records a use.
-        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Fix valve", "asset_id": pump})).await;
-        let (status, html) = page(srv, &admin, &format!("/maintenance/work-orders/{wo}")).await;
+        let wo = srv.create("/api/v1/work-orders", &admin, json!({"title": "Fix valve", "asset_id": pump})).await;
+        let (status, html) = srv.page(&format!("/maintenance/work-orders/{wo}"), &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("No parts used yet.") && html.contains("V-1 Valve (5)"), "{html}");
         let id_s = id.to_string();
-        let (status, to, _) = submit(srv, &admin, &format!("/maintenance/work-orders/{wo}/parts"), &[("csrf", &token), ("part_id", &id_s), ("location_id", &site_s), ("quantity", "2")]).await;
+        let (status, to, _) = srv.submit(&format!("/maintenance/work-orders/{wo}/parts"), &admin, &[("csrf", &token), ("part_id", &id_s), ("location_id", &site_s), ("quantity", "2")]).await;
         assert_eq!((status, to.as_str()), (303, format!("/maintenance/work-orders/{wo}?done=parts#parts").as_str()));
-        let (status, _, html) = submit(srv, &admin, &format!("/maintenance/work-orders/{wo}/parts"), &[("csrf", &token), ("part_id", &id_s), ("location_id", &site_s), ("quantity", "7")]).await;
+        let (status, _, html) = srv.submit(&format!("/maintenance/work-orders/{wo}/parts"), &admin, &[("csrf", &token), ("part_id", &id_s), ("location_id", &site_s), ("quantity", "7")]).await;
         assert_eq!(status, 409);
         assert!(html.contains("Only 3 unit(s)"), "{html}");
-        let (_, html) = page(srv, &admin, &format!("/maintenance/work-orders/{wo}")).await;
+        let (_, html) = srv.page(&format!("/maintenance/work-orders/{wo}"), &admin).await;
         assert!(html.contains("2 × V-1 Valve") && html.contains("25.00"), "{html}");
 
         // PM schedules: created through the form, generated with the button.
         let pump_s = pump.to_string();
-        let (status, _, html) = submit(srv, &admin, "/maintenance/pm-schedules", &[("csrf", &token), ("asset_id", &pump_s), ("title", ""), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31")]).await;
+        let (status, _, html) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset_id", &pump_s), ("title", ""), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31")]).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"title-error\""));
-        let (status, _, _) = submit(srv, &admin, "/maintenance/pm-schedules", &[("csrf", &token), ("asset_id", &pump_s), ("title", "Lubricate"), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31"), ("checklist", "Grease\nCheck noise\n")]).await;
+        let (status, _, _) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset_id", &pump_s), ("title", "Lubricate"), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31"), ("checklist", "Grease\nCheck noise\n")]).await;
         assert_eq!(status, 303);
         let schedule = srv.call("GET", "/api/v1/pm-schedules", Some(&admin), None).await.json["items"][0].clone();
         assert_eq!(schedule["checklist"].as_array().unwrap().len(), 2);
-        let (_, html) = page(srv, &admin, "/maintenance/pm-schedules").await;
+        let (_, html) = srv.page("/maintenance/pm-schedules", &admin).await;
         assert!(html.contains("Lubricate") && html.contains("2031-01-31"));
-        let (status, to, _) = submit(srv, &admin, &format!("/maintenance/pm-schedules/{}/generate", schedule["id"]), &[("csrf", &token)]).await;
+        let (status, to, _) = srv.submit(&format!("/maintenance/pm-schedules/{}/generate", schedule["id"]), &admin, &[("csrf", &token)]).await;
         assert_eq!(status, 303);
         assert!(to.starts_with("/maintenance/work-orders/"));
-        let (status, _, html) = submit(srv, &admin, &format!("/maintenance/pm-schedules/{}/generate", schedule["id"]), &[("csrf", &token)]).await;
+        let (status, _, html) = srv.submit(&format!("/maintenance/pm-schedules/{}/generate", schedule["id"]), &admin, &[("csrf", &token)]).await;
         assert_eq!(status, 409);
         assert!(html.contains("still open"), "{html}");
 
         // KPIs: figures and a chart drawn on the server; bad dates are marked.
-        let (status, html) = page(srv, &admin, "/maintenance/kpis").await;
+        let (status, html) = srv.page("/maintenance/kpis", &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("id=\"kpis\"") && html.contains("<svg"), "{html}");
-        let (status, html) = page(srv, &admin, "/maintenance/kpis?from=soon").await;
+        let (status, html) = srv.page("/maintenance/kpis?from=soon", &admin).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"from-error\""));
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        assert_eq!(page(srv, &guest, "/maintenance/kpis").await.0, 403);
-        assert_eq!(page(srv, &guest, "/maintenance/parts").await.0, 200);
+        assert_eq!(srv.page("/maintenance/kpis", &guest).await.0, 403);
+        assert_eq!(srv.page("/maintenance/parts", &guest).await.0, 200);
     }
 }

@@ -2,7 +2,6 @@
 //! the instants work was done are written straight into the database, so the period is
 //! fixed (two weeks of January 2026) and every figure can be worked out by hand.
 
-use crate::common::{create, get, post};
 use nexus_core::Timestamp;
 use nexus_core::db::stmt;
 use nexus_maintenance::entity::{downtime, labor};
@@ -39,7 +38,7 @@ async fn sql(srv: &TestServer, sql: &str, values: Vec<sea_orm::Value>) {
 
 /// A preventive work order on `asset` due on `due`, created at `created`.
 async fn pm(srv: &TestServer, token: &str, asset: i64, due: &str, created: &str) -> i64 {
-    let id = create(srv, token, "/api/v1/work-orders", json!({"title": format!("PM {due}"), "type": "preventive", "asset_id": asset, "due_date": due})).await;
+    let id = srv.create("/api/v1/work-orders", token, json!({"title": format!("PM {due}"), "type": "preventive", "asset_id": asset, "due_date": due})).await;
     sql(
         srv,
         "UPDATE work_orders SET created_at = $1 WHERE id = $2",
@@ -50,13 +49,13 @@ async fn pm(srv: &TestServer, token: &str, asset: i64, due: &str, created: &str)
 }
 
 async fn complete(srv: &TestServer, token: &str, wo: i64, when: &str) {
-    let res = post(
-        srv,
-        token,
-        &format!("/api/v1/work-orders/{wo}/status"),
-        json!({"status": "completed"}),
-    )
-    .await;
+    let res = srv
+        .post(
+            &format!("/api/v1/work-orders/{wo}/status"),
+            token,
+            json!({"status": "completed"}),
+        )
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     sql(
         srv,
@@ -91,12 +90,12 @@ fn days_since(t: &str, now: Timestamp) -> f64 {
 backend_tests! {
     async fn kpis_with_known_numbers(srv) {
         let admin = srv.admin_token().await;
-        let plant = create(srv, &admin, "/api/v1/locations", json!({"name": "Plant"})).await;
-        let hall = create(srv, &admin, "/api/v1/locations", json!({"name": "Hall", "parent_id": plant})).await;
-        let other = create(srv, &admin, "/api/v1/locations", json!({"name": "Other site"})).await;
-        let p1 = create(srv, &admin, "/api/v1/assets", json!({"name": "P1", "location_id": hall})).await;
-        let p2 = create(srv, &admin, "/api/v1/assets", json!({"name": "P2", "location_id": plant})).await;
-        let x = create(srv, &admin, "/api/v1/assets", json!({"name": "X", "location_id": other})).await;
+        let plant = srv.create("/api/v1/locations", &admin, json!({"name": "Plant"})).await;
+        let hall = srv.create("/api/v1/locations", &admin, json!({"name": "Hall", "parent_id": plant})).await;
+        let other = srv.create("/api/v1/locations", &admin, json!({"name": "Other site"})).await;
+        let p1 = srv.create("/api/v1/assets", &admin, json!({"name": "P1", "location_id": hall})).await;
+        let p2 = srv.create("/api/v1/assets", &admin, json!({"name": "P2", "location_id": plant})).await;
+        let x = srv.create("/api/v1/assets", &admin, json!({"name": "X", "location_id": other})).await;
 
         // Downtime, 2026-01-05 (Mon) .. 2026-01-18 (Sun): 336 hours per asset.
         down(srv, p1, "2026-01-04T23:00:00Z", "2026-01-05T01:00:00Z").await; // 1 h inside, no failure in the period
@@ -114,21 +113,21 @@ backend_tests! {
         let xw = pm(srv, &admin, x, "2026-01-09", "2026-01-01T00:00:00Z").await;
         complete(srv, &admin, a, "2026-01-07T15:00:00Z").await;
         complete(srv, &admin, b, "2026-01-16T09:00:00Z").await;
-        assert_eq!(post(srv, &admin, &format!("/api/v1/work-orders/{d}/status"), json!({"status": "cancelled"})).await.status, 200);
+        assert_eq!(srv.post(&format!("/api/v1/work-orders/{d}/status"), &admin, json!({"status": "cancelled"})).await.status, 200);
 
         // Cost: 90 min at 40.00/h and 30 min at 50.00/h; two parts at 12.50 on C.
-        let me = get(srv, &admin, "/api/v1/auth/me").await.json["id"].as_i64().unwrap();
+        let me = srv.get("/api/v1/auth/me", &admin).await.json["id"].as_i64().unwrap();
         work(srv, a, me, "2026-01-07T09:00:00Z", 90, 4000).await;
         work(srv, b, me, "2026-01-14T09:00:00Z", 30, 5000).await;
         work(srv, xw, me, "2026-01-14T09:00:00Z", 600, 9000).await;
-        let part = create(srv, &admin, "/api/v1/parts", json!({"sku": "P-1", "name": "Seal", "unit_cost_cents": 1250})).await;
-        assert_eq!(post(srv, &admin, &format!("/api/v1/parts/{part}/receive"), json!({"location_id": hall, "quantity": 5})).await.status, 201);
-        let used = post(srv, &admin, &format!("/api/v1/work-orders/{c}/parts"), json!({"part_id": part, "location_id": hall, "quantity": 2})).await;
+        let part = srv.create("/api/v1/parts", &admin, json!({"sku": "P-1", "name": "Seal", "unit_cost_cents": 1250})).await;
+        assert_eq!(srv.post(&format!("/api/v1/parts/{part}/receive"), &admin, json!({"location_id": hall, "quantity": 5})).await.status, 201);
+        let used = srv.post(&format!("/api/v1/work-orders/{c}/parts"), &admin, json!({"part_id": part, "location_id": hall, "quantity": 2})).await;
         assert_eq!(used.status, 201);
         sql(srv, "UPDATE stock_movements SET created_at = $1 WHERE id = $2", vec![at("2026-01-16T12:00:00Z").0.into(), used.json["movement_id"].as_i64().unwrap().into()]).await;
 
         let before = Timestamp::now();
-        let r = get(srv, &admin, &format!("/api/v1/maintenance/kpis?location_id={plant}&from=2026-01-05&to=2026-01-18")).await;
+        let r = srv.get(&format!("/api/v1/maintenance/kpis?location_id={plant}&from=2026-01-05&to=2026-01-18"), &admin).await;
         let after = Timestamp::now();
         assert_eq!(r.status, 200, "{:?}", r.json);
         let k = &r.json;
@@ -161,11 +160,11 @@ backend_tests! {
         assert_eq!((s[1]["labor_cost_cents"].as_i64(), s[1]["parts_cost_cents"].as_i64(), s[1]["total_cost_cents"].as_i64()), (Some(2500), Some(2500), Some(5000)));
 
         // One asset; everything; a month bucket.
-        let one = get(srv, &admin, &format!("/api/v1/maintenance/kpis?asset_id={p2}&from=2026-01-05&to=2026-01-18")).await.json;
+        let one = srv.get(&format!("/api/v1/maintenance/kpis?asset_id={p2}&from=2026-01-05&to=2026-01-18"), &admin).await.json;
         assert_eq!((one["assets"].as_i64(), one["downtime_hours"].as_f64(), one["mttr_hours"].as_f64()), (Some(1), Some(2.0), Some(2.0)));
         assert_eq!((one["availability"].as_f64(), one["pm_due"].as_i64(), one["pm_compliance"].clone()), (Some(0.994), Some(0), Value::Null));
         assert_eq!(one["backlog"]["count"], 1);
-        let all = get(srv, &admin, "/api/v1/maintenance/kpis?from=2026-01-05&to=2026-01-18&bucket=month").await.json;
+        let all = srv.get("/api/v1/maintenance/kpis?from=2026-01-05&to=2026-01-18&bucket=month", &admin).await.json;
         assert_eq!((all["assets"].as_i64(), all["downtime_hours"].as_f64(), all["failures"].as_i64()), (Some(3), Some(19.0), Some(4)));
         assert_eq!(all["labor_cost_cents"], 8500 + 90000);
         assert_eq!(all["series"].as_array().unwrap().len(), 1);
@@ -173,15 +172,15 @@ backend_tests! {
 
         // Bad input and missing rights.
         let q = |s: &str| format!("/api/v1/maintenance/kpis?{s}");
-        assert_eq!(get(srv, &admin, &q("from=2026-02-01&to=2026-01-01")).await.error_fields(), ["from"]);
-        assert_eq!(get(srv, &admin, &q("bucket=day")).await.error_fields(), ["bucket"]);
-        assert_eq!(get(srv, &admin, &q("asset_id=999999")).await.error_fields(), ["asset_id"]);
-        assert_eq!(get(srv, &admin, &q("location_id=999999")).await.error_fields(), ["location_id"]);
-        assert_eq!(get(srv, &admin, &q("from=2000-01-01&to=2026-01-01")).await.error_fields(), ["to"]);
-        assert_eq!(get(srv, &admin, &q("from=yesterday")).await.status, 422);
+        assert_eq!(srv.get(&q("from=2026-02-01&to=2026-01-01"), &admin).await.error_fields(), ["from"]);
+        assert_eq!(srv.get(&q("bucket=day"), &admin).await.error_fields(), ["bucket"]);
+        assert_eq!(srv.get(&q("asset_id=999999"), &admin).await.error_fields(), ["asset_id"]);
+        assert_eq!(srv.get(&q("location_id=999999"), &admin).await.error_fields(), ["location_id"]);
+        assert_eq!(srv.get(&q("from=2000-01-01&to=2026-01-01"), &admin).await.error_fields(), ["to"]);
+        assert_eq!(srv.get(&q("from=yesterday"), &admin).await.status, 422);
         let staff = srv.user_token(&admin, "planner", "staff").await;
-        assert_eq!(get(srv, &staff, &q("")).await.status, 200);
+        assert_eq!(srv.get(&q(""), &staff).await.status, 200);
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        assert_eq!(get(srv, &guest, &q("")).await.status, 403);
+        assert_eq!(srv.get(&q(""), &guest).await.status, 403);
     }
 }

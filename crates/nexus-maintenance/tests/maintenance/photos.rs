@@ -3,10 +3,10 @@
 //! uploads say why next to their field and store nothing.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
+use nexus_server::testing::{Answer, TestServer, csrf};
 use serde_json::json;
 
-use crate::common::{create, csrf, get, page, photo_png};
+use crate::common::photo_png;
 
 /// Posts a multipart form with an optional file part (field, file name, bytes):
 /// (status, Location header, HTML).
@@ -16,7 +16,7 @@ async fn send(
     path: &str,
     fields: &[(&str, &str)],
     file: Option<(&str, &str, Vec<u8>)>,
-) -> (u16, String, String) {
+) -> Answer {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
@@ -27,21 +27,7 @@ async fn send(
             reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
         );
     }
-    let res = srv
-        .client()
-        .post(srv.url(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let to = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, to, res.text().await.unwrap())
+    srv.submit_multipart(path, token, form).await
 }
 
 /// The text of the field error shown under `field`.
@@ -59,13 +45,13 @@ backend_tests! {
         let admin = srv.admin_token().await;
         let tech = srv.user_token(&admin, "tina", "staff").await;
         let guest = srv.user_token(&admin, "gail", "guest").await;
-        let wo = create(srv, &tech, "/api/v1/work-orders", json!({"title": "Fix the leak"})).await;
+        let wo = srv.create("/api/v1/work-orders", &tech, json!({"title": "Fix the leak"})).await;
         let path = format!("/maintenance/work-orders/{wo}");
         let photos = format!("{path}/photos");
         let attached = format!("/api/v1/attachments/work_order/{wo}");
 
         // The phone form: a camera input, in a multipart form with the CSRF token.
-        let (status, html) = page(srv, &tech, &path).await;
+        let (status, html) = srv.page(&path, &tech).await;
         assert_eq!(status, 200);
         assert!(html.contains("No photos yet."), "{html}");
         assert!(html.contains(&format!("action=\"{photos}\" enctype=\"multipart/form-data\"")), "{html}");
@@ -75,7 +61,7 @@ backend_tests! {
         let png = photo_png();
         let (status, to, _) = send(srv, &tech, &photos, &[("csrf", &token)], Some(("file", "leak.png", png.clone()))).await;
         assert_eq!((status, to.as_str()), (303, format!("{path}?done=photo#attachments").as_str()));
-        let list = get(srv, &tech, &attached).await;
+        let list = srv.get(&attached, &tech).await;
         assert_eq!(list.json.as_array().unwrap().len(), 1, "{:?}", list.json);
         let file = list.json[0]["file"].clone();
         assert_eq!((file["filename"].as_str(), file["mime_type"].as_str()), (Some("leak.png"), Some("image/png")));
@@ -83,19 +69,19 @@ backend_tests! {
         let file_id = file["id"].as_i64().unwrap();
 
         // Shown as a thumbnail that opens the image, which downloads as it was sent.
-        let (_, html) = page(srv, &tech, &format!("{path}?done=photo")).await;
+        let (_, html) = srv.page(&format!("{path}?done=photo"), &tech).await;
         assert!(html.contains("Photo added.") && !html.contains("No photos yet."), "{html}");
         assert!(html.contains(&format!("<img src=\"{url}\" alt=\"leak.png\">")), "{html}");
-        let res = srv.client().get(srv.url(&url)).bearer_auth(&tech).send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 200);
-        assert_eq!(res.headers()["content-type"], "image/png");
-        assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+        let (status, content_type, bytes) = srv.download(&url, Some(&tech)).await;
+        assert_eq!(status, 200);
+        assert_eq!(content_type, "image/png");
+        assert_eq!(bytes, png);
 
         // Refused: over the size limit (413), a type not accepted, no file chosen (a
         // browser sends an empty part), each named by the field.
         let limit = srv.call("PUT", "/api/v1/files/settings", Some(&admin), Some(json!({"max_upload_bytes": 64}))).await;
         assert_eq!(limit.status, 200, "{:?}", limit.json);
-        let (_, html) = page(srv, &tech, &path).await;
+        let (_, html) = srv.page(&path, &tech).await;
         assert!(html.contains("up to 64 bytes"), "{html}");
         let (status, _, html) = send(srv, &tech, &photos, &[("csrf", &token)], Some(("file", "big.png", [png.clone(), vec![0; 64]].concat()))).await;
         assert_eq!(status, 413);
@@ -112,7 +98,7 @@ backend_tests! {
         assert_eq!((status, field_error(&html, "file").as_str()), (422, "choose a photo to add"));
 
         // A guest sees the photo but no form; posting anyway is refused by the field.
-        let (status, html) = page(srv, &guest, &path).await;
+        let (status, html) = srv.page(&path, &guest).await;
         assert_eq!(status, 200);
         assert!(html.contains(&format!("<img src=\"{url}\"")) && !html.contains(&photos), "{html}");
         let (status, _, html) = send(srv, &guest, &photos, &[("csrf", &csrf(&html))], Some(("file", "x.png", png.clone()))).await;
@@ -124,18 +110,18 @@ backend_tests! {
         let (status, _, _) = send(srv, &tech, "/maintenance/work-orders/999999/photos", &[("csrf", &token)], Some(("file", "x.png", png.clone()))).await;
         assert_eq!(status, 404);
         // None of these stored a file or attached one.
-        assert_eq!(get(srv, &tech, &attached).await.json.as_array().unwrap().len(), 1);
-        assert_eq!(get(srv, &admin, &format!("/api/v1/files/{}", file_id + 1)).await.status, 404);
+        assert_eq!(srv.get(&attached, &tech).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&format!("/api/v1/files/{}", file_id + 1), &admin).await.status, 404);
 
         // A comment may carry a photo, shown next to it.
         let comments = format!("{path}/comments");
         let (status, to, _) = send(srv, &tech, &comments, &[("csrf", &token), ("content", "Seal was cracked")], Some(("photo", "seal.png", png.clone()))).await;
         assert_eq!((status, to.as_str()), (303, format!("{path}?done=commented#comments").as_str()));
-        let comment = get(srv, &tech, &format!("/api/v1/work-orders/{wo}/comments")).await.json[0]["id"].as_i64().unwrap();
-        let on_comment = get(srv, &tech, &format!("/api/v1/attachments/work_order_comment/{comment}")).await;
+        let comment = srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json[0]["id"].as_i64().unwrap();
+        let on_comment = srv.get(&format!("/api/v1/attachments/work_order_comment/{comment}"), &tech).await;
         let seal = on_comment.json[0]["file"]["content_url"].as_str().unwrap().to_string();
         assert_eq!(seal, format!("/api/v1/files/{}/content", file_id + 1));
-        let (_, html) = page(srv, &tech, &path).await;
+        let (_, html) = srv.page(&path, &tech).await;
         let item = &html[html.find(&format!("id=\"comment-{comment}\"")).expect("the comment")..];
         assert!(item[..item.find("</li>").unwrap()].contains(&format!("<img src=\"{seal}\"")), "{html}");
         // Without text nothing is saved; a refused photo keeps the text typed.
@@ -146,8 +132,8 @@ backend_tests! {
         assert_eq!(status, 422);
         assert!(field_error(&html, "photo").starts_with("this type of file is not accepted"), "{html}");
         assert!(html.contains(">Also the gasket</textarea>") && html.contains("The comment was not added."), "{html}");
-        assert_eq!(get(srv, &tech, &format!("/api/v1/work-orders/{wo}/comments")).await.json.as_array().unwrap().len(), 1);
-        assert_eq!(get(srv, &admin, &format!("/api/v1/files/{}", file_id + 2)).await.status, 404);
+        assert_eq!(srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&format!("/api/v1/files/{}", file_id + 2), &admin).await.status, 404);
         // A comment without a photo, as before.
         let (status, _, _) = send(srv, &tech, &comments, &[("csrf", &token), ("content", "Done")], Some(("photo", "", Vec::new()))).await;
         assert_eq!(status, 303);
@@ -166,7 +152,7 @@ backend_tests! {
         }
         let (status, _, _) = send(srv, &tech, &photos, &[("csrf", &token)], Some(("file", "after.png", png.clone()))).await;
         assert_eq!(status, 303);
-        let (_, html) = page(srv, &tech, &path).await;
+        let (_, html) = srv.page(&path, &tech).await;
         assert!(html.contains(&format!("<a href=\"{}\" class=\"wo-file\">manual.pdf</a>", pdf.json["content_url"].as_str().unwrap())), "{html}");
         assert!(html.contains("alt=\"after.png\""), "{html}");
     }

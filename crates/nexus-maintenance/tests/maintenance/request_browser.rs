@@ -2,75 +2,16 @@
 //! on a phone and reports a problem with a photo; a manager at a desk approves it into a
 //! work order. Skipped loudly without chromedriver unless `NEXUS_REQUIRE_BROWSER=1`.
 
-use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
-use nexus_server::testing::{ADMIN_PASSWORD, Backend, TestServer};
+use nexus_server::testing::browser::{
+    Screen, Step, appears, attach, check, click, fill, fits, goto, run_on_sqlite, screenshot,
+    sign_in, text, value,
+};
+use nexus_server::testing::{ADMIN_PASSWORD, TestServer};
 use serde_json::json;
-
-type Step<T = ()> = Result<T, String>;
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-
-fn check(ok: bool, what: impl Into<String>) -> Step {
-    if ok { Ok(()) } else { Err(what.into()) }
-}
-
-async fn appears(c: &Client, css: &str) -> Step<Element> {
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|e| format!("waiting for {css}: {e}"))
-}
-
-async fn goto(c: &Client, url: &str) -> Step {
-    c.goto(url).await.map_err(|e| format!("{url}: {e}"))
-}
-
-async fn fill(c: &Client, id: &str, value: &str) -> Step {
-    let field = c
-        .find(Locator::Id(id))
-        .await
-        .map_err(|e| format!("field #{id}: {e}"))?;
-    field.clear().await.map_err(|e| e.to_string())?;
-    field.send_keys(value).await.map_err(|e| e.to_string())
-}
-
-async fn click(c: &Client, css: &str) -> Step {
-    c.find(Locator::Css(css))
-        .await
-        .map_err(|e| format!("{css}: {e}"))?
-        .click()
-        .await
-        .map_err(|e| format!("click {css}: {e}"))
-}
-
-async fn text(c: &Client, css: &str) -> Step<String> {
-    appears(c, css)
-        .await?
-        .text()
-        .await
-        .map_err(|e| format!("text of {css}: {e}"))
-}
-
-async fn screenshot(c: &Client, path: &str) -> Step {
-    let png = c.screenshot().await.map_err(|e| e.to_string())?;
-    std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
-}
-
-/// Nothing sticks out sideways: the page fits the phone's width.
-async fn fits(c: &Client) -> Step {
-    let wide = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            Vec::new(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    check(wide == true, "the page is wider than the phone")
-}
 
 async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
     let base = &srv.base_url;
@@ -97,15 +38,8 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
     click(phone, "#send").await?;
     let error = text(phone, "#title-error").await?;
     check(error == "is required", format!("title error: {error}"))?;
-    let kept = phone
-        .find(Locator::Id("requester_name"))
-        .await
-        .map_err(|e| e.to_string())?
-        .prop("value")
-        .await
-        .map_err(|e| e.to_string())?;
     check(
-        kept.as_deref() == Some("Pat from shift B"),
+        value(phone, "#requester_name").await? == "Pat from shift B",
         "name kept after a refusal",
     )?;
 
@@ -113,13 +47,7 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
     fill(phone, "description", "Stops every few minutes").await?;
     let photo = srv.data_dir.join("belt.png");
     std::fs::write(&photo, PNG).map_err(|e| e.to_string())?;
-    phone
-        .find(Locator::Id("photo"))
-        .await
-        .map_err(|e| e.to_string())?
-        .send_keys(photo.to_str().unwrap())
-        .await
-        .map_err(|e| format!("attach the photo: {e}"))?;
+    attach(phone, "photo", &photo).await?;
     click(phone, "#send").await?;
     let sent = text(phone, "#sent").await?;
     check(sent.contains("request #1"), format!("confirmation: {sent}"))?;
@@ -128,10 +56,7 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
 
     // The manager signs in at the desk and approves it with a priority.
     goto(desk, &format!("{base}/maintenance/requests")).await?;
-    appears(desk, "form[action='/login']").await?;
-    fill(desk, "username", "admin").await?;
-    fill(desk, "password", ADMIN_PASSWORD).await?;
-    click(desk, "main form button.primary").await?;
+    sign_in(desk, "admin", ADMIN_PASSWORD).await?;
     let card = text(desk, "#request-1").await?;
     check(
         card.contains("Belt slipping")
@@ -166,18 +91,6 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_from_a_phone_and_approve_at_a_desk_in_chromium() {
-    let Some(driver) = Driver::start().await else {
-        return;
-    };
-    let server = TestServer::start(Backend::Sqlite).await.expect("server");
-    let phone = driver.browser("phone", Screen::Phone).await;
-    let desk = driver.browser("desk", Screen::Desk).await;
-    let outcome = scenario(&phone, &desk, &server).await;
-    let _ = phone.close().await;
-    let _ = desk.close().await;
-    drop(driver);
-    server.finish().await;
-    if let Err(failure) = outcome {
-        panic!("browser scenario failed: {failure}");
-    }
+    let sessions = [("phone", Screen::Phone), ("desk", Screen::Desk)];
+    run_on_sqlite(&sessions, async |c, srv| scenario(&c[0], &c[1], srv).await).await;
 }

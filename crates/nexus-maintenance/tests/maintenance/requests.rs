@@ -2,7 +2,7 @@
 //! PostgreSQL.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::{ADMIN_PASSWORD, Resp, TestServer};
+use nexus_server::testing::{ADMIN_PASSWORD, Resp, TestServer, csrf};
 use serde_json::{Value, json};
 
 /// Signs in through the web form; the `Cookie` header value of the session.
@@ -44,13 +44,6 @@ async fn page(
     (status, headers, res.text().await.unwrap())
 }
 
-/// The CSRF token a page's forms carry.
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let at = html.find(marker).expect("csrf field") + marker.len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 async fn post_form(
     srv: &TestServer,
     cookie: &str,
@@ -68,23 +61,6 @@ async fn post_form(
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     (status, headers, res.text().await.unwrap())
-}
-
-async fn raw(srv: &TestServer, token: &str, path: &str) -> (u16, String, Vec<u8>) {
-    let res = srv
-        .client()
-        .get(srv.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, ct, res.bytes().await.unwrap().to_vec())
 }
 
 /// The text a QR code PNG holds, read back as a phone's camera would.
@@ -151,13 +127,13 @@ backend_tests! {
         let fan = create_asset(srv, &admin, json!({"name": "Fan"})).await;
         let (id, qr) = (pump["id"].as_i64().unwrap(), pump["qr_code"].as_str().unwrap().to_string());
 
-        let (status, ct, svg) = raw(srv, &guest, &format!("/api/v1/assets/{id}/qr.svg")).await;
+        let (status, ct, svg) = srv.download(&format!("/api/v1/assets/{id}/qr.svg"), Some(&guest)).await;
         assert_eq!((status, ct.as_str()), (200, "image/svg+xml"));
         assert!(String::from_utf8(svg.clone()).unwrap().contains("<svg"));
-        let (status, ct, png) = raw(srv, &guest, &format!("/api/v1/assets/{id}/qr.png")).await;
+        let (status, ct, png) = srv.download(&format!("/api/v1/assets/{id}/qr.png"), Some(&guest)).await;
         assert_eq!((status, ct.as_str()), (200, "image/png"));
         assert_eq!(decode_qr(&png), format!("{}/a/{qr}", srv.base_url));
-        assert_eq!(raw(srv, &guest, "/api/v1/assets/999999/qr.png").await.0, 404);
+        assert_eq!(srv.download("/api/v1/assets/999999/qr.png", Some(&guest)).await.0, 404);
         assert_eq!(srv.call("GET", &format!("/api/v1/assets/{id}/qr.svg"), None, None).await.status, 401);
 
         // The label sheet names each asset and the address its code holds.
@@ -184,9 +160,9 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/maintenance/settings", Some(&guest), None).await.json["public_url"], "https://nexus.example");
         let (_, _, html) = page(srv, Some(&admin_web), &format!("/maintenance/assets/labels?ids={id}")).await;
         assert!(html.contains(&format!("https://nexus.example/a/{qr}")));
-        let (_, _, moved) = raw(srv, &guest, &format!("/api/v1/assets/{id}/qr.svg")).await;
+        let (_, _, moved) = srv.download(&format!("/api/v1/assets/{id}/qr.svg"), Some(&guest)).await;
         assert_ne!(moved, svg);
-        let (_, _, png) = raw(srv, &guest, &format!("/api/v1/assets/{id}/qr.png")).await;
+        let (_, _, png) = srv.download(&format!("/api/v1/assets/{id}/qr.png"), Some(&guest)).await;
         assert_eq!(decode_qr(&png), format!("https://nexus.example/a/{qr}"));
     }
 

@@ -1,21 +1,19 @@
 //! Work orders through real HTTP, on SQLite and on PostgreSQL.
 
-use crate::common::{get, post};
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
 
 async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    let res = post(srv, token, path, body).await;
+    let res = srv.post(path, token, body).await;
     assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
     res.json
 }
 
 async fn status(srv: &TestServer, token: &str, id: i64, to: &str) -> Resp {
-    post(
-        srv,
-        token,
+    srv.post(
         &format!("/api/v1/work-orders/{id}/status"),
+        token,
         json!({"status": to}),
     )
     .await
@@ -56,25 +54,25 @@ backend_tests! {
         assert_eq!(second["number"], "WO-000002");
         assert_eq!(second["priority"], "medium");
 
-        let one = get(srv, &admin, &format!("/api/v1/work-orders/{id}")).await;
+        let one = srv.get(&format!("/api/v1/work-orders/{id}"), &admin).await;
         assert_eq!(one.status, 200);
         assert_eq!(one.header("etag"), Some("\"1\""));
         assert_eq!(one.json["checklist"][0]["task"], "Lock out");
-        assert_eq!(get(srv, &admin, "/api/v1/work-orders/999999").await.status, 404);
+        assert_eq!(srv.get("/api/v1/work-orders/999999", &admin).await.status, 404);
 
-        let all = get(srv, &admin, "/api/v1/work-orders").await.json;
+        let all = srv.get("/api/v1/work-orders", &admin).await.json;
         assert_eq!(numbers(&all), ["WO-000002", "WO-000001"]);
         assert_eq!((all["total"].as_u64(), all["total_exact"].as_bool()), (Some(2), Some(true)));
-        let page = get(srv, &admin, "/api/v1/work-orders?limit=1&offset=1").await.json;
+        let page = srv.get("/api/v1/work-orders?limit=1&offset=1", &admin).await.json;
         assert_eq!((numbers(&page), page["total"].as_u64()), (vec!["WO-000001".to_string()], Some(2)));
-        assert_eq!(numbers(&get(srv, &admin, &format!("/api/v1/work-orders?asset_id={pump}&status=open,in_progress")).await.json), ["WO-000001"]);
-        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?priority=high").await.json), ["WO-000001"]);
-        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?type=inspection").await.json), ["WO-000002"]);
-        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?due_from=2026-11-01&due_to=2026-12-01").await.json), ["WO-000001"]);
-        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?q=wo-000002").await.json), ["WO-000002"]);
-        assert_eq!(numbers(&get(srv, &admin, "/api/v1/work-orders?sort=title").await.json), ["WO-000002", "WO-000001"]);
-        assert_eq!(get(srv, &admin, "/api/v1/work-orders?status=open,broken").await.error_fields(), ["status"]);
-        assert_eq!(get(srv, &admin, "/api/v1/work-orders?due_from=soon").await.error_fields(), ["due_from"]);
+        assert_eq!(numbers(&srv.get(&format!("/api/v1/work-orders?asset_id={pump}&status=open,in_progress"), &admin).await.json), ["WO-000001"]);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?priority=high", &admin).await.json), ["WO-000001"]);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?type=inspection", &admin).await.json), ["WO-000002"]);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?due_from=2026-11-01&due_to=2026-12-01", &admin).await.json), ["WO-000001"]);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?q=wo-000002", &admin).await.json), ["WO-000002"]);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?sort=title", &admin).await.json), ["WO-000002", "WO-000001"]);
+        assert_eq!(srv.get("/api/v1/work-orders?status=open,broken", &admin).await.error_fields(), ["status"]);
+        assert_eq!(srv.get("/api/v1/work-orders?due_from=soon", &admin).await.error_fields(), ["due_from"]);
 
         let started = status(srv, &admin, id, "in_progress").await;
         assert_eq!(started.status, 200, "{:?}", started.json);
@@ -101,11 +99,11 @@ backend_tests! {
         let staff = srv.login("sam", "sam-password").await;
         let other = srv.create_user(&admin, "olga", "staff").await;
 
-        assert_eq!(post(srv, &guest, "/api/v1/work-orders", json!({"title": "G"})).await.status, 403);
-        assert_eq!(get(srv, &guest, "/api/v1/work-orders").await.status, 200);
+        assert_eq!(srv.post("/api/v1/work-orders", &guest, json!({"title": "G"})).await.status, 403);
+        assert_eq!(srv.get("/api/v1/work-orders", &guest).await.status, 200);
         assert_eq!(srv.call("GET", "/api/v1/work-orders", None, None).await.status, 401);
         // Staff create and take work orders, but give them to others only as managers.
-        assert_eq!(post(srv, &staff, "/api/v1/work-orders", json!({"title": "S", "assigned_to_id": other})).await.status, 403);
+        assert_eq!(srv.post("/api/v1/work-orders", &staff, json!({"title": "S", "assigned_to_id": other})).await.status, 403);
         let mine = create(srv, &staff, "/api/v1/work-orders", json!({"title": "Mine", "assigned_to_id": sam})).await;
         assert_eq!(mine["assigned_to_id"], sam);
         let id = create(srv, &staff, "/api/v1/work-orders", json!({"title": "Leak"})).await["id"].as_i64().unwrap();
@@ -125,7 +123,7 @@ backend_tests! {
         // Stale If-Match is 412 and changes nothing.
         let stale = srv.client().patch(srv.url(&path)).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"title": "X"})).send().await.unwrap();
         assert_eq!(stale.status(), 412);
-        assert_eq!(get(srv, &admin, &path).await.json["title"], "Leak");
+        assert_eq!(srv.get(&path, &admin).await.json["title"], "Leak");
 
         assert_eq!(status(srv, &staff, id, "cancelled").await.status, 403);
         assert_eq!(status(srv, &guest, id, "in_progress").await.status, 403);
@@ -136,7 +134,7 @@ backend_tests! {
         assert_eq!(closed.status, 409);
         assert_eq!(status(srv, &admin, id, "in_progress").await.status, 409);
 
-        let history = get(srv, &admin, &format!("{path}/history")).await;
+        let history = srv.get(&format!("{path}/history"), &admin).await;
         let actions: Vec<_> = history.json.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["create", "update", "update", "status_change"]);
     }
@@ -144,7 +142,7 @@ backend_tests! {
     async fn dedupe_key_allows_one_open_work_order(srv) {
         let admin = srv.admin_token().await;
         let first = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
-        let again = post(srv, &admin, "/api/v1/work-orders", json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
+        let again = srv.post("/api/v1/work-orders", &admin, json!({"title": "Alert", "dedupe_key": "rule:7:asset:3"})).await;
         assert_eq!(again.status, 409);
         assert_eq!(again.error_fields(), ["dedupe_key"]);
         assert!(again.json["detail"].as_str().unwrap().contains("WO-000001"));
@@ -159,12 +157,12 @@ backend_tests! {
     async fn checklist_answers_and_follow_ups(srv) {
         let admin = srv.admin_token().await;
         let pump = create(srv, &admin, "/api/v1/assets", json!({"name": "Pump"})).await["id"].as_i64().unwrap();
-        let bad = post(srv, &admin, "/api/v1/work-orders", json!({"title": "T", "checklist": [
+        let bad = srv.post("/api/v1/work-orders", &admin, json!({"title": "T", "checklist": [
             {"task": "", "kind": "dial"}, {"task": "ok", "kind": "number", "min_value": 5, "max_value": 1},
             {"task": "x", "create_follow_up": true}
         ]})).await;
         assert_eq!(bad.error_fields(), ["checklist[0].task", "checklist[0].kind", "checklist[1].max_value", "checklist[2].create_follow_up"]);
-        assert_eq!(get(srv, &admin, "/api/v1/work-orders").await.json["total"], 0);
+        assert_eq!(srv.get("/api/v1/work-orders", &admin).await.json["total"], 0);
 
         let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Inspect pump", "asset_id": pump, "type": "inspection", "priority": "high", "checklist": [
             {"task": "Guard in place", "required": true},
@@ -210,12 +208,12 @@ backend_tests! {
         // Failing it again while the follow-up is open opens no second one.
         let again = answer(3, json!({"passed": false})).await;
         assert!(again.json["follow_up"].is_null());
-        assert_eq!(get(srv, &admin, &format!("/api/v1/work-orders?asset_id={pump}&type=corrective")).await.json["total"], 1);
+        assert_eq!(srv.get(&format!("/api/v1/work-orders?asset_id={pump}&type=corrective"), &admin).await.json["total"], 1);
 
         let done = status(srv, &admin, id, "completed").await;
         assert_eq!(done.status, 200, "{:?}", done.json);
         assert_eq!(answer(0, json!({"checked": false})).await.status, 409);
-        let history = get(srv, &admin, &format!("/api/v1/work-orders/{id}/history")).await;
+        let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
         let answers = history.json.as_array().unwrap().iter().filter(|e| e["entity_type"] == "work_order_checklist_item").count();
         assert_eq!(answers, 6);
     }
@@ -230,42 +228,42 @@ backend_tests! {
         let entry = create(srv, &admin, &labor, json!({"started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T09:30:00Z", "hourly_rate_cents": 6000, "note": "dismantle"})).await;
         assert_eq!(entry["minutes"], 90);
         assert_eq!(entry["cost_cents"], 9000);
-        let overlap = post(srv, &admin, &labor, json!({"started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T10:00:00Z"})).await;
+        let overlap = srv.post(&labor, &admin, json!({"started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T10:00:00Z"})).await;
         assert_eq!(overlap.status, 409);
         assert!(overlap.json["detail"].as_str().unwrap().contains("overlaps"));
         // Back to back is fine; another person's time may overlap.
-        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-05T09:30:00Z", "ended_at": "2026-01-05T09:45:00Z"})).await.status, 201);
-        assert_eq!(post(srv, &admin, &labor, json!({"user_id": other, "started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T08:30:00Z"})).await.status, 201);
-        assert_eq!(post(srv, &staff, &labor, json!({"user_id": other, "started_at": "2026-01-06T08:00:00Z", "ended_at": "2026-01-06T08:30:00Z"})).await.status, 403);
-        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T07:00:00Z"})).await.error_fields(), ["ended_at"]);
-        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2999-01-05T08:00:00Z", "ended_at": "2999-01-05T09:00:00Z"})).await.error_fields(), ["ended_at"]);
-        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "yesterday", "ended_at": "2026-01-05T07:00:00Z"})).await.status, 422);
-        assert_eq!(post(srv, &admin, &labor, json!({"started_at": "2026-01-04T08:00:00Z", "ended_at": "2026-01-04T09:00:00Z", "hourly_rate_cents": -5})).await.error_fields(), ["hourly_rate_cents"]);
+        assert_eq!(srv.post(&labor, &admin, json!({"started_at": "2026-01-05T09:30:00Z", "ended_at": "2026-01-05T09:45:00Z"})).await.status, 201);
+        assert_eq!(srv.post(&labor, &admin, json!({"user_id": other, "started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T08:30:00Z"})).await.status, 201);
+        assert_eq!(srv.post(&labor, &staff, json!({"user_id": other, "started_at": "2026-01-06T08:00:00Z", "ended_at": "2026-01-06T08:30:00Z"})).await.status, 403);
+        assert_eq!(srv.post(&labor, &admin, json!({"started_at": "2026-01-05T08:00:00Z", "ended_at": "2026-01-05T07:00:00Z"})).await.error_fields(), ["ended_at"]);
+        assert_eq!(srv.post(&labor, &admin, json!({"started_at": "2999-01-05T08:00:00Z", "ended_at": "2999-01-05T09:00:00Z"})).await.error_fields(), ["ended_at"]);
+        assert_eq!(srv.post(&labor, &admin, json!({"started_at": "yesterday", "ended_at": "2026-01-05T07:00:00Z"})).await.status, 422);
+        assert_eq!(srv.post(&labor, &admin, json!({"started_at": "2026-01-04T08:00:00Z", "ended_at": "2026-01-04T09:00:00Z", "hourly_rate_cents": -5})).await.error_fields(), ["hourly_rate_cents"]);
 
-        assert_eq!(post(srv, &staff, &format!("{labor}/stop"), json!({})).await.status, 409);
-        let started = post(srv, &staff, &format!("{labor}/start"), json!({"note": "on site"})).await;
+        assert_eq!(srv.post(&format!("{labor}/stop"), &staff, json!({})).await.status, 409);
+        let started = srv.post(&format!("{labor}/start"), &staff, json!({"note": "on site"})).await;
         assert_eq!(started.status, 201, "{:?}", started.json);
         assert!(started.json["ended_at"].is_null());
-        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 409);
-        let stopped = post(srv, &staff, &format!("{labor}/stop"), json!({})).await;
+        assert_eq!(srv.post(&format!("{labor}/start"), &staff, json!({})).await.status, 409);
+        let stopped = srv.post(&format!("{labor}/stop"), &staff, json!({})).await;
         assert_eq!(stopped.status, 200);
         assert_eq!(stopped.json["minutes"], 0);
         // A timer left running is stopped when the work order completes.
-        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 201);
+        assert_eq!(srv.post(&format!("{labor}/start"), &staff, json!({})).await.status, 201);
         let done = status(srv, &admin, id, "completed").await;
         assert_eq!(done.json["actual_minutes"], 90 + 15 + 30);
-        let all = get(srv, &admin, &labor).await.json;
+        let all = srv.get(&labor, &admin).await.json;
         assert_eq!(all.as_array().unwrap().len(), 5);
         assert!(all.as_array().unwrap().iter().all(|l| l["ended_at"].is_string()));
-        assert_eq!(post(srv, &staff, &format!("{labor}/start"), json!({})).await.status, 409);
+        assert_eq!(srv.post(&format!("{labor}/start"), &staff, json!({})).await.status, 409);
 
         let comments = format!("/api/v1/work-orders/{id}/comments");
         let c = create(srv, &staff, &comments, json!({"content": " Gearbox was full of metal. "})).await;
         assert_eq!(c["content"], "Gearbox was full of metal.");
-        assert_eq!(post(srv, &staff, &comments, json!({"content": ""})).await.error_fields(), ["content"]);
-        assert_eq!(post(srv, &admin, "/api/v1/work-orders/999999/comments", json!({"content": "x"})).await.status, 404);
-        assert_eq!(get(srv, &staff, &comments).await.json.as_array().unwrap().len(), 1);
-        let history = get(srv, &admin, &format!("/api/v1/work-orders/{id}/history")).await;
+        assert_eq!(srv.post(&comments, &staff, json!({"content": ""})).await.error_fields(), ["content"]);
+        assert_eq!(srv.post("/api/v1/work-orders/999999/comments", &admin, json!({"content": "x"})).await.status, 404);
+        assert_eq!(srv.get(&comments, &staff).await.json.as_array().unwrap().len(), 1);
+        let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
         let kinds: Vec<_> = history.json.as_array().unwrap().iter().map(|e| format!("{}:{}", e["entity_type"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
         assert_eq!(kinds.first().unwrap(), "work_order:create");
         assert!(kinds.contains(&"work_order_labor:stop".to_string()));
@@ -287,7 +285,7 @@ backend_tests! {
         // Still down (maintenance) keeps the interval open; a rename changes nothing.
         assert_eq!(patch(json!({"status": "maintenance"})).await.status, 200);
         assert_eq!(patch(json!({"name": "Press 1"})).await.status, 200);
-        let open = get(srv, &guest, &format!("{path}/downtime")).await;
+        let open = srv.get(&format!("{path}/downtime"), &guest).await;
         assert_eq!(open.status, 200);
         assert_eq!(open.json.as_array().unwrap().len(), 1);
         assert_eq!(open.json[0]["reason"], "Hydraulic leak");
@@ -295,14 +293,14 @@ backend_tests! {
         assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
         assert_eq!(patch(json!({"status": "down"})).await.status, 200);
         assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
-        let all = get(srv, &admin, &format!("{path}/downtime")).await.json;
+        let all = srv.get(&format!("{path}/downtime"), &admin).await.json;
         assert_eq!(all.as_array().unwrap().len(), 2);
         assert!(all.as_array().unwrap().iter().all(|d| d["ended_at"].is_string()));
         assert!(all[1]["started_at"].as_str().unwrap() <= all[0]["started_at"].as_str().unwrap());
-        assert_eq!(get(srv, &admin, "/api/v1/assets/999999/downtime").await.status, 404);
+        assert_eq!(srv.get("/api/v1/assets/999999/downtime", &admin).await.status, 404);
         let born_down = create(srv, &admin, "/api/v1/assets", json!({"name": "Old lathe", "status": "down"})).await["id"].as_i64().unwrap();
-        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{born_down}/downtime")).await.json.as_array().unwrap().len(), 1);
-        let audit = get(srv, &admin, "/api/v1/audit-logs?entity_type=asset_downtime").await;
+        assert_eq!(srv.get(&format!("/api/v1/assets/{born_down}/downtime"), &admin).await.json.as_array().unwrap().len(), 1);
+        let audit = srv.get("/api/v1/audit-logs?entity_type=asset_downtime", &admin).await;
         assert_eq!(audit.json["items"].as_array().unwrap().len(), 5);
     }
 
@@ -314,7 +312,7 @@ backend_tests! {
         let page = |q: &'static str| {
             let admin = admin.clone();
             async move {
-                let res = get(srv, &admin, &format!("/api/v1/work-orders?{q}")).await;
+                let res = srv.get(&format!("/api/v1/work-orders?{q}"), &admin).await;
                 assert_eq!(res.status, 200, "{q}: {:?}", res.json);
                 res.json
             }

@@ -48,17 +48,10 @@ fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
+/// Posts production orders as CSV to the import endpoint.
 async fn import(srv: &TestServer, token: &str, csv: &str) -> Resp {
-    let res = srv
-        .client()
-        .post(srv.url("/api/v1/production-orders/import"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv.to_string())
-        .send()
+    srv.post_csv("/api/v1/production-orders/import", token, csv)
         .await
-        .unwrap();
-    TestServer::read(res).await
 }
 
 backend_tests! {

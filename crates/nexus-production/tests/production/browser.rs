@@ -3,130 +3,34 @@
 //! update without reloading. Skipped loudly without chromedriver unless
 //! `NEXUS_REQUIRE_BROWSER=1`.
 
-use std::time::{Duration, Instant};
-
-use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use nexus_server::testing::browser::{Driver, PATIENCE, Screen};
-use nexus_server::testing::{ADMIN_PASSWORD, Backend, TestServer};
-
-type Step<T = ()> = Result<T, String>;
-
-fn check(ok: bool, what: impl Into<String>) -> Step {
-    if ok { Ok(()) } else { Err(what.into()) }
-}
-
-/// Waits for an element to appear (the page after a navigation), within `PATIENCE`.
-async fn appears(c: &Client, css: &str) -> Step<Element> {
-    appears_at(c, Locator::Css(css)).await
-}
-
-async fn appears_at(c: &Client, locator: Locator<'_>) -> Step<Element> {
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(locator)
-        .await
-        .map_err(|e| format!("waiting for {locator:?}: {e}"))
-}
-
-async fn goto(c: &Client, url: &str) -> Step {
-    c.goto(url).await.map_err(|e| format!("{url}: {e}"))
-}
-
-async fn find(c: &Client, css: &str) -> Step<Element> {
-    c.find(Locator::Css(css))
-        .await
-        .map_err(|e| format!("{css}: {e}"))
-}
-
-async fn fill(c: &Client, id: &str, value: &str) -> Step {
-    let field = c
-        .find(Locator::Id(id))
-        .await
-        .map_err(|e| format!("field #{id}: {e}"))?;
-    field.clear().await.map_err(|e| e.to_string())?;
-    field.send_keys(value).await.map_err(|e| e.to_string())
-}
-
-async fn click(c: &Client, css: &str) -> Step {
-    find(c, css)
-        .await?
-        .click()
-        .await
-        .map_err(|e| format!("click {css}: {e}"))
-}
-
-async fn text(c: &Client, css: &str) -> Step<String> {
-    appears(c, css)
-        .await?
-        .text()
-        .await
-        .map_err(|e| format!("text of {css}: {e}"))
-}
-
-async fn value(c: &Client, css: &str) -> Step<String> {
-    let v = find(c, css)
-        .await?
-        .prop("value")
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(v.unwrap_or_default())
-}
-
-async fn script(c: &Client, js: &str) -> Step<serde_json::Value> {
-    c.execute(js, Vec::new())
-        .await
-        .map_err(|e| format!("script {js}: {e}"))
-}
-
-/// Waits until the element's text is `expected` (it changes in place), within `PATIENCE`.
-async fn eventually(c: &Client, css: &str, expected: &str) -> Step {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let now = text(c, css).await?;
-        if now == expected {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{css} shows {now:?}, expected {expected:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn screenshot(c: &Client, path: &str) -> Step {
-    let png = c.screenshot().await.map_err(|e| e.to_string())?;
-    std::fs::write(path, png).map_err(|e| format!("{path}: {e}"))
-}
+use nexus_server::testing::ADMIN_PASSWORD;
+use nexus_server::testing::browser::{
+    Screen, Step, appears, appears_at, check, click, eventually, fill, find, flash, goto,
+    run_on_sqlite, screenshot, script, select, sign_in, text, value,
+};
 
 /// Opens `path`, which sends a visitor to the sign-in form, signs in as admin there and
 /// waits to be brought back.
-async fn sign_in(c: &Client, base: &str, path: &str, arrived: &str) -> Step {
+async fn open_as_admin(c: &Client, base: &str, path: &str, arrived: &str) -> Step {
     goto(c, &format!("{base}{path}")).await?;
-    appears(c, "form[action='/login']").await?;
-    fill(c, "username", "admin").await?;
-    fill(c, "password", ADMIN_PASSWORD).await?;
-    click(c, "main form button.primary").await?;
+    sign_in(c, "admin", ADMIN_PASSWORD).await?;
     appears(c, arrived).await?;
     let url = c.current_url().await.map_err(|e| e.to_string())?;
     check(url.path() == path, format!("expected {path}, got {url}"))
 }
 
 async fn scenario(phone: &Client, desk: &Client, base: &str) -> Step {
-    sign_in(desk, base, "/production/board", "#board").await?;
-    sign_in(phone, base, "/production/entry", "form.entry-form").await?;
+    open_as_admin(desk, base, "/production/board", "#board").await?;
+    open_as_admin(phone, base, "/production/entry", "form.entry-form").await?;
 
     // The board listens before anything is recorded; a marker shows it never reloads.
     appears(desk, "#live[data-state='on']").await?;
     script(desk, "window.nexusNoReload = true; return null;").await?;
 
     // The scanner types the order number and Enter: focus moves on to the quantity.
-    let phone_wc = find(phone, "#workcenter_id").await?;
-    phone_wc
-        .select_by_label("WC001 · Assembly")
-        .await
-        .map_err(|e| format!("choose WC001: {e}"))?;
+    select(phone, "workcenter_id", "WC001 · Assembly").await?;
     let order = find(phone, "#production_order").await?;
     order
         .send_keys(&format!("PO-TEST-1{}", char::from(Key::Enter)))
@@ -283,8 +187,8 @@ async fn scenario(phone: &Client, desk: &Client, base: &str) -> Step {
     desk.accept_alert()
         .await
         .map_err(|e| format!("confirm the reversal: {e}"))?;
-    let flash = text(desk, ".flash").await?;
-    check(flash.starts_with("Reversed."), format!("flash: {flash}"))?;
+    let note = text(desk, ".flash").await?;
+    check(note.starts_with("Reversed."), format!("flash: {note}"))?;
     appears_at(
         phone,
         Locator::XPath(
@@ -312,18 +216,14 @@ async fn scenario(phone: &Client, desk: &Client, base: &str) -> Step {
     check(!error.is_empty(), "name error shown")?;
     check(value(desk, "#code").await? == "wc009", "code kept")?;
     fill(desk, "name", "Packing").await?;
-    find(desk, "#department_id")
-        .await?
-        .select_by_label("Production")
-        .await
-        .map_err(|e| format!("choose a department: {e}"))?;
+    select(desk, "department_id", "Production").await?;
     click(
         desk,
         "form[action='/admin/work-centers#new'] button.primary",
     )
     .await?;
-    let flash = text(desk, ".flash").await?;
-    check(flash == "Created.", format!("flash: {flash}"))?;
+    let note = text(desk, ".flash").await?;
+    check(note == "Created.", format!("flash: {note}"))?;
     let cards = text(desk, "ul.cards").await?;
     check(
         cards.contains("WC009 Packing") && cards.contains("Production"),
@@ -366,11 +266,7 @@ async fn scenario(phone: &Client, desk: &Client, base: &str) -> Step {
         .await
         .map_err(|e| e.to_string())?;
     // The page before already had a flash ("Created."): wait for the new one.
-    appears_at(
-        desk,
-        Locator::XPath("//p[@class='flash' and normalize-space()='Saved.']"),
-    )
-    .await?;
+    flash(desk, "Saved.").await?;
     let card = text(desk, "li.card:target").await?;
     check(
         card.contains("WC009 Packing line") && card.contains("inactive"),
@@ -387,18 +283,9 @@ async fn scenario(phone: &Client, desk: &Client, base: &str) -> Step {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn record_on_a_phone_and_watch_the_board_in_chromium() {
-    let Some(driver) = Driver::start().await else {
-        return;
-    };
-    let server = TestServer::start(Backend::Sqlite).await.expect("server");
-    let phone = driver.browser("phone", Screen::Phone).await;
-    let desk = driver.browser("desk", Screen::Desk).await;
-    let outcome = scenario(&phone, &desk, &server.base_url).await;
-    let _ = phone.close().await;
-    let _ = desk.close().await;
-    drop(driver);
-    server.finish().await;
-    if let Err(failure) = outcome {
-        panic!("browser scenario failed: {failure}");
-    }
+    let sessions = [("phone", Screen::Phone), ("desk", Screen::Desk)];
+    run_on_sqlite(&sessions, async |c, srv| {
+        scenario(&c[0], &c[1], &srv.base_url).await
+    })
+    .await;
 }

@@ -1,13 +1,16 @@
 //! Browser tests: a chromedriver of the test's own and Debian's headless Chromium
-//! sessions at phone or desk size. Skipped loudly when chromedriver is missing, unless
-//! `NEXUS_REQUIRE_BROWSER=1`.
+//! sessions at phone or desk size, and the steps scenarios are written in. Skipped loudly
+//! when chromedriver is missing, unless `NEXUS_REQUIRE_BROWSER=1`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use super::{Backend, TestServer};
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -24,6 +27,7 @@ pub struct Driver {
 }
 
 /// The size a browser session is tried at.
+#[derive(Debug, Clone, Copy)]
 pub enum Screen {
     /// 390×844 with touch, emulated: desktop Chromium keeps windows at least 500px wide.
     Phone,
@@ -125,10 +129,194 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Opens one browser session per (name, screen), runs `scenario` in them against
+    /// `server`, then closes them and stops chromedriver. A failed scenario stops the
+    /// server and fails the test; else the server is handed back.
+    pub async fn run(
+        self,
+        server: TestServer,
+        sessions: &[(&str, Screen)],
+        scenario: impl AsyncFnOnce(&[Client], &TestServer) -> Step,
+    ) -> TestServer {
+        let mut clients = Vec::new();
+        for (name, screen) in sessions {
+            clients.push(self.browser(name, *screen).await);
+        }
+        let outcome = scenario(&clients, &server).await;
+        for client in clients {
+            let _ = client.close().await;
+        }
+        drop(self);
+        if let Err(failure) = outcome {
+            server.finish().await;
+            panic!("browser scenario failed: {failure}");
+        }
+        server
+    }
+}
+
+/// A browser test on SQLite: runs `scenario` in the `sessions` as `Driver::run` does, then
+/// stops the server; skipped like `Driver::start`.
+pub async fn run_on_sqlite(
+    sessions: &[(&str, Screen)],
+    scenario: impl AsyncFnOnce(&[Client], &TestServer) -> Step,
+) {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = TestServer::start(Backend::Sqlite).await.expect("server");
+    driver.run(server, sessions, scenario).await.finish().await;
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profiles);
     }
+}
+
+/// What a browser step gives, or what went wrong, in words for the test's panic.
+pub type Step<T = ()> = Result<T, String>;
+
+/// `Ok` when `ok`, else the failure `what`.
+pub fn check(ok: bool, what: impl Into<String>) -> Step {
+    if ok { Ok(()) } else { Err(what.into()) }
+}
+
+/// Waits for an element matching `css` to appear, within `PATIENCE`.
+pub async fn appears(c: &Client, css: &str) -> Step<Element> {
+    appears_at(c, Locator::Css(css)).await
+}
+
+/// Waits for an element at `locator` to appear (the page after a navigation), within
+/// `PATIENCE`.
+pub async fn appears_at(c: &Client, locator: Locator<'_>) -> Step<Element> {
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(locator)
+        .await
+        .map_err(|e| format!("waiting for {locator:?}: {e}"))
+}
+
+/// Waits for the flash message `expected` that a redirect after a form brings.
+pub async fn flash(c: &Client, expected: &str) -> Step {
+    let xpath = format!("//p[@class='flash' and normalize-space()='{expected}']");
+    appears_at(c, Locator::XPath(&xpath)).await.map(|_| ())
+}
+
+/// Opens `url`.
+pub async fn goto(c: &Client, url: &str) -> Step {
+    c.goto(url).await.map_err(|e| format!("{url}: {e}"))
+}
+
+/// The element matching `css` as the page is now, without waiting.
+pub async fn find(c: &Client, css: &str) -> Step<Element> {
+    c.find(Locator::Css(css))
+        .await
+        .map_err(|e| format!("{css}: {e}"))
+}
+
+/// Waits for the field with id `id` and replaces what it holds with `value`.
+pub async fn fill(c: &Client, id: &str, value: &str) -> Step {
+    let field = appears_at(c, Locator::Id(id)).await?;
+    field.clear().await.map_err(|e| e.to_string())?;
+    field.send_keys(value).await.map_err(|e| e.to_string())
+}
+
+/// Chooses the option labelled `label` of the select with id `id`.
+pub async fn select(c: &Client, id: &str, label: &str) -> Step {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(|e| format!("select #{id}: {e}"))?
+        .select_by_label(label)
+        .await
+        .map_err(|e| format!("option {label} of #{id}: {e}"))
+}
+
+/// Chooses the file at `path` in the file input with id `id`.
+pub async fn attach(c: &Client, id: &str, path: impl AsRef<Path>) -> Step {
+    let path = path.as_ref();
+    c.find(Locator::Id(id))
+        .await
+        .map_err(|e| format!("file input #{id}: {e}"))?
+        .send_keys(&path.display().to_string())
+        .await
+        .map_err(|e| format!("choose {} in #{id}: {e}", path.display()))
+}
+
+/// Waits for the element matching `css` and clicks it.
+pub async fn click(c: &Client, css: &str) -> Step {
+    appears(c, css)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))
+}
+
+/// Waits for the element matching `css`; its text.
+pub async fn text(c: &Client, css: &str) -> Step<String> {
+    appears(c, css)
+        .await?
+        .text()
+        .await
+        .map_err(|e| format!("text of {css}: {e}"))
+}
+
+/// The `value` of the element matching `css` as the page is now ("" when it has none).
+pub async fn value(c: &Client, css: &str) -> Step<String> {
+    let v = find(c, css)
+        .await?
+        .prop("value")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(v.unwrap_or_default())
+}
+
+/// Runs the script `js` in the page; what it returns.
+pub async fn script(c: &Client, js: &str) -> Step<serde_json::Value> {
+    c.execute(js, Vec::new())
+        .await
+        .map_err(|e| format!("script {js}: {e}"))
+}
+
+/// Waits until the element's text is `expected` (it changes in place), within `PATIENCE`.
+pub async fn eventually(c: &Client, css: &str, expected: &str) -> Step {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let now = text(c, css).await?;
+        if now == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{css} shows {now:?}, expected {expected:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves what the browser shows as a PNG at `path`.
+pub async fn screenshot(c: &Client, path: impl AsRef<Path>) -> Step {
+    let path = path.as_ref();
+    let png = c.screenshot().await.map_err(|e| e.to_string())?;
+    std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Nothing sticks out sideways: the page fits the phone's width.
+pub async fn fits(c: &Client) -> Step {
+    let narrow = script(
+        c,
+        "return document.documentElement.scrollWidth <= window.innerWidth;",
+    )
+    .await?;
+    check(narrow == true, "the page is wider than the phone")
+}
+
+/// Waits for the sign-in form, fills in `username` and `password` and sends it.
+pub async fn sign_in(c: &Client, username: &str, password: &str) -> Step {
+    appears(c, "form[action='/login']").await?;
+    fill(c, "username", username).await?;
+    fill(c, "password", password).await?;
+    click(c, "main form button.primary").await
 }

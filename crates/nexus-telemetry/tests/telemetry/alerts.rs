@@ -1,46 +1,30 @@
 //! Alert lifecycle and the one-work-order rule through real HTTP, on both engines.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::{Resp, TestServer};
+use nexus_server::testing::TestServer;
 use serde_json::{Value, json};
 
-async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
-    srv.call("POST", path, Some(token), Some(body)).await
-}
-
-async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
-    srv.call("GET", path, Some(token), None).await
-}
+use crate::common::{asset_with_metric, ingest, now_ms};
 
 /// An asset with `temperature` (warning 80, critical 90, hysteresis 2, above); its id.
 async fn machine(srv: &TestServer, token: &str, name: &str) -> i64 {
-    let res = post(srv, token, "/api/v1/assets", json!({"name": name})).await;
-    assert_eq!(res.status, 201, "{:?}", res.json);
-    let id = res.json["id"].as_i64().unwrap();
-    let m = post(srv, token, &format!("/api/v1/assets/{id}/metrics"), json!({
-        "metric_name": "temperature", "warning_threshold": 80.0, "critical_threshold": 90.0, "hysteresis": 2.0})).await;
-    assert_eq!(m.status, 201, "{:?}", m.json);
-    id
+    let metric = json!({"metric_name": "temperature", "warning_threshold": 80.0,
+        "critical_threshold": 90.0, "hysteresis": 2.0});
+    asset_with_metric(srv, token, name, metric).await
 }
 
 fn start_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis() - 3_600_000
+    now_ms() - 3_600_000
 }
 
 async fn read(srv: &TestServer, token: &str, asset: i64, ts: i64, value: f64) {
-    let res = post(
-        srv,
-        token,
-        "/api/v1/telemetry",
-        json!({"points": [
-        {"asset_id": asset, "metric": "temperature", "ts": ts, "value": value}]}),
-    )
-    .await;
-    assert_eq!(res.status, 200, "{:?}", res.json);
+    ingest(srv, token, &[(asset, "temperature", ts, value)]).await;
 }
 
 async fn alerts(srv: &TestServer, token: &str, asset: i64) -> Vec<Value> {
-    let res = get(srv, token, &format!("/api/v1/alerts?asset_id={asset}")).await;
+    let res = srv
+        .get(&format!("/api/v1/alerts?asset_id={asset}"), token)
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     res.json["items"].as_array().unwrap().clone()
 }
@@ -72,12 +56,12 @@ backend_tests! {
 
         // Acknowledge: once; a guest may not.
         let guest = srv.user_token(&admin, "viewer", "guest").await;
-        assert_eq!(post(srv, &guest, &format!("/api/v1/alerts/{alert}/acknowledge"), json!({})).await.status, 403);
-        let ack = post(srv, &admin, &format!("/api/v1/alerts/{alert}/acknowledge"), json!({})).await;
+        assert_eq!(srv.post(&format!("/api/v1/alerts/{alert}/acknowledge"), &guest, json!({})).await.status, 403);
+        let ack = srv.post(&format!("/api/v1/alerts/{alert}/acknowledge"), &admin, json!({})).await;
         assert_eq!(ack.status, 200, "{:?}", ack.json);
         assert_eq!(ack.json["status"], "acknowledged");
-        assert_eq!(post(srv, &admin, &format!("/api/v1/alerts/{alert}/acknowledge"), json!({})).await.status, 409);
-        assert_eq!(post(srv, &admin, "/api/v1/alerts/999999/acknowledge", json!({})).await.status, 404);
+        assert_eq!(srv.post(&format!("/api/v1/alerts/{alert}/acknowledge"), &admin, json!({})).await.status, 409);
+        assert_eq!(srv.post("/api/v1/alerts/999999/acknowledge", &admin, json!({})).await.status, 404);
 
         // Escalates (and asks for attention again); stays critical inside the hysteresis band.
         read(srv, &admin, id, t + 2000, 85.0).await;
@@ -101,7 +85,7 @@ backend_tests! {
         assert_eq!(a.len(), 1);
         assert_eq!(state(&a[0]), s("critical", "resolved"));
         assert_eq!(a[0]["peak_value"], 95.0);
-        assert_eq!(post(srv, &admin, &format!("/api/v1/alerts/{alert}/acknowledge"), json!({})).await.status, 409);
+        assert_eq!(srv.post(&format!("/api/v1/alerts/{alert}/acknowledge"), &admin, json!({})).await.status, 409);
 
         // A new crossing is a new alert; resolving it by hand works once.
         read(srv, &admin, id, t + 9000, 92.0).await;
@@ -109,22 +93,22 @@ backend_tests! {
         assert_eq!(a.len(), 2);
         assert_eq!(state(&a[0]), s("critical", "open"));
         let second = a[0]["id"].as_i64().unwrap();
-        let r = post(srv, &admin, &format!("/api/v1/alerts/{second}/resolve"), json!({})).await;
+        let r = srv.post(&format!("/api/v1/alerts/{second}/resolve"), &admin, json!({})).await;
         assert_eq!(r.json["status"], "resolved");
-        assert_eq!(post(srv, &admin, &format!("/api/v1/alerts/{second}/resolve"), json!({})).await.status, 409);
-        let active = get(srv, &admin, "/api/v1/alerts?status=active").await;
+        assert_eq!(srv.post(&format!("/api/v1/alerts/{second}/resolve"), &admin, json!({})).await.status, 409);
+        let active = srv.get("/api/v1/alerts?status=active", &admin).await;
         assert_eq!(active.json["total"], 0);
-        assert_eq!(get(srv, &admin, "/api/v1/alerts?status=sleeping").await.error_fields(), ["status"]);
+        assert_eq!(srv.get("/api/v1/alerts?status=sleeping", &admin).await.error_fields(), ["status"]);
 
         // Below-thresholds mirror: pressure falling.
-        let p = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({
+        let p = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({
             "metric_name": "pressure", "direction": "below", "warning_threshold": 5.0, "critical_threshold": 3.0})).await;
         assert_eq!(p.status, 201);
-        let res = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+        let res = srv.post("/api/v1/telemetry", &admin, json!({"points": [
             {"asset_id": id, "metric": "pressure", "ts": t, "value": 6.0},
             {"asset_id": id, "metric": "pressure", "ts": t + 1000, "value": 2.5}]})).await;
         assert_eq!(res.status, 200);
-        let a = get(srv, &admin, &format!("/api/v1/alerts?asset_id={id}&status=open")).await;
+        let a = srv.get(&format!("/api/v1/alerts?asset_id={id}&status=open"), &admin).await;
         assert_eq!(a.json["items"][0]["metric_name"], "pressure");
         assert_eq!(a.json["items"][0]["level"], "critical");
     }
@@ -133,30 +117,30 @@ backend_tests! {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Chiller").await;
         let rules = format!("/api/v1/assets/{id}/metrics/temperature/rules");
-        let bad = post(srv, &admin, &rules, json!({"critical_minutes": -1, "title": " ", "priority": "urgent"})).await;
+        let bad = srv.post(&rules, &admin, json!({"critical_minutes": -1, "title": " ", "priority": "urgent"})).await;
         assert_eq!(bad.status, 422);
         assert_eq!(bad.error_fields(), ["title", "critical_minutes", "priority"]);
         let staff = srv.user_token(&admin, "tech", "staff").await;
-        assert_eq!(post(srv, &staff, &rules, json!({"critical_minutes": 5, "title": "x"})).await.status, 403);
-        let rule = post(srv, &admin, &rules, json!({"critical_minutes": 5, "title": "Chiller overheating", "priority": "critical"})).await;
+        assert_eq!(srv.post(&rules, &staff, json!({"critical_minutes": 5, "title": "x"})).await.status, 403);
+        let rule = srv.post(&rules, &admin, json!({"critical_minutes": 5, "title": "Chiller overheating", "priority": "critical"})).await;
         assert_eq!(rule.status, 201, "{:?}", rule.json);
-        assert_eq!(get(srv, &admin, &rules).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&rules, &admin).await.json.as_array().unwrap().len(), 1);
 
         let t = start_ms();
         let count = |json: &Value| json["items"].as_array().unwrap().iter()
             .filter(|w| w["asset_id"] == id && w["title"] == "Chiller overheating").count();
         read(srv, &admin, id, t, 95.0).await;
         read(srv, &admin, id, t + 3 * 60_000, 96.0).await;
-        assert_eq!(count(&get(srv, &admin, "/api/v1/work-orders?limit=500").await.json), 0);
+        assert_eq!(count(&srv.get("/api/v1/work-orders?limit=500", &admin).await.json), 0);
         read(srv, &admin, id, t + 5 * 60_000, 97.0).await;
-        let list = get(srv, &admin, "/api/v1/work-orders?limit=500").await;
+        let list = srv.get("/api/v1/work-orders?limit=500", &admin).await;
         assert_eq!(count(&list.json), 1, "{:?}", list.json);
         read(srv, &admin, id, t + 12 * 60_000, 98.0).await;
         // Calm down, then a second long critical spell while the first work order is open.
         read(srv, &admin, id, t + 13 * 60_000, 50.0).await;
         read(srv, &admin, id, t + 14 * 60_000, 95.0).await;
         read(srv, &admin, id, t + 20 * 60_000, 95.0).await;
-        let list = get(srv, &admin, "/api/v1/work-orders?limit=500").await;
+        let list = srv.get("/api/v1/work-orders?limit=500", &admin).await;
         assert_eq!(count(&list.json), 1);
         assert_eq!(alerts(srv, &admin, id).await.len(), 2);
         let rid = rule.json["id"].as_i64().unwrap();
@@ -168,20 +152,20 @@ backend_tests! {
 backend_tests! {
     async fn meter_schedule_opens_next_work_order(srv) {
         let admin = srv.admin_token().await;
-        let res = post(srv, &admin, "/api/v1/assets", json!({"name": "Press 9"})).await;
+        let res = srv.post("/api/v1/assets", &admin, json!({"name": "Press 9"})).await;
         let id = res.json["id"].as_i64().unwrap();
-        let m = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({"metric_name": "run_hours", "kind": "counter", "unit": "h"})).await;
+        let m = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "run_hours", "kind": "counter", "unit": "h"})).await;
         assert_eq!(m.status, 201);
-        let g = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({"metric_name": "temp"})).await;
+        let g = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "temp"})).await;
         assert_eq!(g.status, 201);
-        let on_gauge = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temp/meter-schedules"), json!({"every_units": 100.0, "title": "x"})).await;
+        let on_gauge = srv.post(&format!("/api/v1/assets/{id}/metrics/temp/meter-schedules"), &admin, json!({"every_units": 100.0, "title": "x"})).await;
         assert_eq!(on_gauge.error_fields(), ["metric"]);
         let path = format!("/api/v1/assets/{id}/metrics/run_hours/meter-schedules");
-        let bad = post(srv, &admin, &path, json!({"every_units": 0.0, "title": ""})).await;
+        let bad = srv.post(&path, &admin, json!({"every_units": 0.0, "title": ""})).await;
         assert_eq!(bad.error_fields(), ["title", "every_units"]);
         let staff = srv.user_token(&admin, "tech2", "staff").await;
-        assert_eq!(post(srv, &staff, &path, json!({"every_units": 100.0, "title": "x"})).await.status, 403);
-        let s = post(srv, &admin, &path, json!({"every_units": 100.0, "title": "100-hour service"})).await;
+        assert_eq!(srv.post(&path, &staff, json!({"every_units": 100.0, "title": "x"})).await.status, 403);
+        let s = srv.post(&path, &admin, json!({"every_units": 100.0, "title": "100-hour service"})).await;
         assert_eq!(s.status, 201, "{:?}", s.json);
         assert_eq!(s.json["next_at"], 100.0);
 
@@ -189,30 +173,30 @@ backend_tests! {
         let count = |json: &Value| json["items"].as_array().unwrap().iter()
             .filter(|w| w["asset_id"] == id && w["title"] == "100-hour service").count();
         let hours = |ts: i64, v: f64| json!({"points": [{"asset_id": id, "metric": "run_hours", "ts": ts, "value": v}]});
-        assert_eq!(post(srv, &admin, "/api/v1/telemetry", hours(t, 50.0)).await.status, 200);
-        assert_eq!(count(&get(srv, &admin, "/api/v1/work-orders?limit=500").await.json), 0);
-        post(srv, &admin, "/api/v1/telemetry", hours(t + 1000, 120.0)).await;
-        let list = get(srv, &admin, "/api/v1/work-orders?limit=500").await;
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, hours(t, 50.0)).await.status, 200);
+        assert_eq!(count(&srv.get("/api/v1/work-orders?limit=500", &admin).await.json), 0);
+        srv.post("/api/v1/telemetry", &admin, hours(t + 1000, 120.0)).await;
+        let list = srv.get("/api/v1/work-orders?limit=500", &admin).await;
         assert_eq!(count(&list.json), 1, "{:?}", list.json);
-        assert_eq!(get(srv, &admin, &path).await.json[0]["next_at"], 200.0);
+        assert_eq!(srv.get(&path, &admin).await.json[0]["next_at"], 200.0);
         // Past two more marks while the first order is open: still one open, the mark moves on.
-        post(srv, &admin, "/api/v1/telemetry", hours(t + 2000, 150.0)).await;
-        post(srv, &admin, "/api/v1/telemetry", hours(t + 3000, 310.0)).await;
-        assert_eq!(count(&get(srv, &admin, "/api/v1/work-orders?limit=500").await.json), 1);
-        assert_eq!(get(srv, &admin, &path).await.json[0]["next_at"], 400.0);
+        srv.post("/api/v1/telemetry", &admin, hours(t + 2000, 150.0)).await;
+        srv.post("/api/v1/telemetry", &admin, hours(t + 3000, 310.0)).await;
+        assert_eq!(count(&srv.get("/api/v1/work-orders?limit=500", &admin).await.json), 1);
+        assert_eq!(srv.get(&path, &admin).await.json[0]["next_at"], 400.0);
     }
 }
 
 backend_tests! {
     async fn predictions_on_known_series(srv) {
         let admin = srv.admin_token().await;
-        let res = post(srv, &admin, "/api/v1/assets", json!({"name": "Bearing"})).await;
+        let res = srv.post("/api/v1/assets", &admin, json!({"name": "Bearing"})).await;
         let id = res.json["id"].as_i64().unwrap();
         for (name, crit) in [("temperature", 90.0), ("flat", 90.0)] {
-            let m = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({"metric_name": name, "critical_threshold": crit})).await;
+            let m = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": name, "critical_threshold": crit})).await;
             assert_eq!(m.status, 201);
         }
-        assert_eq!(post(srv, &admin, &format!("/api/v1/assets/{id}/predict"), json!({})).await.json, json!([]));
+        assert_eq!(srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await.json, json!([]));
         // 48 hourly readings: a drift of 0.5 per hour reaching 73.5, and a flat line.
         let last_hour = chrono::Utc::now().timestamp_millis() / 3_600_000 - 1;
         let points: Vec<Value> = (0..48).flat_map(|h| {
@@ -220,11 +204,11 @@ backend_tests! {
             [json!({"asset_id": id, "metric": "temperature", "ts": ts, "value": 50.0 + 0.5 * h as f64}),
              json!({"asset_id": id, "metric": "flat", "ts": ts, "value": 70.0})]
         }).collect();
-        assert_eq!(post(srv, &admin, "/api/v1/telemetry", json!({"points": points})).await.status, 200);
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, json!({"points": points})).await.status, 200);
         let staff = srv.user_token(&admin, "tech3", "staff").await;
-        assert_eq!(post(srv, &staff, &format!("/api/v1/assets/{id}/predict"), json!({})).await.status, 403);
-        assert_eq!(post(srv, &admin, "/api/v1/assets/999999/predict", json!({})).await.status, 404);
-        let res = post(srv, &admin, &format!("/api/v1/assets/{id}/predict"), json!({})).await;
+        assert_eq!(srv.post(&format!("/api/v1/assets/{id}/predict"), &staff, json!({})).await.status, 403);
+        assert_eq!(srv.post("/api/v1/assets/999999/predict", &admin, json!({})).await.status, 404);
+        let res = srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await;
         assert_eq!(res.status, 200, "{:?}", res.json);
         let items = res.json.as_array().unwrap();
         assert_eq!(items.len(), 2);
@@ -239,9 +223,9 @@ backend_tests! {
         let flat = by("flat");
         assert_eq!(flat["prediction_result"]["prediction"], Value::Null);
         assert_eq!(flat["prediction_result"]["probability"], 0.0);
-        let asset = get(srv, &admin, &format!("/api/v1/assets/{id}")).await;
+        let asset = srv.get(&format!("/api/v1/assets/{id}"), &admin).await;
         assert_eq!(asset.json["health_score"], 0);
-        let listed = get(srv, &staff, &format!("/api/v1/assets/{id}/predictions")).await;
+        let listed = srv.get(&format!("/api/v1/assets/{id}/predictions"), &staff).await;
         assert_eq!(listed.json.as_array().unwrap().len(), 2);
     }
 }

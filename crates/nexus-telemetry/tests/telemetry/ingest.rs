@@ -5,68 +5,38 @@ use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
 
-async fn post(srv: &TestServer, token: &str, path: &str, body: Value) -> Resp {
-    srv.call("POST", path, Some(token), Some(body)).await
-}
+use crate::common::{asset_with_metric, now_ms, rfc};
 
-async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
-    srv.call("GET", path, Some(token), None).await
-}
-
+/// Posts line protocol to the ingestion endpoint, with `query` (`?precision=…` or "").
 async fn lines(srv: &TestServer, token: &str, query: &str, body: &str) -> Resp {
-    let res = srv
-        .client()
-        .post(srv.url(&format!("/api/v1/telemetry/line{query}")))
-        .bearer_auth(token)
-        .header("content-type", "text/plain")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    TestServer::read(res).await
+    let path = format!("/api/v1/telemetry/line{query}");
+    srv.post_body(&path, token, "text/plain", body).await
 }
 
 /// An asset with a `temperature` metric (warning 80, critical 90, above); its id.
 async fn machine(srv: &TestServer, token: &str, name: &str) -> i64 {
-    let res = post(srv, token, "/api/v1/assets", json!({"name": name})).await;
-    assert_eq!(res.status, 201, "{:?}", res.json);
-    let id = res.json["id"].as_i64().unwrap();
-    let m = post(
-        srv,
-        token,
-        &format!("/api/v1/assets/{id}/metrics"),
-        json!({"metric_name": "temperature", "unit": "°C", "warning_threshold": 80.0,
-               "critical_threshold": 90.0, "hysteresis": 2.0}),
-    )
-    .await;
-    assert_eq!(m.status, 201, "{:?}", m.json);
-    id
+    let metric = json!({"metric_name": "temperature", "unit": "°C", "warning_threshold": 80.0,
+        "critical_threshold": 90.0, "hysteresis": 2.0});
+    asset_with_metric(srv, token, name, metric).await
 }
 
 /// Milliseconds since the epoch of a whole hour a few days back, so every test sees the
 /// same bucket layout.
 fn base_ms() -> i64 {
-    let now = chrono::Utc::now().timestamp_millis();
-    (now / 3_600_000 - 72) * 3_600_000
-}
-
-fn rfc(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    (now_ms() / 3_600_000 - 72) * 3_600_000
 }
 
 async fn history(srv: &TestServer, token: &str, asset: i64, from: i64, to: i64) -> Value {
-    let res = get(
-        srv,
-        token,
-        &format!(
-            "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets=10",
-            rfc(from),
-            rfc(to)
-        ),
-    )
-    .await;
+    let res = srv
+        .get(
+            &format!(
+                "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets=10",
+                rfc(from),
+                rfc(to)
+            ),
+            token,
+        )
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     res.json
 }
@@ -85,19 +55,19 @@ backend_tests! {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Press 1").await;
         let path = format!("/api/v1/assets/{id}/metrics");
-        let dup = post(srv, &admin, &path, json!({"metric_name": "temperature"})).await;
+        let dup = srv.post(&path, &admin, json!({"metric_name": "temperature"})).await;
         assert_eq!(dup.status, 409);
         assert_eq!(dup.error_fields(), ["metric_name"]);
-        let bad = post(srv, &admin, &path, json!({"metric_name": "bad name", "kind": "dial",
+        let bad = srv.post(&path, &admin, json!({"metric_name": "bad name", "kind": "dial",
             "warning_threshold": 10.0, "critical_threshold": 5.0, "hysteresis": -1.0})).await;
         assert_eq!(bad.status, 422);
         assert_eq!(bad.error_fields(), ["metric_name", "kind", "hysteresis", "critical_threshold"]);
-        let below = post(srv, &admin, &path, json!({"metric_name": "pressure", "direction": "below",
+        let below = srv.post(&path, &admin, json!({"metric_name": "pressure", "direction": "below",
             "warning_threshold": 10.0, "critical_threshold": 5.0})).await;
         assert_eq!(below.status, 201, "{:?}", below.json);
-        assert_eq!(post(srv, &admin, "/api/v1/assets/999999/metrics", json!({"metric_name": "x"})).await.status, 404);
+        assert_eq!(srv.post("/api/v1/assets/999999/metrics", &admin, json!({"metric_name": "x"})).await.status, 404);
 
-        let list = get(srv, &admin, &path).await;
+        let list = srv.get(&path, &admin).await;
         assert_eq!(list.json.as_array().unwrap().len(), 2);
         assert_eq!(list.json[0]["metric_name"], "pressure");
         assert_eq!(list.json[1]["unit"], "°C");
@@ -112,10 +82,10 @@ backend_tests! {
         assert_eq!(res.json["version"], 2);
 
         let staff = srv.user_token(&admin, "tech", "staff").await;
-        assert_eq!(post(srv, &staff, &path, json!({"metric_name": "flow"})).await.status, 403);
-        assert_eq!(get(srv, &staff, &one).await.status, 200);
+        assert_eq!(srv.post(&path, &staff, json!({"metric_name": "flow"})).await.status, 403);
+        assert_eq!(srv.get(&one, &staff).await.status, 200);
         assert_eq!(srv.call("DELETE", &format!("{path}/pressure"), Some(&admin), None).await.status, 204);
-        assert_eq!(get(srv, &admin, &format!("{path}/pressure")).await.status, 404);
+        assert_eq!(srv.get(&format!("{path}/pressure"), &admin).await.status, 404);
     }
 
     async fn json_ingest_dedup_rollups(srv) {
@@ -124,13 +94,13 @@ backend_tests! {
         let t0 = base_ms();
         let pts = |items: &[(i64, f64)]| json!({"points": items.iter().map(|(t, v)|
             json!({"asset_id": id, "metric": "temperature", "ts": t, "value": v})).collect::<Vec<_>>()});
-        let first = post(srv, &admin, "/api/v1/telemetry", pts(&[(t0, 70.0), (t0 + 1000, 72.0), (t0 + 61_000, 75.0)])).await;
+        let first = srv.post("/api/v1/telemetry", &admin, pts(&[(t0, 70.0), (t0 + 1000, 72.0), (t0 + 61_000, 75.0)])).await;
         assert_eq!(first.status, 200, "{:?}", first.json);
         assert_eq!(first.json, json!({"received": 3, "stored": 3, "duplicates": 0}));
 
         // Timestamps as RFC 3339 too; a repeated point (with another value) is stored once,
         // and a repeat inside one batch as well.
-        let again = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+        let again = srv.post("/api/v1/telemetry", &admin, json!({"points": [
             {"asset_id": id, "metric": "temperature", "ts": rfc(t0 + 1000), "value": 99.0},
             {"asset_id": id, "metric": "temperature", "ts": t0 + 3_600_000, "value": 60.0},
             {"asset_id": id, "metric": "temperature", "ts": t0 + 3_600_000, "value": 61.0},
@@ -139,9 +109,9 @@ backend_tests! {
         assert_eq!(again.json, json!({"received": 4, "stored": 1, "duplicates": 3}));
 
         // A late point, older than the newest: stored, but the current value stays.
-        let late = post(srv, &admin, "/api/v1/telemetry", pts(&[(t0 + 2000, 50.0)])).await;
+        let late = srv.post("/api/v1/telemetry", &admin, pts(&[(t0 + 2000, 50.0)])).await;
         assert_eq!(late.json["stored"], 1);
-        let m = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature")).await;
+        let m = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await;
         assert_eq!(m.json["metric_value"], 60.0);
         assert_eq!(m.json["value_at"].as_str().unwrap(), rfc(t0 + 3_600_000).replace(".000Z", ".000000Z"));
 
@@ -164,18 +134,18 @@ backend_tests! {
         assert_eq!(hb.len(), 1);
         assert_eq!((hb[0]["min"].as_f64(), hb[0]["max"].as_f64()), (Some(50.0), Some(75.0)));
 
-        let bad = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature/history?buckets=0")).await;
+        let bad = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature/history?buckets=0"), &admin).await;
         assert_eq!(bad.error_fields(), ["buckets"]);
-        let bad = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature/history?from=soon")).await;
+        let bad = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature/history?from=soon"), &admin).await;
         assert_eq!(bad.error_fields(), ["from"]);
-        assert_eq!(get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/nope/history")).await.status, 404);
+        assert_eq!(srv.get(&format!("/api/v1/assets/{id}/metrics/nope/history"), &admin).await.status, 404);
     }
 
     async fn bad_points_store_nothing(srv) {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Mill").await;
         let now = chrono::Utc::now().timestamp_millis();
-        let res = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+        let res = srv.post("/api/v1/telemetry", &admin, json!({"points": [
             {"asset_id": id, "metric": "temperature", "ts": now, "value": 1.0},
             {"asset_id": 999999, "metric": "temperature", "ts": now, "value": 1.0},
             {"asset_id": id, "metric": "humidity", "ts": now, "value": 1.0},
@@ -184,7 +154,7 @@ backend_tests! {
         ]})).await;
         assert_eq!(res.status, 422, "{:?}", res.json);
         assert_eq!(res.error_fields(), ["points[1].asset_id", "points[2].metric", "points[3].ts", "points[4].ts"]);
-        let res = post(srv, &admin, "/api/v1/telemetry", json!({"points": [
+        let res = srv.post("/api/v1/telemetry", &admin, json!({"points": [
             {"asset_id": id, "metric": "temperature", "ts": now, "value": "hot"}]})).await;
         assert_eq!(res.status, 422);
         assert_eq!(res.error_fields(), ["points[0].value"]);
@@ -206,18 +176,18 @@ backend_tests! {
 
         // Over the limit: 413, nothing stored.
         let many: Vec<Value> = (0..100_001).map(|i| json!({"asset_id": id, "metric": "temperature", "ts": now - i, "value": 1.0})).collect();
-        assert_eq!(post(srv, &admin, "/api/v1/telemetry", json!({"points": many})).await.status, 413);
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, json!({"points": many})).await.status, 413);
         assert_eq!(total(&history(srv, &admin, id, now - 3_600_000, now + 60_000).await), 0);
 
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        let res = post(srv, &guest, "/api/v1/telemetry", json!({"points": []})).await;
+        let res = srv.post("/api/v1/telemetry", &guest, json!({"points": []})).await;
         assert_eq!(res.status, 403);
     }
 
     async fn line_protocol(srv) {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Compressor A").await;
-        let vib = post(srv, &admin, &format!("/api/v1/assets/{id}/metrics"), json!({"metric_name": "vibration", "unit": "mm/s"})).await;
+        let vib = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "vibration", "unit": "mm/s"})).await;
         assert_eq!(vib.status, 201);
         let t0 = base_ms() / 1000;
         let body = format!(
@@ -232,7 +202,7 @@ backend_tests! {
         let h = history(srv, &admin, id, t0 * 1000, t0 * 1000 + 60_000).await;
         assert_eq!(total(&h), 3);
         assert_eq!(h["buckets"][0]["max"], 72.0);
-        let v = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/vibration")).await;
+        let v = srv.get(&format!("/api/v1/assets/{id}/metrics/vibration"), &admin).await;
         assert_eq!(v.json["metric_value"], 0.4);
         // Nanoseconds by default; the same points again are duplicates.
         let ns = format!("temperature,asset_id={id} value=70.5 {}000000000\n", t0);
@@ -253,8 +223,8 @@ backend_tests! {
             {"asset_id": id, "metric": "temperature", "ts": t0 + 1, "value": 20.0},
             {"asset_id": id, "metric": "temperature", "ts": now, "value": 30.0},
         ]});
-        assert_eq!(post(srv, &admin, "/api/v1/telemetry", body).await.json["stored"], 3);
-        let run = post(srv, &admin, "/api/v1/telemetry/retention", json!({})).await;
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, body).await.json["stored"], 3);
+        let run = srv.post("/api/v1/telemetry/retention", &admin, json!({})).await;
         assert_eq!(run.status, 200, "{:?}", run.json);
         assert_eq!(run.json["deleted_samples"], 2);
         // Raw samples of three days ago are gone; the hour rollups still count them.

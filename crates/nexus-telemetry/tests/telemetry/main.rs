@@ -4,6 +4,7 @@
 
 mod alerts;
 mod browser;
+mod common;
 mod ingest;
 mod mqtt;
 mod pages;

@@ -4,9 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use nexus_server::testing::{Backend, Resp, TestServer};
+use nexus_server::testing::{Backend, TestServer};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
+
+use crate::common::{asset_with_metric, now_ms, rfc};
 
 const BROKER: (&str, u16) = ("127.0.0.1", 1883);
 
@@ -48,7 +50,7 @@ async fn wait_for(
 ) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let res = get(srv, token, "/api/v1/telemetry/mqtt").await;
+        let res = srv.get("/api/v1/telemetry/mqtt", token).await;
         assert_eq!(res.status, 200, "{:?}", res.json);
         if done(&res.json) {
             return res.json;
@@ -77,47 +79,25 @@ async fn publish(client: &AsyncClient, topic: String, payload: impl Into<Vec<u8>
         .expect("publish");
 }
 
-async fn get(srv: &TestServer, token: &str, path: &str) -> Resp {
-    srv.call("GET", path, Some(token), None).await
-}
-
 /// An asset with a `temperature` metric; its id.
 async fn machine(srv: &TestServer, token: &str, name: &str) -> i64 {
-    let res = srv
-        .call(
-            "POST",
-            "/api/v1/assets",
-            Some(token),
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{:?}", res.json);
-    let id = res.json["id"].as_i64().unwrap();
-    let path = format!("/api/v1/assets/{id}/metrics");
-    let body = json!({"metric_name": "temperature", "unit": "°C"});
-    let m = srv.call("POST", &path, Some(token), Some(body)).await;
-    assert_eq!(m.status, 201, "{:?}", m.json);
-    id
+    let metric = json!({"metric_name": "temperature", "unit": "°C"});
+    asset_with_metric(srv, token, name, metric).await
 }
 
 /// A whole minute an hour back, in milliseconds since the epoch.
 fn start_ms() -> i64 {
-    (chrono::Utc::now().timestamp_millis() / 60_000 - 60) * 60_000
+    (now_ms() / 60_000 - 60) * 60_000
 }
 
 /// Count, min and max of the temperature samples of `asset` from `from` for a minute.
 async fn minute(srv: &TestServer, token: &str, asset: i64, from: i64) -> (i64, f64, f64) {
-    let rfc = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
     let path = format!(
         "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets=1",
         rfc(from),
         rfc(from + 60_000)
     );
-    let res = get(srv, token, &path).await;
+    let res = srv.get(&path, token).await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     let b = &res.json["buckets"][0];
     (
@@ -176,7 +156,7 @@ mqtt_tests! {
         let s = wait_for(srv, &admin, "three messages", |s| s["messages"] == 3).await;
         assert_eq!((s["points"].as_u64(), s["rejected_messages"].as_u64()), (Some(4), Some(0)));
         assert_eq!(minute(srv, &admin, id, t0).await, (3, 70.0, 72.0));
-        let m = get(srv, &admin, &format!("/api/v1/assets/{id}/metrics/temperature")).await;
+        let m = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await;
         assert_eq!(m.json["metric_value"], 73.5);
 
         // A message naming an unknown asset is refused, all of it, and counted.
@@ -263,15 +243,12 @@ async fn status_without_broker(backend: Backend) {
         return;
     };
     let admin = srv.admin_token().await;
-    let res = get(&srv, &admin, "/api/v1/telemetry/mqtt").await;
+    let res = srv.get("/api/v1/telemetry/mqtt", &admin).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.json["enabled"], false);
     assert_eq!(res.json["connected"], false);
     let guest = srv.user_token(&admin, "visitor", "guest").await;
-    assert_eq!(
-        get(&srv, &guest, "/api/v1/telemetry/mqtt").await.status,
-        200
-    );
+    assert_eq!(srv.get("/api/v1/telemetry/mqtt", &guest).await.status, 200);
     let anonymous = srv.call("GET", "/api/v1/telemetry/mqtt", None, None).await;
     assert_eq!(anonymous.status, 401);
     srv.finish().await;

@@ -2,45 +2,10 @@
 //! token): an asset's metric charts, the alert list with acknowledge, the risk ranking.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
-use serde_json::{Value, json};
+use nexus_server::testing::{TestServer, csrf};
+use serde_json::json;
 
-/// (status, HTML) of a page.
-async fn page(srv: &TestServer, token: &str, path: &str) -> (u16, String) {
-    srv.text(path, token).await
-}
-
-/// Posts a form: (status, Location header, HTML).
-async fn submit(
-    srv: &TestServer,
-    token: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, String) {
-    let res = srv
-        .client()
-        .post(srv.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let to = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, to, res.text().await.unwrap())
-}
-
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
+use crate::common::{ingest, now_ms};
 
 /// The HTML of one metric's card.
 fn card<'a>(html: &'a str, metric: &str) -> &'a str {
@@ -51,51 +16,24 @@ fn card<'a>(html: &'a str, metric: &str) -> &'a str {
     &rest[..rest.find("</section>").unwrap()]
 }
 
-async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> i64 {
-    let res = srv.call("POST", path, Some(token), Some(body)).await;
-    assert_eq!(res.status, 201, "POST {path}: {:?}", res.json);
-    res.json["id"].as_i64().unwrap()
-}
-
-/// Stores `points` (asset, metric, ms since the epoch, value).
-async fn ingest(srv: &TestServer, token: &str, points: &[(i64, &str, i64, f64)]) {
-    let points: Vec<Value> = points
-        .iter()
-        .map(|(a, m, ts, v)| json!({"asset_id": a, "metric": m, "ts": ts, "value": v}))
-        .collect();
-    let res = srv
-        .call(
-            "POST",
-            "/api/v1/telemetry",
-            Some(token),
-            Some(json!({ "points": points })),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{:?}", res.json);
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// An extruder with `temperature` (°C, warning 80, critical 90, hysteresis 2) and
 /// `vibration` (no thresholds), read four and once in the last half hour: the
 /// temperature ends critical.
 async fn extruder(srv: &TestServer, admin: &str) -> i64 {
-    let id = create(srv, admin, "/api/v1/assets", json!({"name": "Extruder"})).await;
+    let id = srv
+        .create("/api/v1/assets", admin, json!({"name": "Extruder"}))
+        .await;
     let metrics = format!("/api/v1/assets/{id}/metrics");
-    create(
-        srv,
-        admin,
+    srv.create(
         &metrics,
+        admin,
         json!({"metric_name": "temperature", "unit": "°C",
         "warning_threshold": 80.0, "critical_threshold": 90.0, "hysteresis": 2.0}),
     )
     .await;
-    create(
-        srv,
-        admin,
+    srv.create(
         &metrics,
+        admin,
         json!({"metric_name": "vibration", "unit": "mm/s"}),
     )
     .await;
@@ -121,7 +59,7 @@ backend_tests! {
         let id = extruder(srv, &admin).await;
         let path = format!("/assets/{id}/metrics");
 
-        let (status, html) = page(srv, &admin, &format!("{path}?range=1h")).await;
+        let (status, html) = srv.page(&format!("{path}?range=1h"), &admin).await;
         assert_eq!(status, 200, "{html}");
         let temp = card(&html, "temperature");
         assert!(temp.contains("data-state=\"critical\"") && temp.contains(">Critical</a>"), "{temp}");
@@ -143,12 +81,12 @@ backend_tests! {
         assert!(html.contains("href=\"/alerts\""), "the nav leads to the alerts");
 
         // The default range, a year (hour rollups), and a range before any reading.
-        let (status, html) = page(srv, &admin, &path).await;
+        let (status, html) = srv.page(&path, &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("Last 24 hours") && card(&html, "temperature").contains("data-samples=\"4\""));
-        let (_, html) = page(srv, &admin, &format!("{path}?range=1y")).await;
+        let (_, html) = srv.page(&format!("{path}?range=1y"), &admin).await;
         assert!(card(&html, "temperature").contains("data-samples=\"4\""), "{html}");
-        let (status, html) = page(srv, &admin, &format!("{path}?from=2020-01-01T00:00&to=2020-01-02")).await;
+        let (status, html) = srv.page(&format!("{path}?from=2020-01-01T00:00&to=2020-01-02"), &admin).await;
         assert_eq!(status, 200);
         let temp = card(&html, "temperature");
         assert!(temp.contains("data-buckets=\"0\"") && temp.contains("No readings in this range"), "{temp}");
@@ -157,31 +95,31 @@ backend_tests! {
         assert!(!html.contains("class=\"active\" aria-current=\"true\""), "no preset is marked");
 
         // Refused ranges are marked at their fields.
-        let (status, html) = page(srv, &admin, &format!("{path}?from=soon")).await;
+        let (status, html) = srv.page(&format!("{path}?from=soon"), &admin).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"from-error\"") && !html.contains("id=\"metrics\""), "{html}");
-        let (status, html) = page(srv, &admin, &format!("{path}?from=2026-01-02T00:00&to=2026-01-01T00:00")).await;
+        let (status, html) = srv.page(&format!("{path}?from=2026-01-02T00:00&to=2026-01-01T00:00"), &admin).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"from-error\""));
-        let (status, html) = page(srv, &admin, &format!("{path}?range=2w")).await;
+        let (status, html) = srv.page(&format!("{path}?range=2w"), &admin).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"range-error\""));
 
         // The live script's fragment: the cards alone.
-        let (status, html) = page(srv, &admin, &format!("{path}/panel?range=1h")).await;
+        let (status, html) = srv.page(&format!("{path}/panel?range=1h"), &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("id=\"metric-temperature\"") && !html.contains("<html"), "{html}");
 
-        assert_eq!(page(srv, &admin, "/assets/999999/metrics").await.0, 404);
+        assert_eq!(srv.page("/assets/999999/metrics", &admin).await.0, 404);
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        assert_eq!(page(srv, &guest, &path).await.0, 200);
+        assert_eq!(srv.page(&path, &guest).await.0, 200);
         srv.call("POST", "/api/v1/roles", Some(&admin), Some(json!({"name": "clerk", "permissions": ["users:read"]}))).await;
         let clerk = srv.user_token(&admin, "clerk1", "clerk").await;
-        assert_eq!(page(srv, &clerk, &path).await.0, 403);
-        assert_eq!(page(srv, &clerk, &format!("{path}/panel")).await.0, 403);
-        assert_eq!(page(srv, &clerk, "/alerts").await.0, 403);
-        assert_eq!(page(srv, &clerk, "/telemetry/risk").await.0, 403);
-        let (_, html) = page(srv, &admin, &format!("/maintenance/assets/{id}")).await;
+        assert_eq!(srv.page(&path, &clerk).await.0, 403);
+        assert_eq!(srv.page(&format!("{path}/panel"), &clerk).await.0, 403);
+        assert_eq!(srv.page("/alerts", &clerk).await.0, 403);
+        assert_eq!(srv.page("/telemetry/risk", &clerk).await.0, 403);
+        let (_, html) = srv.page(&format!("/maintenance/assets/{id}"), &admin).await;
         assert!(html.contains(&format!("href=\"/assets/{id}/metrics\"")), "the asset page links here");
     }
 
@@ -192,7 +130,7 @@ backend_tests! {
         let alert = alerts.json["items"][0]["id"].as_i64().unwrap();
         let row = format!("id=\"alert-{alert}\"");
 
-        let (status, html) = page(srv, &admin, "/alerts").await;
+        let (status, html) = srv.page("/alerts", &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains(&row) && html.contains(&format!("id=\"ack-{alert}\"")), "{html}");
         assert!(html.contains("Reading 85, worst 92.5") && html.contains(">Extruder</a>"), "{html}");
@@ -201,47 +139,47 @@ backend_tests! {
             ("metric=vibration", false), ("status=resolved", false), ("status=all", true),
             (&format!("asset_id={id}") as &str, true), ("since=2020-01-01", true), ("since=2999-01-01", false),
         ] {
-            let (status, html) = page(srv, &admin, &format!("/alerts?{query}")).await;
+            let (status, html) = srv.page(&format!("/alerts?{query}"), &admin).await;
             assert_eq!(status, 200, "{query}");
             assert_eq!(html.contains(&row), shown, "{query}: {html}");
         }
-        let (status, html) = page(srv, &admin, "/alerts?since=soon&level=loud").await;
+        let (status, html) = srv.page("/alerts?since=soon&level=loud", &admin).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"since-error\"") && html.contains("id=\"level-error\""), "{html}");
 
         // A guest sees the alert but no button, and is refused with a message.
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        let (_, html) = page(srv, &guest, "/alerts").await;
+        let (_, html) = srv.page("/alerts", &guest).await;
         assert!(html.contains(&row) && !html.contains(&format!("id=\"ack-{alert}\"")));
         let token = csrf(&html);
         let ack = format!("/alerts/{alert}/acknowledge");
-        let (status, _, html) = submit(srv, &guest, &ack, &[("csrf", &token)]).await;
+        let (status, _, html) = srv.submit(&ack, &guest, &[("csrf", &token)]).await;
         assert_eq!(status, 403);
         assert!(html.contains("You may not acknowledge alerts") && html.contains(&row), "{html}");
-        let (status, _, _) = submit(srv, &admin, &ack, &[("csrf", "forged")]).await;
+        let (status, _, _) = srv.submit(&ack, &admin, &[("csrf", "forged")]).await;
         assert_eq!(status, 403);
         let open = srv.call("GET", &format!("/api/v1/alerts/{alert}"), Some(&admin), None).await;
         assert_eq!(open.json["status"], "open");
 
         // Acknowledged: back to the same filters with a message.
-        let (_, html) = page(srv, &admin, "/alerts").await;
+        let (_, html) = srv.page("/alerts", &admin).await;
         let token = csrf(&html);
-        let (status, to, _) = submit(srv, &admin, &ack, &[("csrf", &token), ("status", "active"), ("level", "critical")]).await;
+        let (status, to, _) = srv.submit(&ack, &admin, &[("csrf", &token), ("status", "active"), ("level", "critical")]).await;
         assert_eq!(status, 303);
         assert_eq!(to, format!("/alerts?status=active&level=critical&done=acknowledged#alert-{alert}"));
-        let (_, html) = page(srv, &admin, &to).await;
+        let (_, html) = srv.page(&to, &admin).await;
         assert!(html.contains("<p class=\"flash\" role=\"status\">Acknowledged.</p>"), "{html}");
         assert!(html.contains(">acknowledged</strong>") && html.contains("by admin"), "{html}");
         assert!(!html.contains(&format!("id=\"ack-{alert}\"")));
-        let (status, _, html) = submit(srv, &admin, &ack, &[("csrf", &token)]).await;
+        let (status, _, html) = srv.submit(&ack, &admin, &[("csrf", &token)]).await;
         assert_eq!(status, 409);
         assert!(html.contains(&format!("Alert {alert} is acknowledged already.")), "{html}");
-        let (status, _, html) = submit(srv, &admin, "/alerts/999999/acknowledge", &[("csrf", &token)]).await;
+        let (status, _, html) = srv.submit("/alerts/999999/acknowledge", &admin, &[("csrf", &token)]).await;
         assert_eq!(status, 404);
         assert!(html.contains("class=\"alert\""), "{html}");
 
         // The metrics page says so too.
-        let (_, html) = page(srv, &admin, &format!("/assets/{id}/metrics")).await;
+        let (_, html) = srv.page(&format!("/assets/{id}/metrics"), &admin).await;
         assert!(card(&html, "temperature").contains("Critical · acknowledged"), "{html}");
     }
 
@@ -252,9 +190,8 @@ backend_tests! {
         let mut ids = Vec::new();
         let now = now_ms();
         for (name, slope, start) in [("Flat", 0.0, 40.0), ("Slow", 0.05, 50.0), ("Hot", 3.0, 50.0), ("Rising", 1.0, 50.0)] {
-            let id = create(srv, &admin, "/api/v1/assets", json!({"name": name})).await;
-            create(srv, &admin, &format!("/api/v1/assets/{id}/metrics"),
-                json!({"metric_name": "temperature", "critical_threshold": 90.0})).await;
+            let id = srv.create("/api/v1/assets", &admin, json!({"name": name})).await;
+            srv.create(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "temperature", "critical_threshold": 90.0})).await;
             let points: Vec<(i64, &str, i64, f64)> = (0..12)
                 .map(|h| (id, "temperature", now - (12 - h) * 3_600_000, start + slope * h as f64))
                 .collect();
@@ -265,11 +202,11 @@ backend_tests! {
             ids.push(id);
         }
         // Metrics but no critical threshold: no prediction, not ranked.
-        let idle = create(srv, &admin, "/api/v1/assets", json!({"name": "Idle"})).await;
-        create(srv, &admin, &format!("/api/v1/assets/{idle}/metrics"), json!({"metric_name": "load"})).await;
+        let idle = srv.create("/api/v1/assets", &admin, json!({"name": "Idle"})).await;
+        srv.create(&format!("/api/v1/assets/{idle}/metrics"), &admin, json!({"metric_name": "load"})).await;
 
         let guest = srv.user_token(&admin, "visitor", "guest").await;
-        let (status, html) = page(srv, &guest, "/telemetry/risk").await;
+        let (status, html) = srv.page("/telemetry/risk", &guest).await;
         assert_eq!(status, 200, "{html}");
         let at = |id: i64| html.find(&format!("data-asset=\"{id}\"")).unwrap_or_else(|| panic!("{id} in {html}"));
         let (flat, slow, hot, rising) = (ids[0], ids[1], ids[2], ids[3]);

@@ -18,7 +18,7 @@ use sea_orm::{
 use super::assets::{
     asset_data, asset_out, fill_asset, fill_location, location_data, location_out,
 };
-use super::audit_change;
+use super::{audit_change, publish_downtime, track_downtime};
 use crate::entity::{asset, asset_type, location};
 use crate::model::{AssetData, ImportResult, LocationData};
 
@@ -561,6 +561,7 @@ pub async fn import_assets(
         fresh.insert(row.qr.clone(), model);
     }
     let (mut created, mut updated) = (0u64, 0u64);
+    let mut downtimes = Vec::new();
     for row in rows {
         let mut d = row.data;
         d.parent_asset_id = row.parent_qr.and_then(|q| ids.get(&q).copied());
@@ -574,6 +575,7 @@ pub async fn import_assets(
             };
             let out = asset_out(model);
             audit_change(&txn, ctx, "create", "asset", out.id, None, Some(&out)).await?;
+            downtimes.extend(track_downtime(&txn, ctx, out.id, &out.status, None).await?);
             created += 1;
         } else if let Some(old) = existing.remove(&row.qr) {
             if asset_data(&old) == d {
@@ -596,10 +598,14 @@ pub async fn import_assets(
                 Some(&after),
             )
             .await?;
+            if after.status != before.status {
+                downtimes.extend(track_downtime(&txn, ctx, after.id, &after.status, None).await?);
+            }
             updated += 1;
         }
     }
     txn.commit().await?;
+    downtimes.iter().for_each(|c| publish_downtime(state, c));
     let result = ImportResult { created, updated };
     publish_import(state, "asset", "assets:read", &result);
     Ok(result)

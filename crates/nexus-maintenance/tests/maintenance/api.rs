@@ -297,6 +297,20 @@ backend_tests! {
         let p = srv.get(&format!("/api/v1/assets/{}", pump["id"]), &admin).await;
         assert_eq!(p.json["name"], "Main pump");
         assert_eq!(p.json["version"], 2);
+
+        // A status set by a file opens and closes downtime as the API does.
+        let res = srv.post_csv("/api/v1/assets/import", &admin, "qr_code,name,status\ndown-1,Broken press,down\n").await;
+        assert_eq!(res.json, json!({"created": 1, "updated": 0}));
+        let press = srv.get("/api/v1/assets?q=broken", &admin).await.json["items"][0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/assets/{press}/downtime");
+        let spans = srv.get(&path, &admin).await.json;
+        assert_eq!(spans.as_array().unwrap().len(), 1, "{spans:?}");
+        assert_eq!(spans[0]["ended_at"], Value::Null);
+        let res = srv.post_csv("/api/v1/assets/import", &admin, "qr_code,name,status\ndown-1,Broken press,operational\n").await;
+        assert_eq!(res.json, json!({"created": 0, "updated": 1}));
+        let spans = srv.get(&path, &admin).await.json;
+        assert_eq!(spans.as_array().unwrap().len(), 1);
+        assert_ne!(spans[0]["ended_at"], Value::Null, "{spans:?}");
     }
 
     async fn a_bad_csv_row_rejects_the_whole_file(srv) {

@@ -392,7 +392,7 @@ async fn generate(
                 .execute(&mut conn)
                 .await?;
             }
-            sqlx::query("ANALYZE").execute(&mut conn).await?;
+            sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
             conn.close().await?;
         }
         None => {

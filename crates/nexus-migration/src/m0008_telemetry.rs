@@ -38,7 +38,7 @@ const TABLES: &[&str] = &[
         series_id {int} NOT NULL,
         ts {int} NOT NULL,
         value {real} NOT NULL,
-        PRIMARY KEY (series_id, ts)
+        PRIMARY KEY (series_id, ts){cover_value}
     ){wr}",
     "CREATE TABLE metric_rollups_minute (
         series_id {int} NOT NULL,
@@ -47,7 +47,7 @@ const TABLES: &[&str] = &[
         max_value {real} NOT NULL,
         sum_value {real} NOT NULL,
         samples {int} NOT NULL,
-        PRIMARY KEY (series_id, bucket)
+        PRIMARY KEY (series_id, bucket){cover_rollup}
     ){wr}",
     "CREATE TABLE metric_rollups_hour (
         series_id {int} NOT NULL,
@@ -56,7 +56,7 @@ const TABLES: &[&str] = &[
         max_value {real} NOT NULL,
         sum_value {real} NOT NULL,
         samples {int} NOT NULL,
-        PRIMARY KEY (series_id, bucket)
+        PRIMARY KEY (series_id, bucket){cover_rollup}
     ){wr}",
     "CREATE TABLE metric_alerts (
         id {id},
@@ -129,14 +129,26 @@ const DROP: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let (id, int, real, wr) = match manager.get_database_backend() {
+        // SQLite keeps samples and rollups in their key's b-tree (WITHOUT ROWID); on
+        // PostgreSQL their keys carry the values (INCLUDE), so a history query reads one
+        // index range instead of heap pages spread over the table.
+        let (id, int, real, wr, cover_value, cover_rollup) = match manager.get_database_backend() {
             DatabaseBackend::Sqlite => (
                 "INTEGER PRIMARY KEY AUTOINCREMENT",
                 "INTEGER",
                 "REAL",
                 " WITHOUT ROWID",
+                "",
+                "",
             ),
-            _ => ("BIGSERIAL PRIMARY KEY", "BIGINT", "DOUBLE PRECISION", ""),
+            _ => (
+                "BIGSERIAL PRIMARY KEY",
+                "BIGINT",
+                "DOUBLE PRECISION",
+                "",
+                " INCLUDE (value)",
+                " INCLUDE (min_value, max_value, sum_value, samples)",
+            ),
         };
         let conn = manager.get_connection();
         for sql in TABLES {
@@ -144,7 +156,9 @@ impl MigrationTrait for Migration {
                 .replace("{id}", id)
                 .replace("{int}", int)
                 .replace("{real}", real)
-                .replace("{wr}", wr);
+                .replace("{wr}", wr)
+                .replace("{cover_value}", cover_value)
+                .replace("{cover_rollup}", cover_rollup);
             conn.execute_unprepared(&sql).await?;
         }
         Ok(())

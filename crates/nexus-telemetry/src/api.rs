@@ -318,10 +318,12 @@ pub async fn list_predictions(
     params(("id" = i64, Path)), responses((status = 200, body = Vec<PredictionOut>), (status = 404)))]
 pub async fn predict(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<PredictionOut>>> {
-    Ok(Json(service::predict_asset(&state, id).await?))
+    let ctx = client.audit(Some(user.id()));
+    Ok(Json(service::predict_asset(&state, &ctx, id).await?))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use sea_orm::{IdenStatic, Iterable};
+use sea_orm::{IdenStatic, IntoActiveModel, Iterable};
 
 use super::{
     audit_change, must_exist, publish, publish_downtime, refuse_cycle, subtree, track_downtime,
@@ -650,6 +650,45 @@ pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> A
     publish(state, "asset", "created", out.id, &out, "assets:read");
     downtime.inspect(|c| publish_downtime(state, c));
     Ok(out)
+}
+
+/// Sets an asset's health score (0-100, as computed by predictions) on `conn` (pass a
+/// transaction), with the audit row; returns the asset for the event the caller sends
+/// after commit with [`publish_asset_updated`]. `None` when the score did not change.
+pub async fn set_health_score(
+    conn: &impl ConnectionTrait,
+    ctx: &AuditCtx,
+    id: i64,
+    score: i32,
+) -> ApiResult<Option<AssetOut>> {
+    let current = find_asset(conn, id).await?;
+    let score = score.clamp(0, 100);
+    if current.health_score == Some(score) {
+        return Ok(None);
+    }
+    let before = asset_out(current.clone());
+    let mut am = current.into_active_model();
+    am.health_score = Set(Some(score));
+    am.updated_at = Set(Timestamp::now());
+    am.updated_by = Set(ctx.actor_id);
+    am.version = Set(before.version + 1);
+    let after = asset_out(am.update(conn).await?);
+    audit_change(
+        conn,
+        ctx,
+        "update",
+        "asset",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    Ok(Some(after))
+}
+
+/// Sends `asset.updated` for a change made by [`set_health_score`], after commit.
+pub fn publish_asset_updated(state: &AppState, out: &AssetOut) {
+    publish(state, "asset", "updated", out.id, out, "assets:read");
 }
 
 /// Changes an asset; a new `parent_asset_id` moves it with its components, never below

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::Duration;
 
+use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
@@ -81,7 +82,11 @@ pub async fn list_predictions(
 /// Forecasts every metric of the asset that has a critical threshold and 8 or more hours
 /// of history; stores the results and the health score. The fitting runs on a blocking
 /// thread.
-pub async fn predict_asset(state: &AppState, asset_id: i64) -> ApiResult<Vec<PredictionOut>> {
+pub async fn predict_asset(
+    state: &AppState,
+    ctx: &AuditCtx,
+    asset_id: i64,
+) -> ApiResult<Vec<PredictionOut>> {
     let metrics = list_metrics(state.db.read(), asset_id).await?;
     let now = Timestamp::now();
     let since = now.0 / 1000 - HISTORY_HOURS * 3_600_000;
@@ -158,25 +163,15 @@ pub async fn predict_asset(state: &AppState, asset_id: i64) -> ApiResult<Vec<Pre
         ))
         .await?;
     }
+    let mut changed = None;
     if !results.is_empty() {
         // Health: 100 when no metric is likely to cross within the horizon, 0 when one surely will.
         let health = ((1.0 - worst) * 100.0).round() as i32;
-        txn.execute(stmt(
-            backend,
-            "UPDATE assets SET health_score = $1, version = version + 1 WHERE id = $2",
-            vec![health.into(), asset_id.into()],
-        ))
-        .await?;
+        changed = nexus_maintenance::service::set_health_score(&txn, ctx, asset_id, health).await?;
     }
     txn.commit().await?;
-    if !results.is_empty() {
-        state.events.publish(nexus_core::Event::new(
-            "asset",
-            "updated",
-            asset_id,
-            serde_json::json!({"health_score_from": "predictions"}),
-            nexus_core::events::Audience::Permission("assets:read".into()),
-        ));
+    if let Some(asset) = &changed {
+        nexus_maintenance::service::publish_asset_updated(state, asset);
     }
     let mut out = list_predictions(state.db.read(), asset_id).await?;
     out.retain(|p| p.created_at == now);
@@ -271,7 +266,7 @@ pub(super) async fn prediction_job(state: AppState) {
         .all(state.db.read())
         .await;
         for a in assets.unwrap_or_default() {
-            if let Err(e) = predict_asset(&state, a.asset_id).await {
+            if let Err(e) = predict_asset(&state, &AuditCtx::default(), a.asset_id).await {
                 tracing::warn!(error = %e, asset = a.asset_id, "prediction failed");
             }
         }

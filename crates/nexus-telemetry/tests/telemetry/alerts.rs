@@ -225,6 +225,11 @@ backend_tests! {
         assert_eq!(flat["prediction_result"]["probability"], 0.0);
         let asset = srv.get(&format!("/api/v1/assets/{id}"), &admin).await;
         assert_eq!(asset.json["health_score"], 0);
+        // The new score is an audited change of the asset, by whoever asked for it.
+        let audit = srv.get(&format!("/api/v1/audit-logs?entity_type=asset&entity_id={id}"), &admin).await;
+        let update = audit.json["items"].as_array().unwrap().iter().find(|e| e["action"] == "update").expect("an audit row");
+        assert_eq!(update["new_state"]["health_score"], 0, "{update:?}");
+        assert!(update["actor_id"].is_i64(), "{update:?}");
         let listed = srv.get(&format!("/api/v1/assets/{id}/predictions"), &staff).await;
         assert_eq!(listed.json.as_array().unwrap().len(), 2);
     }

@@ -672,7 +672,13 @@ pub async fn set_health_score(
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
     am.version = Set(before.version + 1);
-    let after = asset_out(am.update(conn).await?);
+    // Written only over the version read, so a concurrent edit is never overwritten.
+    let after = asset_out(
+        asset::Entity::update(am)
+            .filter(asset::Column::Version.eq(before.version))
+            .exec(conn)
+            .await?,
+    );
     audit_change(
         conn,
         ctx,

@@ -13,6 +13,7 @@ mod m0006_inventory;
 mod m0007_files_requests;
 mod m0008_telemetry;
 mod m0009_asset_tags;
+mod shapes;
 
 pub struct Migrator;
 

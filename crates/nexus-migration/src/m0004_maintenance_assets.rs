@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::shapes::{id, index, stamps};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -72,25 +74,6 @@ enum Assets {
     Version,
 }
 
-fn id<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
-
-fn stamps<T: IntoIden + Copy>(t: &mut TableCreateStatement, created: T, updated: T, version: T) {
-    t.col(ColumnDef::new(created).big_integer().not_null())
-        .col(ColumnDef::new(updated).big_integer().not_null())
-        .col(ColumnDef::new(version).integer().not_null().default(1));
-}
-
-fn index<T: IntoIden + Copy + 'static>(table: T, name: &str, col: T) -> IndexCreateStatement {
-    Index::create().name(name).table(table).col(col).to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -117,7 +100,7 @@ impl MigrationTrait for Migration {
             );
         stamps(&mut t, L::CreatedAt, L::UpdatedAt, L::Version);
         m.create_table(t.to_owned()).await?;
-        m.create_index(index(L::Table, "idx_locations_parent_id", L::ParentId))
+        m.create_index(index(L::Table, "idx_locations_parent_id", &[L::ParentId]))
             .await?;
 
         use AssetTypes as T;
@@ -208,7 +191,7 @@ impl MigrationTrait for Migration {
             ("idx_assets_name", A::Name),
             ("idx_assets_serial_number", A::SerialNumber),
         ] {
-            m.create_index(index(A::Table, name, col)).await?;
+            m.create_index(index(A::Table, name, &[col])).await?;
         }
         Ok(())
     }

@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::shapes::{fk, id, index, stamps};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -124,42 +126,6 @@ enum AssetDowntime {
     WorkOrderId,
     CreatedBy,
     CreatedAt,
-}
-
-fn id<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
-
-fn stamps<T: IntoIden + Copy>(t: &mut TableCreateStatement, created: T, updated: T, version: T) {
-    t.col(ColumnDef::new(created).big_integer().not_null())
-        .col(ColumnDef::new(updated).big_integer().not_null())
-        .col(ColumnDef::new(version).integer().not_null().default(1));
-}
-
-fn fk<T: IntoIden + Copy + 'static, U: IntoIden + Copy + 'static>(
-    from: T,
-    col: T,
-    to: U,
-    to_col: U,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, to_col)
-        .to_owned()
-}
-
-fn index<T: IntoIden + Copy + 'static>(table: T, name: &str, cols: &[T]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.to_owned()
 }
 
 /// The statuses in which a work order counts as open: at most one such work order per

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::shapes::{fk, id};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -76,27 +78,6 @@ enum WorkRequests {
     CreatedAt,
     UpdatedAt,
     Version,
-}
-
-fn id<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
-
-fn fk<A: IntoIden + Copy + 'static, B: IntoIden + Copy + 'static>(
-    from: A,
-    col: A,
-    to: B,
-    to_col: B,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, to_col)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

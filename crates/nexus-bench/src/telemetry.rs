@@ -8,10 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use nexus_core::samples;
+use rusqlite::OptionalExtension;
 use sea_orm::sqlx::{self, Connection, PgConnection};
 
 use crate::load::{Request, Stats, run_load_with, send_once};
 use crate::server::{self, Nexus};
+
+/// Width of a chunk of raw samples (the server's: one row per series and minute).
+const CHUNK_MS: i64 = 60_000;
 
 /// Series written by the ingest scenario (one `temperature` metric on each of 100 assets).
 const SERIES: i64 = 100;
@@ -146,77 +151,140 @@ fn points_per_s(s: &Stats) -> f64 {
 }
 
 /// The bare loop on SQLite: the same rows, in the same batches and order, into the same
-/// table in a fresh file with the server's settings, one prepared single-row insert per
-/// row and one transaction per batch. The engine's own speed here.
+/// table in a fresh file with the server's settings: per batch one transaction that reads
+/// each chunk the batch touches, merges the batch into it and writes it back, through
+/// prepared statements. The engine's own speed for this schema.
 fn bare_sqlite(dir: &Path, series: &[i64], base: i64, batches: i64) -> anyhow::Result<(f64, f64)> {
     let path = dir.join("bare.db");
     let conn = rusqlite::Connection::open(&path)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000;
-         CREATE TABLE metric_samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-           value REAL NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;",
+         CREATE TABLE metric_chunks (series_id INTEGER NOT NULL, bucket INTEGER NOT NULL,
+           samples INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (series_id, bucket));",
     )?;
     let started = Instant::now();
     let mut rows = 0u64;
+    let (mut stored, mut fresh) = (Vec::new(), Vec::new());
     for n in 0..batches {
         let tx = conn.unchecked_transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO metric_samples (series_id, ts, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            let mut read = tx.prepare_cached(
+                "SELECT data FROM metric_chunks WHERE series_id = ?1 AND bucket = ?2",
             )?;
-            for (s, ts, v) in batch_rows(series, base, n) {
-                rows += stmt.execute(rusqlite::params![s, ts, v])? as u64;
+            let mut write = tx.prepare_cached(
+                "INSERT INTO metric_chunks (series_id, bucket, samples, data) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
+            )?;
+            let batch: Vec<_> = batch_rows(series, base, n).collect();
+            for run in batch.chunk_by(|a, b| a.0 == b.0 && a.1 / CHUNK_MS == b.1 / CHUNK_MS) {
+                let (s, bucket) = (run[0].0, run[0].1 / CHUNK_MS * CHUNK_MS);
+                stored.clear();
+                fresh.clear();
+                let data: Option<Vec<u8>> = read
+                    .query_row(rusqlite::params![s, bucket], |r| r.get(0))
+                    .optional()?;
+                if let Some(d) = data {
+                    samples::decode_into(bucket, &d, &mut stored)?;
+                }
+                let incoming: Vec<_> = run.iter().map(|&(_, ts, v)| (ts, v)).collect();
+                if samples::merge(&mut stored, &incoming, &mut fresh) {
+                    let data = samples::encode(bucket, &stored);
+                    write.execute(rusqlite::params![s, bucket, stored.len() as i64, data])?;
+                    rows += fresh.len() as u64;
+                }
             }
         }
         tx.commit()?;
     }
     let rate = rows as f64 / started.elapsed().as_secs_f64();
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-    let bytes: i64 = conn.query_row(
-        "SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_samples'",
-        [],
-        |r| r.get(0),
-    )?;
+    let bytes = sqlite_chunk_bytes(&conn)?;
     Ok((rate, bytes as f64 / rows.max(1) as f64))
 }
 
-/// The bare loop on PostgreSQL: the same rows COPYed into a copy of the table, one
-/// transaction per batch.
+/// Bytes of the chunks table and its key on SQLite.
+fn sqlite_chunk_bytes(conn: &rusqlite::Connection) -> anyhow::Result<i64> {
+    Ok(conn.query_row(
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN ('metric_chunks', 'sqlite_autoindex_metric_chunks_1')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The bare loop on PostgreSQL: the same rows merged into a copy of the table as the
+/// server does, one transaction per batch: one query reads the chunks the batch touches,
+/// one upsert writes them back.
 async fn bare_pg(url: &str, series: &[i64], base: i64, batches: i64) -> anyhow::Result<f64> {
     let mut conn = PgConnection::connect(url).await?;
-    sqlx::query("CREATE TABLE bench_bare_samples (LIKE metric_samples INCLUDING ALL)")
+    sqlx::query("CREATE TABLE bench_bare_chunks (LIKE metric_chunks INCLUDING ALL)")
         .execute(&mut conn)
         .await?;
     let started = Instant::now();
     let mut rows = 0u64;
     for n in 0..batches {
         let mut tx = conn.begin().await?;
-        let mut buf = String::new();
-        for (s, ts, v) in batch_rows(series, base, n) {
-            let _ = writeln!(buf, "{s}\t{ts}\t{v:?}");
+        let batch: Vec<_> = batch_rows(series, base, n).collect();
+        let runs: Vec<_> = batch
+            .chunk_by(|a, b| a.0 == b.0 && a.1 / CHUNK_MS == b.1 / CHUNK_MS)
+            .collect();
+        let keys: (Vec<i64>, Vec<i64>) = runs
+            .iter()
+            .map(|r| (r[0].0, r[0].1 / CHUNK_MS * CHUNK_MS))
+            .unzip();
+        let found: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT c.series_id, c.bucket, c.data FROM unnest($1::int8[], $2::int8[]) AS k(s, b) \
+             JOIN bench_bare_chunks c ON c.series_id = k.s AND c.bucket = k.b",
+        )
+        .bind(&keys.0)
+        .bind(&keys.1)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut found: std::collections::HashMap<(i64, i64), Vec<u8>> =
+            found.into_iter().map(|(s, b, d)| ((s, b), d)).collect();
+        let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (run, (s, bucket)) in runs.iter().zip(keys.0.iter().zip(&keys.1)) {
+            let mut stored = match found.remove(&(*s, *bucket)) {
+                Some(d) => samples::decode(*bucket, &d)?,
+                None => Vec::new(),
+            };
+            let incoming: Vec<_> = run.iter().map(|&(_, ts, v)| (ts, v)).collect();
+            let mut fresh = Vec::new();
+            if samples::merge(&mut stored, &incoming, &mut fresh) {
+                rows += fresh.len() as u64;
+                cols.0.push(*s);
+                cols.1.push(*bucket);
+                cols.2.push(stored.len() as i32);
+                cols.3.push(samples::encode(*bucket, &stored));
+            }
         }
-        let mut copy = tx
-            .copy_in_raw("COPY bench_bare_samples (series_id, ts, value) FROM STDIN")
-            .await?;
-        copy.send(buf.into_bytes()).await?;
-        rows += copy.finish().await?;
+        sqlx::query(
+            "INSERT INTO bench_bare_chunks (series_id, bucket, samples, data) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::bytea[]) \
+             ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
+        )
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
     }
     let rate = rows as f64 / started.elapsed().as_secs_f64();
-    sqlx::query("DROP TABLE bench_bare_samples")
+    sqlx::query("DROP TABLE bench_bare_chunks")
         .execute(&mut conn)
         .await?;
     conn.close().await?;
     Ok(rate)
 }
 
-/// Samples stored and bytes per sample of the server's samples table.
+/// Samples stored and bytes per sample of the server's chunks table.
 async fn stored_size(dir: &Path, database_url: Option<&str>) -> anyhow::Result<(i64, f64)> {
     match server::database_url_for(dir, database_url)? {
         Some(url) => {
             let mut conn = PgConnection::connect(&url).await?;
             let (n, bytes): (i64, i64) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM metric_samples), pg_total_relation_size('metric_samples')",
+                "SELECT (SELECT COALESCE(sum(samples), 0)::int8 FROM metric_chunks), pg_total_relation_size('metric_chunks')",
             )
             .fetch_one(&mut conn)
             .await?;
@@ -226,12 +294,12 @@ async fn stored_size(dir: &Path, database_url: Option<&str>) -> anyhow::Result<(
         None => {
             let conn = rusqlite::Connection::open(dir.join("nexus.db"))?;
             conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-            let n: i64 = conn.query_row("SELECT count(*) FROM metric_samples", [], |r| r.get(0))?;
-            let bytes: i64 = conn.query_row(
-                "SELECT sum(pgsize) FROM dbstat WHERE name = 'metric_samples'",
+            let n: i64 = conn.query_row(
+                "SELECT COALESCE(sum(samples), 0) FROM metric_chunks",
                 [],
                 |r| r.get(0),
             )?;
+            let bytes = sqlite_chunk_bytes(&conn)?;
             Ok((n, bytes as f64 / n.max(1) as f64))
         }
     }
@@ -307,9 +375,9 @@ pub async fn ingest(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
         line.summary()
     );
     let bare_kind = if database_url.is_some() {
-        "COPY per batch"
+        "one read and one upsert of the chunks per batch"
     } else {
-        "prepared single-row INSERT"
+        "prepared read and upsert per chunk"
     };
     println!(
         "  bare loop ({bare_kind}, {batches} batches of the same rows): {:.0} rows/s",
@@ -327,7 +395,7 @@ pub async fn ingest(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
         (1.0 - points_per_s(&on) / points_per_s(&off)) * 100.0
     );
     println!(
-        "  stored {stored} samples of {sent} sent (+ warm-up); {per_sample:.1} bytes per sample (samples table with its key{})",
+        "  stored {stored} samples of {sent} sent (+ warm-up); {per_sample:.1} bytes per sample (chunks table with its key{})",
         if database_url.is_some() {
             ", pg_total_relation_size"
         } else {
@@ -356,6 +424,54 @@ impl Rng {
 /// Interval between generated samples of the query store.
 const STEP_MS: i64 = 7_000;
 
+/// What the store holds for one series: its chunks `(bucket, samples, data)` and its
+/// minute and hour rollups `(bucket, min, max, sum, count)`.
+type Rollup = (i64, f64, f64, f64, i64);
+struct SeriesRows {
+    chunks: Vec<(i64, i64, Vec<u8>)>,
+    minutes: Vec<Rollup>,
+    hours: Vec<Rollup>,
+}
+
+fn rollups(readings: &[(i64, f64)], width: i64) -> Vec<Rollup> {
+    readings
+        .chunk_by(|a, b| a.0 / width == b.0 / width)
+        .map(|run| {
+            let (lo, hi, sum) = run.iter().fold(
+                (f64::INFINITY, f64::NEG_INFINITY, 0.0),
+                |(lo, hi, sum), &(_, v)| (lo.min(v), hi.max(v), sum + v),
+            );
+            (run[0].0 / width * width, lo, hi, sum, run.len() as i64)
+        })
+        .collect()
+}
+
+/// The rows of a series with `n` samples from `start`, one every `STEP_MS`.
+fn series_rows(s: i64, start: i64, n: i64) -> SeriesRows {
+    let readings: Vec<(i64, f64)> = (0..n).map(|k| (start + k * STEP_MS, value(s, k))).collect();
+    SeriesRows {
+        chunks: readings
+            .chunk_by(|a, b| a.0 / CHUNK_MS == b.0 / CHUNK_MS)
+            .map(|run| {
+                let bucket = run[0].0 / CHUNK_MS * CHUNK_MS;
+                (bucket, run.len() as i64, samples::encode(bucket, run))
+            })
+            .collect(),
+        minutes: rollups(&readings, 60_000),
+        hours: rollups(&readings, 3_600_000),
+    }
+}
+
+/// `COPY table FROM STDIN` of tab-separated text.
+async fn copy(conn: &mut PgConnection, table: &str, text: String) -> anyhow::Result<()> {
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} FROM STDIN"))
+        .await?;
+    copy.send(text.into_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
 /// Writes `per_series` samples of each series, ending a minute ago, with their minute and
 /// hour rollups, straight into the database.
 async fn generate(
@@ -371,26 +487,26 @@ async fn generate(
         Some(url) => {
             let mut conn = PgConnection::connect(&url).await?;
             for &s in series {
-                let mut buf = String::with_capacity(per_series as usize * 30);
-                for k in 0..per_series {
-                    let _ = writeln!(buf, "{s}\t{}\t{:?}", start + k * STEP_MS, value(s, k));
+                let rows = series_rows(s, start, per_series);
+                let mut text = String::with_capacity(rows.chunks.len() * 200);
+                for (bucket, n, data) in &rows.chunks {
+                    let _ = write!(text, "{s}\t{bucket}\t{n}\t\\\\x");
+                    for b in data {
+                        let _ = write!(text, "{b:02x}");
+                    }
+                    text.push('\n');
                 }
-                let mut copy = conn
-                    .copy_in_raw("COPY metric_samples (series_id, ts, value) FROM STDIN")
-                    .await?;
-                copy.send(buf.into_bytes()).await?;
-                copy.finish().await?;
-            }
-            for (table, width) in [
-                ("metric_rollups_minute", 60_000),
-                ("metric_rollups_hour", 3_600_000),
-            ] {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} SELECT series_id, ts / {width} * {width}, min(value), max(value), sum(value), count(*) \
-                     FROM metric_samples GROUP BY 1, 2"
-                ))
-                .execute(&mut conn)
-                .await?;
+                copy(&mut conn, "metric_chunks", text).await?;
+                for (table, list) in [
+                    ("metric_rollups_minute", &rows.minutes),
+                    ("metric_rollups_hour", &rows.hours),
+                ] {
+                    let mut text = String::with_capacity(list.len() * 64);
+                    for (b, lo, hi, sum, n) in list {
+                        let _ = writeln!(text, "{s}\t{b}\t{lo:?}\t{hi:?}\t{sum:?}\t{n}");
+                    }
+                    copy(&mut conn, table, text).await?;
+                }
             }
             sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
             conn.close().await?;
@@ -402,40 +518,24 @@ async fn generate(
                 let conn = rusqlite::Connection::open(path)?;
                 conn.execute_batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-200000;")?;
                 for s in series {
+                    let rows = series_rows(s, start, per_series);
                     let tx = conn.unchecked_transaction()?;
                     {
                         let mut ins =
-                            tx.prepare_cached("INSERT INTO metric_samples VALUES (?1, ?2, ?3)")?;
-                        let mut minute = tx.prepare_cached(
-                            "INSERT INTO metric_rollups_minute VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        )?;
-                        let mut hour = tx.prepare_cached(
-                            "INSERT INTO metric_rollups_hour VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        )?;
-                        let mut agg: [(i64, f64, f64, f64, i64); 2] =
-                            [(i64::MIN, 0.0, 0.0, 0.0, 0); 2];
-                        for k in 0..per_series {
-                            let (ts, v) = (start + k * STEP_MS, value(s, k));
-                            ins.execute(rusqlite::params![s, ts, v])?;
-                            for (i, width) in [60_000i64, 3_600_000].into_iter().enumerate() {
-                                let b = ts / width * width;
-                                let a = &mut agg[i];
-                                if a.0 != b {
-                                    if a.4 > 0 {
-                                        let st = if i == 0 { &mut minute } else { &mut hour };
-                                        st.execute(rusqlite::params![s, a.0, a.1, a.2, a.3, a.4])?;
-                                    }
-                                    *a = (b, v, v, 0.0, 0);
-                                }
-                                a.1 = a.1.min(v);
-                                a.2 = a.2.max(v);
-                                a.3 += v;
-                                a.4 += 1;
-                            }
+                            tx.prepare_cached("INSERT INTO metric_chunks VALUES (?1, ?2, ?3, ?4)")?;
+                        for (bucket, n, data) in &rows.chunks {
+                            ins.execute(rusqlite::params![s, bucket, n, data])?;
                         }
-                        for (i, a) in agg.iter().enumerate() {
-                            let st = if i == 0 { &mut minute } else { &mut hour };
-                            st.execute(rusqlite::params![s, a.0, a.1, a.2, a.3, a.4])?;
+                        for (table, list) in [
+                            ("metric_rollups_minute", &rows.minutes),
+                            ("metric_rollups_hour", &rows.hours),
+                        ] {
+                            let mut ins = tx.prepare_cached(&format!(
+                                "INSERT INTO {table} VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                            ))?;
+                            for (b, lo, hi, sum, n) in list {
+                                ins.execute(rusqlite::params![s, b, lo, hi, sum, n])?;
+                            }
                         }
                     }
                     tx.commit()?;

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod pages;
 pub mod paging;
 pub mod ratelimit;
+pub mod samples;
 pub mod settings;
 pub mod state;
 pub mod tabular;

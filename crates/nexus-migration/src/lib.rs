@@ -13,6 +13,7 @@ mod m0006_inventory;
 mod m0007_files_requests;
 mod m0008_telemetry;
 mod m0009_asset_tags;
+mod m0010_sample_chunks;
 mod shapes;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_files_requests::Migration),
             Box::new(m0008_telemetry::Migration),
             Box::new(m0009_asset_tags::Migration),
+            Box::new(m0010_sample_chunks::Migration),
         ]
     }
 }

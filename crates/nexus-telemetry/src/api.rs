@@ -136,7 +136,7 @@ pub async fn ingest_lines(
 }
 
 /// A metric's history in at most `buckets` buckets of min/avg/max/count, read from raw
-/// samples (ranges up to 2 hours), minute rollups (up to 7 days) or hour rollups.
+/// samples (ranges up to 2 hours), minute rollups (up to 2 days) or hour rollups.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/history", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
     params(("id" = i64, Path), ("metric" = String, Path), HistoryQuery),
     responses((status = 200, body = HistoryOut), (status = 404), (status = 422)))]

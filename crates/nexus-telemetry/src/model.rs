@@ -354,7 +354,7 @@ pub struct MqttErrorOut {
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct RetentionOut {
     pub deleted_samples: u64,
-    /// Samples taken before this instant were deleted.
+    /// The raw samples of whole minutes before this instant were deleted.
     pub cutoff: Timestamp,
 }
 

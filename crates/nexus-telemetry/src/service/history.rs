@@ -2,11 +2,12 @@
 //! the retention of raw samples.
 
 use nexus_core::db::stmt;
+use nexus_core::samples;
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::find_metric;
-use super::ingest::{HOUR_MS, MINUTE_MS};
+use super::ingest::{CHUNK_MS, HOUR_MS, MINUTE_MS};
 use crate::model::{BucketOut, HistoryOut, HistoryQuery, RetentionOut};
 
 /// Ranges up to this long read raw samples; up to `MINUTE_UP_TO`, minute rollups;
@@ -26,6 +27,13 @@ struct Bucket {
     hi: f64,
     total: f64,
     n: i64,
+}
+
+/// A stored chunk of raw samples.
+#[derive(FromQueryResult)]
+struct Chunk {
+    bucket: i64,
+    data: Vec<u8>,
 }
 
 /// All buckets in one row, as SQLite's JSON: its driver hands rows over one at a time.
@@ -61,48 +69,22 @@ pub async fn history(
     let m = find_metric(conn, asset_id, metric).await?;
     let (from_ms, to_ms) = (from.0.div_euclid(1000), to.0.div_euclid(1000));
     let span = to_ms - from_ms;
-    let (table, col, resolution, source) = if span <= RAW_UP_TO_MS {
-        ("metric_samples", "ts", 1, "raw")
+    let (table, resolution, source) = if span <= RAW_UP_TO_MS {
+        ("metric_chunks", 1, "raw")
     } else if span <= MINUTE_UP_TO_MS {
-        ("metric_rollups_minute", "bucket", MINUTE_MS, "minute")
+        ("metric_rollups_minute", MINUTE_MS, "minute")
     } else {
-        ("metric_rollups_hour", "bucket", HOUR_MS, "hour")
+        ("metric_rollups_hour", HOUR_MS, "hour")
     };
     // Buckets start on a multiple of the store's resolution and span whole rows of it,
     // so no rollup row straddles two buckets.
     let start = from_ms.div_euclid(resolution) * resolution;
     let width = ((to_ms - start + buckets - 1) / buckets).max(1);
     let width = (width + resolution - 1) / resolution * resolution;
-    let agg = if source == "raw" {
-        "min(value) AS lo, max(value) AS hi, sum(value) AS total, count(*) AS n"
+    let rows = if source == "raw" {
+        raw_buckets(conn, m.id, start, width, to_ms).await?
     } else {
-        "min(min_value) AS lo, max(max_value) AS hi, sum(sum_value) AS total, \
-         CAST(sum(samples) AS BIGINT) AS n"
-    };
-    let sql = format!(
-        "SELECT ({col} - $2) / $3 AS b, {agg} FROM {table} \
-         WHERE series_id = $1 AND {col} >= $2 AND {col} < $4 GROUP BY 1 ORDER BY 1"
-    );
-    let backend = conn.get_database_backend();
-    let values = vec![m.id.into(), start.into(), width.into(), to_ms.into()];
-    let rows: Vec<BucketRow> = if backend == sea_orm::DatabaseBackend::Sqlite {
-        let sql = format!(
-            "SELECT json_group_array(json_array(b, lo, hi, total, n)) AS rows FROM ({sql})"
-        );
-        let packed = Packed::find_by_statement(stmt(backend, &sql, values))
-            .one(conn)
-            .await?
-            .map_or_else(|| "[]".into(), |p| p.rows);
-        let mut rows: Vec<BucketRow> = serde_json::from_str(&packed).map_err(ApiError::internal)?;
-        rows.sort_by_key(|r| r.0);
-        rows
-    } else {
-        Bucket::find_by_statement(stmt(backend, &sql, values))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.b, r.lo, r.hi, r.total, r.n))
-            .collect()
+        rollup_buckets(conn, table, m.id, start, width, to_ms).await?
     };
     Ok(HistoryOut {
         asset_id,
@@ -127,13 +109,96 @@ pub async fn history(
     })
 }
 
+/// Buckets of raw samples: the chunks over the range, decoded and folded here.
+async fn raw_buckets(
+    conn: &impl ConnectionTrait,
+    series: i64,
+    start: i64,
+    width: i64,
+    to_ms: i64,
+) -> ApiResult<Vec<BucketRow>> {
+    let backend = conn.get_database_backend();
+    let chunks = Chunk::find_by_statement(stmt(
+        backend,
+        "SELECT bucket, data FROM metric_chunks WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket",
+        vec![
+            series.into(),
+            (start.div_euclid(CHUNK_MS) * CHUNK_MS).into(),
+            to_ms.into(),
+        ],
+    ))
+    .all(conn)
+    .await?;
+    let mut readings = Vec::new();
+    for c in chunks {
+        samples::decode_into(c.bucket, &c.data, &mut readings).map_err(ApiError::internal)?;
+    }
+    let mut rows: Vec<BucketRow> = Vec::new();
+    for (ts, v) in readings {
+        if ts < start || ts >= to_ms {
+            continue;
+        }
+        let b = (ts - start) / width;
+        match rows.last_mut() {
+            Some(r) if r.0 == b => {
+                r.1 = r.1.min(v);
+                r.2 = r.2.max(v);
+                r.3 += v;
+                r.4 += 1;
+            }
+            _ => rows.push((b, v, v, v, 1)),
+        }
+    }
+    Ok(rows)
+}
+
+/// Buckets of a rollup table, summed by the database.
+async fn rollup_buckets(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    series: i64,
+    start: i64,
+    width: i64,
+    to_ms: i64,
+) -> ApiResult<Vec<BucketRow>> {
+    let sql = format!(
+        "SELECT (bucket - $2) / $3 AS b, min(min_value) AS lo, max(max_value) AS hi, \
+         sum(sum_value) AS total, CAST(sum(samples) AS BIGINT) AS n FROM {table} \
+         WHERE series_id = $1 AND bucket >= $2 AND bucket < $4 GROUP BY 1 ORDER BY 1"
+    );
+    let backend = conn.get_database_backend();
+    let values = vec![series.into(), start.into(), width.into(), to_ms.into()];
+    if backend != sea_orm::DatabaseBackend::Sqlite {
+        return Ok(Bucket::find_by_statement(stmt(backend, &sql, values))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.b, r.lo, r.hi, r.total, r.n))
+            .collect());
+    }
+    let sql =
+        format!("SELECT json_group_array(json_array(b, lo, hi, total, n)) AS rows FROM ({sql})");
+    let packed = Packed::find_by_statement(stmt(backend, &sql, values))
+        .one(conn)
+        .await?
+        .map_or_else(|| "[]".into(), |p| p.rows);
+    let mut rows: Vec<BucketRow> = serde_json::from_str(&packed).map_err(ApiError::internal)?;
+    rows.sort_by_key(|r| r.0);
+    Ok(rows)
+}
+
 #[derive(FromQueryResult)]
 struct IdRow {
     id: i64,
 }
 
-/// Deletes raw samples older than the retention, series by series (each an index range),
-/// keeping rollups.
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// Deletes the raw samples of whole minutes older than the retention, series by series
+/// (each an index range), keeping rollups.
 pub async fn apply_retention(state: &AppState) -> ApiResult<RetentionOut> {
     let days = super::get_settings(&state.db).await?.retention_days;
     let cutoff = Timestamp::now().plus_seconds(-i64::from(days) * 86_400);
@@ -145,14 +210,15 @@ pub async fn apply_retention(state: &AppState) -> ApiResult<RetentionOut> {
         .await?;
     let mut deleted = 0;
     for s in series {
-        deleted += conn
-            .execute(stmt(
-                backend,
-                "DELETE FROM metric_samples WHERE series_id = $1 AND ts < $2",
-                vec![s.id.into(), cutoff_ms.into()],
-            ))
-            .await?
-            .rows_affected();
+        let gone = Count::find_by_statement(stmt(
+            backend,
+            "DELETE FROM metric_chunks WHERE series_id = $1 AND bucket <= $2 \
+             RETURNING CAST(samples AS BIGINT) AS n",
+            vec![s.id.into(), (cutoff_ms - CHUNK_MS).into()],
+        ))
+        .all(conn)
+        .await?;
+        deleted += gone.iter().map(|c| c.n as u64).sum::<u64>();
     }
     Ok(RetentionOut {
         deleted_samples: deleted,

@@ -1,11 +1,11 @@
 //! Ingestion: readings are checked and resolved to series on the request's task, then
-//! one writer task commits every queued batch in one transaction (group commit):
-//! samples (de-duplicated by key), the minute and hour rollups of what was stored, and
-//! each series' current value. A batch is all-or-nothing.
+//! one writer task commits every queued batch in one transaction (group commit): raw
+//! samples merged into their chunks (one row per series and minute, packed by
+//! `nexus_core::samples`; a repeated point is stored once), the minute and hour rollups of
+//! what was new, and each series' current value. A batch is all-or-nothing.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
 
 use nexus_core::error::FieldError;
 use nexus_core::events::{Audience, Event};
@@ -31,8 +31,11 @@ const MAX_ERRORS: usize = 50;
 /// Most points the writer commits in one transaction.
 const MAX_GROUP: usize = 200_000;
 
-/// Rows per multi-row `INSERT` on SQLite (three parameters each).
-const CHUNK: usize = 1_000;
+/// Chunks per multi-row upsert on SQLite (four parameters each).
+const CHUNK_ROWS: usize = 500;
+
+/// Width of a chunk of raw samples: one row per series and minute.
+pub(crate) const CHUNK_MS: i64 = MINUTE_MS;
 
 /// Rows per rollup upsert (six parameters each).
 const ROLLUP_CHUNK: usize = 500;
@@ -543,34 +546,183 @@ fn db_err(e: sqlx::Error) -> ApiError {
     ApiError::from(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
 }
 
+/// A chunk of raw samples: one series' readings in one minute, stored as one row.
+type Key = (i64, i64);
+
+/// The chunk holding a sample.
+fn key_of(s: &Sample) -> Key {
+    (s.series, s.ts.div_euclid(CHUNK_MS) * CHUNK_MS)
+}
+
+/// The stored readings of the chunks a group touches, as merged so far, and which of
+/// them changed.
+#[derive(Default)]
+struct Chunks {
+    readings: HashMap<Key, Vec<(i64, f64)>>,
+    changed: Vec<Key>,
+}
+
+impl Chunks {
+    /// Every chunk the batches touch, sorted.
+    fn keys(batches: &[&[Sample]]) -> Vec<Key> {
+        let mut keys: Vec<Key> = batches
+            .iter()
+            .flat_map(|b| {
+                b.chunk_by(|x, y| key_of(x) == key_of(y))
+                    .map(|r| key_of(&r[0]))
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    fn add_stored(&mut self, key: Key, data: &[u8]) -> ApiResult<()> {
+        let r = self.readings.entry(key).or_default();
+        nexus_core::samples::decode_into(key.1, data, r).map_err(ApiError::internal)
+    }
+
+    /// Merges the batches in order (the first stored of equal keys wins); returns how
+    /// many samples of each were new, and appends those to `new`.
+    fn merge(&mut self, batches: &[&[Sample]], new: &mut Vec<Sample>) -> Vec<u64> {
+        let mut incoming = Vec::new();
+        let mut fresh = Vec::new();
+        batches
+            .iter()
+            .map(|b| {
+                let before = new.len();
+                for run in b.chunk_by(|x, y| key_of(x) == key_of(y)) {
+                    let key = key_of(&run[0]);
+                    incoming.clear();
+                    incoming.extend(run.iter().map(|s| (s.ts, s.value)));
+                    fresh.clear();
+                    let stored = self.readings.entry(key).or_default();
+                    if nexus_core::samples::merge(stored, &incoming, &mut fresh) {
+                        self.changed.push(key);
+                        new.extend(fresh.iter().map(|&(ts, value)| Sample {
+                            series: key.0,
+                            ts,
+                            value,
+                        }));
+                    }
+                }
+                (new.len() - before) as u64
+            })
+            .collect()
+    }
+
+    /// The changed chunks, encoded: (series, bucket, samples, data).
+    fn encoded(mut self) -> Vec<(i64, i64, i32, Vec<u8>)> {
+        self.changed.sort_unstable();
+        self.changed.dedup();
+        self.changed
+            .iter()
+            .map(|k| {
+                let r = &self.readings[k];
+                (
+                    k.0,
+                    k.1,
+                    r.len() as i32,
+                    nexus_core::samples::encode(k.1, r),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Writes every batch in one transaction; returns how many samples of each were new.
+/// Each chunk touched is read, merged with what arrived and written back once.
 async fn write_group(
     state: &AppState,
     batches: &[&[Sample]],
     all_new: &mut Vec<Sample>,
 ) -> ApiResult<Vec<u64>> {
-    let mut stored = Vec::with_capacity(batches.len());
+    let keys = Chunks::keys(batches);
+    let mut chunks = Chunks::default();
     let mut new = Vec::new();
+    let stored;
     if let Some(pool) = state.db.pg_pool() {
         let mut tx = pool.begin().await.map_err(db_err)?;
-        for b in batches {
-            let before = new.len();
-            insert_pg(&mut tx, b, &mut new).await.map_err(db_err)?;
-            stored.push((new.len() - before) as u64);
+        let (series, buckets): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
+        // Writers on other nodes merge into the same chunks: each series is taken in id
+        // order (no deadlock) before its chunks are read.
+        let mut ids = series.clone();
+        ids.dedup();
+        sqlx::query(
+            "SELECT id FROM asset_metrics WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT c.series_id, c.bucket, c.data FROM unnest($1::int8[], $2::int8[]) AS k(s, b) \
+             JOIN metric_chunks c ON c.series_id = k.s AND c.bucket = k.b",
+        )
+        .bind(&series)
+        .bind(&buckets)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (s, b, data) in rows {
+            chunks.add_stored((s, b), &data)?;
         }
-        let sums = Summary::of(&new);
-        sums.write_pg(&mut tx).await.map_err(db_err)?;
+        stored = chunks.merge(batches, &mut new);
+        let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (s, b, n, data) in chunks.encoded() {
+            cols.0.push(s);
+            cols.1.push(b);
+            cols.2.push(n);
+            cols.3.push(data);
+        }
+        sqlx::query(
+            "INSERT INTO metric_chunks (series_id, bucket, samples, data) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::bytea[]) \
+             ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
+        )
+        .bind(cols.0)
+        .bind(cols.1)
+        .bind(cols.2)
+        .bind(cols.3)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        Summary::of(&new).write_pg(&mut tx).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
     } else {
+        // One writer connection: nothing else writes between this read and the write.
         let pool = state.db.write().get_sqlite_connection_pool();
         let mut tx = pool.begin().await.map_err(db_err)?;
-        for b in batches {
-            let before = new.len();
-            insert_sqlite(&mut tx, b, &mut new).await.map_err(db_err)?;
-            stored.push((new.len() - before) as u64);
+        let wanted = serde_json::to_string(&keys).map_err(ApiError::internal)?;
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT c.series_id, c.bucket, c.data FROM json_each(?) AS k \
+             CROSS JOIN metric_chunks AS c ON c.series_id = k.value ->> 0 AND c.bucket = k.value ->> 1",
+        )
+        .bind(wanted)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for (s, b, data) in rows {
+            chunks.add_stored((s, b), &data)?;
         }
-        let sums = Summary::of(&new);
-        sums.write_sqlite(&mut tx).await.map_err(db_err)?;
+        stored = chunks.merge(batches, &mut new);
+        for rows in chunks.encoded().chunks(CHUNK_ROWS) {
+            let sql = values_sql(
+                "INSERT INTO metric_chunks (series_id, bucket, samples, data) VALUES ",
+                "(?,?,?,?)",
+                rows.len(),
+                " ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
+            );
+            let mut q = sqlx::query(&sql);
+            for (s, b, n, data) in rows {
+                q = q.bind(s).bind(b).bind(n).bind(data.as_slice());
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
+        }
+        Summary::of(&new)
+            .write_sqlite(&mut tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
     }
     all_new.append(&mut new);
@@ -588,160 +740,6 @@ fn values_sql(head: &str, row: &str, n: usize, tail: &str) -> String {
     }
     sql.push_str(tail);
     sql
-}
-
-fn sqlite_insert_sql(n: usize) -> Cow<'static, str> {
-    static FULL: OnceLock<String> = OnceLock::new();
-    let build = |n| {
-        values_sql(
-            "INSERT INTO metric_samples (series_id, ts, value) VALUES ",
-            "(?,?,?)",
-            n,
-            " ON CONFLICT DO NOTHING",
-        )
-    };
-    if n == CHUNK {
-        Cow::Borrowed(FULL.get_or_init(|| build(CHUNK)))
-    } else {
-        Cow::Owned(build(n))
-    }
-}
-
-/// Inserts `rows` chunk by chunk. A chunk that meets keys already stored is rolled back
-/// to its savepoint and written again without them, so `new` receives exactly the
-/// samples stored now (the rollups must not count a repeated point twice).
-async fn insert_sqlite(
-    tx: &mut Transaction<'static, Sqlite>,
-    rows: &[Sample],
-    new: &mut Vec<Sample>,
-) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(CHUNK) {
-        sqlx::query("SAVEPOINT ingest_chunk")
-            .execute(&mut **tx)
-            .await?;
-        let n = exec_insert_sqlite(tx, chunk).await?;
-        if n == chunk.len() as u64 {
-            new.extend_from_slice(chunk);
-        } else {
-            sqlx::query("ROLLBACK TO ingest_chunk")
-                .execute(&mut **tx)
-                .await?;
-            let fresh = without_stored_sqlite(tx, chunk).await?;
-            exec_insert_sqlite(tx, &fresh).await?;
-            new.extend_from_slice(&fresh);
-        }
-        sqlx::query("RELEASE ingest_chunk")
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn exec_insert_sqlite(
-    tx: &mut Transaction<'static, Sqlite>,
-    chunk: &[Sample],
-) -> Result<u64, sqlx::Error> {
-    if chunk.is_empty() {
-        return Ok(0);
-    }
-    let sql = sqlite_insert_sql(chunk.len());
-    let mut q = sqlx::query(&sql);
-    for s in chunk {
-        q = q.bind(s.series).bind(s.ts).bind(s.value);
-    }
-    Ok(q.execute(&mut **tx).await?.rows_affected())
-}
-
-/// The samples of `chunk` whose keys are not stored yet (one range read per series).
-async fn without_stored_sqlite(
-    tx: &mut Transaction<'static, Sqlite>,
-    chunk: &[Sample],
-) -> Result<Vec<Sample>, sqlx::Error> {
-    let mut fresh = Vec::with_capacity(chunk.len());
-    for run in chunk.chunk_by(|a, b| a.series == b.series) {
-        let (lo, hi) = (run[0].ts, run[run.len() - 1].ts);
-        let stored: Vec<i64> = sqlx::query_scalar(
-            "SELECT ts FROM metric_samples WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts",
-        )
-        .bind(run[0].series)
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&mut **tx)
-        .await?;
-        fresh.extend(
-            run.iter()
-                .filter(|s| stored.binary_search(&s.ts).is_err())
-                .copied(),
-        );
-    }
-    Ok(fresh)
-}
-
-/// Copies `rows` straight into the samples when none of their keys is stored yet (the
-/// usual case, as fast as COPY goes); otherwise rolls that back to its savepoint, copies
-/// them into a staging table and moves them over in one statement that returns exactly
-/// the samples stored now.
-async fn insert_pg(
-    tx: &mut Transaction<'static, Postgres>,
-    rows: &[Sample],
-    new: &mut Vec<Sample>,
-) -> Result<(), sqlx::Error> {
-    use std::fmt::Write;
-    let mut buf = String::with_capacity(rows.len() * 32);
-    for s in rows {
-        let _ = writeln!(buf, "{}\t{}\t{:?}", s.series, s.ts, s.value);
-    }
-    sqlx::query("SAVEPOINT ingest_copy")
-        .execute(&mut **tx)
-        .await?;
-    match copy_in(tx, "metric_samples", buf.as_bytes()).await {
-        Ok(()) => {
-            sqlx::query("RELEASE ingest_copy")
-                .execute(&mut **tx)
-                .await?;
-            new.extend_from_slice(rows);
-            return Ok(());
-        }
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            sqlx::query("ROLLBACK TO ingest_copy")
-                .execute(&mut **tx)
-                .await?;
-        }
-        Err(e) => return Err(e),
-    }
-    sqlx::query(
-        "CREATE TEMP TABLE IF NOT EXISTS telemetry_staging \
-         (series_id BIGINT, ts BIGINT, value DOUBLE PRECISION) ON COMMIT DELETE ROWS",
-    )
-    .execute(&mut **tx)
-    .await?;
-    copy_in(tx, "telemetry_staging", buf.as_bytes()).await?;
-    let stored: Vec<(i64, i64, f64)> = sqlx::query_as(
-        "WITH s AS (DELETE FROM telemetry_staging RETURNING series_id, ts, value) \
-         INSERT INTO metric_samples (series_id, ts, value) SELECT series_id, ts, value FROM s \
-         ON CONFLICT DO NOTHING RETURNING series_id, ts, value",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    new.extend(
-        stored
-            .into_iter()
-            .map(|(series, ts, value)| Sample { series, ts, value }),
-    );
-    Ok(())
-}
-
-/// `COPY table (series_id, ts, value) FROM STDIN` of tab-separated `rows`.
-async fn copy_in(
-    tx: &mut Transaction<'static, Postgres>,
-    table: &str,
-    rows: &[u8],
-) -> Result<(), sqlx::Error> {
-    let mut copy = tx
-        .copy_in_raw(&format!("COPY {table} (series_id, ts, value) FROM STDIN"))
-        .await?;
-    copy.send(rows).await?;
-    copy.finish().await.map(|_| ())
 }
 
 // ---------------------------------------------------------------- rollups and current values

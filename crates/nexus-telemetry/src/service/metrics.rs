@@ -204,7 +204,7 @@ pub async fn delete_metric(
     if_match.check(current.version)?;
     let backend = txn.get_database_backend();
     for table in [
-        "metric_samples",
+        "metric_chunks",
         "metric_rollups_minute",
         "metric_rollups_hour",
     ] {

@@ -71,7 +71,6 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 function liveBoard(board) {
-  const status = document.getElementById("live");
   const movements = board.querySelector("#movements tbody");
   const totals = board.querySelector("#totals tbody");
   const day = board.dataset.day;
@@ -91,10 +90,6 @@ function liveBoard(board) {
     timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
   });
 
-  const show = (state, text) => {
-    status.dataset.state = state;
-    status.textContent = text;
-  };
   const element = (tag, text, className) => {
     const node = document.createElement(tag);
     if (text !== undefined) {
@@ -233,16 +228,7 @@ function liveBoard(board) {
     add("scrap", m.scrap_quantity || 0);
   };
 
-  const source = new EventSource("/api/v1/events/stream?topics=production_order");
-  show("off", "Connecting…");
-  source.addEventListener("open", () => show("on", "Live"));
-  source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) {
-      show("retry", "Offline: reload the page.");
-    } else {
-      show("retry", "Reconnecting…");
-    }
-  });
+  const { source, show } = stream("production_order");
   source.addEventListener("production_order.created", (event) => {
     const m = JSON.parse(event.data).data;
     // A new plant day has begun: start a fresh board.
@@ -264,24 +250,31 @@ function liveBoard(board) {
   });
 }
 
-// An asset's metrics page: when readings of the asset are stored, or its alerts change,
-// its metric cards are drawn afresh by the server.
-document.addEventListener("DOMContentLoaded", () => {
-  const panel = document.getElementById("metrics");
-  if (panel && panel.dataset.panel && window.EventSource) {
-    liveMetrics(panel);
-  }
-});
-
-function liveMetrics(panel) {
+// The page's event stream of `topics`, its state told in the page's #live status.
+function stream(topics) {
   const status = document.getElementById("live");
-  const asset = Number(panel.dataset.asset);
   const show = (state, text) => {
-    status.dataset.state = state;
-    status.textContent = text;
+    if (status) {
+      status.dataset.state = state;
+      status.textContent = text;
+    }
   };
+  const source = new EventSource(`/api/v1/events/stream?topics=${topics}`);
+  show("off", "Connecting…");
+  source.addEventListener("open", () => show("on", "Live"));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      show("retry", "Offline: reload the page.");
+    } else {
+      show("retry", "Reconnecting…");
+    }
+  });
+  return { source, show };
+}
 
-  // One fetch at a time and at most one a second, however fast readings arrive.
+// Redraws `region` from `url` (the element of the same id in what it answers): one fetch
+// at a time and at most one a second, however fast events arrive.
+function redrawer(region, url, show) {
   let fetching = false;
   let again = false;
   const redraw = () => {
@@ -290,12 +283,13 @@ function liveMetrics(panel) {
       return;
     }
     fetching = true;
-    fetch(panel.dataset.panel, { headers: { Accept: "text/html" } })
+    fetch(url(), { headers: { Accept: "text/html" } })
       .then((res) => (res.ok ? res.text() : Promise.reject(new Error(res.statusText))))
       .then((html) => {
-        panel.innerHTML = html;
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+        region.innerHTML = fresh ? fresh.innerHTML : html;
       })
-      .catch(() => show("retry", "Charts could not be updated; reload the page."))
+      .catch(() => show("retry", "Could not be updated; reload the page."))
       .finally(() => {
         window.setTimeout(() => {
           fetching = false;
@@ -306,28 +300,46 @@ function liveMetrics(panel) {
         }, 1000);
       });
   };
+  return redraw;
+}
 
-  const source = new EventSource("/api/v1/events/stream?topics=metric_reading,alert");
-  show("off", "Connecting…");
-  source.addEventListener("open", () => show("on", "Live"));
-  source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) {
-      show("retry", "Offline: reload the page.");
-    } else {
-      show("retry", "Reconnecting…");
-    }
-  });
-  source.addEventListener("metric_reading.stored", (event) => {
-    if (JSON.parse(event.data).id === asset) {
-      redraw();
-    }
-  });
-  for (const kind of ["opened", "escalated", "acknowledged", "resolved"]) {
-    source.addEventListener(`alert.${kind}`, (event) => {
-      const data = JSON.parse(event.data).data;
-      if (data && data.asset_id === asset) {
+// An asset's metrics page: when readings of the asset are stored, or its alerts change,
+// its metric cards are drawn afresh by the server.
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.getElementById("metrics");
+  if (panel && panel.dataset.panel && window.EventSource) {
+    const asset = Number(panel.dataset.asset);
+    const { source, show } = stream("metric_reading,alert");
+    const redraw = redrawer(panel, () => panel.dataset.panel, show);
+    source.addEventListener("metric_reading.stored", (event) => {
+      if (JSON.parse(event.data).id === asset) {
         redraw();
       }
     });
+    for (const kind of ["opened", "escalated", "acknowledged", "resolved"]) {
+      source.addEventListener(`alert.${kind}`, (event) => {
+        const data = JSON.parse(event.data).data;
+        if (data && data.asset_id === asset) {
+          redraw();
+        }
+      });
+    }
   }
-}
+});
+
+// A region with data-live-events (the alert list, the risk ranking) is drawn afresh from
+// the page itself when one of those events arrives.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.EventSource) {
+    return;
+  }
+  for (const region of document.querySelectorAll("[data-live-events]")) {
+    const events = region.dataset.liveEvents.split(" ");
+    const topics = [...new Set(events.map((e) => e.split(".")[0]))].join(",");
+    const { source, show } = stream(topics);
+    const redraw = redrawer(region, () => window.location.href, show);
+    for (const name of events) {
+      source.addEventListener(name, redraw);
+    }
+  }
+});

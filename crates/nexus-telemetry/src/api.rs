@@ -326,6 +326,18 @@ pub async fn predict(
     Ok(Json(service::predict_asset(&state, &ctx, id).await?))
 }
 
+/// Assets ranked by predicted failure, each by its riskiest metric from its newest
+/// predictions: likeliest to cross a critical threshold within the horizon first, then
+/// the shortest remaining useful life.
+#[utoipa::path(get, path = "/api/v1/telemetry/risk", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    responses((status = 200, body = Vec<AssetRisk>)))]
+pub async fn risk_ranking(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+) -> ApiResult<Json<Vec<AssetRisk>>> {
+    Ok(Json(service::risk_ranking(state.db.read()).await?))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -347,6 +359,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/telemetry/mqtt", get(mqtt_status))
         .route("/api/v1/assets/{id}/predictions", get(list_predictions))
         .route("/api/v1/assets/{id}/predict", post(predict))
+        .route("/api/v1/telemetry/risk", get(risk_ranking))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/alerts/{id}", get(get_alert))
         .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge_alert))
@@ -371,7 +384,7 @@ pub fn routes() -> Router<AppState> {
         list_metrics, create_metric, get_metric, update_metric, delete_metric,
         ingest_json, ingest_lines, history, get_settings, put_settings, run_retention, mqtt_status,
         list_alerts, get_alert, acknowledge_alert, resolve_alert, list_rules, create_rule, delete_rule,
-        list_meter_schedules, create_meter_schedule, list_predictions, predict,
+        list_meter_schedules, create_meter_schedule, list_predictions, predict, risk_ranking,
     ),
     tags((name = "telemetry", description = "Asset metrics, readings, history, alerts and predictions"))
 )]

@@ -533,7 +533,7 @@ pub struct MeterScheduleOut {
 
 /// An asset in the risk ranking, by its riskiest metric: the likeliest to cross its
 /// critical threshold within the horizon, then the soonest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AssetRisk {
     pub asset_id: i64,
     pub asset_name: String,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
+use nexus_core::events::{Audience, Event};
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 
@@ -175,6 +176,16 @@ pub async fn predict_asset(
     }
     let mut out = list_predictions(state.db.read(), asset_id).await?;
     out.retain(|p| p.created_at == now);
+    if !out.is_empty() {
+        // The risk ranking and open pages follow along.
+        state.events.publish(Event::new(
+            "prediction",
+            "created",
+            asset_id,
+            serde_json::json!({"asset_id": asset_id, "predictions": &out}),
+            Audience::Permission("telemetry:read".into()),
+        ));
+    }
     Ok(out)
 }
 

@@ -218,5 +218,17 @@ backend_tests! {
         let flat_row = &html[at(flat)..];
         assert!(flat_row.contains(">0%<") && flat_row.contains("never"), "{flat_row}");
         assert!(html[at(slow)..at(flat)].contains("32.9 days"), "{html}");
+
+        // The same ranking as JSON.
+        let api = srv.get("/api/v1/telemetry/risk", &guest).await;
+        assert_eq!(api.status, 200, "{:?}", api.json);
+        let ranked: Vec<i64> = api.json.as_array().unwrap().iter().map(|r| r["asset_id"].as_i64().unwrap()).collect();
+        assert_eq!(ranked, [hot, rising, slow, flat]);
+        assert_eq!(api.json[0]["probability"], 1.0);
+        assert_eq!(api.json[0]["health_score"], 0);
+        assert_eq!(api.json[3]["rul_hours"], serde_json::Value::Null);
+        srv.call("POST", "/api/v1/roles", Some(&admin), Some(json!({"name": "clerk", "permissions": ["users:read"]}))).await;
+        let clerk = srv.user_token(&admin, "clerk1", "clerk").await;
+        assert_eq!(srv.get("/api/v1/telemetry/risk", &clerk).await.status, 403);
     }
 }

@@ -348,22 +348,23 @@ async fn check(
     let now = chrono::Utc::now().timestamp_millis();
     let mut errors = Vec::new();
     let mut samples = Vec::with_capacity(raw.len());
-    let mut refreshed = Vec::new();
-    for p in &raw {
-        let asset_id = match &p.asset {
-            AssetRef::Id(id) => Some(*id),
-            AssetRef::Name(name) => cache.asset_named(name),
-        };
-        let mut found = asset_id.map_or(Err(Miss::Asset), |id| cache.lookup(id, &p.metric));
-        // The catalog may lag a change made a moment ago on another node: look once.
-        if let (Err(_), Some(id)) = (found.as_ref(), asset_id)
-            && !refreshed.contains(&id)
-            && refreshed.len() < 16
-        {
-            refreshed.push(id);
+    let refs = || raw.iter().map(|p| (&p.asset, p.metric.as_ref()));
+    let mut resolved = cache.resolve(refs());
+    // The catalog may lag a change made a moment ago on another node: look once.
+    let mut stale: Vec<i64> = resolved
+        .iter()
+        .filter(|(_, found)| found.is_err())
+        .filter_map(|(asset_id, _)| *asset_id)
+        .collect();
+    stale.sort_unstable();
+    stale.dedup();
+    if !stale.is_empty() {
+        for &id in stale.iter().take(16) {
             load_catalog(&state.db, &cache, Some(id)).await?;
-            found = cache.lookup(id, &p.metric);
         }
+        resolved = cache.resolve(refs());
+    }
+    for (p, (asset_id, found)) in raw.iter().zip(resolved) {
         let ts = p.ts.or(now_default.then_some(now));
         let ok = match (&found, ts) {
             (Err(Miss::Asset), _) => {
@@ -414,7 +415,7 @@ async fn check(
         };
         if ok && let (Ok(series), Some(ts)) = (found, ts) {
             samples.push(Sample {
-                series: series.id,
+                series,
                 ts,
                 value: p.value,
             });
@@ -630,6 +631,19 @@ impl Chunks {
     }
 }
 
+/// The bytes of SQLite's `hex()`.
+fn from_hex(text: &str) -> ApiResult<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.as_bytes()
+        .chunks(2)
+        .map(|p| match p {
+            [h, l] => Some(digit(*h)? << 4 | digit(*l)?),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| ApiError::internal("a stored chunk came back as odd hex"))
+}
+
 /// Writes every batch in one transaction; returns how many samples of each were new.
 /// Each chunk touched is read, merged with what arrived and written back once.
 async fn write_group(
@@ -694,16 +708,20 @@ async fn write_group(
         let pool = state.db.write().get_sqlite_connection_pool();
         let mut tx = pool.begin().await.map_err(db_err)?;
         let wanted = serde_json::to_string(&keys).map_err(ApiError::internal)?;
-        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT c.series_id, c.bucket, c.data FROM json_each(?) AS k \
+        // One row holding every chunk (its data in hex): the driver hands rows over one
+        // at a time, a thread hop each.
+        let packed: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(c.series_id, c.bucket, hex(c.data))) FROM json_each(?) AS k \
              CROSS JOIN metric_chunks AS c ON c.series_id = k.value ->> 0 AND c.bucket = k.value ->> 1",
         )
         .bind(wanted)
-        .fetch_all(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        for (s, b, data) in rows {
-            chunks.add_stored((s, b), &data)?;
+        let rows: Vec<(i64, i64, &str)> =
+            serde_json::from_str(&packed).map_err(ApiError::internal)?;
+        for (s, b, hex) in rows {
+            chunks.add_stored((s, b), &from_hex(hex)?)?;
         }
         stored = chunks.merge(batches, &mut new);
         for rows in chunks.encoded().chunks(CHUNK_ROWS) {
@@ -782,41 +800,53 @@ struct Summary {
     latest: Vec<(i64, i64, f64)>,
 }
 
-fn fold(map: &mut HashMap<(i64, i64), Agg>, key: (i64, i64), v: f64) {
-    map.entry(key)
-        .and_modify(|a| a.add(v))
-        .or_insert(Agg::of(v));
+impl Agg {
+    fn merge(&mut self, o: &Agg) {
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.sum += o.sum;
+        self.count += o.count;
+    }
+}
+
+/// Folds `new` into rollup deltas of `width`: samples arrive sorted by series and time
+/// within each batch, so a run of one bucket is summed before it meets the map.
+fn rollup(new: &[Sample], width: i64) -> Vec<((i64, i64), Agg)> {
+    let key = |s: &Sample| (s.series, s.ts.div_euclid(width) * width);
+    let mut map: HashMap<(i64, i64), Agg> = HashMap::new();
+    for run in new.chunk_by(|a, b| key(a) == key(b)) {
+        let mut agg = Agg::of(run[0].value);
+        run[1..].iter().for_each(|s| agg.add(s.value));
+        map.entry(key(&run[0]))
+            .and_modify(|a| a.merge(&agg))
+            .or_insert(agg);
+    }
+    let mut rows: Vec<_> = map.into_iter().collect();
+    rows.sort_by_key(|(k, _)| *k);
+    rows
 }
 
 impl Summary {
     fn of(new: &[Sample]) -> Self {
-        let mut minute = HashMap::new();
-        let mut hour = HashMap::new();
         let mut latest: HashMap<i64, (i64, f64)> = HashMap::new();
-        for s in new {
-            fold(
-                &mut minute,
-                (s.series, s.ts.div_euclid(MINUTE_MS) * MINUTE_MS),
-                s.value,
-            );
-            fold(
-                &mut hour,
-                (s.series, s.ts.div_euclid(HOUR_MS) * HOUR_MS),
-                s.value,
-            );
-            let l = latest.entry(s.series).or_insert((s.ts, s.value));
-            if s.ts > l.0 {
-                *l = (s.ts, s.value);
+        for run in new.chunk_by(|a, b| a.series == b.series) {
+            let newest = run
+                .iter()
+                .max_by_key(|s| s.ts)
+                .expect("a run is never empty");
+            let l = latest
+                .entry(newest.series)
+                .or_insert((newest.ts, newest.value));
+            if newest.ts > l.0 {
+                *l = (newest.ts, newest.value);
             }
         }
-        let mut minute: Vec<_> = minute.into_iter().collect();
-        let mut hour: Vec<_> = hour.into_iter().collect();
-        minute.sort_by_key(|(k, _)| *k);
-        hour.sort_by_key(|(k, _)| *k);
+        let mut latest: Vec<_> = latest.into_iter().map(|(s, (t, v))| (s, t, v)).collect();
+        latest.sort_unstable_by_key(|l| l.0);
         Self {
-            minute,
-            hour,
-            latest: latest.into_iter().map(|(s, (t, v))| (s, t, v)).collect(),
+            minute: rollup(new, MINUTE_MS),
+            hour: rollup(new, HOUR_MS),
+            latest,
         }
     }
 
@@ -876,17 +906,20 @@ impl Summary {
                 q.execute(&mut **tx).await?;
             }
         }
-        for (series, ts, value) in &self.latest {
-            sqlx::query(
-                "UPDATE asset_metrics SET metric_value = ?, value_at = ? \
-                 WHERE id = ? AND (value_at IS NULL OR value_at <= ?)",
-            )
-            .bind(value)
-            .bind(ts * 1000)
-            .bind(series)
-            .bind(ts * 1000)
-            .execute(&mut **tx)
-            .await?;
+        for chunk in self.latest.chunks(ROLLUP_CHUNK) {
+            let sql = values_sql(
+                "WITH v (id, ts, value) AS (VALUES ",
+                "(?,?,?)",
+                chunk.len(),
+                ") UPDATE asset_metrics SET metric_value = v.value, value_at = v.ts FROM v \
+                 WHERE asset_metrics.id = v.id \
+                 AND (asset_metrics.value_at IS NULL OR asset_metrics.value_at <= v.ts)",
+            );
+            let mut q = sqlx::query(&sql);
+            for (series, ts, value) in chunk {
+                q = q.bind(series).bind(ts * 1000).bind(value);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -911,17 +944,19 @@ impl Summary {
                 q.execute(&mut **tx).await?;
             }
         }
-        for (series, ts, value) in &self.latest {
-            sqlx::query(
-                "UPDATE asset_metrics SET metric_value = $1, value_at = $2 \
-                 WHERE id = $3 AND (value_at IS NULL OR value_at <= $2)",
-            )
-            .bind(value)
-            .bind(ts * 1000)
-            .bind(series)
-            .execute(&mut **tx)
-            .await?;
-        }
+        let ids: Vec<i64> = self.latest.iter().map(|l| l.0).collect();
+        let ts: Vec<i64> = self.latest.iter().map(|l| l.1 * 1000).collect();
+        let values: Vec<f64> = self.latest.iter().map(|l| l.2).collect();
+        sqlx::query(
+            "UPDATE asset_metrics m SET metric_value = v.value, value_at = v.ts \
+             FROM unnest($1::int8[], $2::int8[], $3::float8[]) AS v (id, ts, value) \
+             WHERE m.id = v.id AND (m.value_at IS NULL OR m.value_at <= v.ts)",
+        )
+        .bind(ids)
+        .bind(ts)
+        .bind(values)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }

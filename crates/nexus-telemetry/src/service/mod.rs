@@ -26,10 +26,12 @@ use std::time::Duration;
 
 use nexus_core::db::stmt;
 use nexus_core::{ApiResult, AppState, Db, settings};
+use rustc_hash::FxHashMap;
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 
 use crate::entity::asset_metric;
+use crate::lineproto::AssetRef;
 use crate::model::{MqttStatusOut, TelemetrySettings};
 
 /// The settings key of telemetry.
@@ -77,14 +79,14 @@ impl SeriesDef {
 #[derive(Debug, Default)]
 struct AssetEntry {
     name: String,
-    metrics: HashMap<String, Arc<SeriesDef>>,
+    metrics: FxHashMap<String, Arc<SeriesDef>>,
 }
 
 /// Every asset and its series, by id and by name.
 #[derive(Debug, Default)]
 struct Catalog {
-    assets: HashMap<i64, AssetEntry>,
-    by_series: HashMap<i64, Arc<SeriesDef>>,
+    assets: FxHashMap<i64, AssetEntry>,
+    by_series: FxHashMap<i64, Arc<SeriesDef>>,
 }
 
 /// Why a point names no series.
@@ -105,16 +107,43 @@ pub struct TelemetryState {
 }
 
 impl TelemetryState {
-    fn lookup(&self, asset_id: i64, metric: &str) -> Result<Arc<SeriesDef>, Miss> {
+    /// The asset and series each reference names, under one read of the catalog. Points
+    /// usually come in runs of one series, and an asset name is looked up once.
+    fn resolve<'a>(
+        &self,
+        refs: impl Iterator<Item = (&'a AssetRef<'a>, &'a str)>,
+    ) -> Vec<(Option<i64>, Result<i64, Miss>)> {
         let cat = self.catalog.read().unwrap_or_else(|e| e.into_inner());
-        let asset = cat.assets.get(&asset_id).ok_or(Miss::Asset)?;
-        asset.metrics.get(metric).cloned().ok_or(Miss::Metric)
+        let mut names: FxHashMap<&str, Option<i64>> = FxHashMap::default();
+        let mut last: Option<(&AssetRef, &str, (Option<i64>, Result<i64, Miss>))> = None;
+        refs.map(|(asset, metric)| {
+            if let Some((a, m, found)) = &last
+                && *a == asset
+                && *m == metric
+            {
+                return *found;
+            }
+            let asset_id = match asset {
+                AssetRef::Id(id) => Some(*id),
+                AssetRef::Name(name) => *names
+                    .entry(name.as_ref())
+                    .or_insert_with(|| cat.asset_named(name)),
+            };
+            let series = asset_id.map_or(Err(Miss::Asset), |id| {
+                let entry = cat.assets.get(&id).ok_or(Miss::Asset)?;
+                entry.metrics.get(metric).map(|d| d.id).ok_or(Miss::Metric)
+            });
+            last = Some((asset, metric, (asset_id, series)));
+            (asset_id, series)
+        })
+        .collect()
     }
+}
 
+impl Catalog {
     /// The id of the asset called `name`, when exactly one is.
     fn asset_named(&self, name: &str) -> Option<i64> {
-        let cat = self.catalog.read().unwrap_or_else(|e| e.into_inner());
-        let mut found = cat.assets.iter().filter(|(_, a)| a.name == name);
+        let mut found = self.assets.iter().filter(|(_, a)| a.name == name);
         let (id, _) = found.next()?;
         found.next().is_none().then_some(*id)
     }
@@ -182,14 +211,14 @@ async fn load_catalog(db: &Db, cache: &TelemetryState, only: Option<i64>) -> Api
             asset_metric::Entity::find().all(conn).await?,
         ),
     };
-    let mut fresh: HashMap<i64, AssetEntry> = assets
+    let mut fresh: FxHashMap<i64, AssetEntry> = assets
         .into_iter()
         .map(|a| {
             (
                 a.id,
                 AssetEntry {
                     name: a.name,
-                    metrics: HashMap::new(),
+                    metrics: FxHashMap::default(),
                 },
             )
         })

@@ -118,7 +118,10 @@ async fn live_metrics_and_acknowledge(backend: Backend) {
         .await;
     // Newest first: the warning opened last, then the acknowledged one, since resolved.
     let items = &alerts.json["items"];
-    assert_eq!((&items[0]["level"], &items[0]["status"]), (&json!("warning"), &json!("open")));
+    assert_eq!(
+        (&items[0]["level"], &items[0]["status"]),
+        (&json!("warning"), &json!("open"))
+    );
     assert_eq!(items[1]["status"], "resolved", "{alerts:?}");
     assert!(items[1]["acknowledged_at"].is_string(), "{alerts:?}");
     srv.finish().await;

@@ -96,6 +96,9 @@ pub enum Miss {
     Metric,
 }
 
+/// What a point names: its asset's id (when there is one) and its series' id.
+type Resolved = (Option<i64>, Result<i64, Miss>);
+
 /// Telemetry's shared state: the catalog and the writer's queue.
 pub struct TelemetryState {
     catalog: RwLock<Catalog>,
@@ -112,10 +115,10 @@ impl TelemetryState {
     fn resolve<'a>(
         &self,
         refs: impl Iterator<Item = (&'a AssetRef<'a>, &'a str)>,
-    ) -> Vec<(Option<i64>, Result<i64, Miss>)> {
+    ) -> Vec<Resolved> {
         let cat = self.catalog.read().unwrap_or_else(|e| e.into_inner());
         let mut names: FxHashMap<&str, Option<i64>> = FxHashMap::default();
-        let mut last: Option<(&AssetRef, &str, (Option<i64>, Result<i64, Miss>))> = None;
+        let mut last: Option<(&AssetRef, &str, Resolved)> = None;
         refs.map(|(asset, metric)| {
             if let Some((a, m, found)) = &last
                 && *a == asset

@@ -274,3 +274,58 @@ backend_tests! {
         assert_eq!(again.json, json!({"received": 2, "stored": 1, "duplicates": 1}));
     }
 }
+
+/// Two nodes over one PostgreSQL database write into the same chunks at once, each batch
+/// half new and half repeating the other node's points: every point is stored once, and
+/// each is acknowledged as stored by exactly one of the answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_merge_into_the_same_chunks() {
+    let Some(a) = TestServer::start(nexus_server::testing::Backend::Postgres).await else {
+        return;
+    };
+    let b = a.second_node().await;
+    let admin = a.admin_token().await;
+    let id = machine(&a, &admin, "Shared press").await;
+    let t0 = base_ms();
+    // Node A sends even milliseconds and node B odd ones, each batch also repeating the
+    // points the other node sends in its batch of the same round.
+    let batch = |round: i64, odd: i64| {
+        let points: Vec<Value> = (0..200)
+            .map(|k| {
+                let ts = t0 + round * 400 + 2 * (k % 100) + (odd + k / 100) % 2;
+                json!({"asset_id": id, "metric": "temperature", "ts": ts, "value": ts as f64})
+            })
+            .collect();
+        json!({ "points": points })
+    };
+    let send = async |srv: &TestServer, odd: i64| {
+        let mut stored = 0;
+        for round in 0..20 {
+            let res = srv
+                .post("/api/v1/telemetry", &admin, batch(round, odd))
+                .await;
+            assert_eq!(res.status, 200, "{:?}", res.json);
+            stored += res.json["stored"].as_i64().unwrap();
+        }
+        stored
+    };
+    let (from_a, from_b) = tokio::join!(send(&a, 0), send(&b, 1));
+    assert_eq!(from_a + from_b, 20 * 200);
+    let h = history(&a, &admin, id, t0, t0 + 60_000).await;
+    assert_eq!(total(&h), 20 * 200);
+    let sum: f64 = h["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["avg"].as_f64().unwrap() * b["count"].as_f64().unwrap())
+        .sum();
+    let expected: f64 = (0..20)
+        .flat_map(|r| (0..200).map(move |j| (t0 + r * 400 + j) as f64))
+        .sum();
+    assert!(
+        (sum - expected).abs() / expected < 1e-9,
+        "{sum} != {expected}"
+    );
+    b.finish().await;
+    a.finish().await;
+}

@@ -202,6 +202,33 @@ fn bare_sqlite(dir: &Path, series: &[i64], base: i64, batches: i64) -> anyhow::R
     Ok((rate, bytes as f64 / rows.max(1) as f64))
 }
 
+/// The former layout's bare loop, for reference: the same rows into a table of one row per
+/// sample keyed by (series, time), one prepared single-row insert per row and one
+/// transaction per batch (the limit of that layout on this machine).
+fn bare_sqlite_rows(dir: &Path, series: &[i64], base: i64, batches: i64) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(dir.join("bare-rows.db"))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16000;
+         CREATE TABLE metric_samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+           value REAL NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;",
+    )?;
+    let started = Instant::now();
+    let mut rows = 0u64;
+    for n in 0..batches {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO metric_samples (series_id, ts, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            )?;
+            for (s, ts, v) in batch_rows(series, base, n) {
+                rows += insert.execute(rusqlite::params![s, ts, v])? as u64;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(rows as f64 / started.elapsed().as_secs_f64())
+}
+
 /// Bytes of the chunks table and its key on SQLite.
 fn sqlite_chunk_bytes(conn: &rusqlite::Connection) -> anyhow::Result<i64> {
     Ok(conn.query_row(
@@ -344,11 +371,13 @@ pub async fn ingest(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
         Some(url) => (bare_pg(&url, &series, json_base, batches).await?, None),
         None => {
             let (dir2, series2) = (dir.clone(), series.clone());
-            let (rate, bytes) = tokio::task::spawn_blocking(move || {
-                bare_sqlite(&dir2, &series2, json_base, batches)
+            let (rate, bytes, per_row) = tokio::task::spawn_blocking(move || {
+                let (rate, bytes) = bare_sqlite(&dir2, &series2, json_base, batches)?;
+                let per_row = bare_sqlite_rows(&dir2, &series2, json_base, batches)?;
+                anyhow::Ok((rate, bytes, per_row))
             })
             .await??;
-            (rate, Some(bytes))
+            (rate, Some((bytes, per_row)))
         }
     };
     println!(
@@ -392,8 +421,13 @@ pub async fn ingest(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
             ", dbstat"
         }
     );
-    if let Some(b) = bare.1 {
-        println!("  bare loop table: {b:.1} bytes per sample");
+    if let Some((bytes, per_row)) = bare.1 {
+        println!("  bare loop table: {bytes:.1} bytes per sample");
+        println!(
+            "  former layout (one row per sample), bare single-row inserts: {per_row:.0} rows/s; HTTP / that: JSON {:.2}, line protocol {:.2}",
+            points_per_s(&json) / per_row,
+            points_per_s(&line) / per_row
+        );
     }
     server::remove_data(&dir).await;
     Ok(())

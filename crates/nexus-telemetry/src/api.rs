@@ -149,6 +149,20 @@ pub async fn history(
     Ok(Json(service::history(&state.db, id, &metric, &q).await?))
 }
 
+/// A metric's raw readings, oldest first, a page at a time: pass `next` as `after` for the
+/// following page. Readings past the retention are gone (their rollups stay in `history`).
+#[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/samples", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
+    params(("id" = i64, Path), ("metric" = String, Path), SamplesQuery),
+    responses((status = 200, body = SamplesOut), (status = 404), (status = 422)))]
+pub async fn samples(
+    State(state): State<AppState>,
+    _: Require<TelemetryRead>,
+    Path((id, metric)): Path<(i64, String)>,
+    ApiQuery(q): ApiQuery<SamplesQuery>,
+) -> ApiResult<Json<SamplesOut>> {
+    Ok(Json(service::samples(&state.db, id, &metric, &q).await?))
+}
+
 /// Telemetry settings (raw sample retention).
 #[utoipa::path(get, path = "/api/v1/telemetry/settings", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
     responses((status = 200, body = TelemetrySettings)))]
@@ -349,6 +363,7 @@ pub fn routes() -> Router<AppState> {
             get(get_metric).patch(update_metric).delete(delete_metric),
         )
         .route("/api/v1/assets/{id}/metrics/{metric}/history", get(history))
+        .route("/api/v1/assets/{id}/metrics/{metric}/samples", get(samples))
         .route("/api/v1/telemetry", post(ingest_json))
         .route("/api/v1/telemetry/line", post(ingest_lines))
         .route(
@@ -382,7 +397,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(
         list_metrics, create_metric, get_metric, update_metric, delete_metric,
-        ingest_json, ingest_lines, history, get_settings, put_settings, run_retention, mqtt_status,
+        ingest_json, ingest_lines, history, samples, get_settings, put_settings, run_retention, mqtt_status,
         list_alerts, get_alert, acknowledge_alert, resolve_alert, list_rules, create_rule, delete_rule,
         list_meter_schedules, create_meter_schedule, list_predictions, predict, risk_ranking,
     ),

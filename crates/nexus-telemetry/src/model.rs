@@ -266,6 +266,33 @@ pub struct HistoryQuery {
     pub buckets: Option<u32>,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SamplesQuery {
+    /// Readings taken after this instant (RFC 3339), exclusive: the `next` of the page
+    /// before; default from the first stored.
+    pub after: Option<String>,
+    /// Readings taken before this instant (RFC 3339), exclusive; default all.
+    pub before: Option<String>,
+    /// Most readings in the page, 1..=10000 (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// One stored raw reading.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct SampleOut {
+    pub ts: Timestamp,
+    pub value: f64,
+}
+
+/// A page of raw readings, oldest first, paged by time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SamplesOut {
+    pub items: Vec<SampleOut>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    pub next: Option<Timestamp>,
+}
+
 /// One bucket of history.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BucketOut {

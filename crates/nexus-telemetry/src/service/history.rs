@@ -8,7 +8,9 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::find_metric;
 use super::ingest::{CHUNK_MS, HOUR_MS, MINUTE_MS};
-use crate::model::{BucketOut, HistoryOut, HistoryQuery, RetentionOut};
+use crate::model::{
+    BucketOut, HistoryOut, HistoryQuery, RetentionOut, SampleOut, SamplesOut, SamplesQuery,
+};
 
 /// Ranges up to this long read raw samples; up to `MINUTE_UP_TO`, minute rollups;
 /// longer, hour rollups. Each bound keeps the rows read per query to a few thousand
@@ -106,6 +108,73 @@ pub async fn history(
                 count: n,
             })
             .collect(),
+    })
+}
+
+/// Chunks read per query while filling a page of raw samples.
+const CHUNKS_PER_READ: i64 = 64;
+
+/// A page of one metric's raw samples, oldest first, after `q.after` (exclusive).
+pub async fn samples(
+    db: &Db,
+    asset_id: i64,
+    metric: &str,
+    q: &SamplesQuery,
+) -> ApiResult<SamplesOut> {
+    let after = time_param("after", q.after.as_deref())?;
+    let before = time_param("before", q.before.as_deref())?;
+    let limit = q.limit.unwrap_or(1000) as usize;
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 10000"));
+    }
+    let conn = db.read();
+    let m = find_metric(conn, asset_id, metric).await?;
+    // Stored times are milliseconds: `after` 12.3456 ms takes the readings from 13 ms on.
+    let lo = after.map_or(i64::MIN, |t| t.0.div_euclid(1000));
+    let hi = before.map_or(i64::MAX, |t| t.0.saturating_add(999).div_euclid(1000));
+    let mut from_bucket = lo.div_euclid(CHUNK_MS).saturating_mul(CHUNK_MS);
+    let mut readings = Vec::new();
+    let mut items = Vec::with_capacity(limit + 1);
+    'read: loop {
+        let chunks = Chunk::find_by_statement(stmt(
+            conn.get_database_backend(),
+            "SELECT bucket, data FROM metric_chunks WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 \
+             ORDER BY bucket LIMIT $4",
+            vec![
+                m.id.into(),
+                from_bucket.into(),
+                hi.into(),
+                CHUNKS_PER_READ.into(),
+            ],
+        ))
+        .all(conn)
+        .await?;
+        for c in &chunks {
+            readings.clear();
+            samples::decode_into(c.bucket, &c.data, &mut readings).map_err(ApiError::internal)?;
+            for &(ts, value) in readings.iter().filter(|r| r.0 > lo) {
+                if ts >= hi {
+                    break 'read;
+                }
+                items.push(SampleOut {
+                    ts: Timestamp(ts * 1000),
+                    value,
+                });
+                if items.len() > limit {
+                    break 'read;
+                }
+            }
+        }
+        match chunks.last() {
+            Some(c) if chunks.len() as i64 == CHUNKS_PER_READ => from_bucket = c.bucket + 1,
+            _ => break,
+        }
+    }
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok(SamplesOut {
+        next: more.then(|| items.last().map(|s| s.ts)).flatten(),
+        items,
     })
 }
 

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::get;
-use nexus_core::pages::{Errors, OrPage, Page, Shell, Web, filled, query_string, render};
+use nexus_core::pages::{Done, Errors, OrPage, Page, Shell, Web, filled, query_string, render};
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp, Validator};
 use nexus_maintenance::model::AssetOut;
 use serde::Deserialize;
@@ -224,6 +224,8 @@ struct MetricsPage {
     cards: Vec<MetricCard>,
     /// Where the live script fetches the cards again.
     panel: String,
+    /// The user may define metrics (links to the forms).
+    can_manage: bool,
 }
 
 /// The cards alone, for the live script.
@@ -231,17 +233,23 @@ struct MetricsPage {
 #[template(path = "metric_cards.html")]
 struct MetricsPanel {
     cards: Vec<MetricCard>,
+    can_manage: bool,
 }
 
 /// An asset's metrics with their current values, states and charts of the chosen range.
-async fn metrics_page(web: Web, Path(id): Path<i64>, Query(mut form): Query<RangeForm>) -> Page {
+async fn metrics_page(
+    web: Web,
+    Path(id): Path<i64>,
+    Query(mut form): Query<RangeForm>,
+    Query(done): Query<Done>,
+) -> Page {
     web.require("telemetry:read")?;
     let asset = nexus_maintenance::service::get_asset(web.state.db.read(), id)
         .await
         .or_page(&web)?;
     let title = format!("{} metrics", asset.name);
     let mut page = MetricsPage {
-        shell: web.shell(&title),
+        shell: web.shell_done(&title, done.message(&[])),
         asset,
         form: RangeForm::default(),
         errors: Errors::default(),
@@ -250,6 +258,7 @@ async fn metrics_page(web: Web, Path(id): Path<i64>, Query(mut form): Query<Rang
         range_label: String::new(),
         cards: Vec::new(),
         panel: String::new(),
+        can_manage: web.user.can("telemetry:manage"),
     };
     let range = match form.range(Timestamp::now()) {
         Ok(range) => range,
@@ -276,7 +285,8 @@ async fn metrics_panel(web: Web, Path(id): Path<i64>, Query(form): Query<RangeFo
     web.require("telemetry:read")?;
     let range = form.range(Timestamp::now()).or_page(&web)?;
     let cards = cards(&web.state, id, &range).await.or_page(&web)?;
-    Ok(render(StatusCode::OK, &MetricsPanel { cards }))
+    let can_manage = web.user.can("telemetry:manage");
+    Ok(render(StatusCode::OK, &MetricsPanel { cards, can_manage }))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! The web pages of telemetry: an asset's metrics with live charts, the alert list with
-//! acknowledge, and the risk ranking. Handlers parse the form, call the same services as
+//! The web pages of telemetry: an asset's metrics with live charts, the forms that define
+//! them, the alert list with acknowledge, and the risk ranking. Handlers parse the form, call the same services as
 //! the JSON API and render a template.
 
 mod alerts;
 mod chart;
 mod metrics;
 mod risk;
+mod settings;
 
 use axum::Router;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(metrics::router())
         .merge(alerts::router())
         .merge(risk::router())
+        .merge(settings::router())
 }
 
 /// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value

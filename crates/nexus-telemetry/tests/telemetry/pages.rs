@@ -123,6 +123,73 @@ backend_tests! {
         assert!(html.contains(&format!("href=\"/assets/{id}/metrics\"")), "the asset page links here");
     }
 
+    async fn metrics_are_defined_from_the_web(srv) {
+        let admin = srv.admin_token().await;
+        let id = srv.create("/api/v1/assets", &admin, json!({"name": "Chiller"})).await;
+        let (status, html) = srv.page(&format!("/assets/{id}/metrics"), &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("href=\"/assets/{id}/metrics/new\"")), "{html}");
+        let new = format!("/assets/{id}/metrics/new");
+        let (status, html) = srv.page(&new, &admin).await;
+        assert_eq!(status, 200);
+        let token = csrf(&html);
+
+        // Refused: the form comes back with each fault under its field, nothing stored.
+        let (status, _, html) = srv.submit(&new, &admin, &[("csrf", &token), ("metric_name", "supply temp"),
+            ("kind", "gauge"), ("direction", "below"), ("warning_threshold", "cold"), ("hysteresis", "-1")]).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("id=\"warning_threshold-error\""), "{html}");
+        assert!(!html.contains("id=\"critical_threshold-error\""), "{html}");
+        let (status, _, html) = srv.submit(&new, &admin, &[("csrf", &token), ("metric_name", "supply temp"),
+            ("kind", "gauge"), ("direction", "below"), ("warning_threshold", "5"), ("hysteresis", "-1")]).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("id=\"metric_name-error\"") && html.contains("id=\"hysteresis-error\""), "{html}");
+        assert!(html.contains("value=\"supply temp\""), "what was typed stays: {html}");
+        let list = srv.get(&format!("/api/v1/assets/{id}/metrics"), &admin).await;
+        assert_eq!(list.json, json!([]));
+
+        let (status, to, _) = srv.submit(&new, &admin, &[("csrf", &token), ("metric_name", "supply_temp"),
+            ("unit", "°C"), ("kind", "gauge"), ("direction", "below"), ("warning_threshold", "5"),
+            ("critical_threshold", "2.5"), ("hysteresis", "0.5"), ("min_threshold", ""), ("max_threshold", "")]).await;
+        assert_eq!(status, 303);
+        assert_eq!(to, format!("/assets/{id}/metrics?done=saved"));
+        let m = srv.get(&format!("/api/v1/assets/{id}/metrics/supply_temp"), &admin).await;
+        assert_eq!((&m.json["direction"], &m.json["critical_threshold"], &m.json["min_threshold"]),
+            (&json!("below"), &json!(2.5), &serde_json::Value::Null));
+        let (_, html) = srv.page(&to, &admin).await;
+        assert!(html.contains("Saved.") && html.contains("id=\"metric-supply_temp\""), "{html}");
+        let edit = format!("/assets/{id}/metrics/supply_temp/edit");
+        assert!(html.contains(&format!("href=\"{edit}\"")), "{html}");
+
+        // Edited: a blank threshold is cleared; an edit of a version since changed is
+        // refused with the values stored now.
+        let (status, html) = srv.page(&edit, &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("value=\"2.5\"") && html.contains("name=\"version\" value=\"1\""), "{html}");
+        let form = |version: &'static str, warning: &'static str| [("csrf", token.as_str()), ("version", version),
+            ("unit", "K"), ("kind", "gauge"), ("direction", "below"), ("warning_threshold", warning),
+            ("critical_threshold", ""), ("hysteresis", "1")];
+        let (status, to, _) = srv.submit(&edit, &admin, &form("1", "4")).await;
+        assert_eq!((status, to.as_str()), (303, format!("/assets/{id}/metrics?done=saved").as_str()));
+        let m = srv.get(&format!("/api/v1/assets/{id}/metrics/supply_temp"), &admin).await;
+        assert_eq!((&m.json["unit"], &m.json["warning_threshold"], &m.json["critical_threshold"], &m.json["version"]),
+            (&json!("K"), &json!(4.0), &serde_json::Value::Null, &json!(2)));
+        let (status, _, html) = srv.submit(&edit, &admin, &form("1", "3")).await;
+        assert_eq!(status, 412, "{html}");
+        assert!(html.contains("Someone changed this metric meanwhile") && html.contains("name=\"version\" value=\"2\""), "{html}");
+        assert_eq!(srv.get(&format!("/api/v1/assets/{id}/metrics/supply_temp"), &admin).await.json["warning_threshold"], 4.0);
+
+        // Readers see no links and are refused; forged forms change nothing.
+        let guest = srv.user_token(&admin, "visitor", "guest").await;
+        let (_, html) = srv.page(&format!("/assets/{id}/metrics"), &guest).await;
+        assert!(!html.contains("/metrics/new") && !html.contains(&edit), "{html}");
+        assert_eq!(srv.page(&new, &guest).await.0, 403);
+        assert_eq!(srv.page(&edit, &guest).await.0, 403);
+        assert_eq!(srv.submit(&edit, &admin, &[("csrf", "forged"), ("version", "2")]).await.0, 403);
+        assert_eq!(srv.page(&format!("/assets/{id}/metrics/nope/edit"), &admin).await.0, 404);
+        assert_eq!(srv.page("/assets/999999/metrics/new", &admin).await.0, 404);
+    }
+
     async fn alerts_are_listed_filtered_and_acknowledged(srv) {
         let admin = srv.admin_token().await;
         let id = extruder(srv, &admin).await;

@@ -1,5 +1,5 @@
-//! Preventive maintenance pages: the schedule list with its new schedule form, and the
-//! "generate now" button.
+//! Preventive maintenance pages: the schedule list with its new schedule form, the edit
+//! form, and the "generate now" button.
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, filled, render,
 };
-use nexus_core::{ApiError, ApiResult, AppState, PageParams, Validator};
+use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use serde::Deserialize;
 
 use crate::model::*;
@@ -21,6 +21,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/maintenance/pm-schedules", get(list).post(create))
         .route("/maintenance/pm-schedules/{id}/generate", post(generate))
+        .route(
+            "/maintenance/pm-schedules/{id}/edit",
+            get(edit_page).post(update),
+        )
 }
 
 const READ: &str = "pm_schedules:read";
@@ -30,6 +34,10 @@ const WRITE: &str = "pm_schedules:write";
 #[serde(default)]
 struct ScheduleForm {
     csrf: String,
+    /// The version edited (edit form only).
+    version: i32,
+    /// `on` when checked (edit form only).
+    active: String,
     asset_id: String,
     title: String,
     priority: String,
@@ -84,6 +92,145 @@ impl ScheduleForm {
                 .collect(),
             ..PmScheduleData::default()
         })
+    }
+}
+
+impl ScheduleForm {
+    fn of(s: &PmScheduleOut) -> Self {
+        Self {
+            version: s.version,
+            active: if s.active { "on".into() } else { String::new() },
+            asset_id: s.asset_id.to_string(),
+            title: s.title.clone(),
+            priority: s.priority.clone(),
+            interval_value: s.interval_value.to_string(),
+            interval_unit: s.interval_unit.clone(),
+            basis: s.basis.clone(),
+            next_due: s.next_due.clone(),
+            lead_days: s.lead_days.to_string(),
+            estimated_minutes: s
+                .estimated_minutes
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            checklist: s
+                .checklist
+                .iter()
+                .map(|c| c.task.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            ..Self::default()
+        }
+    }
+
+    /// The change typed: every field replaces the stored one. A step whose line is kept
+    /// keeps its kind, limits and flags; a new line is a plain checkbox.
+    fn update(&self, stored: &[ChecklistItemData]) -> ApiResult<UpdatePmSchedule> {
+        let d = self.request()?;
+        let checklist = d
+            .checklist
+            .into_iter()
+            .map(|new| {
+                stored
+                    .iter()
+                    .find(|c| c.task == new.task)
+                    .cloned()
+                    .unwrap_or(new)
+            })
+            .collect();
+        Ok(UpdatePmSchedule {
+            asset_id: Some(d.asset_id),
+            title: Some(d.title),
+            priority: Some(d.priority.unwrap_or_else(|| "medium".into())),
+            interval_value: Some(d.interval_value),
+            interval_unit: Some(d.interval_unit),
+            basis: d.basis,
+            next_due: Some(d.next_due),
+            lead_days: Some(d.lead_days.unwrap_or(0)),
+            estimated_minutes: Some(d.estimated_minutes),
+            checklist: Some(checklist),
+            active: Some(self.active == "on"),
+            ..UpdatePmSchedule::default()
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pm_schedule_edit.html")]
+struct EditPage {
+    shell: Shell,
+    schedule: PmScheduleOut,
+    assets: Vec<AssetOut>,
+    form: ScheduleForm,
+    errors: Errors,
+}
+
+impl EditPage {
+    fn chosen(&self, id: &i64) -> bool {
+        self.form.asset_id == id.to_string()
+    }
+}
+
+async fn edit_form(
+    web: &Web,
+    id: i64,
+    form: Option<ScheduleForm>,
+    (shell, errors, status): (Option<Shell>, Errors, StatusCode),
+) -> Page {
+    web.require(READ)?;
+    web.require(WRITE)?;
+    let db = web.state.db.read();
+    let schedule = service::get_schedule(db, id).await.or_page(web)?;
+    let all = PageParams {
+        limit: Some(500),
+        ..PageParams::default()
+    };
+    let assets = service::list_assets(db, &AssetFilter::default(), &all)
+        .await
+        .or_page(web)?
+        .items;
+    let page = EditPage {
+        shell: shell.unwrap_or_else(|| web.shell(&schedule.title)),
+        form: form.unwrap_or_else(|| ScheduleForm::of(&schedule)),
+        schedule,
+        assets,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+async fn edit_page(web: Web, Path(id): Path<i64>) -> Page {
+    edit_form(&web, id, None, (None, Errors::default(), StatusCode::OK)).await
+}
+
+async fn update(web: Web, Path(id): Path<i64>, Form(form): Form<ScheduleForm>) -> Page {
+    web.check_csrf(&form.csrf)?;
+    web.require(WRITE)?;
+    let stored = service::get_schedule(web.state.db.read(), id)
+        .await
+        .or_page(&web)?;
+    let changed = match form.update(&stored.checklist) {
+        Ok(req) => {
+            let version = IfMatch(Some(form.version));
+            service::update_schedule(&web.state, &web.audit(), id, version, req).await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(_) => Ok(Redirect::to("/maintenance/pm-schedules?done=saved").into_response()),
+        Err(err) => {
+            let r = web.refused("Preventive maintenance", err)?;
+            if r.stale {
+                // Saved by someone else meanwhile: show what is stored now.
+                let shell = r.shell.with_error(
+                    "Someone changed this schedule meanwhile; these are its values now. Make your change again.",
+                );
+                return edit_form(&web, id, None, (Some(shell), r.errors, r.status)).await;
+            }
+            let shell = r
+                .shell
+                .with_error("The schedule was not changed. See the marked fields.");
+            edit_form(&web, id, Some(form), (Some(shell), r.errors, r.status)).await
+        }
     }
 }
 

@@ -73,6 +73,37 @@ backend_tests! {
         assert_eq!(status, 409);
         assert!(html.contains("still open"), "{html}");
 
+        // Edited through its form: every field replaces the stored one, a kept step keeps
+        // its flags, a stale version is refused with the values stored now.
+        let sid = schedule["id"].as_i64().unwrap();
+        let res = srv.call("PATCH", &format!("/api/v1/pm-schedules/{sid}"), Some(&admin), Some(json!({"checklist": [
+            {"task": "Grease", "required": true}, {"task": "Check noise"}]}))).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        let edit = format!("/maintenance/pm-schedules/{sid}/edit");
+        let (_, html) = srv.page("/maintenance/pm-schedules", &admin).await;
+        assert!(html.contains(&format!("href=\"{edit}\"")), "{html}");
+        let (status, html) = srv.page(&edit, &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("value=\"Lubricate\"") && html.contains("Grease\nCheck noise") && html.contains("name=\"version\" value=\"3\""), "{html}");
+        let form = |version: &'static str, every: &'static str| [("csrf", token.as_str()), ("version", version), ("asset_id", pump_s.as_str()),
+            ("title", "Lubricate bearings"), ("interval_value", every), ("interval_unit", "weeks"), ("basis", "scheduled"),
+            ("next_due", "2031-02-07"), ("lead_days", "3"), ("priority", "high"), ("estimated_minutes", ""), ("checklist", "Grease\nWipe down")];
+        let (status, _, html) = srv.submit(&edit, &admin, &form("3", "x")).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("id=\"interval_value-error\"") && html.contains("value=\"Lubricate bearings\""), "{html}");
+        let (status, to, _) = srv.submit(&edit, &admin, &form("3", "2")).await;
+        assert_eq!((status, to.as_str()), (303, "/maintenance/pm-schedules?done=saved"));
+        let s = srv.call("GET", &format!("/api/v1/pm-schedules/{sid}"), Some(&admin), None).await.json;
+        assert_eq!((&s["title"], &s["interval_value"], &s["interval_unit"], &s["priority"], &s["active"], &s["version"]),
+            (&json!("Lubricate bearings"), &json!(2), &json!("weeks"), &json!("high"), &json!(false), &json!(4)));
+        assert_eq!((&s["checklist"][0]["task"], &s["checklist"][0]["required"]), (&json!("Grease"), &json!(true)));
+        assert_eq!((&s["checklist"][1]["task"], s["checklist"].as_array().unwrap().len()), (&json!("Wipe down"), 2));
+        let (status, _, html) = srv.submit(&edit, &admin, &form("3", "3")).await;
+        assert_eq!(status, 412);
+        assert!(html.contains("Someone changed this schedule meanwhile") && html.contains("name=\"version\" value=\"4\""), "{html}");
+        assert_eq!(srv.submit(&edit, &admin, &[("csrf", "forged")]).await.0, 403);
+        assert_eq!(srv.page("/maintenance/pm-schedules/999999/edit", &admin).await.0, 404);
+
         // KPIs: figures and a chart drawn on the server; bad dates are marked.
         let (status, html) = srv.page("/maintenance/kpis", &admin).await;
         assert_eq!(status, 200);

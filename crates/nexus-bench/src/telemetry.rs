@@ -15,9 +15,6 @@ use sea_orm::sqlx::{self, Connection, PgConnection};
 use crate::load::{Request, Stats, run_load_with, send_once};
 use crate::server::{self, Nexus};
 
-/// Width of a chunk of raw samples (the server's: one row per series and minute).
-const CHUNK_MS: i64 = 60_000;
-
 /// Series written by the ingest scenario (one `temperature` metric on each of 100 assets).
 const SERIES: i64 = 100;
 /// Points per request: every series at 50 instants.
@@ -176,8 +173,10 @@ fn bare_sqlite(dir: &Path, series: &[i64], base: i64, batches: i64) -> anyhow::R
                  ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
             )?;
             let batch: Vec<_> = batch_rows(series, base, n).collect();
-            for run in batch.chunk_by(|a, b| a.0 == b.0 && a.1 / CHUNK_MS == b.1 / CHUNK_MS) {
-                let (s, bucket) = (run[0].0, run[0].1 / CHUNK_MS * CHUNK_MS);
+            for run in batch.chunk_by(|a, b| {
+                a.0 == b.0 && samples::chunk_start(a.1) == samples::chunk_start(b.1)
+            }) {
+                let (s, bucket) = (run[0].0, samples::chunk_start(run[0].1));
                 stored.clear();
                 fresh.clear();
                 let data: Option<Vec<u8>> = read
@@ -252,11 +251,11 @@ async fn bare_pg(url: &str, series: &[i64], base: i64, batches: i64) -> anyhow::
         let mut tx = conn.begin().await?;
         let batch: Vec<_> = batch_rows(series, base, n).collect();
         let runs: Vec<_> = batch
-            .chunk_by(|a, b| a.0 == b.0 && a.1 / CHUNK_MS == b.1 / CHUNK_MS)
+            .chunk_by(|a, b| a.0 == b.0 && samples::chunk_start(a.1) == samples::chunk_start(b.1))
             .collect();
         let keys: (Vec<i64>, Vec<i64>) = runs
             .iter()
-            .map(|r| (r[0].0, r[0].1 / CHUNK_MS * CHUNK_MS))
+            .map(|r| (r[0].0, samples::chunk_start(r[0].1)))
             .unzip();
         let found: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
             "SELECT c.series_id, c.bucket, c.data FROM unnest($1::int8[], $2::int8[]) AS k(s, b) \
@@ -518,9 +517,9 @@ fn series_rows(s: i64, start: i64, n: i64) -> SeriesRows {
     let readings: Vec<(i64, f64)> = (0..n).map(|k| (start + k * STEP_MS, value(s, k))).collect();
     SeriesRows {
         chunks: readings
-            .chunk_by(|a, b| a.0 / CHUNK_MS == b.0 / CHUNK_MS)
+            .chunk_by(|a, b| samples::chunk_start(a.0) == samples::chunk_start(b.0))
             .map(|run| {
-                let bucket = run[0].0 / CHUNK_MS * CHUNK_MS;
+                let bucket = samples::chunk_start(run[0].0);
                 (bucket, run.len() as i64, samples::encode(bucket, run))
             })
             .collect(),

@@ -4,6 +4,14 @@
 //! either end (a repeated value costs one byte). Readings are `(ms, value)`, sorted by
 //! time with no repeats.
 
+/// Width of a stored chunk of readings, in milliseconds: one row per series and minute.
+pub const CHUNK_MS: i64 = 60_000;
+
+/// Start of the chunk holding the reading taken at `ms`.
+pub fn chunk_start(ms: i64) -> i64 {
+    ms.div_euclid(CHUNK_MS).saturating_mul(CHUNK_MS)
+}
+
 /// Why stored bytes did not decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("corrupt sample data: {0}")]

@@ -11,9 +11,6 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTr
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Width of a chunk's bucket, in milliseconds (a minute, as the minute rollups).
-const CHUNK_MS: i64 = 60_000;
-
 /// Samples read per query while carrying them over.
 const PAGE: i64 = 100_000;
 
@@ -94,14 +91,14 @@ async fn write_chunks(
 ) -> Result<Vec<(i64, f64)>, DbErr> {
     let backend = c.get_database_backend();
     let mut minutes: Vec<&[(i64, f64)]> = run
-        .chunk_by(|a, b| a.0.div_euclid(CHUNK_MS) == b.0.div_euclid(CHUNK_MS))
+        .chunk_by(|a, b| samples::chunk_start(a.0) == samples::chunk_start(b.0))
         .collect();
     let carry = match keep_last {
         true => minutes.pop().map(<[_]>::to_vec).unwrap_or_default(),
         false => Vec::new(),
     };
     for m in minutes {
-        let bucket = m[0].0.div_euclid(CHUNK_MS) * CHUNK_MS;
+        let bucket = samples::chunk_start(m[0].0);
         c.execute(stmt(
             backend,
             "INSERT INTO metric_chunks (series_id, bucket, samples, data) VALUES ($1, $2, $3, $4)",

@@ -7,7 +7,7 @@ use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::find_metric;
-use super::ingest::{CHUNK_MS, HOUR_MS, MINUTE_MS};
+use super::ingest::{HOUR_MS, MINUTE_MS};
 use crate::model::{
     BucketOut, HistoryOut, HistoryQuery, RetentionOut, SampleOut, SamplesOut, SamplesQuery,
 };
@@ -36,6 +36,31 @@ struct Bucket {
 struct Chunk {
     bucket: i64,
     data: Vec<u8>,
+}
+
+impl Chunk {
+    /// Appends its readings to `out`.
+    fn decode_into(&self, out: &mut Vec<(i64, f64)>) -> ApiResult<()> {
+        samples::decode_into(self.bucket, &self.data, out).map_err(ApiError::internal)
+    }
+}
+
+/// At most `limit` chunks of a series starting in `[from, before)`, in time order.
+async fn read_chunks(
+    conn: &impl ConnectionTrait,
+    series: i64,
+    from: i64,
+    before: i64,
+    limit: i64,
+) -> ApiResult<Vec<Chunk>> {
+    Ok(Chunk::find_by_statement(stmt(
+        conn.get_database_backend(),
+        "SELECT bucket, data FROM metric_chunks WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 \
+         ORDER BY bucket LIMIT $4",
+        vec![series.into(), from.into(), before.into(), limit.into()],
+    ))
+    .all(conn)
+    .await?)
 }
 
 /// All buckets in one row, as SQLite's JSON: its driver hands rows over one at a time.
@@ -132,26 +157,14 @@ pub async fn samples(
     // Stored times are milliseconds: `after` 12.3456 ms takes the readings from 13 ms on.
     let lo = after.map_or(i64::MIN, |t| t.0.div_euclid(1000));
     let hi = before.map_or(i64::MAX, |t| t.0.saturating_add(999).div_euclid(1000));
-    let mut from_bucket = lo.div_euclid(CHUNK_MS).saturating_mul(CHUNK_MS);
+    let mut from_bucket = samples::chunk_start(lo);
     let mut readings = Vec::new();
     let mut items = Vec::with_capacity(limit + 1);
     'read: loop {
-        let chunks = Chunk::find_by_statement(stmt(
-            conn.get_database_backend(),
-            "SELECT bucket, data FROM metric_chunks WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 \
-             ORDER BY bucket LIMIT $4",
-            vec![
-                m.id.into(),
-                from_bucket.into(),
-                hi.into(),
-                CHUNKS_PER_READ.into(),
-            ],
-        ))
-        .all(conn)
-        .await?;
+        let chunks = read_chunks(conn, m.id, from_bucket, hi, CHUNKS_PER_READ).await?;
         for c in &chunks {
             readings.clear();
-            samples::decode_into(c.bucket, &c.data, &mut readings).map_err(ApiError::internal)?;
+            c.decode_into(&mut readings)?;
             for &(ts, value) in readings.iter().filter(|r| r.0 > lo) {
                 if ts >= hi {
                     break 'read;
@@ -186,21 +199,9 @@ async fn raw_buckets(
     width: i64,
     to_ms: i64,
 ) -> ApiResult<Vec<BucketRow>> {
-    let backend = conn.get_database_backend();
-    let chunks = Chunk::find_by_statement(stmt(
-        backend,
-        "SELECT bucket, data FROM metric_chunks WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket",
-        vec![
-            series.into(),
-            (start.div_euclid(CHUNK_MS) * CHUNK_MS).into(),
-            to_ms.into(),
-        ],
-    ))
-    .all(conn)
-    .await?;
     let mut readings = Vec::new();
-    for c in chunks {
-        samples::decode_into(c.bucket, &c.data, &mut readings).map_err(ApiError::internal)?;
+    for c in read_chunks(conn, series, samples::chunk_start(start), to_ms, i64::MAX).await? {
+        c.decode_into(&mut readings)?;
     }
     let mut rows: Vec<BucketRow> = Vec::new();
     for (ts, v) in readings {
@@ -283,7 +284,7 @@ pub async fn apply_retention(state: &AppState) -> ApiResult<RetentionOut> {
             backend,
             "DELETE FROM metric_chunks WHERE series_id = $1 AND bucket <= $2 \
              RETURNING CAST(samples AS BIGINT) AS n",
-            vec![s.id.into(), (cutoff_ms - CHUNK_MS).into()],
+            vec![s.id.into(), (cutoff_ms - samples::CHUNK_MS).into()],
         ))
         .all(conn)
         .await?;

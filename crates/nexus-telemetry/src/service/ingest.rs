@@ -34,9 +34,6 @@ const MAX_GROUP: usize = 200_000;
 /// Chunks per multi-row upsert on SQLite (four parameters each).
 const CHUNK_ROWS: usize = 500;
 
-/// Width of a chunk of raw samples: one row per series and minute.
-pub(crate) const CHUNK_MS: i64 = MINUTE_MS;
-
 /// Rows per rollup upsert (six parameters each).
 const ROLLUP_CHUNK: usize = 500;
 
@@ -552,7 +549,7 @@ type Key = (i64, i64);
 
 /// The chunk holding a sample.
 fn key_of(s: &Sample) -> Key {
-    (s.series, s.ts.div_euclid(CHUNK_MS) * CHUNK_MS)
+    (s.series, nexus_core::samples::chunk_start(s.ts))
 }
 
 /// The stored readings of the chunks a group touches, as merged so far, and which of
@@ -631,19 +628,6 @@ impl Chunks {
     }
 }
 
-/// The bytes of SQLite's `hex()`.
-fn from_hex(text: &str) -> ApiResult<Vec<u8>> {
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    text.as_bytes()
-        .chunks(2)
-        .map(|p| match p {
-            [h, l] => Some(digit(*h)? << 4 | digit(*l)?),
-            _ => None,
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(|| ApiError::internal("a stored chunk came back as odd hex"))
-}
-
 /// Writes every batch in one transaction; returns how many samples of each were new.
 /// Each chunk touched is read, merged with what arrived and written back once.
 async fn write_group(
@@ -720,8 +704,8 @@ async fn write_group(
         .map_err(db_err)?;
         let rows: Vec<(i64, i64, &str)> =
             serde_json::from_str(&packed).map_err(ApiError::internal)?;
-        for (s, b, hex) in rows {
-            chunks.add_stored((s, b), &from_hex(hex)?)?;
+        for (s, b, text) in rows {
+            chunks.add_stored((s, b), &hex::decode(text).map_err(ApiError::internal)?)?;
         }
         stored = chunks.merge(batches, &mut new);
         for rows in chunks.encoded().chunks(CHUNK_ROWS) {

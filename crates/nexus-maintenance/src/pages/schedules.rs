@@ -30,6 +30,13 @@ pub fn router() -> Router<AppState> {
 const READ: &str = "pm_schedules:read";
 const WRITE: &str = "pm_schedules:write";
 
+/// The lists these pages show whole (schedules, and assets to choose from).
+const ALL: PageParams = PageParams {
+    limit: Some(500),
+    offset: None,
+    sort: None,
+};
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScheduleForm {
@@ -96,6 +103,11 @@ impl ScheduleForm {
 }
 
 impl ScheduleForm {
+    /// Whether the asset select shows `id` chosen.
+    fn chosen(&self, id: &i64) -> bool {
+        self.asset_id == id.to_string()
+    }
+
     fn of(s: &PmScheduleOut) -> Self {
         Self {
             version: s.version,
@@ -164,12 +176,6 @@ struct EditPage {
     errors: Errors,
 }
 
-impl EditPage {
-    fn chosen(&self, id: &i64) -> bool {
-        self.form.asset_id == id.to_string()
-    }
-}
-
 async fn edit_form(
     web: &Web,
     id: i64,
@@ -180,11 +186,7 @@ async fn edit_form(
     web.require(WRITE)?;
     let db = web.state.db.read();
     let schedule = service::get_schedule(db, id).await.or_page(web)?;
-    let all = PageParams {
-        limit: Some(500),
-        ..PageParams::default()
-    };
-    let assets = service::list_assets(db, &AssetFilter::default(), &all)
+    let assets = service::list_assets(db, &AssetFilter::default(), &ALL)
         .await
         .or_page(web)?
         .items;
@@ -251,12 +253,6 @@ struct ListPage {
     errors: Errors,
 }
 
-impl ListPage {
-    fn chosen(&self, id: &i64) -> bool {
-        self.form.asset_id == id.to_string()
-    }
-}
-
 async fn list_page(
     web: &Web,
     shell: Shell,
@@ -266,15 +262,11 @@ async fn list_page(
 ) -> Page {
     web.require(READ)?;
     let db = web.state.db.read();
-    let all = PageParams {
-        limit: Some(500),
-        ..PageParams::default()
-    };
-    let schedules = service::list_schedules(db, &PmScheduleFilter::default(), &all)
+    let schedules = service::list_schedules(db, &PmScheduleFilter::default(), &ALL)
         .await
         .or_page(web)?
         .items;
-    let assets = service::list_assets(db, &AssetFilter::default(), &all)
+    let assets = service::list_assets(db, &AssetFilter::default(), &ALL)
         .await
         .or_page(web)?
         .items;

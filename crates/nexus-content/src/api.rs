@@ -1,15 +1,18 @@
 //! HTTP handlers of files and attachments.
 
+use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use nexus_core::auth::{Permission, Require};
+use nexus_core::domain::body_limit;
+use nexus_core::extract::Path;
 use nexus_core::{ApiError, ApiJson, ApiResult, AppState, ClientInfo, CurrentUser};
 use sea_orm::TransactionTrait;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -220,32 +223,16 @@ pub async fn detach(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/files",
-            // The size limit is a setting, checked while the file streams in.
-            post(upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/v1/files/settings",
-            get(get_settings).put(put_settings),
-        )
-        .route("/api/v1/files/{id}", get(get_file))
-        .route("/api/v1/files/{id}/content", get(file_content))
-        .route(
-            "/api/v1/attachments/{entity_type}/{entity_id}",
-            get(list).post(attach),
-        )
-        .route(
-            "/api/v1/attachments/{entity_type}/{entity_id}/{file_id}",
-            delete(detach),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(body_limit(routes!(upload), DefaultBodyLimit::disable()))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_file))
+        .routes(routes!(file_content))
+        .routes(routes!(list, attach))
+        .routes(routes!(detach))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(upload, get_file, file_content, get_settings, put_settings, list, attach, detach),
-    tags((name = "files", description = "Files stored by content hash, and attachments"))
-)]
+#[openapi(tags((name = "files", description = "Files stored by content hash, and attachments")))]
 pub struct ApiDoc;

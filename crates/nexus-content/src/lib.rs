@@ -10,11 +10,13 @@ mod store;
 
 use std::sync::Arc;
 
-use axum::Router;
+use nexus_core::auth::BoxFuture;
+use nexus_core::domain::{Attachable, Domain, no_pages};
 use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-pub use model::{Attachable, PERMISSIONS, perm};
+pub use model::{PERMISSIONS, perm};
 pub use service::{attach, attachments_of, list_attachments, store_upload};
 pub use store::Store;
 
@@ -24,25 +26,39 @@ pub struct Content {
     pub attachables: Vec<Attachable>,
 }
 
-/// Opens the blob store under `<data dir>/files` and takes every domain's list of
-/// attachable record types.
-pub fn setup(state: &AppState, attachables: &[&[Attachable]]) -> ApiResult<()> {
-    let store = Store::local(&state.config.data_dir.join("files"))?;
-    state.domains.insert(Content {
-        store,
-        attachables: attachables.concat(),
+/// Files and attachments, as the server registers them.
+pub static DOMAIN: Domain = Domain {
+    name: "content",
+    permissions: PERMISSIONS,
+    api,
+    pages: no_pages,
+    nav: &[],
+    attachables: &[],
+    setup,
+};
+
+/// Opens the blob store under `<data dir>/files` and takes every domain's attachable
+/// record types.
+fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
+    let opened = Store::local(&state.config.data_dir.join("files")).map(|store| {
+        state.domains.insert(Content {
+            store,
+            attachables: state
+                .registry
+                .iter()
+                .flat_map(|d| d.attachables)
+                .copied()
+                .collect(),
+        })
     });
-    Ok(())
+    Box::pin(async move { opened })
 }
 
 pub(crate) fn content(state: &AppState) -> Arc<Content> {
     state.domains.get::<Content>()
 }
 
-pub fn router() -> Router<AppState> {
-    api::routes()
-}
-
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::ApiDoc::openapi()
+/// The JSON API.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(api::ApiDoc::openapi()).merge(api::routes())
 }

@@ -1,8 +1,8 @@
 //! Request and response types of files and attachments, what may be attached to, and
 //! this domain's permissions.
 
+use nexus_core::domain::PermissionDef;
 use nexus_core::{ApiResult, Timestamp, Validator};
-use nexus_identity::model::PermissionDef;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -37,17 +37,6 @@ pub const PERMISSIONS: &[PermissionDef] = &[
 pub const DEFAULT_MAX_UPLOAD_BYTES: i64 = 20 * 1024 * 1024;
 /// The most the limit may be raised to: uploads are held in memory while hashed.
 pub const MAX_UPLOAD_CEILING: i64 = 1024 * 1024 * 1024;
-
-/// A kind of record files can be attached to: its name in `attachments.entity_type`,
-/// the table holding it, and the permissions to see it and to change it. Each domain
-/// lists its own; the server hands them all to [`crate::setup`].
-#[derive(Debug, Clone, Copy)]
-pub struct Attachable {
-    pub entity_type: &'static str,
-    pub table: &'static str,
-    pub read: &'static str,
-    pub write: &'static str,
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileOut {

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::entity::{attachment, file};
 use crate::model::*;
 use crate::{Content, content};
+use nexus_core::domain::Attachable;
 
 const MAX_UPLOAD_KEY: &str = "files.max_upload_bytes";
 

@@ -176,3 +176,44 @@ impl EventBus {
         self.tx.subscribe()
     }
 }
+
+/// What a subscriber hears: an event it asked for, or that events were missed (the
+/// subscriber fell behind), after which it should resynchronise from the database.
+pub enum Heard {
+    Event(Arc<Event>),
+    Missed,
+}
+
+impl Event {
+    /// True when `pattern` is this event's entity (`work_order`) or its type
+    /// (`work_order.status_changed`).
+    pub fn matches(&self, pattern: &str) -> bool {
+        self.entity == pattern || self.kind == pattern
+    }
+}
+
+/// The one way a background reaction listens: `handler` runs, in order, for each event
+/// matching one of `patterns` (see [`Event::matches`]) and with [`Heard::Missed`] after
+/// falling behind, until the bus closes.
+pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], mut handler: F)
+where
+    F: FnMut(Heard) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut rx = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) if patterns.iter().any(|p| event.matches(p)) => {
+                    handler(Heard::Event(event)).await
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, ?patterns, "a subscriber fell behind");
+                    handler(Heard::Missed).await
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}

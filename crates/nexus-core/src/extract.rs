@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{Html, IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::audit::AuditCtx;
@@ -127,6 +128,30 @@ where
                     .unwrap_or(if path == "." { "query".into() } else { path });
                 ApiError::Validation(vec![FieldError::new(field, message)])
             })
+    }
+}
+
+/// Path parameters. One that does not parse (`/assets/abc`) names no record: 404, as
+/// problem+json under `/api/` and as the styled page elsewhere.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(_) if parts.uri.path().starts_with("/api/") => {
+                Err(ApiError::not_found("record").into_response())
+            }
+            Err(_) => {
+                Err((StatusCode::NOT_FOUND, Html(crate::pages::not_found_html())).into_response())
+            }
+        }
     }
 }
 

@@ -10,51 +10,17 @@ use serde::Deserialize;
 
 use crate::audit::AuditCtx;
 use crate::auth::CurrentUser;
+use crate::domain::NavLink;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ClientInfo;
 use crate::state::AppState;
 
-/// Navigation entries: (path, label, permission needed to see it).
-pub const NAV: &[(&str, &str, Option<&str>)] = &[
-    ("/", "Home", None),
-    ("/admin/users", "Users", Some("users:read")),
-    ("/admin/roles", "Roles", Some("roles:read")),
-    (
-        "/admin/departments",
-        "Departments",
-        Some("departments:read"),
-    ),
-    ("/admin/audit", "Audit log", Some("audit:read")),
-    ("/production/entry", "Record", Some("production:record")),
-    ("/production/board", "Board", Some("production:read")),
-    ("/production/reports", "Reports", Some("production:read")),
-    (
-        "/admin/work-centers",
-        "Work centers",
-        Some("work_centers:read"),
-    ),
-    ("/maintenance/assets", "Assets", Some("assets:read")),
-    (
-        "/maintenance/requests",
-        "Requests",
-        Some("work_orders:read"),
-    ),
-    (
-        "/maintenance/work-orders",
-        "Work orders",
-        Some("work_orders:read"),
-    ),
-    ("/maintenance/parts", "Parts", Some("parts:read")),
-    (
-        "/maintenance/pm-schedules",
-        "PM schedules",
-        Some("pm_schedules:read"),
-    ),
-    ("/maintenance/kpis", "KPIs", Some("maintenance_kpis:read")),
-    ("/alerts", "Alerts", Some("telemetry:read")),
-    ("/telemetry/risk", "Risk", Some("telemetry:read")),
-    ("/profile", "Profile", None),
-];
+/// The first entry of every navigation.
+const HOME: NavLink = NavLink {
+    href: "/",
+    label: "Home",
+    permission: None,
+};
 
 pub struct NavItem {
     pub href: &'static str,
@@ -78,13 +44,18 @@ pub struct Shell {
 impl Shell {
     /// The shell for a signed-in user on the page at `path`.
     pub fn new(state: &AppState, user: &CurrentUser, title: &str, path: &str) -> Self {
-        let nav = NAV
+        let links = state
+            .registry
             .iter()
-            .filter(|(_, _, perm)| perm.is_none_or(|p| user.can(p)))
-            .map(|(href, label, _)| NavItem {
-                href,
-                label,
-                active: *href == path || (*href != "/" && path.starts_with(href)),
+            .flat_map(|d| d.nav)
+            .flat_map(|section| section.links);
+        let nav = std::iter::once(&HOME)
+            .chain(links)
+            .filter(|link| link.permission.is_none_or(|p| user.can(p)))
+            .map(|link| NavItem {
+                href: link.href,
+                label: link.label,
+                active: link.href == path || (link.href != "/" && path.starts_with(link.href)),
             })
             .collect();
         Self {

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::Domain;
 use crate::events::EventBus;
 use crate::ratelimit::RateLimiter;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     /// Each domain's own in-memory state (caches), by type.
     pub domains: Arc<Domains>,
+    /// Every domain the server runs, in navigation order.
+    pub registry: &'static [&'static Domain],
 }
 
 /// A map from type to one shared value of that type: where a domain keeps its caches

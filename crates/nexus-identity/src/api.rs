@@ -1,10 +1,11 @@
 //! HTTP handlers of the identity domain: thin, each declaring its permission.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse,
     PageParams, Versioned,

@@ -7,11 +7,12 @@ pub mod model;
 pub mod pages;
 pub mod service;
 
-use axum::Router;
-use axum::routing::{get, post};
 use nexus_core::auth::{BoxFuture, Principal, PrincipalLoader};
+use nexus_core::domain::{Domain, NavLink, NavSection};
 use nexus_core::{ApiResult, AppState, Db};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use model::{PERMISSIONS, perm};
 
@@ -29,57 +30,81 @@ impl PrincipalLoader for IdentityPrincipals {
     }
 }
 
-/// The JSON API of this domain, to be nested at the root.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(api::login))
-        .route("/api/v1/auth/refresh", post(api::refresh))
-        .route("/api/v1/auth/logout", post(api::logout))
-        .route("/api/v1/auth/me", get(api::me))
-        .route("/api/v1/auth/password", post(api::change_password))
-        .route("/api/v1/users", get(api::list_users).post(api::create_user))
-        .route(
-            "/api/v1/users/{id}",
-            get(api::get_user).patch(api::update_user),
-        )
-        .route("/api/v1/users/{id}/password", post(api::reset_password))
-        .route("/api/v1/permissions", get(api::list_permissions))
-        .route("/api/v1/roles", get(api::list_roles).post(api::create_role))
-        .route(
-            "/api/v1/roles/{id}",
-            get(api::get_role)
-                .patch(api::update_role)
-                .delete(api::delete_role),
-        )
-        .route(
-            "/api/v1/departments",
-            get(api::list_departments).post(api::create_department),
-        )
-        .route(
-            "/api/v1/departments/{id}",
-            get(api::get_department)
-                .patch(api::update_department)
-                .delete(api::delete_department),
-        )
-        .route("/api/v1/audit-logs", get(api::audit_logs))
-        .merge(pages::router())
+/// Identity, as the server registers it.
+pub static DOMAIN: Domain = Domain {
+    name: "identity",
+    permissions: PERMISSIONS,
+    api,
+    pages: pages::router,
+    nav: &[NavSection {
+        title: "Administration",
+        links: &[
+            NavLink {
+                href: "/admin/users",
+                label: "Users",
+                permission: Some("users:read"),
+            },
+            NavLink {
+                href: "/admin/roles",
+                label: "Roles",
+                permission: Some("roles:read"),
+            },
+            NavLink {
+                href: "/admin/departments",
+                label: "Departments",
+                permission: Some("departments:read"),
+            },
+            NavLink {
+                href: "/admin/audit",
+                label: "Audit log",
+                permission: Some("audit:read"),
+            },
+            NavLink {
+                href: "/profile",
+                label: "Profile",
+                permission: None,
+            },
+        ],
+    }],
+    attachables: &[],
+    setup,
+};
+
+/// Keeps the principal cache in step with changes made on any node.
+fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
+    service::spawn_cache_invalidation(state);
+    Box::pin(async { Ok(()) })
+}
+
+/// The JSON API.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::login))
+        .routes(routes!(api::refresh))
+        .routes(routes!(api::logout))
+        .routes(routes!(api::me))
+        .routes(routes!(api::change_password))
+        .routes(routes!(api::list_users, api::create_user))
+        .routes(routes!(api::get_user, api::update_user))
+        .routes(routes!(api::reset_password))
+        .routes(routes!(api::list_permissions))
+        .routes(routes!(api::list_roles, api::create_role))
+        .routes(routes!(api::get_role, api::update_role, api::delete_role))
+        .routes(routes!(api::list_departments, api::create_department))
+        .routes(routes!(
+            api::get_department,
+            api::update_department,
+            api::delete_department
+        ))
+        .routes(routes!(api::audit_logs))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        api::login, api::refresh, api::logout, api::me, api::change_password,
-        api::list_users, api::create_user, api::get_user, api::update_user, api::reset_password,
-        api::list_permissions, api::list_roles, api::create_role, api::get_role, api::update_role, api::delete_role,
-        api::list_departments, api::create_department, api::get_department, api::update_department, api::delete_department,
-        api::audit_logs,
-    ),
-    tags(
-        (name = "auth", description = "Sign-in, tokens, sessions"),
-        (name = "users", description = "User accounts"),
-        (name = "roles", description = "Roles and permissions"),
-        (name = "departments", description = "Departments"),
-        (name = "audit", description = "The audit trail"),
-    )
-)]
-pub struct ApiDoc;
+#[openapi(tags(
+    (name = "auth", description = "Sign-in, tokens, sessions"),
+    (name = "users", description = "User accounts"),
+    (name = "roles", description = "Roles and permissions"),
+    (name = "departments", description = "Departments"),
+    (name = "audit", description = "The audit trail"),
+))]
+struct ApiDoc;

@@ -1,6 +1,7 @@
 //! Request and response types of the identity domain, their validation, and the
 //! permission catalogue with the grants of the built-in roles.
 
+use nexus_core::domain::PermissionDef;
 use nexus_core::validate::{Validator, clean};
 use nexus_core::{ApiResult, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -17,13 +18,6 @@ pub const BUILTIN_ROLES: [(&str, &str); 5] = [
     ("user", "Regular user: records own work"),
     ("guest", "Read-only access"),
 ];
-
-/// A permission a role can hold, and which built-in roles (besides admin) get it.
-pub struct PermissionDef {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub granted_to: &'static [&'static str],
-}
 
 /// Permission types of this domain, for `Require<...>` in handlers.
 pub mod perm {

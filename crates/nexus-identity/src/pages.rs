@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use nexus_core::audit::AuditEntry;
 use nexus_core::auth::SESSION_COOKIE;
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, cookie_header, describe,
     error_page, filled, query_string, render,

@@ -5,8 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::auth::{self, Principal};
-use nexus_core::events::{Audience, Event};
+use nexus_core::domain::PermissionDef;
+use nexus_core::events::{self, Audience, Event, Heard};
 use nexus_core::extract::IfMatch;
+use nexus_core::write::{Work, find_current, lock_invariant, to_json, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator,
 };
@@ -43,10 +45,6 @@ impl SessionKind {
             Self::Web => "web",
         }
     }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 // ---------------------------------------------------------------- first start
@@ -580,23 +578,23 @@ fn publish_user_sessions_revoked(state: &AppState, user_id: i64) {
 /// Keeps the principal cache true to changes made on any node: local changes invalidate
 /// directly, and this drops what other nodes' events make stale.
 pub fn spawn_cache_invalidation(state: &AppState) {
-    let mut rx = state.events.subscribe();
     let auth = state.auth.clone();
-    tokio::spawn(async move {
-        loop {
-            match rx.recv().await {
-                Ok(event) => match (event.entity.as_str(), event.kind.as_str()) {
-                    ("session", _) => auth.invalidate_session(event.id),
-                    ("user", _) => auth.invalidate_user(event.id),
-                    ("role", _) | ("department", _) => auth.invalidate_all(),
-                    _ => {}
+    events::on(
+        &state.events,
+        &["session", "user", "role", "department"],
+        move |heard| {
+            match heard {
+                Heard::Event(e) => match e.entity.as_str() {
+                    "session" => auth.invalidate_session(e.id),
+                    "user" => auth.invalidate_user(e.id),
+                    _ => auth.invalidate_all(),
                 },
                 // Missed events: forget everything rather than trust a stale entry.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => auth.invalidate_all(),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Heard::Missed => auth.invalidate_all(),
             }
-        }
-    });
+            std::future::ready(())
+        },
+    );
 }
 
 /// Rotates a refresh token. A token used twice revokes its whole session.
@@ -1019,8 +1017,11 @@ pub async fn create_user(
     Ok(out)
 }
 
+/// Active admins, counted under the admin role's row lock so that two transactions each
+/// removing a different admin cannot both see the other one still there.
 async fn active_admins<C: ConnectionTrait>(conn: &C) -> ApiResult<u64> {
     let admin = role_by_name(conn, "admin").await?;
+    lock_invariant(conn, "roles", admin.id).await?;
     Ok(user::Entity::find()
         .filter(user::Column::RoleId.eq(admin.id))
         .filter(user::Column::IsActive.eq(true))
@@ -1036,19 +1037,15 @@ pub async fn update_user(
     mut req: UpdateUser,
 ) -> ApiResult<UserOut> {
     req.validate()?;
-    let db = state.db.write();
-    let txn = db.begin().await?;
-    let current = user::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
-    if_match.check(current.version)?;
-    let before_names = names(&txn).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<user::Entity, _>(txn, id, if_match, "user").await?;
+    let before_names = names(txn).await?;
     let before = user_out(current.clone(), &before_names);
 
     let mut am: user::ActiveModel = current.clone().into();
     if let Some(email) = req.email {
-        check_unique_user(&txn, None, email.as_deref(), Some(id)).await?;
+        check_unique_user(txn, None, email.as_deref(), Some(id)).await?;
         am.email = Set(email);
     }
     if let Some(v) = req.first_name {
@@ -1061,7 +1058,7 @@ pub async fn update_user(
         am.phone = Set(v);
     }
     if let Some(v) = req.department_id {
-        check_department(&txn, v).await?;
+        check_department(txn, v).await?;
         am.department_id = Set(v);
     }
     if let Some(v) = req.position {
@@ -1078,7 +1075,7 @@ pub async fn update_user(
     }
     let mut losing_admin = false;
     if let Some(name) = req.role.as_deref() {
-        let r = role_by_name(&txn, name).await?;
+        let r = role_by_name(txn, name).await?;
         losing_admin |= before.is_admin && r.name != "admin";
         am.role_id = Set(r.id);
     }
@@ -1092,46 +1089,35 @@ pub async fn update_user(
         losing_admin |= before.is_admin && before.is_active && !active;
         am.is_active = Set(active);
     }
-    if losing_admin && active_admins(&txn).await? <= 1 {
+    if losing_admin && active_admins(txn).await? <= 1 {
         return Err(ApiError::conflict(
             "this is the last active admin; make another admin first",
         ));
     }
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    am.version = Set(current.version + 1);
-    let updated = user::Entity::update(am)
-        .filter(user::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    let after = user_out(updated, &before_names);
+    let after = user_out(
+        update_versioned(txn, am, current.version).await?,
+        &before_names,
+    );
     if before.is_active && !after.is_active {
         revoke_sessions(
-            &txn,
+            txn,
             Condition::all().add(session::Column::UserId.eq(id)),
             "deactivated",
         )
         .await?;
     }
-    audit::record(
-        &txn,
-        ctx,
-        "update",
+    work.updated(
         "user",
-        Some(id),
-        Some(to_json(&before)),
-        Some(to_json(&after)),
+        id,
+        &before,
+        &after,
+        Audience::Permission("users:read".into()),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     state.auth.invalidate_user(id);
-    state.events.publish(Event::new(
-        "user",
-        "updated",
-        id,
-        to_json(&after),
-        Audience::Permission("users:read".into()),
-    ));
     Ok(after)
 }
 
@@ -1338,11 +1324,7 @@ pub async fn update_role(
         set_role_permissions(&txn, id, &ids).await?;
     }
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let updated = role::Entity::update(am)
-        .filter(role::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
+    let updated = update_versioned(&txn, am, current.version).await?;
     let after = role_out(&txn, updated).await?;
     audit::record(
         &txn,
@@ -1582,11 +1564,7 @@ pub async fn update_department(
         am.is_active = Set(a);
     }
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let updated = department::Entity::update(am)
-        .filter(department::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
+    let updated = update_versioned(&txn, am, current.version).await?;
     let after = department_out(updated);
     audit::record(
         &txn,

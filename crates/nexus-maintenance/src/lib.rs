@@ -8,33 +8,35 @@ pub mod model;
 pub mod pages;
 pub mod service;
 
-use axum::Router;
-use nexus_core::AppState;
+use nexus_core::auth::BoxFuture;
+use nexus_core::domain::{Attachable, Domain, NavLink, NavSection};
+use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use model::{PERMISSIONS, perm};
 
 /// The maintenance records files can be attached to.
-pub const ATTACHABLE: &[nexus_content::Attachable] = &[
-    nexus_content::Attachable {
+pub const ATTACHABLE: &[Attachable] = &[
+    Attachable {
         entity_type: "asset",
         table: "assets",
         read: "assets:read",
         write: "assets:write",
     },
-    nexus_content::Attachable {
+    Attachable {
         entity_type: "work_order",
         table: "work_orders",
         read: "work_orders:read",
         write: "work_orders:write",
     },
-    nexus_content::Attachable {
+    Attachable {
         entity_type: "work_order_comment",
         table: "work_order_comments",
         read: "work_orders:read",
         write: "work_orders:write",
     },
-    nexus_content::Attachable {
+    Attachable {
         entity_type: "work_request",
         table: "work_requests",
         read: "work_orders:read",
@@ -42,36 +44,67 @@ pub const ATTACHABLE: &[nexus_content::Attachable] = &[
     },
 ];
 
-/// Sets up maintenance: the public request rate limiter, and the background preventive
-/// maintenance generator.
-pub fn setup(state: &AppState) {
+/// Maintenance, as the server registers it.
+pub static DOMAIN: Domain = Domain {
+    name: "maintenance",
+    permissions: PERMISSIONS,
+    api,
+    pages: pages::router,
+    nav: &[NavSection {
+        title: "Maintenance",
+        links: &[
+            NavLink {
+                href: "/maintenance/work-orders",
+                label: "Work orders",
+                permission: Some("work_orders:read"),
+            },
+            NavLink {
+                href: "/maintenance/requests",
+                label: "Requests",
+                permission: Some("work_orders:read"),
+            },
+            NavLink {
+                href: "/maintenance/assets",
+                label: "Assets",
+                permission: Some("assets:read"),
+            },
+            NavLink {
+                href: "/maintenance/parts",
+                label: "Parts",
+                permission: Some("parts:read"),
+            },
+            NavLink {
+                href: "/maintenance/pm-schedules",
+                label: "PM schedules",
+                permission: Some("pm_schedules:read"),
+            },
+            NavLink {
+                href: "/maintenance/kpis",
+                label: "KPIs",
+                permission: Some("maintenance_kpis:read"),
+            },
+        ],
+    }],
+    attachables: ATTACHABLE,
+    setup,
+};
+
+/// The public request rate limiter, and the background preventive maintenance generator.
+fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
     state.domains.insert(service::RequestLimiter::default());
     service::spawn_pm_generator(state);
+    Box::pin(async { Ok(()) })
 }
 
-/// Every route of maintenance.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The JSON API.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(api::assets::ApiDoc::openapi())
         .merge(api::assets::routes())
         .merge(api::exchange::routes())
         .merge(api::work_orders::routes())
-        .merge(pages::router())
         .merge(api::inventory::routes())
         .merge(api::schedules::routes())
         .merge(api::kpis::routes())
         .merge(api::qr::routes())
         .merge(api::requests::routes())
-}
-
-/// The OpenAPI paths of maintenance.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = api::assets::ApiDoc::openapi();
-    doc.merge(api::exchange::ApiDoc::openapi());
-    doc.merge(api::work_orders::ApiDoc::openapi());
-    doc.merge(api::inventory::ApiDoc::openapi());
-    doc.merge(api::schedules::ApiDoc::openapi());
-    doc.merge(api::kpis::ApiDoc::openapi());
-    doc.merge(api::qr::ApiDoc::openapi());
-    doc.merge(api::requests::ApiDoc::openapi());
-    doc
 }

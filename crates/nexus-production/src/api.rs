@@ -1,10 +1,11 @@
 //! HTTP handlers of production tracking: thin, each declaring its permission.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{
     ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, Versioned,

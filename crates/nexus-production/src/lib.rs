@@ -8,66 +8,77 @@ pub mod model;
 pub mod pages;
 pub mod service;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use nexus_core::{ApiResult, AppState};
+use nexus_core::domain::{Domain, NavLink, NavSection, body_limit};
+use nexus_core::{ApiResult, AppState, auth::BoxFuture};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use model::{PERMISSIONS, perm};
 
 /// Largest CSV import accepted, in bytes (about four million rows).
 pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
-/// Sets up the domain on start: default work centers and caches.
-pub async fn setup(state: &AppState) -> ApiResult<()> {
-    service::setup(state).await
+/// Production tracking, as the server registers it.
+pub static DOMAIN: Domain = Domain {
+    name: "production",
+    permissions: PERMISSIONS,
+    api,
+    pages: pages::router,
+    nav: &[NavSection {
+        title: "Production",
+        links: &[
+            NavLink {
+                href: "/production/entry",
+                label: "Record",
+                permission: Some("production:record"),
+            },
+            NavLink {
+                href: "/production/board",
+                label: "Board",
+                permission: Some("production:read"),
+            },
+            NavLink {
+                href: "/production/reports",
+                label: "Reports",
+                permission: Some("production:read"),
+            },
+            NavLink {
+                href: "/admin/work-centers",
+                label: "Work centers",
+                permission: Some("work_centers:read"),
+            },
+        ],
+    }],
+    attachables: &[],
+    setup,
+};
+
+/// Default work centers and caches.
+fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
+    Box::pin(service::setup(state))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/work-centers",
-            get(api::list_work_centers).post(api::create_work_center),
-        )
-        .route(
-            "/api/v1/work-centers/{id}",
-            get(api::get_work_center).patch(api::update_work_center),
-        )
-        .route(
-            "/api/v1/production-orders",
-            get(api::list).post(api::record),
-        )
-        .route(
-            "/api/v1/production-orders/import",
-            post(api::import_csv).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
-        )
-        .route("/api/v1/production-orders/{id}", get(api::get))
-        .route("/api/v1/production-orders/{id}/reverse", post(api::reverse))
-        .route(
-            "/api/v1/production-orders/history/{production_order}",
-            get(api::history),
-        )
-        .route("/api/v1/reports/production/daily", get(api::daily))
-        .route("/api/v1/reports/production/work-centers", get(api::totals))
-        .route(
-            "/api/v1/reports/production/top-orders",
-            get(api::top_orders),
-        )
-        .route(
-            "/api/v1/production/settings",
-            get(api::get_settings).put(api::put_settings),
-        )
-        .merge(pages::router())
+/// The JSON API.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::list_work_centers, api::create_work_center))
+        .routes(routes!(api::get_work_center, api::update_work_center))
+        .routes(routes!(api::list, api::record))
+        .routes(body_limit(
+            routes!(api::import_csv),
+            DefaultBodyLimit::max(MAX_IMPORT_BYTES),
+        ))
+        .routes(routes!(api::get))
+        .routes(routes!(api::reverse))
+        .routes(routes!(api::history))
+        .routes(routes!(api::daily))
+        .routes(routes!(api::totals))
+        .routes(routes!(api::top_orders))
+        .routes(routes!(api::get_settings, api::put_settings))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        api::list_work_centers, api::create_work_center, api::get_work_center, api::update_work_center,
-        api::record, api::list, api::get, api::reverse, api::history, api::import_csv,
-        api::daily, api::totals, api::top_orders, api::get_settings, api::put_settings,
-    ),
-    tags((name = "production", description = "Work centers, movements, WIP and reports"))
-)]
-pub struct ApiDoc;
+#[openapi(tags((name = "production", description = "Work centers, movements, WIP and reports")))]
+struct ApiDoc;

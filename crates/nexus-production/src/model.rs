@@ -2,9 +2,10 @@
 //! domain's permissions.
 
 use chrono::NaiveDate;
+use nexus_core::domain::PermissionDef;
 use nexus_core::validate::{Validator, clean};
 use nexus_core::{ApiError, ApiResult, Timestamp};
-use nexus_identity::model::{PermissionDef, present};
+use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -408,6 +409,7 @@ impl Default for ProductionSettings {
 
 /// What an import did.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MovementImportResult)]
 pub struct ImportResult {
     pub imported: u64,
 }

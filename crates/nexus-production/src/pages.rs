@@ -6,13 +6,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, cookie, cookie_header, filled,
     query_string, render,

@@ -8,8 +8,9 @@ use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
+use nexus_core::events::{self, Audience, Event, Heard};
 use nexus_core::extract::IfMatch;
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
@@ -149,30 +150,29 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     state.domains.insert(cache.clone());
     tokio::spawn(write_movements(state.clone(), jobs));
 
-    let mut rx = state.events.subscribe();
     let db = state.db.clone();
-    tokio::spawn(async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.entity == "work_center" => {
-                    let _ = reload_work_centers(&db, &cache).await;
-                }
-                Ok(e) if e.kind == "production_settings.updated" => {
-                    if let Ok(Some(s)) =
-                        settings::get::<_, ProductionSettings>(db.read(), SETTINGS_KEY).await
-                    {
-                        let tz = parse_tz(&s.timezone).unwrap_or(Tz::UTC);
-                        *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (s, tz);
+    events::on(
+        &state.events,
+        &["work_center", "production_settings.updated"],
+        move |heard| {
+            let (db, cache) = (db.clone(), cache.clone());
+            async move {
+                match heard {
+                    Heard::Event(e) if e.kind == "production_settings.updated" => {
+                        if let Ok(Some(s)) =
+                            settings::get::<_, ProductionSettings>(db.read(), SETTINGS_KEY).await
+                        {
+                            let tz = parse_tz(&s.timezone).unwrap_or(Tz::UTC);
+                            *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (s, tz);
+                        }
+                    }
+                    _ => {
+                        let _ = reload_work_centers(&db, &cache).await;
                     }
                 }
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = reload_work_centers(&db, &cache).await;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
-        }
-    });
+        },
+    );
     Ok(())
 }
 
@@ -331,11 +331,7 @@ pub async fn update_work_center(
         am.is_active = Set(a);
     }
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let updated = work_center::Entity::update(am)
-        .filter(work_center::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
+    let updated = update_versioned(&txn, am, current.version).await?;
     let after = work_center_out(updated);
     audit::record(
         &txn,

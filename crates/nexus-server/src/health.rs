@@ -1,16 +1,8 @@
 //! Liveness and readiness probes.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use nexus_core::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-}
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200)))]

@@ -18,20 +18,26 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use nexus_core::auth::Auth;
+use nexus_core::domain::PermissionDef;
 use nexus_core::ratelimit::RateLimiter;
-use nexus_core::{AppState, Config, Db, Domains, EventBus};
+use nexus_core::{AppState, Config, Db, Domain, Domains, EventBus};
 use nexus_migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every domain the server runs, in navigation order. Adding a domain touches its own
+/// crate, this list and the migration list.
+pub static DOMAINS: &[&Domain] = &[
+    &nexus_production::DOMAIN,
+    &nexus_maintenance::DOMAIN,
+    &nexus_telemetry::DOMAIN,
+    &nexus_content::DOMAIN,
+    &nexus_identity::DOMAIN,
+];
 
 /// Every domain's permission catalogue, in one list for bootstrap.
-pub fn permission_catalogue() -> Vec<&'static [nexus_identity::model::PermissionDef]> {
-    vec![
-        nexus_identity::PERMISSIONS,
-        nexus_production::PERMISSIONS,
-        nexus_maintenance::PERMISSIONS,
-        nexus_telemetry::PERMISSIONS,
-        nexus_content::PERMISSIONS,
-    ]
+pub fn permission_catalogue() -> Vec<&'static [PermissionDef]> {
+    DOMAINS.iter().map(|d| d.permissions).collect()
 }
 
 /// Connects to the database and applies every pending migration.
@@ -120,37 +126,41 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config: Arc::new(config),
         db,
         domains: Arc::new(Domains::default()),
+        registry: DOMAINS,
     };
-    nexus_identity::service::spawn_cache_invalidation(&state);
-    nexus_production::setup(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("setting up production: {e}"))?;
-    nexus_telemetry::setup(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("setting up telemetry: {e}"))?;
-    nexus_maintenance::setup(&state);
-    nexus_content::setup(&state, &[nexus_maintenance::ATTACHABLE])
-        .map_err(|e| anyhow::anyhow!("opening the file store: {e}"))?;
+    for domain in DOMAINS {
+        (domain.setup)(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("setting up {}: {e}", domain.name))?;
+    }
     Ok(Prepared {
         state,
         generated_admin_password: generated,
     })
 }
 
+/// Every documented route: the server's own and each domain's API.
+fn api() -> OpenApiRouter<AppState> {
+    DOMAINS
+        .iter()
+        .fold(openapi::operations(), |api, d| api.merge((d.api)()))
+}
+
+/// The OpenAPI document, made from the routes themselves.
+pub fn document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(nexus_identity::router())
-        .merge(nexus_production::router())
-        .merge(nexus_maintenance::router())
-        .merge(nexus_telemetry::router())
-        .merge(nexus_content::router())
-        .merge(health::router())
-        .merge(metrics::router())
-        .merge(openapi::router())
-        .merge(assets::router())
-        .merge(live::router());
-    middleware::wrap(api, &state).with_state(state)
+    metrics::install();
+    let (api, doc) = api().split_for_parts();
+    let all = DOMAINS
+        .iter()
+        .fold(api, |all, d| all.merge((d.pages)()))
+        .merge(openapi::router(doc))
+        .merge(assets::router());
+    middleware::wrap(all, &state).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests.

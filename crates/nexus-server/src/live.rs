@@ -5,23 +5,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use futures_util::stream::{self, Stream};
 use nexus_core::events::{Audience, Event};
 use nexus_core::{ApiQuery, AppState, CurrentUser};
 use serde::Deserialize;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use utoipa::IntoParams;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/events", get(websocket))
-        .route("/api/v1/events/stream", get(sse))
-}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -3,11 +3,9 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use nexus_core::AppState;
 
@@ -33,9 +31,9 @@ fn handle() -> &'static PrometheusHandle {
     })
 }
 
-pub fn router() -> Router<AppState> {
+/// Installs the recorder before the first request is counted.
+pub fn install() {
     handle();
-    Router::new().route("/metrics", get(scrape))
 }
 
 /// Prometheus text exposition.

@@ -5,6 +5,8 @@ use axum::Router;
 use nexus_core::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 struct BearerAuth;
@@ -26,23 +28,23 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Nexus", description = "Manufacturing operations platform API"),
-    paths(crate::health::healthz, crate::health::readyz, crate::metrics::scrape, crate::live::sse, crate::live::websocket),
     modifiers(&BearerAuth),
     tags((name = "operations", description = "Health and metrics"))
 )]
 struct ServerDoc;
 
-/// The complete document.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ServerDoc::openapi();
-    doc.merge(nexus_identity::ApiDoc::openapi());
-    doc.merge(nexus_production::ApiDoc::openapi());
-    doc.merge(nexus_maintenance::openapi());
-    doc.merge(nexus_telemetry::openapi());
-    doc.merge(nexus_content::openapi());
-    doc
+/// The server's own documented routes (health, metrics, live events) with the
+/// document's title and security scheme; each domain's API is merged into it.
+pub fn operations() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ServerDoc::openapi())
+        .routes(routes!(crate::health::healthz))
+        .routes(routes!(crate::health::readyz))
+        .routes(routes!(crate::metrics::scrape))
+        .routes(routes!(crate::live::sse))
+        .routes(routes!(crate::live::websocket))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document()))
+/// The offline docs, serving `doc`.
+pub fn router(doc: utoipa::openapi::OpenApi) -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
 }

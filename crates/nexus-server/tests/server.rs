@@ -223,3 +223,155 @@ async fn nodes_share_changes_through_postgres() {
     b.finish().await;
     a.finish().await;
 }
+
+/// Sends `n` PATCHes of `path` at once, each with `If-Match: "version"`: their statuses.
+async fn concurrent_patches(
+    srv: &TestServer,
+    token: &str,
+    path: &str,
+    version: i64,
+    bodies: Vec<Value>,
+) -> Vec<u16> {
+    let sends = bodies.into_iter().map(|body| {
+        let req = srv
+            .client()
+            .patch(srv.url(path))
+            .bearer_auth(token)
+            .header("if-match", format!("\"{version}\""))
+            .json(&body);
+        async move { req.send().await.expect("request").status().as_u16() }
+    });
+    futures_util::future::join_all(sends).await
+}
+
+backend_tests! {
+    async fn concurrent_edits_of_one_version_one_wins(srv) {
+        let admin = srv.admin_token().await;
+        let location = srv.create("/api/v1/locations", &admin, json!({"name": "Hall"})).await;
+        let asset = srv.create("/api/v1/assets", &admin, json!({"name": "Press 1"})).await;
+        srv.create(&format!("/api/v1/assets/{asset}/metrics"), &admin, json!({"metric_name": "temp", "critical_threshold": 90.0})).await;
+        let user = srv.create_user(&admin, "dora", "user").await;
+        // Every versioned entity with a PATCH, and a body that changes it.
+        let cases: Vec<(String, &str)> = vec![
+            (format!("/api/v1/users/{user}"), "position"),
+            (format!("/api/v1/roles/{}", srv.create("/api/v1/roles", &admin, json!({"name": "inspector", "permissions": []})).await), "description"),
+            (format!("/api/v1/departments/{}", srv.create("/api/v1/departments", &admin, json!({"name": "Tooling"})).await), "description"),
+            (format!("/api/v1/work-centers/{}", srv.create("/api/v1/work-centers", &admin, json!({"code": "WX", "name": "Weld"})).await), "name"),
+            (format!("/api/v1/locations/{location}"), "description"),
+            (format!("/api/v1/asset-types/{}", srv.create("/api/v1/asset-types", &admin, json!({"name": "Pump"})).await), "description"),
+            (format!("/api/v1/assets/{asset}"), "description"),
+            (format!("/api/v1/assets/{asset}/metrics/temp"), "critical_threshold"),
+            (format!("/api/v1/parts/{}", srv.create("/api/v1/parts", &admin, json!({"sku": "B-1", "name": "Bearing"})).await), "description"),
+            (format!("/api/v1/pm-schedules/{}", srv.create("/api/v1/pm-schedules", &admin, json!({"asset_id": asset, "title": "Grease", "interval_value": 7, "interval_unit": "days", "next_due": "2027-01-04"})).await), "description"),
+            (format!("/api/v1/work-orders/{}", srv.create("/api/v1/work-orders", &admin, json!({"title": "Fix", "asset_id": asset})).await), "description"),
+        ];
+        for (path, field) in cases {
+            let current = srv.get(&path, &admin).await;
+            assert_eq!(current.status, 200, "{path}: {:?}", current.json);
+            let version = current.json["version"].as_i64().expect("version");
+            let mut statuses = concurrent_patches(srv, &admin, &path, version, (0..6).map(|i| if field == "critical_threshold" { json!({field: 90.0 + i as f64}) } else { json!({field: format!("v{i}")}) }).collect()).await;
+            statuses.sort();
+            assert_eq!(statuses, [200, 412, 412, 412, 412, 412], "{path}");
+            let after = srv.get(&path, &admin).await;
+            assert_eq!(after.json["version"].as_i64(), Some(version + 1), "{path}");
+        }
+    }
+
+    async fn admins_removing_each_other_leave_one(srv) {
+        let admin = srv.admin_token().await;
+        let mut pair = (srv.create_user(&admin, "ada", "admin").await, srv.create_user(&admin, "bob", "admin").await);
+        let mut tokens = (srv.login("ada", "ada-password").await, srv.login("bob", "bob-password").await);
+        // The first admin steps back, so the pair are the only two.
+        let first = srv.patch("/api/v1/users/1", &tokens.0, json!({"role": "user"})).await;
+        assert_eq!(first.status, 200, "{:?}", first.json);
+        // Twelve rounds stay under the sign-in rate limit.
+        for round in 0..12 {
+            let body = if round % 2 == 0 { json!({"role": "user"}) } else { json!({"is_active": false}) };
+            let a = srv.client().patch(srv.url(&format!("/api/v1/users/{}", pair.1))).bearer_auth(&tokens.0).json(&body).send();
+            let b = srv.client().patch(srv.url(&format!("/api/v1/users/{}", pair.0))).bearer_auth(&tokens.1).json(&body).send();
+            let (a, b) = tokio::join!(a, b);
+            let (a, b) = (a.unwrap().status().as_u16(), b.unwrap().status().as_u16());
+            // The loser is refused as the last admin (409), or, when it came second, as no
+            // longer an admin (403) or no longer signed in (401, a deactivation ends sessions).
+            let a_won = a == 200;
+            let loser = if a_won { b } else { a };
+            assert!(a_won != (b == 200) && [401, 403, 409].contains(&loser), "round {round}: {a} {b}");
+            // The survivor makes a new second admin for the next round.
+            let (keeper, keeper_token) = if a_won { (pair.0, tokens.0.clone()) } else { (pair.1, tokens.1.clone()) };
+            let name = format!("adm{round}");
+            let next = srv.create_user(&keeper_token, &name, "admin").await;
+            let users = srv.get("/api/v1/users?limit=500", &keeper_token).await;
+            let admins = users.json["items"].as_array().unwrap().iter().filter(|u| u["role"] == "admin" && u["is_active"] == true).count();
+            assert_eq!(admins, 2, "round {round}: exactly one admin survived and made another");
+            pair = (keeper, next);
+            tokens = (keeper_token, srv.login(&name, &format!("{name}-password")).await);
+        }
+    }
+}
+
+/// The API is registered only through `routes!`, so every route is documented by
+/// construction; this checks what the macros cannot: path parameters as declared, and
+/// schema names that mean one thing.
+#[test]
+fn the_document_matches_the_routes() {
+    let mut faults = Vec::new();
+    let doc = serde_json::to_value(nexus_server::document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let mut in_path: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        in_path.sort();
+        for (method, op) in item.as_object().unwrap() {
+            let mut declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            declared.sort();
+            if declared != in_path {
+                faults.push(format!(
+                    "{method} {path} declares path parameters {declared:?}"
+                ));
+            }
+        }
+    }
+    let mut seen: std::collections::HashMap<String, (&str, Value)> = Default::default();
+    for domain in nexus_server::DOMAINS {
+        let doc = serde_json::to_value((domain.api)().into_openapi()).unwrap();
+        for (name, schema) in doc["components"]["schemas"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            match seen.get(name) {
+                Some((other, earlier)) if earlier != schema => {
+                    faults.push(format!(
+                        "schema {name} means one thing in {other} and another in {}",
+                        domain.name
+                    ));
+                }
+                _ => {
+                    seen.insert(name.clone(), (domain.name, schema.clone()));
+                }
+            }
+        }
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+backend_tests! {
+    async fn ids_that_are_not_numbers_name_no_record(srv) {
+        let admin = srv.admin_token().await;
+        for path in ["/api/v1/assets/abc", "/api/v1/users/1e3", "/api/v1/work-orders/abc/labor"] {
+            let res = srv.get(path, &admin).await;
+            assert_eq!(res.status, 404, "{path}");
+            assert_eq!(res.header("content-type"), Some("application/problem+json"), "{path}");
+        }
+        let (status, html) = srv.page("/maintenance/assets/abc", &admin).await;
+        assert_eq!(status, 404);
+        assert!(html.contains("<html"), "the styled page: {html}");
+    }
+}

@@ -1,16 +1,18 @@
 //! Handlers of telemetry: metric definitions, ingestion, history, settings.
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
 };
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -352,55 +354,29 @@ pub async fn risk_ranking(
     Ok(Json(service::risk_ranking(state.db.read()).await?))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/assets/{id}/metrics",
-            get(list_metrics).post(create_metric),
-        )
-        .route(
-            "/api/v1/assets/{id}/metrics/{metric}",
-            get(get_metric).patch(update_metric).delete(delete_metric),
-        )
-        .route("/api/v1/assets/{id}/metrics/{metric}/history", get(history))
-        .route("/api/v1/assets/{id}/metrics/{metric}/samples", get(samples))
-        .route("/api/v1/telemetry", post(ingest_json))
-        .route("/api/v1/telemetry/line", post(ingest_lines))
-        .route(
-            "/api/v1/telemetry/settings",
-            get(get_settings).put(put_settings),
-        )
-        .route("/api/v1/telemetry/retention", post(run_retention))
-        .route("/api/v1/telemetry/mqtt", get(mqtt_status))
-        .route("/api/v1/assets/{id}/predictions", get(list_predictions))
-        .route("/api/v1/assets/{id}/predict", post(predict))
-        .route("/api/v1/telemetry/risk", get(risk_ranking))
-        .route("/api/v1/alerts", get(list_alerts))
-        .route("/api/v1/alerts/{id}", get(get_alert))
-        .route("/api/v1/alerts/{id}/acknowledge", post(acknowledge_alert))
-        .route("/api/v1/alerts/{id}/resolve", post(resolve_alert))
-        .route(
-            "/api/v1/assets/{id}/metrics/{metric}/rules",
-            get(list_rules).post(create_rule),
-        )
-        .route(
-            "/api/v1/assets/{id}/metrics/{metric}/meter-schedules",
-            get(list_meter_schedules).post(create_meter_schedule),
-        )
-        .route(
-            "/api/v1/assets/{id}/metrics/{metric}/rules/{rule}",
-            axum::routing::delete(delete_rule),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_metrics, create_metric))
+        .routes(routes!(get_metric, update_metric, delete_metric))
+        .routes(routes!(history))
+        .routes(routes!(samples))
+        .routes(routes!(ingest_json))
+        .routes(routes!(ingest_lines))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(run_retention))
+        .routes(routes!(mqtt_status))
+        .routes(routes!(list_predictions))
+        .routes(routes!(predict))
+        .routes(routes!(risk_ranking))
+        .routes(routes!(list_alerts))
+        .routes(routes!(get_alert))
+        .routes(routes!(acknowledge_alert))
+        .routes(routes!(resolve_alert))
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(list_meter_schedules, create_meter_schedule))
+        .routes(routes!(delete_rule))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        list_metrics, create_metric, get_metric, update_metric, delete_metric,
-        ingest_json, ingest_lines, history, samples, get_settings, put_settings, run_retention, mqtt_status,
-        list_alerts, get_alert, acknowledge_alert, resolve_alert, list_rules, create_rule, delete_rule,
-        list_meter_schedules, create_meter_schedule, list_predictions, predict, risk_ranking,
-    ),
-    tags((name = "telemetry", description = "Asset metrics, readings, history, alerts and predictions"))
-)]
+#[openapi(tags((name = "telemetry", description = "Asset metrics, readings, history, alerts and predictions")))]
 pub struct ApiDoc;

@@ -1,8 +1,9 @@
 //! Request and response types of telemetry, their validation, and the domain's permissions.
 
 use nexus_core::Timestamp;
+use nexus_core::domain::PermissionDef;
 use nexus_core::validate::Validator;
-use nexus_identity::model::{PermissionDef, present};
+use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -249,6 +250,7 @@ pub struct PointIn {
 
 /// `?precision=` of line protocol timestamps.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LineQuery {
     /// `ns` (default, as InfluxDB), `us`, `ms` or `s`.
@@ -256,6 +258,7 @@ pub struct LineQuery {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Start of the range (RFC 3339); default 24 hours before `to`.
@@ -267,6 +270,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SamplesQuery {
     /// Readings taken after this instant (RFC 3339), exclusive: the `next` of the page

@@ -1,11 +1,11 @@
 //! Handlers of locations, asset types and assets.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
     Versioned,
@@ -15,6 +15,8 @@ use crate::model::perm::*;
 use crate::model::*;
 use crate::service;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 // ---------------------------------------------------------------- locations
 
@@ -251,45 +253,23 @@ pub async fn asset_downtime(
 }
 
 /// The routes of locations, asset types and assets.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/locations",
-            get(list_locations).post(create_location),
-        )
-        .route(
-            "/api/v1/locations/{id}",
-            get(get_location)
-                .patch(update_location)
-                .delete(delete_location),
-        )
-        .route("/api/v1/locations/{id}/assets", get(location_assets))
-        .route(
-            "/api/v1/asset-types",
-            get(list_asset_types).post(create_asset_type),
-        )
-        .route(
-            "/api/v1/asset-types/{id}",
-            get(get_asset_type)
-                .patch(update_asset_type)
-                .delete(delete_asset_type),
-        )
-        .route("/api/v1/assets", get(list_assets).post(create_asset))
-        .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset))
-        .route("/api/v1/assets/{id}/subtree", get(asset_subtree))
-        .route("/api/v1/assets/{id}/downtime", get(asset_downtime))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_locations, create_location))
+        .routes(routes!(get_location, update_location, delete_location))
+        .routes(routes!(location_assets))
+        .routes(routes!(list_asset_types, create_asset_type))
+        .routes(routes!(
+            get_asset_type,
+            update_asset_type,
+            delete_asset_type
+        ))
+        .routes(routes!(list_assets, create_asset))
+        .routes(routes!(get_asset, update_asset))
+        .routes(routes!(asset_subtree))
+        .routes(routes!(asset_downtime))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        list_locations, create_location, get_location, update_location,
-        delete_location, location_assets,
-        list_asset_types, create_asset_type, get_asset_type,
-        update_asset_type, delete_asset_type,
-        list_assets, create_asset, get_asset, update_asset,
-        asset_subtree, asset_downtime,
-    ),
-    tags((name = "maintenance", description = "Locations, assets, work orders, parts and schedules"))
-)]
+#[openapi(tags((name = "maintenance", description = "Locations, assets, work orders, parts and schedules")))]
 pub struct ApiDoc;

@@ -1,13 +1,13 @@
 //! CSV export and import of locations and assets.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use nexus_core::auth::Require;
 use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{ApiResult, AppState, ClientInfo};
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::ImportResult;
 use crate::model::perm::*;
@@ -76,14 +76,10 @@ pub async fn import_assets(
 }
 
 /// The routes of CSV export and import.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/locations/export", get(export_locations))
-        .route("/api/v1/locations/import", post(import_locations))
-        .route("/api/v1/assets/export", get(export_assets))
-        .route("/api/v1/assets/import", post(import_assets))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_locations))
+        .routes(routes!(import_locations))
+        .routes(routes!(export_assets))
+        .routes(routes!(import_assets))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(export_locations, import_locations, export_assets, import_assets))]
-pub struct ApiDoc;

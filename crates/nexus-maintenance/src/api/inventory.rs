@@ -1,17 +1,18 @@
 //! Handlers of parts, stock and the stock ledger.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
     Versioned,
 };
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -237,39 +238,17 @@ pub async fn work_order_parts(
 }
 
 /// The routes of parts and stock.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/parts", get(list_parts).post(create_part))
-        .route(
-            "/api/v1/parts/{id}",
-            get(get_part).patch(update_part).delete(delete_part),
-        )
-        .route("/api/v1/parts/export", get(export_parts))
-        .route("/api/v1/parts/import", post(import_parts))
-        .route("/api/v1/parts/{id}/stock", get(part_stock))
-        .route("/api/v1/parts/{id}/receive", post(receive))
-        .route("/api/v1/parts/{id}/consume", post(consume))
-        .route("/api/v1/parts/{id}/adjust", post(adjust))
-        .route("/api/v1/parts/{id}/transfer", post(transfer))
-        .route("/api/v1/stock-movements", get(list_movements))
-        .route(
-            "/api/v1/work-orders/{id}/parts",
-            get(work_order_parts).post(use_part),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_parts, create_part))
+        .routes(routes!(get_part, update_part, delete_part))
+        .routes(routes!(export_parts))
+        .routes(routes!(import_parts))
+        .routes(routes!(part_stock))
+        .routes(routes!(receive))
+        .routes(routes!(consume))
+        .routes(routes!(adjust))
+        .routes(routes!(transfer))
+        .routes(routes!(list_movements))
+        .routes(routes!(work_order_parts, use_part))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(
-    list_parts,
-    create_part,
-    get_part,
-    update_part,
-    delete_part,
-    part_stock,
-    receive,
-    consume,
-    adjust,
-    transfer,
-    list_movements,
-))]
-pub struct ApiDoc;

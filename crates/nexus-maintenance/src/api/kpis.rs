@@ -1,11 +1,11 @@
 //! Handlers of maintenance KPIs.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use nexus_core::auth::Require;
 use nexus_core::{ApiQuery, ApiResult, AppState, Timestamp};
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -27,10 +27,6 @@ pub async fn kpis(
 }
 
 /// The routes of KPIs.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/maintenance/kpis", get(kpis))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(kpis))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(kpis))]
-pub struct ApiDoc;

@@ -1,13 +1,14 @@
 //! Handlers of asset QR codes and of maintenance settings.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::{ApiJson, ApiResult, AppState, ClientInfo};
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -71,16 +72,9 @@ pub async fn put_settings(
     ))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/assets/{id}/qr.svg", get(qr_svg))
-        .route("/api/v1/assets/{id}/qr.png", get(qr_png))
-        .route(
-            "/api/v1/maintenance/settings",
-            get(get_settings).put(put_settings),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
+        .routes(routes!(get_settings, put_settings))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(qr_svg, qr_png, get_settings, put_settings))]
-pub struct ApiDoc;

@@ -1,19 +1,21 @@
 //! Handlers of public work requests: sent by anyone from an asset's code, decided by
 //! managers.
 
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use nexus_content::model::Upload;
 use nexus_content::service::{get_settings as file_settings, read_field, read_text};
 use nexus_core::auth::Require;
+use nexus_core::domain::body_limit;
+use nexus_core::extract::Path;
 use nexus_core::extract::parse_json;
 use nexus_core::{
     ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
 };
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -164,18 +166,13 @@ pub async fn reject(
     Ok(Versioned(out.version, out))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/work-requests",
-            // The photo's size limit is a setting, checked while it streams in.
-            get(list).post(submit).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/work-requests/{id}", get(get_one))
-        .route("/api/v1/work-requests/{id}/approve", post(approve))
-        .route("/api/v1/work-requests/{id}/reject", post(reject))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(body_limit(
+            routes!(list, submit),
+            DefaultBodyLimit::disable(),
+        ))
+        .routes(routes!(get_one))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(submit, list, get_one, approve, reject))]
-pub struct ApiDoc;

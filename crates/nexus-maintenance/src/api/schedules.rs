@@ -1,16 +1,17 @@
 //! Handlers of preventive maintenance schedules.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use nexus_core::auth::Require;
+use nexus_core::extract::Path;
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
     Versioned,
 };
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -103,28 +104,9 @@ pub async fn generate(
 }
 
 /// The routes of preventive schedules.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/pm-schedules",
-            get(list_schedules).post(create_schedule),
-        )
-        .route(
-            "/api/v1/pm-schedules/{id}",
-            get(get_schedule)
-                .patch(update_schedule)
-                .delete(delete_schedule),
-        )
-        .route("/api/v1/pm-schedules/{id}/generate", post(generate))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_schedules, create_schedule))
+        .routes(routes!(get_schedule, update_schedule, delete_schedule))
+        .routes(routes!(generate))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(
-    list_schedules,
-    create_schedule,
-    get_schedule,
-    update_schedule,
-    delete_schedule,
-    generate,
-))]
-pub struct ApiDoc;

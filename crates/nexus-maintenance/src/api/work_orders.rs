@@ -1,18 +1,19 @@
 //! Handlers of work orders.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use nexus_core::audit::AuditEntry;
 use nexus_core::auth::{Permission, Require};
+use nexus_core::extract::Path;
 use nexus_core::{
     ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, PageParams,
     Versioned,
 };
 use sea_orm::TransactionTrait;
-use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
@@ -299,48 +300,15 @@ pub async fn history(
 }
 
 /// The routes of work orders.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/work-orders",
-            get(list_work_orders).post(create_work_order),
-        )
-        .route(
-            "/api/v1/work-orders/{id}",
-            get(get_work_order).patch(update_work_order),
-        )
-        .route("/api/v1/work-orders/{id}/status", post(change_status))
-        .route(
-            "/api/v1/work-orders/{id}/checklist/{item_id}",
-            put(answer_checklist_item),
-        )
-        .route(
-            "/api/v1/work-orders/{id}/labor",
-            get(list_labor).post(add_labor),
-        )
-        .route("/api/v1/work-orders/{id}/labor/start", post(start_labor))
-        .route("/api/v1/work-orders/{id}/labor/stop", post(stop_labor))
-        .route(
-            "/api/v1/work-orders/{id}/comments",
-            get(list_comments).post(add_comment),
-        )
-        .route("/api/v1/work-orders/{id}/history", get(history))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_work_orders, create_work_order))
+        .routes(routes!(get_work_order, update_work_order))
+        .routes(routes!(change_status))
+        .routes(routes!(answer_checklist_item))
+        .routes(routes!(list_labor, add_labor))
+        .routes(routes!(start_labor))
+        .routes(routes!(stop_labor))
+        .routes(routes!(list_comments, add_comment))
+        .routes(routes!(history))
 }
-
-#[derive(OpenApi)]
-#[openapi(paths(
-    list_work_orders,
-    create_work_order,
-    get_work_order,
-    update_work_order,
-    change_status,
-    answer_checklist_item,
-    list_labor,
-    add_labor,
-    start_labor,
-    stop_labor,
-    list_comments,
-    add_comment,
-    history,
-))]
-pub struct ApiDoc;

@@ -328,6 +328,7 @@ impl TransferStock {
 
 /// One line of the stock ledger.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = StockMovementOut)]
 pub struct MovementOut {
     pub id: i64,
     pub part_id: i64,
@@ -362,6 +363,7 @@ pub struct MovementFilter {
 
 /// A page of the ledger, newest first; pass `next_after` as `after` for the next page.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StockMovementPage)]
 pub struct MovementPage {
     pub items: Vec<MovementOut>,
     pub limit: u64,

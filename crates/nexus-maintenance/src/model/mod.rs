@@ -19,7 +19,7 @@ pub use requests::*;
 pub use schedules::*;
 pub use work_orders::*;
 
-use nexus_identity::model::PermissionDef;
+use nexus_core::domain::PermissionDef;
 
 /// Permission types of this domain, for `Require<...>` in handlers.
 pub mod perm {

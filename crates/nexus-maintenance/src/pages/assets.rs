@@ -4,10 +4,11 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use nexus_core::audit::{self, AuditFilter};
+use nexus_core::extract::Path;
 use nexus_core::pages::{OrPage, Page, Shell, Web, filled, render};
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};

@@ -4,12 +4,14 @@
 
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path};
+use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::routing::post;
 use nexus_content::model::{AttachmentOut, Upload};
 use nexus_content::service::{get_settings, human_size, publish_attachment, read_field, read_text};
-use nexus_content::{Attachable, attach, attachments_of, store_upload};
+use nexus_content::{attach, attachments_of, store_upload};
+use nexus_core::domain::Attachable;
+use nexus_core::extract::Path;
 use nexus_core::pages::{Errors, Halt, OrPage, Page, Web, sentence};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, FieldError};
 use sea_orm::TransactionTrait;

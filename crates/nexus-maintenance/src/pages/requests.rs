@@ -3,11 +3,12 @@
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     Done, Errors, OrPage, Page, Shell, Web, error_page, filled, query_string, render,
 };

@@ -2,12 +2,13 @@
 //! form, and the "generate now" button.
 
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, filled, render,
 };

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Shell, Web, filled, query_string, render, sentence,
 };

@@ -5,6 +5,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
 use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -144,13 +145,7 @@ pub async fn update_location(
     let mut am: location::ActiveModel = current.clone().into();
     fill_location(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let after = location_out(
-        location::Entity::update(am)
-            .filter(location::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?,
-    );
+    let after = location_out(update_versioned(&txn, am, current.version).await?);
     audit_change(
         &txn,
         ctx,
@@ -335,13 +330,7 @@ pub async fn update_asset_type(
     am.description = Set(d.description);
     am.icon = Set(d.icon);
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let after = asset_type_out(
-        asset_type::Entity::update(am)
-            .filter(asset_type::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?,
-    );
+    let after = asset_type_out(update_versioned(&txn, am, current.version).await?);
     audit_change(
         &txn,
         ctx,
@@ -671,14 +660,8 @@ pub async fn set_health_score(
     am.health_score = Set(Some(score));
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    am.version = Set(before.version + 1);
     // Written only over the version read, so a concurrent edit is never overwritten.
-    let after = asset_out(
-        asset::Entity::update(am)
-            .filter(asset::Column::Version.eq(before.version))
-            .exec(conn)
-            .await?,
-    );
+    let after = asset_out(update_versioned(conn, am, before.version).await?);
     audit_change(
         conn,
         ctx,
@@ -732,13 +715,7 @@ pub async fn update_asset(
     fill_asset(&mut am, d);
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    am.version = Set(current.version + 1);
-    let after = asset_out(
-        asset::Entity::update(am)
-            .filter(asset::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?,
-    );
+    let after = asset_out(update_versioned(&txn, am, current.version).await?);
     audit_change(
         &txn,
         ctx,

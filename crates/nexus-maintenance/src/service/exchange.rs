@@ -9,6 +9,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
 use nexus_core::events::{Audience, Event};
 use nexus_core::tabular::{CsvTable, MAX_ROW_ERRORS, row_errors, rows_rejected};
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiResult, AppState, FieldError, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QueryOrder,
@@ -257,8 +258,7 @@ pub async fn import_locations(
                 let mut am = old.into_active_model();
                 fill_location(&mut am, d);
                 am.updated_at = Set(now);
-                am.version = Set(before.version + 1);
-                let after = location_out(am.update(&txn).await?);
+                let after = location_out(update_versioned(&txn, am, before.version).await?);
                 audit_change(
                     &txn,
                     ctx,
@@ -586,8 +586,7 @@ pub async fn import_assets(
             fill_asset(&mut am, d);
             am.updated_at = Set(now);
             am.updated_by = Set(ctx.actor_id);
-            am.version = Set(before.version + 1);
-            let after = asset_out(am.update(&txn).await?);
+            let after = asset_out(update_versioned(&txn, am, before.version).await?);
             audit_change(
                 &txn,
                 ctx,

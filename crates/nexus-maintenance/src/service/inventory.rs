@@ -7,6 +7,7 @@
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -246,13 +247,14 @@ pub async fn update_part(
     let mut am: part::ActiveModel = current.clone().into();
     fill_part(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
     let after = part_out(
-        part::Entity::update(am)
-            .filter(part::Column::Version.eq(current.version))
-            .exec(&txn)
+        update_versioned(&txn, am, current.version)
             .await
-            .map_err(|e| unique_sku(e, &sku))?,
+            // A part references nothing, so the only conflict is its SKU.
+            .map_err(|e| match e {
+                ApiError::Conflict { .. } => sku_taken(&sku),
+                other => other,
+            })?,
     );
     audit_change(&txn, ctx, "update", "part", id, Some(&before), Some(&after)).await?;
     txn.commit().await?;

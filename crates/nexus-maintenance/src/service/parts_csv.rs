@@ -8,10 +8,9 @@ use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::tabular::{CsvTable, MAX_ROW_ERRORS, row_errors, rows_rejected};
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait};
 
 use super::inventory::{fill_part, insert_part, part_data, part_out};
 use super::{audit_change, publish};
@@ -166,8 +165,7 @@ pub async fn import_parts(
         let mut am: part::ActiveModel = current.clone().into();
         fill_part(&mut am, d);
         am.updated_at = Set(now);
-        am.version = Set(current.version + 1);
-        let after = part_out(am.update(&txn).await?);
+        let after = part_out(update_versioned(&txn, am, current.version).await?);
         audit_change(
             &txn,
             ctx,

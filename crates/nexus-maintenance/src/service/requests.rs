@@ -6,6 +6,7 @@ use nexus_content::model::Upload;
 use nexus_core::audit::AuditCtx;
 use nexus_core::extract::IfMatch;
 use nexus_core::ratelimit::RateLimiter;
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -224,13 +225,7 @@ async fn decide(
     am.decided_by = Set(ctx.actor_id);
     am.decided_at = Set(Some(now));
     am.updated_at = Set(now);
-    am.version = Set(current.version + 1);
-    let after = request_out(
-        work_request::Entity::update(am)
-            .filter(work_request::Column::Version.eq(current.version))
-            .exec(txn)
-            .await?,
-    );
+    let after = request_out(update_versioned(txn, am, current.version).await?);
     audit_change(
         txn,
         ctx,

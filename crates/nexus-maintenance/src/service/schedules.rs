@@ -9,13 +9,14 @@ use std::time::Duration;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
+use nexus_core::events::{self, Heard};
 use nexus_core::extract::IfMatch;
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use tokio::sync::broadcast::error::RecvError;
 
 use super::work_orders::{create_work_order, find_work_order, publish_work_order};
 use super::{audit_change, must_exist, publish};
@@ -262,13 +263,7 @@ pub async fn update_schedule(
     }
     fill(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let after = schedule_out(
-        pm_schedule::Entity::update(am)
-            .filter(pm_schedule::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?,
-    );
+    let after = schedule_out(update_versioned(&txn, am, current.version).await?);
     audit_change(
         &txn,
         ctx,
@@ -444,8 +439,7 @@ async fn save(
         am.last_generated_at = Set(Some(wo.created_at));
     }
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let after = schedule_out(am.update(conn).await?);
+    let after = schedule_out(update_versioned(conn, am, current.version).await?);
     audit_change(
         conn,
         ctx,
@@ -533,31 +527,40 @@ fn closed_schedule(e: &nexus_core::events::Event) -> Option<i64> {
 /// Starts the generator: a pass over every schedule at start and each minute, and over a
 /// schedule whenever one of its work orders is closed (on any node).
 pub fn spawn_pm_generator(state: &AppState) {
-    let state = state.clone();
-    let mut events = state.events.subscribe();
+    let ticking = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
-        let ctx = AuditCtx::default();
         loop {
-            tokio::select! {
-                _ = tick.tick() => {
-                    if let Err(e) = run_due_schedules(&state, Utc::now().date_naive()).await {
-                        tracing::warn!(error = %e, "preventive schedules not run");
-                    }
-                }
-                event = events.recv() => match event {
-                    Ok(e) => if let Some(id) = closed_schedule(&e)
-                        && let Err(err) = run_pass(&state, &ctx, id, Utc::now().date_naive(), false).await
-                    {
-                        tracing::warn!(schedule = id, error = %err, "preventive schedule not generated");
-                    },
-                    // Missed events: look at every schedule.
-                    Err(RecvError::Lagged(_)) => tick.reset_immediately(),
-                    Err(RecvError::Closed) => break,
-                },
+            tick.tick().await;
+            if let Err(e) = run_due_schedules(&ticking, Utc::now().date_naive()).await {
+                tracing::warn!(error = %e, "preventive schedules not run");
             }
         }
     });
+    let state = state.clone();
+    events::on(
+        &state.events.clone(),
+        &["work_order.status_changed"],
+        move |heard| {
+            let state = state.clone();
+            async move {
+                let today = Utc::now().date_naive();
+                let done = match heard {
+                    Heard::Event(e) => match closed_schedule(&e) {
+                        Some(id) => run_pass(&state, &AuditCtx::default(), id, today, false)
+                            .await
+                            .map(|_| ()),
+                        None => Ok(()),
+                    },
+                    // Missed events: look at every schedule.
+                    Heard::Missed => run_due_schedules(&state, today).await.map(|_| ()),
+                };
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "preventive schedule not generated");
+                }
+            }
+        },
+    );
 }
 
 #[cfg(test)]

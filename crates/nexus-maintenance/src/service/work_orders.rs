@@ -5,6 +5,7 @@ use nexus_core::audit::{AuditCtx, AuditEntry};
 use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
 use nexus_core::validate::{Validator, clean};
+use nexus_core::write::update_versioned;
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
 use nexus_identity::entity::user;
 use sea_orm::IdenStatic;
@@ -523,13 +524,7 @@ pub async fn change_work_order_status(
     am.status = Set(to.to_string());
     am.updated_at = Set(now);
     am.updated_by = Set(ctx.actor_id);
-    am.version = Set(current.version + 1);
-    let after = work_order_out(
-        work_order::Entity::update(am)
-            .filter(work_order::Column::Version.eq(current.version))
-            .exec(conn)
-            .await?,
-    );
+    let after = work_order_out(update_versioned(conn, am, current.version).await?);
     let before = work_order_out(current);
     audit_change(
         conn,
@@ -614,13 +609,7 @@ pub async fn update_work_order(
     am.estimated_minutes = Set(d.estimated_minutes.map(|m| m as i32));
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    am.version = Set(current.version + 1);
-    let after = work_order_out(
-        work_order::Entity::update(am)
-            .filter(work_order::Column::Version.eq(current.version))
-            .exec(conn)
-            .await?,
-    );
+    let after = work_order_out(update_versioned(conn, am, current.version).await?);
     let before = work_order_out(current);
     audit_change(
         conn,
@@ -759,13 +748,7 @@ pub async fn answer_checklist_item(
         am.follow_up_work_order_id = Set(Some(f.id));
     }
     am.updated_at = Set(now);
-    am.version = Set(item.version + 1);
-    let after = checklist_item_out(
-        checklist_item::Entity::update(am)
-            .filter(checklist_item::Column::Version.eq(item.version))
-            .exec(conn)
-            .await?,
-    );
+    let after = checklist_item_out(update_versioned(conn, am, item.version).await?);
     audit_change(
         conn,
         ctx,
@@ -929,13 +912,7 @@ async fn end_labor(
     am.ended_at = Set(Some(now));
     am.minutes = Set(Some(minutes));
     am.updated_at = Set(now);
-    am.version = Set(running.version + 1);
-    let after = labor_out(
-        labor::Entity::update(am)
-            .filter(labor::Column::Version.eq(running.version))
-            .exec(conn)
-            .await?,
-    );
+    let after = labor_out(update_versioned(conn, am, running.version).await?);
     audit_change(
         conn,
         ctx,

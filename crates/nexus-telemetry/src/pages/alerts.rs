@@ -2,11 +2,12 @@
 //! Acknowledge button on open alerts for those allowed to.
 
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use nexus_core::extract::Path;
 use nexus_core::pages::{
     Done, Errors, OrPage, Page, Shell, Web, chosen_id, describe, filled, query_string, render,
 };

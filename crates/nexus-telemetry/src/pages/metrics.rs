@@ -4,9 +4,10 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::routing::get;
+use nexus_core::extract::Path;
 use nexus_core::pages::{Done, Errors, OrPage, Page, Shell, Web, filled, query_string, render};
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp, Validator};
 use nexus_maintenance::model::AssetOut;

@@ -2,11 +2,11 @@
 //! kind and thresholds. Both forms call the same services as the JSON API.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::{Form, Router};
+use nexus_core::extract::Path;
 use nexus_core::pages::{Errors, OrPage, Page, Shell, Web, encode, filled, render};
 use nexus_core::{ApiResult, AppState, IfMatch, Validator};
 use nexus_maintenance::model::AssetOut;

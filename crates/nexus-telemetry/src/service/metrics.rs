@@ -1,12 +1,13 @@
 //! Metric definitions of an asset: create, change, delete, list, each audited and evented.
 
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiError, ApiResult, AppState, IfMatch, Timestamp};
+use nexus_core::events::Audience;
+use nexus_core::write::{delete_versioned, update_versioned};
+use nexus_core::{ApiError, ApiResult, AppState, IfMatch, Timestamp, Work};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use super::{cache, load_catalog};
@@ -34,18 +35,8 @@ pub fn metric_out(m: asset_metric::Model) -> MetricOut {
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-fn publish(state: &AppState, action: &str, out: &MetricOut) {
-    state.events.publish(Event::new(
-        "asset_metric",
-        action,
-        out.id,
-        to_json(out),
-        Audience::Permission("telemetry:read".into()),
-    ));
+fn audience() -> Audience {
+    Audience::Permission("telemetry:read".into())
 }
 
 /// The metric `name` of asset `asset_id`, or 404.
@@ -102,8 +93,8 @@ pub async fn create_metric(
     mut req: MetricData,
 ) -> ApiResult<MetricOut> {
     req.validate()?;
-    let txn = state.db.write().begin().await?;
-    nexus_maintenance::service::get_asset(&txn, asset_id).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    nexus_maintenance::service::get_asset(&*work, asset_id).await?;
     let now = Timestamp::now();
     let mut am = asset_metric::ActiveModel {
         asset_id: Set(asset_id),
@@ -114,7 +105,7 @@ pub async fn create_metric(
         ..Default::default()
     };
     fill(&mut am, req);
-    let out = metric_out(am.insert(&txn).await.map_err(|e| {
+    let out = metric_out(am.insert(&*work).await.map_err(|e| {
         let err = ApiError::from(e);
         match err {
             ApiError::Conflict { .. } => ApiError::conflict_on(
@@ -124,20 +115,11 @@ pub async fn create_metric(
             other => other,
         }
     })?);
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "asset_metric",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
+    work.created("asset_metric", out.id, &out, audience())
+        .await?;
+    work.commit().await?;
     // This node sees the new series at once; others through the event.
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    publish(state, "created", &out);
     Ok(out)
 }
 
@@ -164,8 +146,8 @@ pub async fn update_metric(
     if_match: IfMatch,
     req: UpdateMetric,
 ) -> ApiResult<MetricOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find_metric(&txn, asset_id, name).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let current = find_metric(&*work, asset_id, name).await?;
     if_match.check(current.version)?;
     let mut d = data_of(&current).apply(req);
     d.validate()?;
@@ -173,21 +155,11 @@ pub async fn update_metric(
     let mut am: asset_metric::ActiveModel = current.clone().into();
     fill(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    am.version = Set(current.version + 1);
-    let after = metric_out(am.update(&txn).await?);
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "asset_metric",
-        Some(after.id),
-        Some(to_json(&before)),
-        Some(to_json(&after)),
-    )
-    .await?;
-    txn.commit().await?;
+    let after = metric_out(update_versioned(&*work, am, current.version).await?);
+    work.updated("asset_metric", after.id, &before, &after, audience())
+        .await?;
+    work.commit().await?;
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    publish(state, "updated", &after);
     Ok(after)
 }
 
@@ -199,8 +171,9 @@ pub async fn delete_metric(
     name: &str,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = find_metric(&txn, asset_id, name).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_metric(txn, asset_id, name).await?;
     if_match.check(current.version)?;
     let backend = txn.get_database_backend();
     for table in [
@@ -215,23 +188,12 @@ pub async fn delete_metric(
         ))
         .await?;
     }
-    asset_metric::Entity::delete_by_id(current.id)
-        .exec(&txn)
-        .await?;
+    delete_versioned::<asset_metric::Entity, _>(txn, current.id, current.version).await?;
     let before = metric_out(current);
-    audit::record(
-        &txn,
-        ctx,
-        "delete",
-        "asset_metric",
-        Some(before.id),
-        Some(to_json(&before)),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
+    work.deleted("asset_metric", before.id, &before, audience())
+        .await?;
+    work.commit().await?;
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    publish(state, "deleted", &before);
     Ok(())
 }
 

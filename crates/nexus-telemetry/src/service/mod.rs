@@ -25,10 +25,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use nexus_core::db::stmt;
+use nexus_core::events::{self, Heard};
 use nexus_core::{ApiResult, AppState, Db, settings};
 use rustc_hash::FxHashMap;
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
-use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio::sync::mpsc;
 
 use crate::entity::asset_metric;
 use crate::lineproto::AssetRef;
@@ -289,25 +290,19 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     tokio::spawn(retention_job(state.clone()));
     tokio::spawn(predictions::prediction_job(state.clone()));
 
-    let mut rx = state.events.subscribe();
     let db = state.db.clone();
-    tokio::spawn(async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.entity == "asset" => {
-                    let _ = load_catalog(&db, &cache, Some(e.id)).await;
-                }
-                Ok(e) if e.entity == "asset_metric" => {
-                    if let Some(asset) = e.data.get("asset_id").and_then(|v| v.as_i64()) {
-                        let _ = load_catalog(&db, &cache, Some(asset)).await;
-                    }
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => {
-                    let _ = load_catalog(&db, &cache, None).await;
-                }
-                Err(RecvError::Closed) => break,
-            }
+    events::on(&state.events, &["asset", "asset_metric"], move |heard| {
+        let (db, cache) = (db.clone(), cache.clone());
+        async move {
+            let asset = match heard {
+                Heard::Event(e) if e.entity == "asset" => Some(e.id),
+                Heard::Event(e) => match e.data.get("asset_id").and_then(|v| v.as_i64()) {
+                    Some(asset) => Some(asset),
+                    None => return,
+                },
+                Heard::Missed => None,
+            };
+            let _ = load_catalog(&db, &cache, asset).await;
         }
     });
     Ok(())

@@ -1,0 +1,78 @@
+//! What a domain gives the server. Each domain crate exports one [`Domain`] value; the
+//! server keeps one list of them and takes everything from there: permissions, API routes
+//! with their OpenAPI documentation (declared once, by `utoipa_axum::routes!`), pages,
+//! navigation, attachable records and what runs on start.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+
+use crate::auth::BoxFuture;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// A permission a role can hold, and which built-in roles (besides admin) get it.
+pub struct PermissionDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub granted_to: &'static [&'static str],
+}
+
+/// One entry of the navigation, shown to whoever holds `permission` (everyone if none).
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub permission: Option<&'static str>,
+}
+
+/// A domain's part of the navigation: a titled group of links.
+pub struct NavSection {
+    pub title: &'static str,
+    pub links: &'static [NavLink],
+}
+
+/// A kind of record files can be attached to: its name in `attachments.entity_type`, the
+/// table holding it, and the permissions to see it and to change it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attachable {
+    pub entity_type: &'static str,
+    pub table: &'static str,
+    pub read: &'static str,
+    pub write: &'static str,
+}
+
+/// What a domain does once on start (caches, background tasks), after migrations and
+/// first-start defaults.
+pub type Setup = fn(&AppState) -> BoxFuture<'_, ApiResult<()>>;
+
+/// Everything a domain plugs into the server.
+pub struct Domain {
+    pub name: &'static str,
+    pub permissions: &'static [PermissionDef],
+    /// The JSON API: every route registered with its documentation.
+    pub api: fn() -> OpenApiRouter<AppState>,
+    /// Server-rendered pages.
+    pub pages: fn() -> Router<AppState>,
+    pub nav: &'static [NavSection],
+    pub attachables: &'static [Attachable],
+    pub setup: Setup,
+}
+
+/// A [`Setup`] that does nothing.
+pub fn no_setup(_: &AppState) -> BoxFuture<'_, ApiResult<()>> {
+    Box::pin(async { Ok(()) })
+}
+
+/// Pages of a domain that has none.
+pub fn no_pages() -> Router<AppState> {
+    Router::new()
+}
+
+/// Routes whose body limit differs from the server's default (uploads, imports).
+pub fn body_limit(
+    routes: UtoipaMethodRouter<AppState>,
+    limit: DefaultBodyLimit,
+) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, router) = routes;
+    (schemas, paths, router.layer(limit))
+}

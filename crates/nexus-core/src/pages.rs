@@ -3,10 +3,11 @@
 //! plumbing of page handlers (the signed-in request, CSRF check, refused forms).
 
 use askama::Template;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::audit::AuditCtx;
 use crate::auth::CurrentUser;
@@ -322,6 +323,32 @@ impl FromRequestParts<AppState> for Web {
             client,
             path: parts.uri.path().to_string(),
         })
+    }
+}
+
+/// A form posted by a signed-in user, its CSRF token (the `csrf` field) checked: the
+/// one way a page handler takes a form. Refusals are pages: 403 for a bad token, 400 for
+/// a body that is not the form.
+pub struct Posted<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Halt;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Halt> {
+        let (mut parts, body) = req.into_parts();
+        let web = Web::from_request_parts(&mut parts, state).await?;
+        let bytes = crate::extract::read_body(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| web.fail(e))?;
+        let token: CsrfForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        web.check_csrf(&token.csrf)?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(Posted)
+            .map_err(|e| {
+                web.fail(ApiError::BadRequest(format!(
+                    "the form is not as expected: {e}"
+                )))
+            })
     }
 }
 

@@ -3,10 +3,19 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use std::str::FromStr;
+
+use sea_orm::{
+    ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryOrder, QuerySelect, Select,
+};
+
+use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
+/// Offsets past this page nothing in any table; larger ones are bounded to it, so no
+/// arithmetic on them can overflow.
+pub const MAX_OFFSET: u64 = 1 << 40;
 
 /// `limit` (default 50, at most 500), `offset`, and `sort` (`field` or `-field`).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -24,7 +33,7 @@ impl PageParams {
     }
 
     pub fn offset(&self) -> u64 {
-        self.offset.unwrap_or(0)
+        self.offset.unwrap_or(0).min(MAX_OFFSET)
     }
 
     /// The sort field and direction; 422 when the field is not one of `allowed`.
@@ -60,6 +69,65 @@ pub struct ListResponse<T> {
     pub total: u64,
     pub limit: u64,
     pub offset: u64,
+}
+
+impl<T> ListResponse<T> {
+    /// The same page with each item turned into `U`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> ListResponse<U> {
+        ListResponse {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+
+    /// A complete list in one page (short, bounded lists such as roles).
+    pub fn all(items: Vec<T>) -> Self {
+        let total = items.len() as u64;
+        Self {
+            items,
+            total,
+            limit: total,
+            offset: 0,
+        }
+    }
+}
+
+/// One page of `query`, counted, sorted by the requested key among `sorts` (each the name
+/// of a column of `E`), or `default` (name, descending), ties broken by id.
+pub async fn page_of<E, C>(
+    conn: &C,
+    query: Select<E>,
+    page: &PageParams,
+    sorts: &[&str],
+    default: (&str, bool),
+) -> ApiResult<ListResponse<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let (sort, desc) = page.sort(sorts, default)?;
+    let column = |name: &str| {
+        E::Column::from_str(name)
+            .map_err(|_| ApiError::internal(format!("no column {name} to sort by")))
+    };
+    let order = if desc { Order::Desc } else { Order::Asc };
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by(column(sort)?, order)
+        .order_by_asc(column("id")?)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?;
+    Ok(ListResponse {
+        items,
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
 }
 
 /// A case-insensitive "contains" pattern for `LOWER(column) LIKE …`: the search is

@@ -116,13 +116,32 @@ impl<'a> Work<'a> {
         after: Option<&T>,
         audience: Audience,
     ) -> ApiResult<()> {
-        let before = before.map(to_json);
-        let after = after.map(to_json);
-        let data = after.clone().or_else(|| before.clone()).unwrap_or_default();
-        audit::record(&self.txn, self.ctx, action, entity, Some(id), before, after).await?;
-        self.events
-            .push(Event::new(entity, event, id, data, audience));
+        let data = after.or(before).map(to_json).unwrap_or_default();
+        self.audit(action, entity, id, before, after).await?;
+        self.emit(Event::new(entity, event, id, data, audience));
         Ok(())
+    }
+
+    /// Writes the audit row of a change whose event differs from it (or has none). Id 0
+    /// names a record that is one of a kind (settings): audited without an id.
+    pub async fn audit<T: Serialize>(
+        &self,
+        action: &str,
+        entity: &str,
+        id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> ApiResult<()> {
+        audit::record(
+            &self.txn,
+            self.ctx,
+            action,
+            entity,
+            (id != 0).then_some(id),
+            before.map(to_json),
+            after.map(to_json),
+        )
+        .await
     }
 
     /// Queues an event that has no audit row of its own (a derived notice, say).

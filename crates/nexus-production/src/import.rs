@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use chrono_tz::Tz;
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
+use nexus_core::events::Audience;
+use nexus_core::write::Work;
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp, Validator};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
 
@@ -224,8 +225,8 @@ pub async fn import(
         .get::<std::sync::Arc<service::ProductionState>>();
     let (settings, tz) = cache.settings();
     let started = std::time::Instant::now();
-    let db = state.db.write();
-    let txn = db.begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
     let backend = txn.get_database_backend();
 
     // Current WIP of every (order, work center) the file touches, locked on PostgreSQL.
@@ -247,7 +248,7 @@ pub async fn import(
         }
         let values = chunk.iter().map(|o| Value::from(*o)).collect();
         for w in WipRow::find_by_statement(stmt(backend, &sql, values))
-            .all(&txn)
+            .all(txn)
             .await?
         {
             wip.insert((w.production_order, w.workcenter_id), w.qty_in - w.qty_out);
@@ -287,31 +288,25 @@ pub async fn import(
         "import: WIP checked"
     );
 
-    let count = write_rows(&txn, &rows, user_id, &tz, progress).await?;
+    let count = write_rows(txn, &rows, user_id, &tz, progress).await?;
     tracing::info!(
         rows = count,
         ms = started.elapsed().as_millis() as u64,
         "import: rows written"
     );
-    audit::record(
-        &txn,
-        ctx,
+    let result = ImportResult { imported: count };
+    work.record(
         "import",
+        "imported",
         "production_order",
+        0,
         None,
-        None,
-        Some(serde_json::json!({"rows": count})),
+        Some(&result),
+        Audience::Permission("production:read".into()),
     )
     .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "production_order",
-        "imported",
-        0,
-        serde_json::json!({"rows": count}),
-        Audience::Permission("production:read".into()),
-    ));
-    Ok(ImportResult { imported: count })
+    work.commit().await?;
+    Ok(result)
 }
 
 /// Writes movements, then their WIP and daily rollup deltas, inside the caller's

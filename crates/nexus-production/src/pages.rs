@@ -6,17 +6,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, cookie, cookie_header, filled,
-    query_string, render,
+    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, cookie, cookie_header,
+    filled, query_string, render,
 };
 use nexus_core::{ApiResult, AppState, IfMatch, PageParams, Timestamp, Validator};
 use nexus_identity::model::{DepartmentFilter, DepartmentOut};
@@ -86,7 +86,6 @@ fn work_center_list(state: &AppState, active: bool) -> Vec<WorkCenterOut> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct EntryForm {
-    csrf: String,
     production_order: String,
     workcenter_id: String,
     quantity: String,
@@ -199,8 +198,7 @@ async fn entry(web: Web, headers: HeaderMap) -> Page {
     Ok(render(StatusCode::OK, &page))
 }
 
-async fn record(web: Web, Form(form): Form<EntryForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn record(web: Web, Posted(form): Posted<EntryForm>) -> Page {
     web.require("production:record")?;
     let recorded = match form.request() {
         Ok(req) => service::record(&web.state, web.user.id(), req).await,
@@ -344,8 +342,7 @@ async fn board(web: Web, Query(done): Query<Done>) -> Page {
     .await
 }
 
-async fn reverse(web: Web, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn reverse(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page {
     web.require("production:correct")?;
     let req = ReverseMovement { note: None };
     match service::reverse(&web.state, &web.audit(), id, req).await {
@@ -630,7 +627,6 @@ async fn reports(web: Web, Query(mut form): Query<ReportForm>) -> Page {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WorkCenterForm {
-    csrf: String,
     code: String,
     name: String,
     department_id: String,
@@ -642,7 +638,6 @@ struct WorkCenterForm {
 impl WorkCenterForm {
     fn of(w: &WorkCenterOut) -> Self {
         Self {
-            csrf: String::new(),
             code: w.code.clone(),
             name: w.name.clone(),
             department_id: w.department_id.map(|d| d.to_string()).unwrap_or_default(),
@@ -756,8 +751,7 @@ async fn work_centers(web: Web, Query(done): Query<Done>) -> Page {
     .await
 }
 
-async fn create_work_center(web: Web, Form(form): Form<WorkCenterForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create_work_center(web: Web, Posted(form): Posted<WorkCenterForm>) -> Page {
     web.require("work_centers:write")?;
     let created = match form.department() {
         Ok(department_id) => {
@@ -786,9 +780,8 @@ async fn create_work_center(web: Web, Form(form): Form<WorkCenterForm>) -> Page 
 async fn update_work_center(
     web: Web,
     Path(id): Path<i64>,
-    Form(form): Form<WorkCenterForm>,
+    Posted(form): Posted<WorkCenterForm>,
 ) -> Page {
-    web.check_csrf(&form.csrf)?;
     web.require("work_centers:write")?;
     let updated = match form.department() {
         Ok(department_id) => {

@@ -6,11 +6,11 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Audience, Event, Heard};
 use nexus_core::extract::IfMatch;
-use nexus_core::write::update_versioned;
+use nexus_core::write::{Work, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
@@ -74,10 +74,6 @@ impl ProductionState {
     fn code(&self, id: i64) -> String {
         self.work_center(id).map(|w| w.code).unwrap_or_default()
     }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// The plant-local calendar day of an instant, `YYYY-MM-DD`.
@@ -234,9 +230,10 @@ pub async fn create_work_center(
     valid_code(&mut v, &code);
     v.text("name", &name, 1, 100);
     v.finish()?;
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
     nexus_core::unique::ensure_free::<work_center::Entity, _>(
-        &txn,
+        txn,
         work_center::Column::Code,
         work_center::Column::Id,
         &code,
@@ -245,7 +242,7 @@ pub async fn create_work_center(
         format!("work center code '{}' is taken", &code),
     )
     .await?;
-    nexus_identity::service::check_department(&txn, req.department_id).await?;
+    nexus_identity::service::check_department(txn, req.department_id).await?;
     let now = Timestamp::now();
     let w = work_center::ActiveModel {
         code: Set(code),
@@ -257,28 +254,13 @@ pub async fn create_work_center(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let out = work_center_out(w);
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "work_center",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
+    work.created("work_center", out.id, &out, Audience::All)
+        .await?;
+    work.commit().await?;
     reload_work_centers(&state.db, &cache(state)).await?;
-    state.events.publish(Event::new(
-        "work_center",
-        "created",
-        out.id,
-        to_json(&out),
-        Audience::All,
-    ));
     Ok(out)
 }
 
@@ -299,17 +281,14 @@ pub async fn update_work_center(
         v.text("name", n, 1, 100);
     }
     v.finish()?;
-    let txn = state.db.write().begin().await?;
-    let current = work_center::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("work center"))?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<work_center::Entity, _>(txn, id, if_match, "work center").await?;
     let before = work_center_out(current.clone());
     let mut am: work_center::ActiveModel = current.clone().into();
     if let Some(c) = code {
         nexus_core::unique::ensure_free::<work_center::Entity, _>(
-            &txn,
+            txn,
             work_center::Column::Code,
             work_center::Column::Id,
             &c,
@@ -324,34 +303,18 @@ pub async fn update_work_center(
         am.name = Set(n);
     }
     if let Some(d) = req.department_id {
-        nexus_identity::service::check_department(&txn, d).await?;
+        nexus_identity::service::check_department(txn, d).await?;
         am.department_id = Set(d);
     }
     if let Some(a) = req.is_active {
         am.is_active = Set(a);
     }
     am.updated_at = Set(Timestamp::now());
-    let updated = update_versioned(&txn, am, current.version).await?;
-    let after = work_center_out(updated);
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "work_center",
-        Some(id),
-        Some(to_json(&before)),
-        Some(to_json(&after)),
-    )
-    .await?;
-    txn.commit().await?;
+    let after = work_center_out(update_versioned(txn, am, current.version).await?);
+    work.updated("work_center", id, &before, &after, Audience::All)
+        .await?;
+    work.commit().await?;
     reload_work_centers(&state.db, &cache(state)).await?;
-    state.events.publish(Event::new(
-        "work_center",
-        "updated",
-        id,
-        to_json(&after),
-        Audience::All,
-    ));
     Ok(after)
 }
 
@@ -374,30 +337,15 @@ pub async fn set_settings(
     };
     let cache = cache(state);
     let (before, old_tz) = cache.settings();
-    let txn = state.db.write().begin().await?;
-    settings::set(&txn, SETTINGS_KEY, &req).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    settings::set(&*work, SETTINGS_KEY, &req).await?;
     if old_tz != tz {
-        rebuild_daily(&txn, &tz).await?;
+        rebuild_daily(&*work, &tz).await?;
     }
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "production_settings",
-        None,
-        Some(to_json(&before)),
-        Some(to_json(&req)),
-    )
-    .await?;
-    txn.commit().await?;
+    work.updated("production_settings", 0, &before, &req, Audience::All)
+        .await?;
+    work.commit().await?;
     *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (req.clone(), tz);
-    state.events.publish(Event::new(
-        "production_settings",
-        "updated",
-        0,
-        to_json(&req),
-        Audience::All,
-    ));
     Ok(req)
 }
 
@@ -784,9 +732,10 @@ pub async fn reverse(
     let cache = cache(state);
     let (settings, tz) = cache.settings();
     let now = Timestamp::now();
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
     let original = movement::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| ApiError::not_found("movement"))?;
     if original.reverses_id.is_some() {
@@ -794,7 +743,7 @@ pub async fn reverse(
     }
     let already = movement::Entity::find()
         .filter(movement::Column::ReversesId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if already > 0 {
         return Err(ApiError::conflict("this movement was already reversed"));
@@ -808,7 +757,7 @@ pub async fn reverse(
     };
     let guard = original.order_type == "IN" && !settings.allow_negative_wip;
     let Some(wip_after) = apply_wip(
-        &txn,
+        txn,
         &original.production_order,
         original.workcenter_id,
         d_in,
@@ -818,7 +767,7 @@ pub async fn reverse(
     )
     .await?
     else {
-        let have = current_wip(&txn, &original.production_order, original.workcenter_id).await?;
+        let have = current_wip(txn, &original.production_order, original.workcenter_id).await?;
         return Err(ApiError::conflict(format!(
             "only {have} unit(s) of order {} remain at {code}; the {q} moved in have already moved on",
             original.production_order
@@ -837,7 +786,7 @@ pub async fn reverse(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let bucket = HashMap::from([(
         (
@@ -847,29 +796,27 @@ pub async fn reverse(
         ),
         (-1, -q, -i64::from(original.scrap_quantity)),
     )]);
-    write_daily_deltas(&txn, &bucket).await?;
+    write_daily_deltas(txn, &bucket).await?;
     let out = RecordedMovement {
         movement: movement_out(row),
         wip: wip_after,
     };
-    audit::record(
-        &txn,
-        ctx,
+    work.audit(
         "reverse",
         "production_order",
-        Some(id),
-        Some(to_json(&movement_out(original))),
-        Some(to_json(&out.movement)),
+        id,
+        Some(&movement_out(original)),
+        Some(&out.movement),
     )
     .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
+    work.emit(Event::new(
         "production_order",
         "reversed",
         out.movement.id,
         to_json(&out),
         Audience::Permission("production:read".into()),
     ));
+    work.commit().await?;
     Ok(out)
 }
 

@@ -5,11 +5,11 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
 use base64::Engine;
@@ -32,59 +32,111 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Minimum password length, per the security rules.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+/// Argon2 slots and their working memories (19 MiB each), kept for reuse: once glibc
+/// has freed one such block it keeps later ones resident in every arena that held one.
+struct Hashing {
+    slots: tokio::sync::Semaphore,
+    memory: Mutex<Vec<Vec<Block>>>,
+}
+
 /// Argon2 runs at most on all cores but one, so a flood of sign-ins queues here instead
 /// of starving every other request of CPU.
-static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+static HASHING: LazyLock<Hashing> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    Hashing {
+        slots: tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)),
+        memory: Mutex::new(Vec::new()),
+    }
 });
 
-/// Runs one argon2 computation on a blocking thread, once a hashing slot is free.
+/// Runs one argon2 computation on a blocking thread, once a hashing slot is free, with
+/// that slot's memory. The slot is held until the computation ends, even if the caller
+/// goes away, so there are never more computations or memories than slots.
 async fn with_hashing_slot<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
 ) -> ApiResult<T> {
-    let _slot = HASHING.acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)
+    let slot = HASHING.slots.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let pool = || HASHING.memory.lock().unwrap_or_else(|e| e.into_inner());
+        let mut memory = pool().pop().unwrap_or_default();
+        let out = f(&mut memory);
+        pool().push(memory);
+        out
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// Runs `argon2` into `out`, growing `memory` to what its parameters need.
+fn argon2_into(
+    argon2: &Argon2,
+    memory: &mut Vec<Block>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let blocks = argon2.params().block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..])
+}
+
+/// Hashes a password with argon2id (default parameters) into a PHC string.
+fn hash_with(memory: &mut Vec<Block>, password: &[u8]) -> ApiResult<String> {
+    let mut salt = [0u8; argon2::RECOMMENDED_SALT_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let argon2 = Argon2::default();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(&argon2, memory, password, &salt, &mut out).map_err(ApiError::internal)?;
+    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
+    let phc = PasswordHash {
+        algorithm: argon2::Algorithm::default().ident(),
+        version: Some(Version::default().into()),
+        params: ParamsString::try_from(argon2.params()).map_err(ApiError::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(ApiError::internal)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash`, under the parameters it names;
+/// `None` when `hash` cannot be read.
+fn verify_with(memory: &mut Vec<Block>, password: &[u8], hash: &str) -> Option<bool> {
+    let parsed = PasswordHash::new(hash).ok()?;
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let argon2 = Argon2::new(
+        argon2::Algorithm::try_from(parsed.algorithm).ok()?,
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+            .ok()?,
+        Params::try_from(&parsed).ok()?,
+    );
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(&argon2, memory, password, salt, &mut out).ok()?;
+    Some(out.ct_eq(expected.as_bytes()).into())
 }
 
 /// Hashes a password with argon2id on a blocking thread.
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    with_hashing_slot(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(ApiError::internal)
-    })
-    .await?
+    with_hashing_slot(move |memory| hash_with(memory, password.as_bytes())).await?
 }
 
-/// A real hash of a random password, verified against when the user is unknown so that
-/// an unknown user and a wrong password take the same time.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(random_token(16).as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
-});
+/// The hash of a random password, verified against when the user is unknown so that an
+/// unknown user and a wrong password take the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$8kA0frprhkFTpMW58PGCNQ$+i1Sx7DU+LdyzB4ms3fhGLijOePHgPY8GzaeZWqlv7Q";
 
 /// Verifies a password against a stored hash (or the dummy hash when `hash` is `None`)
-/// on a blocking thread; argon2 compares in constant time.
+/// on a blocking thread, comparing in constant time.
 pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
-    with_hashing_slot(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-        let ok = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        known && ok
+    with_hashing_slot(move |memory| {
+        let stored = hash.as_deref().unwrap_or(DUMMY_HASH);
+        let ok = verify_with(memory, password.as_bytes(), stored).unwrap_or(false);
+        hash.is_some() && ok
     })
     .await
 }
@@ -213,23 +265,34 @@ impl Auth {
         {
             return Ok(hit);
         }
-        let principal = self
-            .loader
-            .load(db, claims.sub, claims.sid)
+        self.reload(db, claims.sub, claims.sid)
             .await?
-            .ok_or_else(|| ApiError::Unauthorized("session has ended; sign in again".into()))?;
+            .ok_or_else(|| ApiError::Unauthorized("session has ended; sign in again".into()))
+    }
+
+    /// The principal of a session read afresh from the database (and cached); `None` once
+    /// the session has ended or the user was deactivated.
+    pub async fn reload(
+        &self,
+        db: &Db,
+        user_id: i64,
+        session_id: i64,
+    ) -> ApiResult<Option<Arc<Principal>>> {
+        let Some(principal) = self.loader.load(db, user_id, session_id).await? else {
+            return Ok(None);
+        };
         let principal = Arc::new(principal);
         self.cache
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(
-                claims.sid,
+                session_id,
                 Cached {
                     principal: principal.clone(),
                     loaded: Instant::now(),
                 },
             );
-        Ok(principal)
+        Ok(Some(principal))
     }
 
     fn cached(&self, sid: i64) -> Option<Arc<Principal>> {
@@ -402,5 +465,64 @@ impl<P: Permission> FromRequestParts<AppState> for Require<P> {
             <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
         user.require(P::NAME)?;
         Ok(Self(user, std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    use super::*;
+
+    #[test]
+    fn hashes_keep_their_format_both_ways() {
+        let mut memory = Vec::new();
+        let ours = hash_with(&mut memory, b"correct horse").unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        let parsed = PasswordHash::new(&ours).unwrap();
+        // The dummy hash costs what a stored one does.
+        assert_eq!(PasswordHash::new(DUMMY_HASH).unwrap().params, parsed.params);
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_with(&mut memory, b"correct horse", &theirs),
+            Some(true)
+        );
+        assert_eq!(
+            verify_with(&mut memory, b"wrong horse", &theirs),
+            Some(false)
+        );
+        assert_eq!(
+            verify_with(&mut memory, b"correct horse", "not a hash"),
+            None
+        );
+        assert_eq!(memory.len(), Params::default().block_count());
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password("correct horse".into(), None).await.unwrap());
     }
 }

@@ -15,8 +15,22 @@ use crate::error::{ApiError, FieldError};
 /// A JSON body; malformed JSON is 400, a wrong type or unknown field is 422 naming it.
 pub struct ApiJson<T>(pub T);
 
-/// Parses `bytes` as JSON into `T`, with errors that name the field.
+/// Parses `bytes` as JSON into `T`, with errors that name the field; text holding a
+/// forbidden character (see [`crate::validate::forbidden_char`]) is 422 on its field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Only an escape or these lead bytes can spell a forbidden character; the rest of
+    // bodies skip the second look.
+    if bytes
+        .iter()
+        .any(|&b| matches!(b, b'\\' | 0x7f | 0xc2 | 0xe2 | 0xef))
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some((field, c)) = crate::validate::find_forbidden(&value, "")
+    {
+        return Err(ApiError::invalid(
+            if field.is_empty() { "body" } else { &field },
+            format!("must not contain the control character U+{:04X}", c as u32),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -117,6 +131,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        check_pairs(query.as_bytes())?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -153,6 +168,16 @@ where
             }
         }
     }
+}
+
+/// 422 naming the first key of a query string or form whose value holds a forbidden
+/// character.
+pub fn check_pairs(encoded: &[u8]) -> Result<(), ApiError> {
+    for (key, value) in form_urlencoded::parse(encoded) {
+        crate::validate::check_chars(&key, &value)?;
+        crate::validate::check_chars("query", &key)?;
+    }
+    Ok(())
 }
 
 /// Client address and user agent, for the audit trail and rate limits.

@@ -342,6 +342,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
             .map_err(|e| web.fail(e))?;
         let token: CsrfForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
         web.check_csrf(&token.csrf)?;
+        crate::extract::check_pairs(&bytes).map_err(|e| web.fail(e))?;
         serde_urlencoded::from_bytes(&bytes)
             .map(Posted)
             .map_err(|e| {

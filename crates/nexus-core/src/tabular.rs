@@ -76,7 +76,23 @@ impl CsvTable {
         for (i, record) in reader.records().enumerate() {
             let line = i + 2;
             match record {
-                Ok(r) => rows.push((line, r)),
+                Ok(r) => {
+                    let bad = r
+                        .iter()
+                        .zip(&columns)
+                        .find(|(cell, _)| crate::validate::forbidden_char(cell).is_some())
+                        .and_then(|(cell, column)| {
+                            crate::validate::check_chars(&format!("line {line}: {column}"), cell)
+                                .err()
+                        });
+                    match bad {
+                        Some(err) if errors.len() < MAX_ROW_ERRORS => {
+                            errors.extend(err.field_errors())
+                        }
+                        Some(_) => break,
+                        None => rows.push((line, r)),
+                    }
+                }
                 Err(e) if errors.len() < MAX_ROW_ERRORS => errors.push(FieldError::new(
                     format!("line {line}"),
                     format!("unreadable row: {e}"),
@@ -129,12 +145,24 @@ pub fn rows_rejected(mut errors: Vec<FieldError>) -> ApiError {
     ApiError::Validation(errors)
 }
 
-/// Writes rows as a CSV download named `name.csv`.
+/// A cell as exported: text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return first) gets a leading `'`; numbers stay as they are.
+pub fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Writes rows as a CSV download named `name.csv`, every cell through [`safe_cell`].
 pub fn csv_download(name: &str, head: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(head).map_err(ApiError::internal)?;
     for r in rows {
-        w.write_record(&r).map_err(ApiError::internal)?;
+        w.write_record(r.iter().map(|c| safe_cell(c).into_owned()))
+            .map_err(ApiError::internal)?;
     }
     let body = w.into_inner().map_err(ApiError::internal)?;
     Ok((
@@ -148,4 +176,26 @@ pub fn csv_download(name: &str, head: &[&str], rows: Vec<Vec<String>>) -> ApiRes
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(safe_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("+HYPERLINK(x)"), "'+HYPERLINK(x)");
+        assert_eq!(safe_cell("-12.5"), "-12.5");
+        assert_eq!(safe_cell("Press 1"), "Press 1");
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_refused_by_line_and_column() {
+        let err = CsvTable::parse(b"name,tag\nok,a\nb\x01ad,c\n", &["name", "tag"], &["name"])
+            .err()
+            .unwrap();
+        assert_eq!(err.field_errors()[0].field, "line 3: name");
+    }
 }

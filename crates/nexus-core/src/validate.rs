@@ -97,3 +97,70 @@ mod tests {
         }
     }
 }
+
+/// The first character text may not hold, if any: control characters other than tab,
+/// line feed and carriage return (NUL among them; PostgreSQL cannot store it), the byte
+/// order mark, and the bidirectional overrides and isolates that make text display
+/// other than it reads.
+pub fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    })
+}
+
+/// 422 naming `field` when `text` holds a character it may not ([`forbidden_char`]).
+pub fn check_chars(field: &str, text: &str) -> Result<(), ApiError> {
+    match forbidden_char(text) {
+        Some(c) => Err(ApiError::invalid(
+            field,
+            format!("must not contain the control character U+{:04X}", c as u32),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The path (`items[2].name`) and character of the first string in `value` that holds a
+/// forbidden character.
+pub fn find_forbidden(value: &serde_json::Value, path: &str) -> Option<(String, char)> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => forbidden_char(s).map(|c| (path.to_string(), c)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_forbidden(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            forbidden_char(k)
+                .map(|c| (join(k), c))
+                .or_else(|| find_forbidden(v, &join(k)))
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod chars {
+    use super::*;
+
+    #[test]
+    fn refuses_controls_and_bidi_but_keeps_line_breaks() {
+        assert_eq!(forbidden_char("ad\u{0}min"), Some('\u{0}'));
+        assert_eq!(forbidden_char("\u{feff}Press"), Some('\u{feff}'));
+        assert_eq!(forbidden_char("abc\u{202e}gpj.exe"), Some('\u{202e}'));
+        assert_eq!(forbidden_char("line one\nline two\ttab\r\n"), None);
+        assert_eq!(forbidden_char("Prüfstand Ø 40 mm — 温度"), None);
+        let body = serde_json::json!({"items": [{"name": "ok"}, {"name": "b\u{1}ad"}]});
+        assert_eq!(
+            find_forbidden(&body, ""),
+            Some(("items[1].name".into(), '\u{1}'))
+        );
+    }
+}

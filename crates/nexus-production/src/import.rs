@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::Audience;
+use nexus_core::validate::{check_chars, forbidden_char};
 use nexus_core::write::Work;
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp, Validator};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
@@ -109,6 +110,20 @@ pub fn parse_csv(state: &AppState, data: &[u8]) -> ApiResult<Vec<ImportRow>> {
                 continue;
             }
         };
+        if let Some((cell, column)) = record
+            .iter()
+            .zip(&headers)
+            .find(|(cell, _)| forbidden_char(cell).is_some())
+        {
+            let field = format!("line {line}: {column}");
+            errors.extend(
+                check_chars(&field, cell)
+                    .err()
+                    .map(|e| e.field_errors())
+                    .unwrap_or_default(),
+            );
+            continue;
+        }
         let p = format!("line {line}: ");
         let mut rv = Validator::new();
         let wc_id = match (col("workcenter_code"), col("workcenter_id")) {

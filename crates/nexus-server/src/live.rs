@@ -10,7 +10,7 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiQuery, AppState, CurrentUser};
+use nexus_core::{ApiQuery, AppState, CurrentUser, Principal};
 use serde::Deserialize;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use utoipa::IntoParams;
@@ -23,14 +23,19 @@ pub struct Topics {
     pub topics: Option<String>,
 }
 
-/// What one client receives.
+/// How often a stream re-reads its session even when no event concerns it (to end with
+/// a session that expired).
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// What one client receives: the events its session may see now.
 struct Filter {
-    user: CurrentUser,
+    state: AppState,
+    principal: Arc<Principal>,
     topics: Vec<String>,
 }
 
 impl Filter {
-    fn new(user: CurrentUser, topics: Topics) -> Self {
+    fn new(state: AppState, user: CurrentUser, topics: Topics) -> Self {
         let topics = topics
             .topics
             .unwrap_or_default()
@@ -38,27 +43,69 @@ impl Filter {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect();
-        Self { user, topics }
+        Self {
+            state,
+            principal: user.principal,
+            topics,
+        }
     }
 
     fn wants(&self, e: &Event) -> bool {
         let visible = match &e.audience {
             Audience::All => true,
-            Audience::Permission(p) => self.user.can(p),
-            Audience::Users(ids) => ids.contains(&self.user.id()),
+            Audience::Permission(p) => self.principal.can(p),
+            Audience::Users(ids) => ids.contains(&self.principal.user_id),
         };
         visible
             && (self.topics.is_empty()
                 || self.topics.iter().any(|t| *t == e.entity || *t == e.kind))
     }
+
+    /// Whether `e` may change what this session sees: its session, its user, any role.
+    fn concerns_me(&self, e: &Event) -> bool {
+        (e.entity == "session" && e.id == self.principal.session_id)
+            || (e.entity == "user" && e.id == self.principal.user_id)
+            || e.entity == "role"
+    }
+
+    /// Re-reads the session: false once it has ended (signed out, revoked, expired, the
+    /// user deactivated); otherwise later events are filtered by its current role.
+    async fn still_signed_in(&mut self) -> bool {
+        let (user, session) = (self.principal.user_id, self.principal.session_id);
+        match self.state.auth.reload(&self.state.db, user, session).await {
+            Ok(Some(p)) => {
+                self.principal = p;
+                true
+            }
+            Ok(None) => false,
+            // The database is away: keep the stream and look again at the next check.
+            Err(_) => true,
+        }
+    }
 }
 
-/// The next event this client wants; `None` when the bus closed.
-async fn next_event(rx: &mut Receiver<Arc<Event>>, filter: &Filter) -> Option<Arc<Event>> {
+/// The next event this client wants; `None` when the bus closed or the session ended.
+async fn next_event(rx: &mut Receiver<Arc<Event>>, filter: &mut Filter) -> Option<Arc<Event>> {
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     loop {
-        match rx.recv().await {
-            Ok(e) if filter.wants(&e) => return Some(e),
-            Ok(_) => {}
+        let received = tokio::select! {
+            received = rx.recv() => received,
+            _ = recheck.tick() => {
+                if !filter.still_signed_in().await {
+                    return None;
+                }
+                continue;
+            }
+        };
+        match received {
+            Ok(e) => {
+                if filter.concerns_me(&e) && !filter.still_signed_in().await {
+                    return None;
+                }
+                if filter.wants(&e) {
+                    return Some(e);
+                }
+            }
             // A client too slow to keep up loses the oldest events, not its connection.
             Err(RecvError::Lagged(n)) => tracing::debug!(missed = n, "live client lagged"),
             Err(RecvError::Closed) => return None,
@@ -75,9 +122,9 @@ pub async fn sse(
     ApiQuery(topics): ApiQuery<Topics>,
 ) -> Sse<impl Stream<Item = Result<axum::response::sse::Event, Infallible>>> {
     let rx = state.events.subscribe();
-    let filter = Filter::new(user, topics);
-    let events = stream::unfold((rx, filter), |(mut rx, filter)| async move {
-        let e = next_event(&mut rx, &filter).await?;
+    let filter = Filter::new(state.0.clone(), user, topics);
+    let events = stream::unfold((rx, filter), |(mut rx, mut filter)| async move {
+        let e = next_event(&mut rx, &mut filter).await?;
         let sse = axum::response::sse::Event::default()
             .event(e.kind.clone())
             .data(serde_json::to_string(&*e).unwrap_or_default());
@@ -96,16 +143,16 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let rx = state.events.subscribe();
-    let filter = Filter::new(user, topics);
+    let filter = Filter::new(state.0.clone(), user, topics);
     upgrade
         .on_upgrade(move |socket| pump(socket, rx, filter))
         .into_response()
 }
 
-async fn pump(mut socket: WebSocket, mut rx: Receiver<Arc<Event>>, filter: Filter) {
+async fn pump(mut socket: WebSocket, mut rx: Receiver<Arc<Event>>, mut filter: Filter) {
     loop {
         tokio::select! {
-            e = next_event(&mut rx, &filter) => {
+            e = next_event(&mut rx, &mut filter) => {
                 let Some(e) = e else { break };
                 let text = serde_json::to_string(&*e).unwrap_or_default();
                 if socket.send(Message::Text(text.into())).await.is_err() {

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 pub mod browser;
 
 use nexus_core::{AppState, Config};
-use sea_orm::sqlx::{Connection, Executor, PgConnection};
+use nexus_migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::{self, Connection, Executor, PgConnection};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, oneshot};
 
 /// The admin password every test server starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -91,6 +92,127 @@ async fn sweep_orphans(conn: &mut PgConnection) {
     }
 }
 
+/// Advisory lock (in the admin database) under which templates are checked, built and dropped.
+const TEMPLATE_LOCK: i64 = 0x6e65_7875_735f_7470;
+
+/// This process's template, ready and held in use.
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// The template of the current migration set: `nexus_tpl_` and a hash of the migration
+/// names, so a new migration makes a new template (and the orphan sweep's `nexus_t_` misses it).
+fn template_name() -> String {
+    let migrations = Migrator::migrations();
+    let names: Vec<&str> = migrations.iter().map(|m| m.name()).collect();
+    let hash = nexus_core::auth::sha256_hex(&names.join("\n"));
+    format!("nexus_tpl_{}", &hash[..15])
+}
+
+/// The advisory lock key that processes using template `name` hold shared: its hash.
+fn use_key(name: &str) -> Option<i64> {
+    i64::from_str_radix(name.strip_prefix("nexus_tpl_")?, 16).ok()
+}
+
+/// Runs `sql`, failing the test with it.
+async fn run(conn: &mut PgConnection, sql: String) {
+    if let Err(e) = conn.execute(sql.as_str()).await {
+        panic!("{sql}: {e}");
+    }
+}
+
+/// Calls the advisory lock `function` on `key`.
+async fn advisory(conn: &mut PgConnection, function: &str, key: i64) {
+    sqlx::query(&format!("SELECT {function}($1)"))
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{function}: {e}"));
+}
+
+/// The migrated template test databases are copied from: found or built once per
+/// migration set, shared by all test processes, and held in use while this process lives.
+async fn template(admin_url: &str) -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let key = use_key(&name).expect("template key");
+            let mut conn = PgConnection::connect(admin_url).await.expect("connect");
+            advisory(&mut conn, "pg_advisory_lock_shared", key).await;
+            advisory(&mut conn, "pg_advisory_lock", TEMPLATE_LOCK).await;
+            drop_unused_templates(&mut conn, &name).await;
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("look for the template");
+            if !exists {
+                build_template(&mut conn, admin_url, &name).await;
+            }
+            advisory(&mut conn, "pg_advisory_unlock", TEMPLATE_LOCK).await;
+            // Never closed: the session, and the shared lock marking the template in use,
+            // end with the process.
+            std::mem::forget(conn);
+            name
+        })
+        .await
+}
+
+/// Migrates a template under a temporary name, so a builder that dies halfway leaves no
+/// half-migrated template behind, then renames it into place.
+async fn build_template(conn: &mut PgConnection, admin_url: &str, name: &str) {
+    let building = name.replacen("nexus_tpl_", "nexus_tplnew_", 1);
+    run(conn, format!("CREATE DATABASE \"{building}\"")).await;
+    let config = Config {
+        database_url: Some(with_database(admin_url, &building)),
+        db_pool_size: 1,
+        ..Config::default()
+    };
+    let db = crate::migrate(&config).await.expect("migrate the template");
+    db.close().await;
+    // PostgreSQL refuses to rename or copy a database anyone is connected to, and a pool
+    // connection on its way back while the pool closes is left open.
+    let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname =";
+    run(conn, format!("{sql} '{building}'")).await;
+    run(
+        conn,
+        format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+    )
+    .await;
+    let sql = format!("ALTER DATABASE \"{name}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+    run(conn, sql).await;
+}
+
+/// Under `TEMPLATE_LOCK`: drops half-built templates and templates of other migration sets
+/// that no live process holds in use.
+async fn drop_unused_templates(conn: &mut PgConnection, current: &str) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'nexus\\_tpl%'")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("list templates");
+    for name in names.into_iter().filter(|n| n != current) {
+        if name.starts_with("nexus_tplnew_") {
+            run(conn, format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await;
+            continue;
+        }
+        let Some(key) = use_key(&name) else { continue };
+        let unused: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("try the template's lock");
+        if unused {
+            run(
+                conn,
+                format!("ALTER DATABASE \"{name}\" WITH IS_TEMPLATE false"),
+            )
+            .await;
+            run(conn, format!("DROP DATABASE \"{name}\"")).await;
+            advisory(conn, "pg_advisory_unlock", key).await;
+        }
+    }
+}
+
 impl TestServer {
     /// Starts a server on `backend`, or returns `None` when PostgreSQL is unreachable and
     /// not required (`NEXUS_REQUIRE_POSTGRES` unset); says so loudly.
@@ -121,10 +243,13 @@ impl TestServer {
                 }
             };
             sweep_orphans(&mut conn).await;
+            let template = template(&admin_url).await;
             let name = unique_name("nexus_t");
-            conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
-                .await
-                .expect("create test database");
+            run(
+                &mut conn,
+                format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+            )
+            .await;
             let _ = conn.close().await;
             config.database_url = Some(with_database(&admin_url, &name));
             pg_database = Some(name);

@@ -61,7 +61,7 @@ backend_tests! {
             Some(json!({"name": "x".repeat(10_000), "description": "\u{0}\u{ffff}", "email": "a@b.c"})),
             Some(json!({"department_id": i64::MAX, "limit": -1, "is_active": "yes"})),
         ];
-        let queries = ["", "?limit=-1&offset=-5", "?sort=;drop table users", "?from=2026-13-45&after=x", "?limit=999999999999999999999"];
+        let queries = ["", "?limit=-1&offset=-5", "?sort=;drop table users", "?from=2026-13-45&after=x", "?limit=999999999999999999999", "?q=%00", "?offset=9223372036854775807"];
         for (method, path, _, _) in operations(srv).await {
             if path.ends_with("/auth/logout") || path.ends_with("/auth/password") || path.ends_with("/events/stream") {
                 continue;
@@ -373,5 +373,83 @@ backend_tests! {
         let (status, html) = srv.page("/maintenance/assets/abc", &admin).await;
         assert_eq!(status, 404);
         assert!(html.contains("<html"), "the styled page: {html}");
+    }
+
+    async fn control_characters_are_refused_by_field(srv) {
+        let admin = srv.admin_token().await;
+        let login = srv.call("POST", "/api/v1/auth/login", None, Some(json!({"username": "ad\u{0}min", "password": "x"}))).await;
+        assert_eq!((login.status, login.error_fields()), (422, vec!["username".to_string()]));
+        let search = srv.get("/api/v1/assets?q=%00", &admin).await;
+        assert_eq!((search.status, search.error_fields()), (422, vec!["q".to_string()]));
+        for name in ["\u{feff}Press", "Press\u{202e}1", "Press\u{7}"] {
+            let res = srv.post("/api/v1/assets", &admin, json!({"name": name})).await;
+            assert_eq!((res.status, res.error_fields()), (422, vec!["name".to_string()]), "{name:?}");
+        }
+        let assets = srv.get("/api/v1/assets", &admin).await;
+        assert_eq!(assets.json["total"], 0, "nothing was stored");
+        let res = srv.post("/api/v1/assets", &admin, json!({"name": "Line 1", "description": "two\nlines\tand a tab"})).await;
+        assert_eq!(res.status, 201, "line breaks and tabs are text: {:?}", res.json);
+        let csv = "name,description\nPress,ok\nLathe,b\u{0}ad\n";
+        let res = srv.post_csv("/api/v1/assets/import", &admin, csv).await;
+        assert_eq!((res.status, res.error_fields()), (422, vec!["line 3: description".to_string()]));
+    }
+
+    async fn exports_neutralise_formulas(srv) {
+        let admin = srv.admin_token().await;
+        srv.create("/api/v1/assets", &admin, json!({"name": "=cmd|' /C calc'!A0"})).await;
+        let (status, _, body) = srv.download("/api/v1/assets/export", Some(&admin)).await;
+        assert_eq!(status, 200);
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.contains("'=cmd|"), "{text}");
+        assert!(!text.contains(",=cmd|") && !text.contains("\n=cmd|"), "{text}");
+    }
+}
+
+/// Reads a live stream until it ends (true) or 30 s pass (false, a safety bound only).
+async fn stream_ends(res: &mut reqwest::Response) -> bool {
+    let drained = async { while let Ok(Some(_)) = res.chunk().await {} };
+    tokio::time::timeout(std::time::Duration::from_secs(30), drained).await.is_ok()
+}
+
+backend_tests! {
+    async fn live_streams_end_with_their_session(srv) {
+        let admin = srv.admin_token().await;
+        for how in ["logout", "deactivate", "reset"] {
+            let name = format!("watcher_{how}");
+            let id = srv.create_user(&admin, &name, "manager").await;
+            let token = srv.login(&name, &format!("{name}-password")).await;
+            let path = if how == "logout" { "/api/v1/events/stream" } else { "/api/v1/events/stream?topics=asset" };
+            let mut res = srv.client().get(srv.url(path)).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let done = match how {
+                "logout" => srv.call("POST", "/api/v1/auth/logout", Some(&token), None).await,
+                "deactivate" => srv.patch(&format!("/api/v1/users/{id}"), &admin, json!({"is_active": false})).await,
+                _ => srv.post(&format!("/api/v1/users/{id}/password"), &admin, json!({"new_password": "another-password-9"})).await,
+            };
+            assert!(done.status < 300, "{how}: {:?}", done.json);
+            assert!(stream_ends(&mut res).await, "{how}: the stream ended with the session");
+        }
+    }
+
+    async fn a_role_change_refilters_a_live_stream(srv) {
+        let admin = srv.admin_token().await;
+        srv.create("/api/v1/roles", &admin, json!({"name": "line", "permissions": ["work_centers:read"]})).await;
+        let id = srv.create_user(&admin, "ward", "manager").await;
+        let token = srv.login("ward", "ward-password").await;
+        let mut res = srv.client().get(srv.url("/api/v1/events/stream?topics=asset,work_center")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(srv.patch(&format!("/api/v1/users/{id}"), &admin, json!({"role": "line"})).await.status, 200);
+        srv.create("/api/v1/assets", &admin, json!({"name": "Secret press"})).await;
+        srv.create("/api/v1/work-centers", &admin, json!({"code": "WZ", "name": "Visible"})).await;
+        let mut seen = String::new();
+        let read = async {
+            while let Ok(Some(chunk)) = res.chunk().await {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+                if seen.contains("work_center.created") {
+                    break;
+                }
+            }
+        };
+        assert!(tokio::time::timeout(std::time::Duration::from_secs(30), read).await.is_ok(), "{seen}");
+        assert!(!seen.contains("asset.created"), "an asset event after losing assets:read: {seen}");
     }
 }

@@ -408,7 +408,9 @@ backend_tests! {
 /// Reads a live stream until it ends (true) or 30 s pass (false, a safety bound only).
 async fn stream_ends(res: &mut reqwest::Response) -> bool {
     let drained = async { while let Ok(Some(_)) = res.chunk().await {} };
-    tokio::time::timeout(std::time::Duration::from_secs(30), drained).await.is_ok()
+    tokio::time::timeout(std::time::Duration::from_secs(30), drained)
+        .await
+        .is_ok()
 }
 
 backend_tests! {

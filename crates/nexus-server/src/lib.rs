@@ -148,13 +148,14 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, made from the routes themselves.
 pub fn document() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    openapi::with_refusals(api().into_openapi())
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     metrics::install();
     let (api, doc) = api().split_for_parts();
+    let doc = openapi::with_refusals(doc);
     let all = DOMAINS
         .iter()
         .fold(api, |all, d| all.merge((d.pages)()))

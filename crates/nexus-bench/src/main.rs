@@ -8,12 +8,12 @@ mod production;
 mod server;
 mod telemetry;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::load::{Request, run_load};
+use crate::load::{Request, run_load, send_once};
 use crate::server::Nexus;
 
 #[derive(Parser)]
@@ -55,6 +55,8 @@ enum Scenario {
     LoginFlood,
     /// Time from start to `/readyz`, first and later starts, and idle RSS.
     Startup,
+    /// Idle RSS before and after 100 concurrent sign-ins.
+    Memory,
     /// `POST /api/v1/production-orders` at 64 connections.
     Record,
     /// A CSV of `--rows` movements imported in one request.
@@ -81,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
     let scenarios: &[Scenario] = match cli.scenario {
         Scenario::All => &[
             Scenario::Startup,
+            Scenario::Memory,
             Scenario::AuthMe,
             Scenario::LoginFlood,
             Scenario::Record,
@@ -98,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::AuthMe => auth_me(&cli).await?,
             Scenario::LoginFlood => login_flood(&cli).await?,
             Scenario::Startup => startup(&cli).await?,
+            Scenario::Memory => memory(&cli).await?,
             Scenario::Record => {
                 production::record(&cli.nexus, cli.database_url.as_deref(), cli.seconds).await?
             }
@@ -227,6 +231,58 @@ async fn startup(cli: &Cli) -> anyhow::Result<()> {
         after_load as f64 / 1024.0
     );
     again.stop().await;
+    server::remove_data(&dir).await;
+    Ok(())
+}
+
+async fn memory(cli: &Cli) -> anyhow::Result<()> {
+    const SIGN_INS: usize = 100;
+    // A later start, so the idle figure comes before any password was hashed.
+    let dir = server::fresh_dir()?;
+    Nexus::start_in(&cli.nexus, cli.database_url.as_deref(), &dir)
+        .await?
+        .halt()
+        .await;
+    let nexus = Nexus::start_in(&cli.nexus, cli.database_url.as_deref(), &dir).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = nexus.rss_kib().context("reading RSS")?;
+    let login = Request::post_json(
+        "/api/v1/auth/login",
+        &serde_json::json!({"username": "admin", "password": server::ADMIN_PASSWORD}).to_string(),
+    );
+    let started = Instant::now();
+    let burst: Vec<_> = (0..SIGN_INS)
+        .map(|_| {
+            let (addr, login) = (nexus.addr, login.clone());
+            tokio::spawn(async move { send_once(addr, &login).await })
+        })
+        .collect();
+    for sign_in in burst {
+        let (status, _) = sign_in.await??;
+        anyhow::ensure!(status == 200, "sign-in failed: {status}");
+    }
+    let took = started.elapsed();
+    let peak = nexus.peak_rss_kib().context("reading RSS")?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = nexus.rss_kib().context("reading RSS")?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "memory ({}): {SIGN_INS} concurrent sign-ins",
+        nexus.backend()
+    );
+    println!("  idle RSS before:        {:.1} MiB", mib(idle));
+    println!("  peak RSS (VmHWM):       {:.1} MiB", mib(peak));
+    println!("  idle RSS after burst:   {:.1} MiB", mib(after));
+    println!(
+        "  after / before:         {:.2}",
+        after as f64 / idle as f64
+    );
+    println!(
+        "  sign-ins:               {:.0}/s ({:.2} s for {SIGN_INS})",
+        SIGN_INS as f64 / took.as_secs_f64(),
+        took.as_secs_f64()
+    );
+    nexus.stop().await;
     server::remove_data(&dir).await;
     Ok(())
 }

@@ -5,11 +5,14 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use nexus_core::auth::{Permission, Require};
+use nexus_core::auth::Require;
 use nexus_core::domain::body_limit;
 use nexus_core::extract::Path;
-use nexus_core::{ApiError, ApiJson, ApiResult, AppState, ClientInfo, CurrentUser};
-use sea_orm::TransactionTrait;
+use nexus_core::write::Work;
+use nexus_core::{
+    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, ListResponse,
+    PageParams,
+};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -79,7 +82,9 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// A file's record. Public files are visible to anyone; private ones need `files:read`.
+/// A file's record. Public files are visible to anyone; a private one needs `files:read`
+/// and either having uploaded it or the permission to read a record it is attached to
+/// (404 otherwise, as if absent).
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", security((), ("bearer" = ["files:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = FileOut), (status = 404)))]
 pub async fn get_file(
@@ -87,8 +92,7 @@ pub async fn get_file(
     user: Option<CurrentUser>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<FileOut>> {
-    let private = user.is_some_and(|u| u.can(FilesRead::NAME));
-    Ok(Json(service::get_file(state.db.read(), id, private).await?))
+    Ok(Json(service::get_file(&state, user.as_ref(), id).await?))
 }
 
 /// Shown in the browser rather than saved: images and PDF.
@@ -96,7 +100,8 @@ fn inline(mime: &str) -> bool {
     mime.starts_with("image/") || mime == "application/pdf"
 }
 
-/// Download a file; counts the download. Public files need no sign-in.
+/// Download a file; counts the download. Public files need no sign-in; private ones are
+/// seen as by `GET /api/v1/files/{id}`.
 #[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", security((), ("bearer" = ["files:read"])),
     params(("id" = i64, Path)), responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
 pub async fn file_content(
@@ -104,8 +109,7 @@ pub async fn file_content(
     user: Option<CurrentUser>,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let private = user.is_some_and(|u| u.can(FilesRead::NAME));
-    let (f, bytes) = service::download(&state, id, private).await?;
+    let (f, bytes) = service::download(&state, user.as_ref(), id).await?;
     let mime = if f.mime_type.starts_with("text/") {
         format!("{}; charset=utf-8", f.mime_type)
     } else {
@@ -163,26 +167,28 @@ pub async fn put_settings(
     ))
 }
 
-/// The files attached to a record (`entity_type` is `asset`, `work_order`, ...); needs
-/// `files:read` and the permission to see the record.
+/// The files attached to a record (`entity_type` is `asset`, `work_order`, ...), oldest
+/// first, paged; needs `files:read` and the permission to see the record.
 #[utoipa::path(get, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:read"])),
-    params(("entity_type" = String, Path), ("entity_id" = i64, Path)),
-    responses((status = 200, body = Vec<AttachmentOut>), (status = 403), (status = 404)))]
+    params(("entity_type" = String, Path), ("entity_id" = i64, Path), PageParams),
+    responses((status = 200, body = ListResponse<AttachmentOut>), (status = 403), (status = 404), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
     Require(user, _): Require<FilesRead>,
     Path((entity_type, entity_id)): Path<(String, i64)>,
-) -> ApiResult<Json<Vec<AttachmentOut>>> {
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<AttachmentOut>>> {
     let conn = state.db.read();
     let kind = service::attachable_record(&state, conn, &entity_type, entity_id).await?;
     user.require(kind.read)?;
     Ok(Json(
-        service::list_attachments(conn, &entity_type, entity_id).await?,
+        service::list_attachments(conn, &entity_type, entity_id, &page).await?,
     ))
 }
 
-/// Attach an uploaded file to a record; needs `files:write` and the permission to change
-/// the record. 409 when it is attached already.
+/// Attach an uploaded file to a record; needs `files:write`, the permission to change the
+/// record and to see the file (422 on `file_id` otherwise, as for no such file). 409 when
+/// it is attached already.
 #[utoipa::path(post, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:write"])),
     params(("entity_type" = String, Path), ("entity_id" = i64, Path)), request_body = AttachRequest,
     responses((status = 201, body = AttachmentOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
@@ -193,13 +199,18 @@ pub async fn attach(
     Path((entity_type, entity_id)): Path<(String, i64)>,
     ApiJson(req): ApiJson<AttachRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let txn = state.db.write().begin().await?;
-    let kind = service::attachable_record(&state, &txn, &entity_type, entity_id).await?;
-    user.require(kind.write)?;
     let ctx = client.audit(Some(user.id()));
-    let out = service::attach(&txn, &ctx, &entity_type, entity_id, req.file_id).await?;
-    txn.commit().await?;
-    service::publish_attachment(&state, "created", &kind, &out);
+    let mut work = Work::begin(&state, &ctx).await?;
+    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id).await?;
+    user.require(kind.write)?;
+    if service::visible_file(&state, &*work, Some(&user), req.file_id)
+        .await?
+        .is_none()
+    {
+        return Err(service::no_such_file(req.file_id));
+    }
+    let out = service::attach(&mut work, &kind, entity_id, req.file_id).await?;
+    work.commit().await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -213,13 +224,12 @@ pub async fn detach(
     Require(user, _): Require<FilesWrite>,
     Path((entity_type, entity_id, file_id)): Path<(String, i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    let txn = state.db.write().begin().await?;
-    let kind = service::attachable_record(&state, &txn, &entity_type, entity_id).await?;
-    user.require(kind.write)?;
     let ctx = client.audit(Some(user.id()));
-    let out = service::detach(&txn, &ctx, &entity_type, entity_id, file_id).await?;
-    txn.commit().await?;
-    service::publish_attachment(&state, "deleted", &kind, &out);
+    let mut work = Work::begin(&state, &ctx).await?;
+    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id).await?;
+    user.require(kind.write)?;
+    service::detach(&mut work, &kind, entity_id, file_id).await?;
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,27 +3,30 @@
 
 use axum::extract::multipart::Field;
 use bytes::{Bytes, BytesMut};
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
+use nexus_core::auth::Permission;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp, settings};
+use nexus_core::events::Audience;
+use nexus_core::paging::page_of;
+use nexus_core::write::Work;
+use nexus_core::{
+    ApiError, ApiResult, AppState, CurrentUser, FieldError, ListResponse, PageParams, Timestamp,
+    settings,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
 use crate::entity::{attachment, file};
+use crate::model::perm::FilesRead;
 use crate::model::*;
 use crate::{Content, content};
 use nexus_core::domain::Attachable;
 
 const MAX_UPLOAD_KEY: &str = "files.max_upload_bytes";
-
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
 
 pub fn file_out(f: file::Model) -> FileOut {
     FileOut {
@@ -56,20 +59,12 @@ pub async fn set_settings(
     req: FilesSettings,
 ) -> ApiResult<FilesSettings> {
     let new = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    let old = get_settings(&txn).await?;
-    settings::set(&txn, MAX_UPLOAD_KEY, &new.max_upload_bytes).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "files_settings",
-        None,
-        Some(to_json(&old)),
-        Some(to_json(&new)),
-    )
-    .await?;
-    txn.commit().await?;
+    let work = Work::begin(state, ctx).await?;
+    let old = get_settings(&*work).await?;
+    settings::set(&*work, MAX_UPLOAD_KEY, &new.max_upload_bytes).await?;
+    work.audit("update", "files_settings", 0, Some(&old), Some(&new))
+        .await?;
+    work.commit().await?;
     Ok(new)
 }
 
@@ -213,7 +208,7 @@ pub async fn store_upload(
         .map_err(ApiError::internal)?;
     content(state).store.put(&hash, bytes.clone()).await?;
 
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
     let model = file::ActiveModel {
         filename: Set(filename),
         mime_type: Set(mime.to_string()),
@@ -226,27 +221,17 @@ pub async fn store_upload(
         created_at: Set(Timestamp::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*work)
     .await?;
     let out = file_out(model);
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "file",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "file",
-        "created",
-        out.id,
-        to_json(&out),
-        Audience::Permission("files:read".into()),
-    ));
+    // A private file is news to its uploader only, until it is attached to a record.
+    let audience = if out.is_public {
+        Audience::Permission(FilesRead::NAME.into())
+    } else {
+        Audience::Users(out.uploaded_by.into_iter().collect())
+    };
+    work.created("file", out.id, &out, audience).await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -257,27 +242,59 @@ async fn find_file(conn: &impl ConnectionTrait, id: i64) -> ApiResult<file::Mode
         .ok_or_else(|| ApiError::not_found("file"))
 }
 
-/// A file's record, if the caller may see it: public files to anyone, private ones to
-/// holders of `files:read` (404 to others, as if absent).
-pub async fn get_file(
+/// File `id` if `user` may see it: a public file, or a private one to a holder of
+/// `files:read` who uploaded it or may read a record it is attached to. `None` alike
+/// when absent or hidden, so that ids reveal nothing.
+pub async fn visible_file(
+    state: &AppState,
     conn: &impl ConnectionTrait,
+    user: Option<&CurrentUser>,
     id: i64,
-    can_read_private: bool,
-) -> ApiResult<FileOut> {
-    let f = find_file(conn, id).await?;
-    if !f.is_public && !can_read_private {
-        return Err(ApiError::not_found("file"));
+) -> ApiResult<Option<file::Model>> {
+    let Some(f) = file::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    if f.is_public {
+        return Ok(Some(f));
     }
-    Ok(file_out(f))
+    let Some(user) = user.filter(|u| u.can(FilesRead::NAME)) else {
+        return Ok(None);
+    };
+    if f.uploaded_by == Some(user.id()) {
+        return Ok(Some(f));
+    }
+    let readable: Vec<&str> = content(state)
+        .attachables
+        .iter()
+        .filter(|a| user.can(a.read))
+        .map(|a| a.entity_type)
+        .collect();
+    if readable.is_empty() {
+        return Ok(None);
+    }
+    let attached = attachment::Entity::find()
+        .filter(attachment::Column::FileId.eq(id))
+        .filter(attachment::Column::EntityType.is_in(readable))
+        .one(conn)
+        .await?;
+    Ok(attached.map(|_| f))
 }
 
-/// A file's record and bytes, counting the download.
+/// A file's record if `user` may see it (see [`visible_file`]), 404 otherwise.
+pub async fn get_file(state: &AppState, user: Option<&CurrentUser>, id: i64) -> ApiResult<FileOut> {
+    visible_file(state, state.db.read(), user, id)
+        .await?
+        .map(file_out)
+        .ok_or_else(|| ApiError::not_found("file"))
+}
+
+/// A file's record and bytes if `user` may see it (404 otherwise), counting the download.
 pub async fn download(
     state: &AppState,
+    user: Option<&CurrentUser>,
     id: i64,
-    can_read_private: bool,
 ) -> ApiResult<(FileOut, Bytes)> {
-    let f = get_file(state.db.read(), id, can_read_private).await?;
+    let f = get_file(state, user, id).await?;
     let bytes = content(state).store.get(&f.file_hash).await?;
     file::Entity::update_many()
         .col_expr(
@@ -288,6 +305,11 @@ pub async fn download(
         .exec(state.db.write())
         .await?;
     Ok((f, bytes))
+}
+
+/// The refusal of a `file_id` that names no file the caller may attach.
+pub fn no_such_file(id: i64) -> ApiError {
+    ApiError::invalid("file_id", format!("no file has id {id}"))
 }
 
 // ---------------------------------------------------------------- attachments
@@ -325,28 +347,22 @@ pub async fn attachable_record(
     Ok(kind)
 }
 
-/// Attaches file `file_id` to a record (which the caller has checked exists): 422 on
-/// `file_id` when there is no such file, 409 when it is attached already.
+/// Attaches file `file_id` to a record of `kind` (which the caller has checked exists):
+/// 422 on `file_id` when there is no such file, 409 when it is attached already. Whoever
+/// may read the record hears `attachment.created` once the work commits.
 pub async fn attach(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    entity_type: &str,
+    work: &mut Work<'_>,
+    kind: &Attachable,
     entity_id: i64,
     file_id: i64,
 ) -> ApiResult<AttachmentOut> {
-    let Some(f) = file::Entity::find_by_id(file_id).one(conn).await? else {
-        return Err(ApiError::invalid(
-            "file_id",
-            format!("no file has id {file_id}"),
-        ));
+    let Some(f) = file::Entity::find_by_id(file_id).one(&**work).await? else {
+        return Err(no_such_file(file_id));
     };
-    let taken = attachment::Entity::find()
-        .filter(attachment::Column::EntityType.eq(entity_type))
-        .filter(attachment::Column::EntityId.eq(entity_id))
-        .filter(attachment::Column::FileId.eq(file_id))
-        .one(conn)
-        .await?;
-    if taken.is_some() {
+    if find_attachment(&**work, kind, entity_id, file_id)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::conflict_on(
             "file_id",
             "this file is attached to the record already",
@@ -354,26 +370,37 @@ pub async fn attach(
     }
     let a = attachment::ActiveModel {
         file_id: Set(file_id),
-        entity_type: Set(entity_type.to_string()),
+        entity_type: Set(kind.entity_type.to_string()),
         entity_id: Set(entity_id),
-        created_by: Set(ctx.actor_id),
+        created_by: Set(work.ctx().actor_id),
         created_at: Set(Timestamp::now()),
         ..Default::default()
     }
-    .insert(conn)
+    .insert(&**work)
     .await?;
     let out = attachment_out(a, file_out(f));
-    audit::record(
-        conn,
-        ctx,
-        "create",
-        "attachment",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
+    work.created("attachment", out.id, &out, readers(kind))
+        .await?;
     Ok(out)
+}
+
+/// Who hears of a record's attachments: whoever may read the record.
+fn readers(kind: &Attachable) -> Audience {
+    Audience::Permission(kind.read.into())
+}
+
+async fn find_attachment(
+    conn: &impl ConnectionTrait,
+    kind: &Attachable,
+    entity_id: i64,
+    file_id: i64,
+) -> ApiResult<Option<attachment::Model>> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::EntityType.eq(kind.entity_type))
+        .filter(attachment::Column::EntityId.eq(entity_id))
+        .filter(attachment::Column::FileId.eq(file_id))
+        .one(conn)
+        .await?)
 }
 
 fn attachment_out(a: attachment::Model, file: FileOut) -> AttachmentOut {
@@ -389,44 +416,59 @@ fn attachment_out(a: attachment::Model, file: FileOut) -> AttachmentOut {
 
 /// Removes file `file_id` from a record (404 when it is not attached); the file stays.
 pub async fn detach(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    entity_type: &str,
+    work: &mut Work<'_>,
+    kind: &Attachable,
     entity_id: i64,
     file_id: i64,
 ) -> ApiResult<AttachmentOut> {
-    let Some(a) = attachment::Entity::find()
-        .filter(attachment::Column::EntityType.eq(entity_type))
-        .filter(attachment::Column::EntityId.eq(entity_id))
-        .filter(attachment::Column::FileId.eq(file_id))
-        .one(conn)
-        .await?
-    else {
+    let Some(a) = find_attachment(&**work, kind, entity_id, file_id).await? else {
         return Err(ApiError::not_found("attachment"));
     };
-    let f = find_file(conn, file_id).await?;
-    attachment::Entity::delete_by_id(a.id).exec(conn).await?;
+    let f = find_file(&**work, file_id).await?;
+    attachment::Entity::delete_by_id(a.id).exec(&**work).await?;
     let out = attachment_out(a, file_out(f));
-    audit::record(
-        conn,
-        ctx,
-        "delete",
-        "attachment",
-        Some(out.id),
-        Some(to_json(&out)),
-        None,
-    )
-    .await?;
+    work.deleted("attachment", out.id, &out, readers(kind))
+        .await?;
     Ok(out)
 }
 
-/// The files attached to a record, oldest first.
+/// The files attached to a record, a page at a time (oldest first unless sorted).
 pub async fn list_attachments(
     conn: &impl ConnectionTrait,
     entity_type: &str,
     entity_id: i64,
-) -> ApiResult<Vec<AttachmentOut>> {
-    attachments_of(conn, entity_type, &[entity_id]).await
+    page: &PageParams,
+) -> ApiResult<ListResponse<AttachmentOut>> {
+    let query = attachment::Entity::find()
+        .filter(attachment::Column::EntityType.eq(entity_type))
+        .filter(attachment::Column::EntityId.eq(entity_id));
+    let rows = page_of(conn, query, page, &["id", "created_at"], ("id", false)).await?;
+    let files = files_of(conn, &rows.items).await?;
+    Ok(ListResponse {
+        items: with_files(rows.items, &files),
+        total: rows.total,
+        limit: rows.limit,
+        offset: rows.offset,
+    })
+}
+
+async fn files_of(
+    conn: &impl ConnectionTrait,
+    rows: &[attachment::Model],
+) -> ApiResult<Vec<file::Model>> {
+    Ok(file::Entity::find()
+        .filter(file::Column::Id.is_in(rows.iter().map(|a| a.file_id)))
+        .all(conn)
+        .await?)
+}
+
+fn with_files(rows: Vec<attachment::Model>, files: &[file::Model]) -> Vec<AttachmentOut> {
+    rows.into_iter()
+        .filter_map(|a| {
+            let f = files.iter().find(|f| f.id == a.file_id)?.clone();
+            Some(attachment_out(a, file_out(f)))
+        })
+        .collect()
 }
 
 /// The files attached to any of the records `entity_ids` of one type, oldest first: two
@@ -445,26 +487,6 @@ pub async fn attachments_of(
         .order_by_asc(attachment::Column::Id)
         .all(conn)
         .await?;
-    let files = file::Entity::find()
-        .filter(file::Column::Id.is_in(rows.iter().map(|a| a.file_id)))
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|a| {
-            let f = files.iter().find(|f| f.id == a.file_id)?.clone();
-            Some(attachment_out(a, file_out(f)))
-        })
-        .collect())
-}
-
-/// Publishes an attachment change once committed, to whoever may read the record.
-pub fn publish_attachment(state: &AppState, action: &str, kind: &Attachable, a: &AttachmentOut) {
-    state.events.publish(Event::new(
-        "attachment",
-        action,
-        a.id,
-        to_json(a),
-        Audience::Permission(kind.read.into()),
-    ));
+    let files = files_of(conn, &rows).await?;
+    Ok(with_files(rows, &files))
 }

@@ -141,15 +141,23 @@ backend_tests! {
         let staff = srv.user_token(&admin, "sam", "staff").await;
         assert_eq!(upload(srv, None, "a.png", PNG, "image/png", &[]).await.status, 401);
         assert_eq!(upload(srv, Some(&guest), "a.png", PNG, "image/png", &[]).await.status, 403);
-        let file = upload(srv, Some(&user), "a.png", PNG, "image/png", &[]).await;
-        assert_eq!(file.status, 201);
-        let file_id = file.json["id"].as_i64().unwrap();
+        let theirs = upload(srv, Some(&user), "theirs.png", PNG, "image/png", &[]).await;
+        assert_eq!(theirs.status, 201);
+        let theirs = theirs.json["id"].as_i64().unwrap();
         let asset = srv.call("POST", "/api/v1/assets", Some(&admin), Some(json!({"name": "Press"}))).await;
         let asset_id = asset.json["id"].as_i64().unwrap();
         let path = format!("/api/v1/attachments/asset/{asset_id}");
 
         // `user` may upload but not change assets.
-        assert_eq!(srv.call("POST", &path, Some(&user), Some(json!({"file_id": file_id}))).await.status, 403);
+        assert_eq!(srv.call("POST", &path, Some(&user), Some(json!({"file_id": theirs}))).await.status, 403);
+        // Nor may anyone attach (and so read) a private file they cannot see: refused as
+        // if there were no such file.
+        let hidden = srv.call("POST", &path, Some(&staff), Some(json!({"file_id": theirs}))).await;
+        assert_eq!((hidden.status, hidden.error_fields()), (422, vec!["file_id".to_string()]));
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{theirs}"), Some(&staff), None).await.status, 404);
+        let file = upload(srv, Some(&staff), "a.png", PNG, "image/png", &[]).await;
+        assert_eq!(file.status, 201);
+        let file_id = file.json["id"].as_i64().unwrap();
         let made = srv.call("POST", &path, Some(&staff), Some(json!({"file_id": file_id}))).await;
         assert_eq!(made.status, 201, "{:?}", made.json);
         assert_eq!(made.json["file"]["filename"], "a.png");
@@ -162,7 +170,8 @@ backend_tests! {
 
         let list = srv.call("GET", &path, Some(&guest), None).await;
         assert_eq!(list.status, 200);
-        let ids: Vec<i64> = list.json.as_array().unwrap().iter().map(|a| a["file"]["id"].as_i64().unwrap()).collect();
+        assert_eq!((list.json["total"].as_u64(), list.json["offset"].as_u64()), (Some(1), Some(0)));
+        let ids: Vec<i64> = list.json["items"].as_array().unwrap().iter().map(|a| a["file"]["id"].as_i64().unwrap()).collect();
         assert_eq!(ids, [file_id]);
         assert_eq!(srv.call("GET", &path, None, None).await.status, 401);
 
@@ -170,11 +179,54 @@ backend_tests! {
         assert_eq!(srv.call("DELETE", &one, Some(&guest), None).await.status, 403);
         assert_eq!(srv.call("DELETE", &one, Some(&staff), None).await.status, 204);
         assert_eq!(srv.call("DELETE", &one, Some(&staff), None).await.status, 404);
-        assert_eq!(srv.call("GET", &path, Some(&guest), None).await.json, Value::Array(vec![]));
-        // The file outlives its attachment.
-        assert_eq!(srv.call("GET", &format!("/api/v1/files/{file_id}"), Some(&guest), None).await.status, 200);
+        assert_eq!(srv.call("GET", &path, Some(&guest), None).await.json["items"], Value::Array(vec![]));
+        assert_eq!(srv.call("GET", &format!("{path}?sort=size"), Some(&guest), None).await.status, 422);
+        // The file outlives its attachment, for its uploader only.
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{file_id}"), Some(&staff), None).await.status, 200);
+        assert_eq!(srv.call("GET", &format!("/api/v1/files/{file_id}"), Some(&guest), None).await.status, 404);
         let audit = srv.call("GET", "/api/v1/audit-logs?entity_type=attachment", Some(&admin), None).await;
         let actions: Vec<_> = audit.json["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["delete", "create"]);
+    }
+
+    async fn private_files_are_read_through_their_records(srv) {
+        let admin = srv.admin_token().await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        let guest = srv.user_token(&admin, "gus", "guest").await;
+        let role = json!({"name": "clerk", "permissions": ["files:read"]});
+        assert_eq!(srv.call("POST", "/api/v1/roles", Some(&admin), Some(role)).await.status, 201);
+        let clerk = srv.user_token(&admin, "cleo", "clerk").await;
+
+        let wo = srv.create("/api/v1/work-orders", &staff, json!({"title": "Replace the seal"})).await;
+        let photo = upload(srv, Some(&staff), "seal.png", PNG, "image/png", &[]).await.json["id"].as_i64().unwrap();
+        let attached = format!("/api/v1/attachments/work_order/{wo}");
+        assert_eq!(srv.call("POST", &attached, Some(&staff), Some(json!({"file_id": photo}))).await.status, 201);
+        let loose = upload(srv, Some(&staff), "loose.txt", b"draft", "text/plain", &[]).await.json["id"].as_i64().unwrap();
+        let public = upload(srv, Some(&staff), "notice.txt", b"open", "text/plain", &[("is_public", "true")]).await.json["id"].as_i64().unwrap();
+
+        // `files:read` alone reads neither the work order's attachments nor its files,
+        // whose answers are those of a file that does not exist.
+        assert_eq!(srv.call("GET", &attached, Some(&clerk), None).await.status, 403);
+        let absent = srv.call("GET", "/api/v1/files/999999", Some(&clerk), None).await;
+        assert_eq!(absent.status, 404);
+        for id in [photo, loose] {
+            let meta = srv.call("GET", &format!("/api/v1/files/{id}"), Some(&clerk), None).await;
+            assert_eq!((meta.status, &meta.json), (404, &absent.json), "file {id}");
+            assert_eq!(download(srv, Some(&clerk), id).await, download(srv, Some(&clerk), 999_999).await, "file {id}");
+        }
+        // Whoever may read the work order reads its files; the uploader reads their own.
+        let meta = srv.call("GET", &format!("/api/v1/files/{photo}"), Some(&guest), None).await;
+        assert_eq!((meta.status, meta.json["filename"].as_str()), (200, Some("seal.png")));
+        assert_eq!(download(srv, Some(&guest), photo).await, (200, "image/png".to_string(), PNG.to_vec()));
+        assert_eq!(download(srv, Some(&guest), loose).await.0, 404);
+        assert_eq!(download(srv, Some(&staff), loose).await.0, 200);
+        // The work order page shows the photo, and the browser may fetch it.
+        let (status, html) = srv.page(&format!("/maintenance/work-orders/{wo}"), &guest).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("<img src=\"/api/v1/files/{photo}/content\"")), "{html}");
+        // Public files stay open to anyone.
+        assert_eq!(download(srv, Some(&clerk), public).await.0, 200);
+        assert_eq!(download(srv, None, public).await.0, 200);
+        assert_eq!(download(srv, None, photo).await.0, 404);
     }
 }

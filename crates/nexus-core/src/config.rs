@@ -35,6 +35,8 @@ pub struct Config {
     /// MQTT client id; the broker keeps this client's session (and unacknowledged
     /// messages) under it across restarts, so each node needs its own, stable one.
     pub mqtt_client_id: String,
+    /// When set, `/metrics` answers only requests bearing this token.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             mqtt_topic: "nexus/telemetry/#".into(),
             mqtt_format: "json".into(),
             mqtt_client_id: "nexus".into(),
+            metrics_token: None,
         }
     }
 }

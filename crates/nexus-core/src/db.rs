@@ -220,14 +220,23 @@ async fn spawn_checkpointer(
         let mut ticks = 0u64;
         while !writer.is_closed() {
             tick.tick().await;
-            let sql = if ticks.is_multiple_of(OPTIMIZE_EVERY) {
+            // ANALYZE writes its statistics, so it runs on the writer connection: from a
+            // connection of its own it would race a write transaction that began reading
+            // before it (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+            if ticks.is_multiple_of(OPTIMIZE_EVERY) {
                 // 0x10002: analyze every table whose statistics are missing or stale.
-                "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002; PRAGMA wal_checkpoint(PASSIVE)"
-            } else {
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            };
+                let sql = "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002";
+                let analyzed = sea_orm::sqlx::Executor::execute(&writer, sql).await;
+                if let Err(e) = analyzed
+                    && !writer.is_closed()
+                {
+                    tracing::warn!(error = %e, "SQLite optimize failed");
+                }
+            }
             ticks += 1;
-            if let Err(e) = sea_orm::sqlx::Executor::execute(&mut conn, sql).await {
+            if let Err(e) =
+                sea_orm::sqlx::Executor::execute(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await
+            {
                 tracing::warn!(error = %e, "SQLite checkpoint failed");
             }
         }

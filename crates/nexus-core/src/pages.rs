@@ -23,10 +23,17 @@ const HOME: NavLink = NavLink {
     permission: None,
 };
 
+#[derive(Clone, Copy)]
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
+}
+
+/// One domain's section of the navigation, as the signed-in user may use it.
+pub struct NavGroup {
+    pub title: &'static str,
+    pub items: Vec<NavItem>,
 }
 
 /// What the layout (`base.html`) needs on every page.
@@ -35,7 +42,10 @@ pub struct Shell {
     /// Display name of the signed-in user; `None` on the sign-in page.
     pub user_name: Option<String>,
     pub csrf: String,
+    /// Home and every link the user may use, in order.
     pub nav: Vec<NavItem>,
+    /// The same links by area, for the sidebar (a drawer on a phone).
+    pub sections: Vec<NavGroup>,
     /// A success message ("Saved.") shown above the content.
     pub flash: Option<String>,
     /// A failure that belongs to no single field, shown above the content.
@@ -45,25 +55,31 @@ pub struct Shell {
 impl Shell {
     /// The shell for a signed-in user on the page at `path`.
     pub fn new(state: &AppState, user: &CurrentUser, title: &str, path: &str) -> Self {
-        let links = state
+        let item = |link: &NavLink| NavItem {
+            href: link.href,
+            label: link.label,
+            active: link.href == path || (link.href != "/" && path.starts_with(link.href)),
+        };
+        let may = |link: &&NavLink| link.permission.is_none_or(|p| user.can(p));
+        let sections: Vec<NavGroup> = state
             .registry
             .iter()
             .flat_map(|d| d.nav)
-            .flat_map(|section| section.links);
-        let nav = std::iter::once(&HOME)
-            .chain(links)
-            .filter(|link| link.permission.is_none_or(|p| user.can(p)))
-            .map(|link| NavItem {
-                href: link.href,
-                label: link.label,
-                active: link.href == path || (link.href != "/" && path.starts_with(link.href)),
+            .map(|section| NavGroup {
+                title: section.title,
+                items: section.links.iter().filter(may).map(item).collect(),
             })
+            .filter(|group| !group.items.is_empty())
+            .collect();
+        let nav = std::iter::once(item(&HOME))
+            .chain(sections.iter().flat_map(|g| g.items.iter().copied()))
             .collect();
         Self {
             title: title.to_string(),
             user_name: Some(user.principal.username.clone()),
             csrf: state.auth.csrf_token(user.principal.session_id),
             nav,
+            sections,
             flash: None,
             error: None,
         }
@@ -76,6 +92,7 @@ impl Shell {
             user_name: None,
             csrf: String::new(),
             nav: Vec::new(),
+            sections: Vec::new(),
             flash: None,
             error: None,
         }

@@ -152,24 +152,27 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Every permission a role can hold.
+/// Every permission a role can hold, by name: the complete list in one page.
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "roles", security(("bearer" = ["roles:read"])),
-    responses((status = 200, body = Vec<PermissionOut>)))]
+    responses((status = 200, body = ListResponse<PermissionOut>)))]
 pub async fn list_permissions(
     State(state): State<AppState>,
     _: Require<RolesRead>,
-) -> ApiResult<Json<Vec<PermissionOut>>> {
-    Ok(Json(service::list_permissions(&state.db).await?))
+) -> ApiResult<Json<ListResponse<PermissionOut>>> {
+    let all = service::list_permissions(&state.db).await?;
+    Ok(Json(ListResponse::all(all)))
 }
 
-/// Every role with its permissions.
+/// Every role with its permissions: the complete list in one page.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles", security(("bearer" = ["roles:read"])),
-    responses((status = 200, body = Vec<RoleOut>)))]
+    responses((status = 200, body = ListResponse<RoleOut>)))]
 pub async fn list_roles(
     State(state): State<AppState>,
     _: Require<RolesRead>,
-) -> ApiResult<Json<Vec<RoleOut>>> {
-    Ok(Json(service::list_roles(&state.db).await?))
+) -> ApiResult<Json<ListResponse<RoleOut>>> {
+    Ok(Json(ListResponse::all(
+        service::list_roles(&state.db).await?,
+    )))
 }
 
 /// Create a custom role.
@@ -298,7 +301,8 @@ pub async fn delete_department(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The audit trail, newest first, paged by key (`after`).
+/// The audit trail, newest first, paged by key: pass `next_after` as `after` for the
+/// following page (`null` on the last). Feeds answer this `{items, next_after}` shape.
 #[utoipa::path(get, path = "/api/v1/audit-logs", tag = "audit", security(("bearer" = ["audit:read"])),
     params(AuditQuery), responses((status = 200, body = AuditPage)))]
 pub async fn audit_logs(

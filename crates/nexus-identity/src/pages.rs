@@ -8,7 +8,7 @@ use std::collections::hash_map::Entry;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -16,16 +16,16 @@ use nexus_core::audit::AuditEntry;
 use nexus_core::auth::SESSION_COOKIE;
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, cookie_header, describe,
+    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, cookie_header, describe,
     error_page, filled, query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, PageParams};
 use serde::Deserialize;
 
 use crate::model::{
-    AuditQuery, ChangePasswordRequest, CreateDepartment, CreateRole, CreateUser, DepartmentFilter,
-    DepartmentOut, LoginRequest, PermissionOut, ResetPasswordRequest, RoleOut, UpdateDepartment,
-    UpdateRole, UpdateUser, UserFilter, UserOut,
+    AuditQuery, ChangePasswordRequest, CreateDepartment, CreateRole, CreateUser, DepartmentOut,
+    LoginRequest, PermissionOut, ResetPasswordRequest, RoleOut, UpdateDepartment, UpdateRole,
+    UpdateUser, UserFilter, UserOut,
 };
 use crate::service::{self, SessionKind};
 
@@ -141,14 +141,19 @@ async fn login(
                 username: form.username,
                 next: form.next,
             };
-            render(err.status(), &page)
+            let mut res = render(err.status(), &page);
+            // Tells the browser (and scripts) when to try again, as the API does.
+            if let ApiError::TooManyRequests { retry_after, .. } = err {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            res
         }
         Err(err) => error_page(Shell::anonymous, &err),
     }
 }
 
-async fn logout(web: Web, Form(form): Form<CsrfForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn logout(web: Web, _: Posted<CsrfForm>) -> Page {
     service::logout(&web.state, &web.client, &web.user.principal)
         .await
         .or_page(&web)?;
@@ -202,7 +207,6 @@ struct ProfilePage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -235,8 +239,7 @@ async fn profile(web: Web, Query(done): Query<Done>) -> Page {
     .await
 }
 
-async fn change_password(web: Web, Form(form): Form<PasswordForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn change_password(web: Web, Posted(form): Posted<PasswordForm>) -> Page {
     let result = if form.new_password == form.confirm_password {
         let req = ChangePasswordRequest {
             current_password: form.current_password,
@@ -272,13 +275,7 @@ async fn choices(state: &AppState) -> ApiResult<Choices> {
         .into_iter()
         .map(|r| r.name)
         .collect();
-    let page = PageParams {
-        limit: Some(nexus_core::paging::MAX_LIMIT),
-        ..PageParams::default()
-    };
-    let departments = service::list_departments(&state.db, &DepartmentFilter::default(), &page)
-        .await?
-        .items;
+    let departments = service::all_departments(&state.db).await?;
     Ok(Choices { roles, departments })
 }
 
@@ -370,7 +367,6 @@ struct NewUserPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct NewUserForm {
-    csrf: String,
     username: String,
     email: String,
     password: String,
@@ -415,8 +411,7 @@ async fn new_user(web: Web) -> Page {
     Ok(render(StatusCode::OK, &page))
 }
 
-async fn create_user(web: Web, Form(form): Form<NewUserForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create_user(web: Web, Posted(form): Posted<NewUserForm>) -> Page {
     web.require("users:write")?;
     let created = match form.request() {
         Ok(req) => service::create_user(&web.state, &web.audit(), req).await,
@@ -455,7 +450,6 @@ struct EditUserPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct EditUserForm {
-    csrf: String,
     email: String,
     first_name: String,
     last_name: String,
@@ -472,7 +466,6 @@ impl EditUserForm {
     fn of(u: &UserOut) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
-            csrf: String::new(),
             email: text(&u.email),
             first_name: text(&u.first_name),
             last_name: text(&u.last_name),
@@ -508,7 +501,6 @@ impl EditUserForm {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ResetForm {
-    csrf: String,
     new_password: String,
     confirm_password: String,
 }
@@ -541,8 +533,7 @@ async fn edit_user(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> P
     edit_user_page(&web, user, form, Default::default(), shell, StatusCode::OK).await
 }
 
-async fn update_user(web: Web, Path(id): Path<i64>, Form(form): Form<EditUserForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn update_user(web: Web, Path(id): Path<i64>, Posted(form): Posted<EditUserForm>) -> Page {
     web.require("users:write")?;
     let updated = match form.request() {
         Ok(req) => {
@@ -573,8 +564,7 @@ async fn update_user(web: Web, Path(id): Path<i64>, Form(form): Form<EditUserFor
     .await
 }
 
-async fn reset_password(web: Web, Path(id): Path<i64>, Form(form): Form<ResetForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn reset_password(web: Web, Path(id): Path<i64>, Posted(form): Posted<ResetForm>) -> Page {
     web.require("users:write")?;
     let result = if form.new_password == form.confirm_password {
         let req = ResetPasswordRequest {
@@ -608,10 +598,9 @@ async fn reset_password(web: Web, Path(id): Path<i64>, Form(form): Form<ResetFor
 // ---------------------------------------------------------------- roles
 
 /// A role form as posted: checkbox groups repeat the `permissions` name, which a struct
-/// cannot take through `Form`, so it is read from the name/value pairs.
+/// cannot take through `Posted`, so it is read from the name/value pairs.
 #[derive(Default)]
 struct RoleForm {
-    csrf: String,
     name: String,
     description: String,
     permissions: Vec<String>,
@@ -621,7 +610,6 @@ struct RoleForm {
 impl RoleForm {
     fn of(role: &RoleOut) -> Self {
         Self {
-            csrf: String::new(),
             name: role.name.clone(),
             description: role.description.clone().unwrap_or_default(),
             permissions: role.permissions.clone(),
@@ -633,7 +621,6 @@ impl RoleForm {
         let mut form = Self::default();
         for (key, value) in pairs {
             match key.as_str() {
-                "csrf" => form.csrf = value,
                 "name" => form.name = value,
                 "description" => form.description = value,
                 "permissions" => form.permissions.push(value),
@@ -692,9 +679,8 @@ async fn roles(web: Web, Query(done): Query<Done>) -> Page {
     .await
 }
 
-async fn create_role(web: Web, Form(pairs): Form<Vec<(String, String)>>) -> Page {
+async fn create_role(web: Web, Posted(pairs): Posted<Vec<(String, String)>>) -> Page {
     let form = RoleForm::from_pairs(pairs);
-    web.check_csrf(&form.csrf)?;
     web.require("roles:write")?;
     let req = CreateRole {
         name: form.name.clone(),
@@ -765,10 +751,9 @@ async fn edit_role(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> P
 async fn update_role(
     web: Web,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Page {
     let form = RoleForm::from_pairs(pairs);
-    web.check_csrf(&form.csrf)?;
     web.require("roles:write")?;
     let req = UpdateRole {
         name: Some(form.name.clone()),
@@ -782,8 +767,7 @@ async fn update_role(
     }
 }
 
-async fn delete_role(web: Web, Path(id): Path<i64>, Form(form): Form<VersionForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn delete_role(web: Web, Path(id): Path<i64>, Posted(form): Posted<VersionForm>) -> Page {
     web.require("roles:write")?;
     let version = IfMatch(Some(form.version));
     match service::delete_role(&web.state, &web.audit(), id, version).await {
@@ -797,7 +781,6 @@ async fn delete_role(web: Web, Path(id): Path<i64>, Form(form): Form<VersionForm
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct VersionForm {
-    csrf: String,
     version: i32,
 }
 
@@ -806,7 +789,6 @@ struct VersionForm {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DepartmentForm {
-    csrf: String,
     name: String,
     description: String,
     /// A checkbox: present when ticked.
@@ -817,7 +799,6 @@ struct DepartmentForm {
 impl DepartmentForm {
     fn of(d: &DepartmentOut) -> Self {
         Self {
-            csrf: String::new(),
             name: d.name.clone(),
             description: d.description.clone().unwrap_or_default(),
             is_active: d.is_active.then(|| "on".into()),
@@ -864,13 +845,7 @@ async fn departments_page(
     failure: DepartmentFailure,
     status: StatusCode,
 ) -> Page {
-    let page = PageParams {
-        limit: Some(nexus_core::paging::MAX_LIMIT),
-        ..PageParams::default()
-    };
-    let list = service::list_departments(&web.state.db, &DepartmentFilter::default(), &page)
-        .await
-        .or_page(web)?;
+    let all = service::all_departments(&web.state.db).await.or_page(web)?;
     let (mut form, mut errors) = (DepartmentForm::blank(), Errors::default());
     let mut row_failure = None;
     match failure {
@@ -878,8 +853,7 @@ async fn departments_page(
         DepartmentFailure::New(f, e) => (form, errors) = (f, e),
         DepartmentFailure::Row(id, f, e) => row_failure = Some((id, f, e)),
     }
-    let rows = list
-        .items
+    let rows = all
         .into_iter()
         .map(
             |department| match row_failure.take_if(|(id, _, _)| *id == department.id) {
@@ -917,8 +891,7 @@ async fn departments(web: Web, Query(done): Query<Done>) -> Page {
     .await
 }
 
-async fn create_department(web: Web, Form(form): Form<DepartmentForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create_department(web: Web, Posted(form): Posted<DepartmentForm>) -> Page {
     web.require("departments:write")?;
     let req = CreateDepartment {
         name: form.name.clone(),
@@ -943,9 +916,8 @@ async fn create_department(web: Web, Form(form): Form<DepartmentForm>) -> Page {
 async fn update_department(
     web: Web,
     Path(id): Path<i64>,
-    Form(form): Form<DepartmentForm>,
+    Posted(form): Posted<DepartmentForm>,
 ) -> Page {
-    web.check_csrf(&form.csrf)?;
     web.require("departments:write")?;
     let req = UpdateDepartment {
         name: Some(form.name.clone()),
@@ -968,8 +940,11 @@ async fn update_department(
     }
 }
 
-async fn delete_department(web: Web, Path(id): Path<i64>, Form(form): Form<VersionForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn delete_department(
+    web: Web,
+    Path(id): Path<i64>,
+    Posted(form): Posted<VersionForm>,
+) -> Page {
     web.require("departments:write")?;
     let version = IfMatch(Some(form.version));
     match service::delete_department(&web.state, &web.audit(), id, version).await {

@@ -6,16 +6,17 @@ use std::collections::{HashMap, HashSet};
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::auth::{self, Principal};
 use nexus_core::domain::PermissionDef;
-use nexus_core::events::{self, Audience, Event, Heard};
+use nexus_core::events::{self, Audience, Heard};
 use nexus_core::extract::IfMatch;
-use nexus_core::write::{Work, find_current, lock_invariant, to_json, update_versioned};
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, delete_versioned, find_current, lock_invariant, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator,
 };
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::entity::{department, permission, refresh_token, role, role_permission, session, user};
@@ -338,8 +339,8 @@ pub struct LoginOutcome {
 
 const BAD_CREDENTIALS: &str = "invalid username or password";
 
-/// Signs a user in: rate limit per IP, lockout after repeated failures, same answer for an
-/// unknown user and a wrong password; a new session on success.
+/// Signs a user in: rate limit per IP, lockout after repeated failures, the same answer
+/// for an unknown user, a wrong password and a locked account; a new session on success.
 pub async fn login(
     state: &AppState,
     client: &ClientInfo,
@@ -349,21 +350,16 @@ pub async fn login(
     let db = state.db.write();
     let cfg = &state.config;
     let ident = req.username.trim().to_lowercase();
-    let ctx = client.audit(None);
+    let attempt = serde_json::json!({"username": ident});
     if let Err(wait) = state
         .login_limiter
         .hit(client.ip.as_deref().unwrap_or("unknown"))
     {
-        audit::record(
-            db,
-            &ctx,
-            "login_rate_limited",
-            "auth",
-            None,
-            None,
-            Some(serde_json::json!({"username": ident})),
-        )
-        .await?;
+        let ctx = client.audit(None);
+        let work = Work::begin(state, &ctx).await?;
+        work.audit("login_rate_limited", "auth", 0, None, Some(&attempt))
+            .await?;
+        work.commit().await?;
         return Err(ApiError::TooManyRequests {
             message: "too many sign-in attempts; wait before trying again".into(),
             retry_after: wait,
@@ -381,36 +377,26 @@ pub async fn login(
         .one(db)
         .await?;
     let now = Timestamp::now();
-    if let Some(u) = &found
-        && let Some(until) = u.locked_until.filter(|t| *t > now)
-    {
-        let minutes = (now.seconds_until(until) + 59) / 60;
-        return Err(ApiError::Unauthorized(format!(
-            "account is locked after too many failed sign-ins; try again in {minutes} minute(s)"
-        )));
-    }
+    // The password is checked even on a locked account, so that neither the answer nor
+    // its timing tells a locked account from a wrong password or an unknown name.
     let ok = auth::verify_password(
         req.password,
         found.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
+    let locked = |u: &user::Model| u.locked_until.is_some_and(|t| t > now);
     let user = match found {
-        Some(u) if ok && u.is_active => u,
+        Some(u) if ok && u.is_active && !locked(&u) => u,
         other => {
             let ctx = client.audit(other.as_ref().map(|u| u.id));
-            if let Some(u) = other.filter(|u| u.is_active) {
-                record_failure(state, &ctx, &u, now).await?;
+            let work = Work::begin(state, &ctx).await?;
+            // Attempts on a locked account do not extend the lock.
+            if let Some(u) = other.filter(|u| u.is_active && !locked(u)) {
+                record_failure(state, &work, &u, now).await?;
             }
-            audit::record(
-                db,
-                &ctx,
-                "login_failed",
-                "auth",
-                None,
-                None,
-                Some(serde_json::json!({"username": ident})),
-            )
-            .await?;
+            work.audit("login_failed", "auth", 0, None, Some(&attempt))
+                .await?;
+            work.commit().await?;
             return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
         }
     };
@@ -419,13 +405,15 @@ pub async fn login(
         SessionKind::Api => cfg.refresh_token_ttl_secs,
         SessionKind::Web => cfg.web_session_ttl_secs,
     };
-    let txn = db.begin().await?;
+    let ctx = client.audit(Some(user.id));
+    let work = Work::begin(state, &ctx).await?;
+    let txn = &*work;
     user::Entity::update_many()
         .col_expr(user::Column::FailedLogins, Expr::value(0))
         .col_expr(user::Column::LockedUntil, Expr::value(Option::<i64>::None))
         .col_expr(user::Column::LastLogin, Expr::value(now.0))
         .filter(user::Column::Id.eq(user.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let session = session::ActiveModel {
         user_id: Set(user.id),
@@ -436,24 +424,16 @@ pub async fn login(
         expires_at: Set(now.plus_seconds(ttl)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let refresh = match kind {
-        SessionKind::Api => Some(new_refresh_token(&txn, session.id, now).await?),
+        SessionKind::Api => Some(new_refresh_token(txn, session.id, now).await?),
         SessionKind::Web => None,
     };
-    let ctx = client.audit(Some(user.id));
-    audit::record(
-        &txn,
-        &ctx,
-        "login",
-        "session",
-        Some(session.id),
-        None,
-        Some(serde_json::json!({"kind": kind.as_str()})),
-    )
-    .await?;
-    txn.commit().await?;
+    let signed_in = serde_json::json!({"kind": kind.as_str()});
+    work.audit("login", "session", session.id, None, Some(&signed_in))
+        .await?;
+    work.commit().await?;
 
     let access_ttl = match kind {
         SessionKind::Api => cfg.access_token_ttl_secs,
@@ -471,22 +451,21 @@ pub async fn login(
 /// Counts a failed sign-in atomically and locks the account at the threshold.
 async fn record_failure(
     state: &AppState,
-    ctx: &AuditCtx,
+    work: &Work<'_>,
     u: &user::Model,
     now: Timestamp,
 ) -> ApiResult<()> {
-    let db = state.db.write();
-    let txn = db.begin().await?;
+    let txn = &**work;
     user::Entity::update_many()
         .col_expr(
             user::Column::FailedLogins,
             Expr::col(user::Column::FailedLogins).add(1),
         )
         .filter(user::Column::Id.eq(u.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let failures = user::Entity::find_by_id(u.id)
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|u| u.failed_logins)
         .unwrap_or(0);
@@ -496,20 +475,12 @@ async fn record_failure(
             .col_expr(user::Column::FailedLogins, Expr::value(0))
             .col_expr(user::Column::LockedUntil, Expr::value(until.0))
             .filter(user::Column::Id.eq(u.id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        audit::record(
-            &txn,
-            ctx,
-            "account_locked",
-            "user",
-            Some(u.id),
-            None,
-            Some(serde_json::json!({"locked_until": until, "failed_logins": failures})),
-        )
-        .await?;
+        let locked = serde_json::json!({"locked_until": until, "failed_logins": failures});
+        work.audit("account_locked", "user", u.id, None, Some(&locked))
+            .await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -555,26 +526,6 @@ async fn revoke_sessions<C: ConnectionTrait>(
     Ok(ids)
 }
 
-fn publish_revoked(state: &AppState, user_id: i64, session_id: i64) {
-    state.events.publish(Event::new(
-        "session",
-        "revoked",
-        session_id,
-        serde_json::json!({"user_id": user_id}),
-        Audience::Users(vec![user_id]),
-    ));
-}
-
-fn publish_user_sessions_revoked(state: &AppState, user_id: i64) {
-    state.events.publish(Event::new(
-        "user",
-        "sessions_revoked",
-        user_id,
-        serde_json::Value::Null,
-        Audience::Users(vec![user_id]),
-    ));
-}
-
 /// Keeps the principal cache true to changes made on any node: local changes invalidate
 /// directly, and this drops what other nodes' events make stale.
 pub fn spawn_cache_invalidation(state: &AppState) {
@@ -606,61 +557,63 @@ pub async fn refresh(
     let invalid = || ApiError::Unauthorized("invalid or expired refresh token".into());
     let db = state.db.write();
     let now = Timestamp::now();
-    let txn = db.begin().await?;
     let Some(rt) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(auth::sha256_hex(token.trim())))
-        .one(&txn)
+        .one(db)
         .await?
     else {
         return Err(invalid());
     };
-    let Some(s) = session::Entity::find_by_id(rt.session_id).one(&txn).await? else {
+    let Some(s) = session::Entity::find_by_id(rt.session_id).one(db).await? else {
         return Err(invalid());
     };
     if s.revoked_at.is_some() || s.expires_at <= now {
         return Err(invalid());
     }
+    let ctx = client.audit(Some(s.user_id));
+    let mut work = Work::begin(state, &ctx).await?;
+    // Claimed once: of two requests with the same token, the second finds it used.
     let claimed = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now.0))
         .filter(refresh_token::Column::Id.eq(rt.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
+        .exec(&*work)
         .await?
         .rows_affected
         == 1;
     if !claimed {
         revoke_sessions(
-            &txn,
+            &*work,
             Condition::all().add(session::Column::Id.eq(s.id)),
             "refresh_token_reuse",
         )
         .await?;
-        audit::record(
-            &txn,
-            &client.audit(Some(s.user_id)),
+        let owner = serde_json::json!({"user_id": s.user_id});
+        work.record(
             "refresh_token_reuse",
+            "revoked",
             "session",
-            Some(s.id),
+            s.id,
             None,
-            None,
+            Some(&owner),
+            Audience::Users(vec![s.user_id]),
         )
         .await?;
-        txn.commit().await?;
+        work.commit().await?;
         state.auth.invalidate_session(s.id);
-        publish_revoked(state, s.user_id, s.id);
         return Err(ApiError::Unauthorized(
             "refresh token was already used; the session has been revoked, sign in again".into(),
         ));
     }
     let user_ok = user::Entity::find_by_id(s.user_id)
-        .one(&txn)
+        .one(&*work)
         .await?
         .is_some_and(|u| u.is_active);
     if !user_ok {
         return Err(invalid());
     }
-    let next = new_refresh_token(&txn, s.id, now).await?;
-    txn.commit().await?;
+    let next = new_refresh_token(&*work, s.id, now).await?;
+    work.commit().await?;
     let ttl = state.config.access_token_ttl_secs;
     Ok(TokenResponse {
         access_token: state.auth.issue(s.user_id, s.id, ttl)?,
@@ -672,26 +625,27 @@ pub async fn refresh(
 
 /// Ends the caller's session.
 pub async fn logout(state: &AppState, client: &ClientInfo, principal: &Principal) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
+    let ctx = client.audit(Some(principal.user_id));
+    let mut work = Work::begin(state, &ctx).await?;
     revoke_sessions(
-        &txn,
+        &*work,
         Condition::all().add(session::Column::Id.eq(principal.session_id)),
         "logout",
     )
     .await?;
-    audit::record(
-        &txn,
-        &client.audit(Some(principal.user_id)),
+    let owner = serde_json::json!({"user_id": principal.user_id});
+    work.record(
         "logout",
+        "revoked",
         "session",
-        Some(principal.session_id),
+        principal.session_id,
         None,
-        None,
+        Some(&owner),
+        Audience::Users(vec![principal.user_id]),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     state.auth.invalidate_session(principal.session_id);
-    publish_revoked(state, principal.user_id, principal.session_id);
     Ok(())
 }
 
@@ -722,7 +676,8 @@ pub async fn change_password(
         ));
     }
     let hash = auth::hash_password(req.new_password).await?;
-    let txn = db.begin().await?;
+    let ctx = client.audit(Some(u.id));
+    let mut work = Work::begin(state, &ctx).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(Timestamp::now().0))
@@ -731,29 +686,29 @@ pub async fn change_password(
             Expr::col(user::Column::Version).add(1),
         )
         .filter(user::Column::Id.eq(u.id))
-        .exec(&txn)
+        .exec(&*work)
         .await?;
     let ended = revoke_sessions(
-        &txn,
+        &*work,
         Condition::all()
             .add(session::Column::UserId.eq(u.id))
             .add(session::Column::Id.ne(principal.session_id)),
         "password_change",
     )
     .await?;
-    audit::record(
-        &txn,
-        &client.audit(Some(u.id)),
+    let change = serde_json::json!({"sessions_ended": ended.len()});
+    work.record(
         "password_change",
+        "sessions_revoked",
         "user",
-        Some(u.id),
+        u.id,
         None,
-        Some(serde_json::json!({"sessions_ended": ended.len()})),
+        Some(&change),
+        Audience::Users(vec![u.id]),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     state.auth.invalidate_user(u.id);
-    publish_user_sessions_revoked(state, u.id);
     Ok(())
 }
 
@@ -773,7 +728,7 @@ pub async fn reset_password(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     let hash = auth::hash_password(req.new_password).await?;
-    let txn = db.begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::FailedLogins, Expr::value(0))
@@ -785,27 +740,26 @@ pub async fn reset_password(
             Expr::col(user::Column::Version).add(1),
         )
         .filter(user::Column::Id.eq(user_id))
-        .exec(&txn)
+        .exec(&*work)
         .await?;
     revoke_sessions(
-        &txn,
+        &*work,
         Condition::all().add(session::Column::UserId.eq(user_id)),
         "password_reset",
     )
     .await?;
-    audit::record(
-        &txn,
-        ctx,
+    work.record::<()>(
         "password_reset",
+        "sessions_revoked",
         "user",
-        Some(user_id),
+        user_id,
         None,
         None,
+        Audience::Users(vec![user_id]),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     state.auth.invalidate_user(user_id);
-    publish_user_sessions_revoked(state, user_id);
     Ok(())
 }
 
@@ -817,10 +771,6 @@ pub async fn list_users(
     page: &PageParams,
 ) -> ApiResult<ListResponse<UserOut>> {
     let conn = db.read();
-    let (sort, desc) = page.sort(
-        &["id", "username", "created_at", "last_login"],
-        ("id", false),
-    )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let mut any = Condition::any();
@@ -850,33 +800,16 @@ pub async fn list_users(
     if let Some(a) = f.is_active {
         cond = cond.add(user::Column::IsActive.eq(a));
     }
-    let query = user::Entity::find().filter(cond);
-    let total = query.clone().count(conn).await?;
-    let col = match sort {
-        "username" => user::Column::Username,
-        "created_at" => user::Column::CreatedAt,
-        "last_login" => user::Column::LastLogin,
-        _ => user::Column::Id,
-    };
-    let order = if desc {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let rows = query
-        .order_by(col, order)
-        .order_by_asc(user::Column::Id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
+    let rows = page_of(
+        conn,
+        user::Entity::find().filter(cond),
+        page,
+        &["id", "username", "created_at", "last_login"],
+        ("id", false),
+    )
+    .await?;
     let names = names(conn).await?;
-    Ok(ListResponse {
-        items: rows.into_iter().map(|u| user_out(u, &names)).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Ok(rows.map(|u| user_out(u, &names)))
 }
 
 pub async fn get_user(db: &Db, id: i64) -> ApiResult<UserOut> {
@@ -962,11 +895,11 @@ pub async fn create_user(
 ) -> ApiResult<UserOut> {
     req.validate()?;
     let hash = auth::hash_password(req.password.clone()).await?;
-    let db = state.db.write();
-    let txn = db.begin().await?;
-    let role = role_by_name(&txn, req.role.as_deref().unwrap_or("user")).await?;
-    check_department(&txn, req.department_id).await?;
-    check_unique_user(&txn, Some(&req.username), req.email.as_deref(), None).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let role = role_by_name(txn, req.role.as_deref().unwrap_or("user")).await?;
+    check_department(txn, req.department_id).await?;
+    check_unique_user(txn, Some(&req.username), req.email.as_deref(), None).await?;
     let now = Timestamp::now();
     let created = user::ActiveModel {
         username: Set(req.username),
@@ -993,28 +926,22 @@ pub async fn create_user(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    let out = user_out(created, &names(&txn).await?);
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "user",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "user",
-        "created",
-        out.id,
-        to_json(&out),
-        Audience::Permission("users:read".into()),
-    ));
+    let out = user_out(created, &names(txn).await?);
+    work.created("user", out.id, &out, users_audience()).await?;
+    work.commit().await?;
     Ok(out)
+}
+
+/// Who hears of changes to accounts.
+fn users_audience() -> Audience {
+    Audience::Permission("users:read".into())
+}
+
+/// Who hears of changes to roles.
+fn roles_audience() -> Audience {
+    Audience::Permission("roles:read".into())
 }
 
 /// Active admins, counted under the admin role's row lock so that two transactions each
@@ -1108,14 +1035,8 @@ pub async fn update_user(
         )
         .await?;
     }
-    work.updated(
-        "user",
-        id,
-        &before,
-        &after,
-        Audience::Permission("users:read".into()),
-    )
-    .await?;
+    work.updated("user", id, &before, &after, users_audience())
+        .await?;
     work.commit().await?;
     state.auth.invalidate_user(id);
     Ok(after)
@@ -1227,9 +1148,10 @@ pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> A
     valid_role_name(&mut v, &name);
     v.opt_text("description", description.as_deref(), 1000);
     v.finish()?;
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
     nexus_core::unique::ensure_free::<role::Entity, _>(
-        &txn,
+        txn,
         role::Column::Name,
         role::Column::Id,
         &name,
@@ -1238,7 +1160,7 @@ pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> A
         format!("a role named '{}' exists", &name),
     )
     .await?;
-    let ids = permission_ids(&txn, &req.permissions).await?;
+    let ids = permission_ids(txn, &req.permissions).await?;
     let now = Timestamp::now();
     let r = role::ActiveModel {
         name: Set(name),
@@ -1249,28 +1171,12 @@ pub async fn create_role(state: &AppState, ctx: &AuditCtx, req: CreateRole) -> A
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    set_role_permissions(&txn, r.id, &ids).await?;
-    let out = role_out(&txn, r).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "role",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "role",
-        "created",
-        out.id,
-        to_json(&out),
-        Audience::Permission("roles:read".into()),
-    ));
+    set_role_permissions(txn, r.id, &ids).await?;
+    let out = role_out(txn, r).await?;
+    work.created("role", out.id, &out, roles_audience()).await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -1281,18 +1187,15 @@ pub async fn update_role(
     if_match: IfMatch,
     req: UpdateRole,
 ) -> ApiResult<RoleOut> {
-    let txn = state.db.write().begin().await?;
-    let current = role::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<role::Entity, _>(txn, id, if_match, "role").await?;
     if current.is_builtin {
         return Err(ApiError::conflict(
             "built-in roles cannot be changed; create a custom role instead",
         ));
     }
-    let before = role_out(&txn, current.clone()).await?;
+    let before = role_out(txn, current.clone()).await?;
     let mut am: role::ActiveModel = current.clone().into();
     let mut v = Validator::new();
     if let Some(name) = &req.name {
@@ -1305,7 +1208,7 @@ pub async fn update_role(
     v.finish()?;
     if let Some(name) = req.name {
         nexus_core::unique::ensure_free::<role::Entity, _>(
-            &txn,
+            txn,
             role::Column::Name,
             role::Column::Id,
             name.trim(),
@@ -1320,31 +1223,16 @@ pub async fn update_role(
         am.description = Set(d);
     }
     if let Some(perms) = &req.permissions {
-        let ids = permission_ids(&txn, perms).await?;
-        set_role_permissions(&txn, id, &ids).await?;
+        let ids = permission_ids(txn, perms).await?;
+        set_role_permissions(txn, id, &ids).await?;
     }
     am.updated_at = Set(Timestamp::now());
-    let updated = update_versioned(&txn, am, current.version).await?;
-    let after = role_out(&txn, updated).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "role",
-        Some(id),
-        Some(to_json(&before)),
-        Some(to_json(&after)),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = update_versioned(txn, am, current.version).await?;
+    let after = role_out(txn, updated).await?;
+    work.updated("role", id, &before, &after, roles_audience())
+        .await?;
+    work.commit().await?;
     state.auth.invalidate_all();
-    state.events.publish(Event::new(
-        "role",
-        "updated",
-        id,
-        to_json(&after),
-        Audience::Permission("roles:read".into()),
-    ));
     Ok(after)
 }
 
@@ -1354,44 +1242,25 @@ pub async fn delete_role(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = role::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<role::Entity, _>(txn, id, if_match, "role").await?;
     if current.is_builtin {
         return Err(ApiError::conflict("built-in roles cannot be deleted"));
     }
     let holders = user::Entity::find()
         .filter(user::Column::RoleId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if holders > 0 {
         return Err(ApiError::conflict(format!(
             "{holders} user(s) hold this role; give them another role first"
         )));
     }
-    let before = role_out(&txn, current).await?;
-    role::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "delete",
-        "role",
-        Some(id),
-        Some(to_json(&before)),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "role",
-        "deleted",
-        id,
-        serde_json::json!({"id": id}),
-        Audience::Permission("roles:read".into()),
-    ));
+    let before = role_out(txn, current).await?;
+    delete_versioned::<role::Entity, _>(txn, id, before.version).await?;
+    work.deleted("role", id, &before, roles_audience()).await?;
+    work.commit().await?;
     Ok(())
 }
 
@@ -1414,8 +1283,6 @@ pub async fn list_departments(
     f: &DepartmentFilter,
     page: &PageParams,
 ) -> ApiResult<ListResponse<DepartmentOut>> {
-    let conn = db.read();
-    let (sort, desc) = page.sort(&["id", "name", "created_at"], ("name", false))?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         cond = cond.add(
@@ -1426,33 +1293,27 @@ pub async fn list_departments(
     if let Some(a) = f.is_active {
         cond = cond.add(department::Column::IsActive.eq(a));
     }
-    let query = department::Entity::find().filter(cond);
-    let total = query.clone().count(conn).await?;
-    let col = match sort {
-        "name" => department::Column::Name,
-        "created_at" => department::Column::CreatedAt,
-        _ => department::Column::Id,
-    };
-    let rows = query
-        .order_by(
-            col,
-            if desc {
-                sea_orm::Order::Desc
-            } else {
-                sea_orm::Order::Asc
-            },
-        )
+    let rows = page_of(
+        db.read(),
+        department::Entity::find().filter(cond),
+        page,
+        &["id", "name", "created_at"],
+        ("name", false),
+    )
+    .await?;
+    Ok(rows.map(department_out))
+}
+
+/// Every department, by name: the complete choice list of forms, never cut short.
+pub async fn all_departments(db: &Db) -> ApiResult<Vec<DepartmentOut>> {
+    Ok(department::Entity::find()
+        .order_by_asc(department::Column::Name)
         .order_by_asc(department::Column::Id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
-    Ok(ListResponse {
-        items: rows.into_iter().map(department_out).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+        .all(db.read())
+        .await?
+        .into_iter()
+        .map(department_out)
+        .collect())
 }
 
 pub async fn get_department(db: &Db, id: i64) -> ApiResult<DepartmentOut> {
@@ -1474,9 +1335,10 @@ pub async fn create_department(
     v.text("name", &name, 1, 100);
     v.opt_text("description", description.as_deref(), 1000);
     v.finish()?;
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
     nexus_core::unique::ensure_free::<department::Entity, _>(
-        &txn,
+        txn,
         department::Column::Name,
         department::Column::Id,
         &name,
@@ -1495,27 +1357,12 @@ pub async fn create_department(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let out = department_out(d);
-    audit::record(
-        &txn,
-        ctx,
-        "create",
-        "department",
-        Some(out.id),
-        None,
-        Some(to_json(&out)),
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "department",
-        "created",
-        out.id,
-        to_json(&out),
-        Audience::All,
-    ));
+    work.created("department", out.id, &out, Audience::All)
+        .await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -1536,17 +1383,14 @@ pub async fn update_department(
         v.opt_text("description", d.as_deref(), 1000);
     }
     v.finish()?;
-    let txn = state.db.write().begin().await?;
-    let current = department::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("department"))?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<department::Entity, _>(txn, id, if_match, "department").await?;
     let before = department_out(current.clone());
     let mut am: department::ActiveModel = current.clone().into();
     if let Some(n) = name {
         nexus_core::unique::ensure_free::<department::Entity, _>(
-            &txn,
+            txn,
             department::Column::Name,
             department::Column::Id,
             &n,
@@ -1564,27 +1408,11 @@ pub async fn update_department(
         am.is_active = Set(a);
     }
     am.updated_at = Set(Timestamp::now());
-    let updated = update_versioned(&txn, am, current.version).await?;
-    let after = department_out(updated);
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "department",
-        Some(id),
-        Some(to_json(&before)),
-        Some(to_json(&after)),
-    )
-    .await?;
-    txn.commit().await?;
+    let after = department_out(update_versioned(txn, am, current.version).await?);
+    work.updated("department", id, &before, &after, Audience::All)
+        .await?;
+    work.commit().await?;
     state.auth.invalidate_all();
-    state.events.publish(Event::new(
-        "department",
-        "updated",
-        id,
-        to_json(&after),
-        Audience::All,
-    ));
     Ok(after)
 }
 
@@ -1594,40 +1422,22 @@ pub async fn delete_department(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = department::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("department"))?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<department::Entity, _>(txn, id, if_match, "department").await?;
     let members = user::Entity::find()
         .filter(user::Column::DepartmentId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if members > 0 {
         return Err(ApiError::conflict(format!(
             "{members} user(s) belong to this department; move them or deactivate the department instead"
         )));
     }
-    department::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "delete",
-        "department",
-        Some(id),
-        Some(to_json(&department_out(current))),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    state.events.publish(Event::new(
-        "department",
-        "deleted",
-        id,
-        serde_json::json!({"id": id}),
-        Audience::All,
-    ));
+    delete_versioned::<department::Entity, _>(txn, id, current.version).await?;
+    work.deleted("department", id, &department_out(current), Audience::All)
+        .await?;
+    work.commit().await?;
     Ok(())
 }
 

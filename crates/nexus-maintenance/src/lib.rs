@@ -10,7 +10,7 @@ pub mod service;
 
 use nexus_core::auth::BoxFuture;
 use nexus_core::domain::{Attachable, Domain, NavLink, NavSection};
-use nexus_core::{ApiResult, AppState};
+use nexus_core::{ApiError, ApiResult, AppState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -43,6 +43,14 @@ pub const ATTACHABLE: &[Attachable] = &[
         write: "work_orders:manage",
     },
 ];
+
+/// The attachable record kind `entity_type` of this domain.
+pub fn attachable(entity_type: &str) -> ApiResult<&'static Attachable> {
+    ATTACHABLE
+        .iter()
+        .find(|a| a.entity_type == entity_type)
+        .ok_or_else(|| ApiError::internal(format!("`{entity_type}` is not attachable")))
+}
 
 /// Maintenance, as the server registers it.
 pub static DOMAIN: Domain = Domain {

@@ -8,7 +8,7 @@ use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{
-    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, Versioned,
+    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
 };
 
 use crate::import;
@@ -18,13 +18,13 @@ use crate::service;
 
 /// Work centers, by code.
 #[utoipa::path(get, path = "/api/v1/work-centers", tag = "production", security(("bearer" = ["work_centers:read"])),
-    params(WorkCenterFilter), responses((status = 200, body = Vec<WorkCenterOut>)))]
+    params(WorkCenterFilter), responses((status = 200, body = ListResponse<WorkCenterOut>)))]
 pub async fn list_work_centers(
     State(state): State<AppState>,
     _: Require<WorkCentersRead>,
     ApiQuery(f): ApiQuery<WorkCenterFilter>,
-) -> Json<Vec<WorkCenterOut>> {
-    Json(service::list_work_centers(&state, &f))
+) -> Json<ListResponse<WorkCenterOut>> {
+    Json(ListResponse::all(service::list_work_centers(&state, &f)))
 }
 
 /// Create a work center.

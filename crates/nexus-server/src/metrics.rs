@@ -4,10 +4,12 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use nexus_core::AppState;
+use nexus_core::{ApiError, AppState};
+use subtle::ConstantTimeEq;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -36,9 +38,22 @@ pub fn install() {
     handle();
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, content_type = "text/plain")))]
-pub async fn scrape(State(state): State<AppState>) -> Response {
+/// Prometheus text exposition. Open unless `NEXUS_METRICS_TOKEN` is set; then the scraper
+/// sends it as `Authorization: Bearer <token>`.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, content_type = "text/plain"), (status = 401, description = "The metrics token is set and was not sent")))]
+pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
+            return ApiError::Unauthorized("send the metrics token as a bearer token".into())
+                .into_response();
+        }
+    }
     let pool = state.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));

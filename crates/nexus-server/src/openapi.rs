@@ -56,16 +56,24 @@ pub fn with_refusals(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi 
     });
     if let Some(paths) = json["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
-            for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|i| i.values_mut())
+            {
                 let public = op["security"] == serde_json::json!([{}]);
                 let scoped = op["security"].as_array().is_some_and(|reqs| {
                     reqs.iter().any(|r| {
-                        r.as_object()
-                            .is_some_and(|r| r.values().any(|s| s.as_array().is_some_and(|s| !s.is_empty())))
+                        r.as_object().is_some_and(|r| {
+                            r.values()
+                                .any(|s| s.as_array().is_some_and(|s| !s.is_empty()))
+                        })
                     })
                 });
                 let body = op.get("requestBody").is_some();
-                let json_body = op["requestBody"]["content"].get("application/json").is_some();
+                let json_body = op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some();
                 let params = op["parameters"].as_array().is_some_and(|p| !p.is_empty());
                 let refusals = [
                     ("400", body, "Malformed body"),

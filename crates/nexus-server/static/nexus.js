@@ -343,3 +343,14 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// The Menu button opens and closes the navigation drawer on a phone.
+document.documentElement.classList.add("js");
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".menu-toggle");
+  if (!toggle) {
+    return;
+  }
+  const open = document.body.classList.toggle("nav-open");
+  toggle.setAttribute("aria-expanded", String(open));
+});

@@ -8,7 +8,8 @@ use axum::response::IntoResponse;
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::{
-    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
+    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
+    Versioned,
 };
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,15 +19,17 @@ use crate::model::perm::*;
 use crate::model::*;
 use crate::service;
 
-/// Every metric of an asset with its current value (`AssetMetrics`).
+/// Every metric of an asset with its current value (`AssetMetrics`), by name: the
+/// complete list in one page.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<MetricOut>), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ListResponse<MetricOut>), (status = 404)))]
 pub async fn list_metrics(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<MetricOut>>> {
-    Ok(Json(service::list_metrics(state.db.read(), id).await?))
+) -> ApiResult<Json<ListResponse<MetricOut>>> {
+    let all = service::list_metrics(state.db.read(), id).await?;
+    Ok(Json(ListResponse::all(all)))
 }
 
 /// Define a metric of an asset: unit, kind, thresholds and hysteresis.
@@ -103,8 +106,8 @@ pub async fn delete_metric(
 
 /// Push readings as JSON: `{"points": [{"asset_id", "metric", "ts", "value"}]}`, `ts` as
 /// RFC 3339 or milliseconds since the epoch. All or nothing: when any point is refused
-/// (unknown asset or metric, a value that is not finite, a time more than 5 minutes
-/// ahead) none is stored, and the 422 names each point at fault (`points[3].metric`).
+/// (unknown asset or metric, a value that is not finite or beyond ±1e15, a time more
+/// than 5 minutes ahead) none is stored, and the 422 names each point at fault (`points[3].metric`).
 /// At most 100,000 points per request (413 above). A point whose series already has a
 /// reading at that time is left as stored and counted in `duplicates`.
 #[utoipa::path(post, path = "/api/v1/telemetry", tag = "telemetry", security(("bearer" = ["telemetry:write"])),
@@ -151,8 +154,9 @@ pub async fn history(
     Ok(Json(service::history(&state.db, id, &metric, &q).await?))
 }
 
-/// A metric's raw readings, oldest first, a page at a time: pass `next` as `after` for the
-/// following page. Readings past the retention are gone (their rollups stay in `history`).
+/// A metric's raw readings, oldest first, paged by key like every feed
+/// (`{items, next_after}`): pass `next_after` as `after` for the following page (`null`
+/// on the last). Readings past the retention are gone (their rollups stay in `history`).
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/samples", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
     params(("id" = i64, Path), ("metric" = String, Path), SamplesQuery),
     responses((status = 200, body = SamplesOut), (status = 404), (status = 422)))]
@@ -179,10 +183,12 @@ pub async fn get_settings(
     request_body = TelemetrySettings, responses((status = 200, body = TelemetrySettings), (status = 422)))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
     ApiJson(req): ApiJson<TelemetrySettings>,
 ) -> ApiResult<Json<TelemetrySettings>> {
-    Ok(Json(service::set_settings(&state, req).await?))
+    let ctx = client.audit(Some(user.id()));
+    Ok(Json(service::set_settings(&state, &ctx, req).await?))
 }
 
 /// The MQTT subscriber: whether a broker is configured and connected, the topic and
@@ -206,15 +212,19 @@ pub async fn run_retention(
     Ok(Json(service::apply_retention(&state).await?))
 }
 
-/// Alerts, newest first, filtered by status (`active`: every unresolved one) and asset.
+/// Alerts, newest first unless sorted, filtered by status (`active`: every unresolved
+/// one) and asset, paged.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    params(AlertFilter), responses((status = 200, body = ListResponse<AlertOut>), (status = 422)))]
+    params(AlertFilter, PageParams), responses((status = 200, body = ListResponse<AlertOut>), (status = 422)))]
 pub async fn list_alerts(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
     ApiQuery(f): ApiQuery<AlertFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<Json<ListResponse<AlertOut>>> {
-    Ok(Json(service::list_alerts(state.db.read(), &f).await?))
+    Ok(Json(
+        service::list_alerts(state.db.read(), &f, &page).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
@@ -232,10 +242,12 @@ pub async fn get_alert(
     params(("id" = i64, Path)), responses((status = 200, body = AlertOut), (status = 404), (status = 409)))]
 pub async fn acknowledge_alert(
     State(state): State<AppState>,
+    client: ClientInfo,
     Require(user, _): Require<TelemetryWrite>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<AlertOut>> {
-    Ok(Json(service::acknowledge(&state, user.id(), id).await?))
+    let ctx = client.audit(Some(user.id()));
+    Ok(Json(service::acknowledge(&state, &ctx, id).await?))
 }
 
 /// Resolve an alert by hand (409 when resolved already).
@@ -243,23 +255,24 @@ pub async fn acknowledge_alert(
     params(("id" = i64, Path)), responses((status = 200, body = AlertOut), (status = 404), (status = 409)))]
 pub async fn resolve_alert(
     State(state): State<AppState>,
-    _: Require<TelemetryWrite>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryWrite>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<AlertOut>> {
-    Ok(Json(service::resolve(&state, id).await?))
+    let ctx = client.audit(Some(user.id()));
+    Ok(Json(service::resolve(&state, &ctx, id).await?))
 }
 
-/// The alert rules of a metric.
+/// The alert rules of a metric, oldest first: the complete list in one page.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/rules", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = Vec<AlertRuleOut>), (status = 404)))]
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = ListResponse<AlertRuleOut>), (status = 404)))]
 pub async fn list_rules(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
     Path((id, metric)): Path<(i64, String)>,
-) -> ApiResult<Json<Vec<AlertRuleOut>>> {
-    Ok(Json(
-        service::list_rules(state.db.read(), id, &metric).await?,
-    ))
+) -> ApiResult<Json<ListResponse<AlertRuleOut>>> {
+    let all = service::list_rules(state.db.read(), id, &metric).await?;
+    Ok(Json(ListResponse::all(all)))
 }
 
 /// Add a rule: once the metric has been critical for `critical_minutes`, open a work
@@ -269,11 +282,13 @@ pub async fn list_rules(
     responses((status = 201, body = AlertRuleOut), (status = 404), (status = 422)))]
 pub async fn create_rule(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
     Path((id, metric)): Path<(i64, String)>,
     ApiJson(req): ApiJson<AlertRuleData>,
 ) -> ApiResult<impl IntoResponse> {
-    let out = service::create_rule(&state, id, &metric, req).await?;
+    let ctx = client.audit(Some(user.id()));
+    let out = service::create_rule(&state, &ctx, id, &metric, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -281,24 +296,25 @@ pub async fn create_rule(
     params(("id" = i64, Path), ("metric" = String, Path), ("rule" = i64, Path)), responses((status = 204), (status = 404)))]
 pub async fn delete_rule(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
     Path((id, metric, rule)): Path<(i64, String, i64)>,
 ) -> ApiResult<StatusCode> {
-    service::delete_rule(&state, id, &metric, rule).await?;
+    let ctx = client.audit(Some(user.id()));
+    service::delete_rule(&state, &ctx, id, &metric, rule).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The meter schedules of a counter metric.
+/// The meter schedules of a counter metric, oldest first: the complete list in one page.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/meter-schedules", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = Vec<MeterScheduleOut>), (status = 404)))]
+    params(("id" = i64, Path), ("metric" = String, Path)), responses((status = 200, body = ListResponse<MeterScheduleOut>), (status = 404)))]
 pub async fn list_meter_schedules(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
     Path((id, metric)): Path<(i64, String)>,
-) -> ApiResult<Json<Vec<MeterScheduleOut>>> {
-    Ok(Json(
-        service::list_meter_schedules(state.db.read(), id, &metric).await?,
-    ))
+) -> ApiResult<Json<ListResponse<MeterScheduleOut>>> {
+    let all = service::list_meter_schedules(state.db.read(), id, &metric).await?;
+    Ok(Json(ListResponse::all(all)))
 }
 
 /// Add a meter schedule to a counter metric: a preventive work order every `every_units`
@@ -308,50 +324,59 @@ pub async fn list_meter_schedules(
     responses((status = 201, body = MeterScheduleOut), (status = 404), (status = 422)))]
 pub async fn create_meter_schedule(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
     Path((id, metric)): Path<(i64, String)>,
     ApiJson(req): ApiJson<MeterScheduleData>,
 ) -> ApiResult<impl IntoResponse> {
-    let out = service::create_meter_schedule(&state, id, &metric, req).await?;
+    let ctx = client.audit(Some(user.id()));
+    let out = service::create_meter_schedule(&state, &ctx, id, &metric, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// The newest predictions of an asset.
+/// The predictions of an asset, newest first unless sorted, paged.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/predictions", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<PredictionOut>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<PredictionOut>), (status = 404), (status = 422)))]
 pub async fn list_predictions(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<PredictionOut>>> {
-    Ok(Json(service::list_predictions(state.db.read(), id).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<PredictionOut>>> {
+    Ok(Json(
+        service::list_predictions(state.db.read(), id, &page).await?,
+    ))
 }
 
 /// Predict now: remaining useful life, failure probability within 30 days and an anomaly
 /// score for each metric with a critical threshold and 8+ hours of history; updates the
-/// asset's health score. (Also runs every six hours.)
+/// asset's health score. (Also runs every six hours.) Answers the predictions this run
+/// made, newest first, as the complete list in one page (the list shape of
+/// `GET .../predictions`); none when no metric qualifies.
 #[utoipa::path(post, path = "/api/v1/assets/{id}/predict", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<PredictionOut>), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ListResponse<PredictionOut>), (status = 404)))]
 pub async fn predict(
     State(state): State<AppState>,
     client: ClientInfo,
     Require(user, _): Require<TelemetryManage>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<PredictionOut>>> {
+) -> ApiResult<Json<ListResponse<PredictionOut>>> {
     let ctx = client.audit(Some(user.id()));
-    Ok(Json(service::predict_asset(&state, &ctx, id).await?))
+    let made = service::predict_asset(&state, &ctx, id).await?;
+    Ok(Json(ListResponse::all(made)))
 }
 
 /// Assets ranked by predicted failure, each by its riskiest metric from its newest
 /// predictions: likeliest to cross a critical threshold within the horizon first, then
-/// the shortest remaining useful life.
+/// the shortest remaining useful life; paged (`sort=-risk` turns the ranking around).
 #[utoipa::path(get, path = "/api/v1/telemetry/risk", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
-    responses((status = 200, body = Vec<AssetRisk>)))]
+    params(PageParams), responses((status = 200, body = ListResponse<AssetRisk>), (status = 422)))]
 pub async fn risk_ranking(
     State(state): State<AppState>,
     _: Require<TelemetryRead>,
-) -> ApiResult<Json<Vec<AssetRisk>>> {
-    Ok(Json(service::risk_ranking(state.db.read()).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<AssetRisk>>> {
+    Ok(Json(service::risk_page(state.db.read(), &page).await?))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -273,8 +273,8 @@ pub struct HistoryQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SamplesQuery {
-    /// Readings taken after this instant (RFC 3339), exclusive: the `next` of the page
-    /// before; default from the first stored.
+    /// Readings taken after this instant (RFC 3339), exclusive: the `next_after` of the
+    /// page before; default from the first stored.
     pub after: Option<String>,
     /// Readings taken before this instant (RFC 3339), exclusive; default all.
     pub before: Option<String>,
@@ -289,21 +289,23 @@ pub struct SampleOut {
     pub value: f64,
 }
 
-/// A page of raw readings, oldest first, paged by time.
+/// A page of raw readings, oldest first, paged by time: the `{items, next_after}` shape
+/// of every key-paged feed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SamplesOut {
     pub items: Vec<SampleOut>,
     /// Pass as `after` for the next page; `null` on the last page.
-    pub next: Option<Timestamp>,
+    pub next_after: Option<Timestamp>,
 }
 
-/// One bucket of history.
+/// One bucket of history. Its min, avg and max are null only when it holds a reading
+/// beyond the accepted range (|value| ≤ 1e15), stored before that range was enforced.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BucketOut {
     pub start: Timestamp,
-    pub min: f64,
-    pub avg: f64,
-    pub max: f64,
+    pub min: Option<f64>,
+    pub avg: Option<f64>,
+    pub max: Option<f64>,
     pub count: i64,
 }
 
@@ -425,9 +427,6 @@ pub struct AlertFilter {
     pub metric_name: Option<String>,
     /// Opened at or after this instant (RFC 3339).
     pub since: Option<String>,
-    /// Default 50, at most 500.
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
 }
 
 /// A rule: once the metric has been critical for `critical_minutes`, open a work order

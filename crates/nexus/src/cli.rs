@@ -136,6 +136,9 @@ struct ServeArgs {
     /// MQTT client id; stable across restarts and distinct per node.
     #[arg(long, env = "NEXUS_MQTT_CLIENT_ID", default_value = "nexus")]
     mqtt_client_id: String,
+    /// When set, /metrics answers only scrapers sending it as a bearer token.
+    #[arg(long, env = "NEXUS_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -198,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.mqtt_topic = args.mqtt_topic;
             config.mqtt_format = args.mqtt_format;
             config.mqtt_client_id = args.mqtt_client_id;
+            config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
             serve(config, args.bind).await
         }
         Command::Migrate => {
@@ -406,28 +410,37 @@ async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 q,
                 ..Default::default()
             };
-            let page = nexus_core::PageParams {
-                limit: Some(500),
-                ..Default::default()
-            };
-            let list = service::list_users(&state.db, &filter, &page)
-                .await
-                .map_err(describe)?;
             println!(
                 "{:>6}  {:<24} {:<10} {:<8} EMAIL",
                 "ID", "USERNAME", "ROLE", "ACTIVE"
             );
-            for u in list.items {
-                println!(
-                    "{:>6}  {:<24} {:<10} {:<8} {}",
-                    u.id,
-                    u.username,
-                    u.role,
-                    if u.is_active { "yes" } else { "no" },
-                    u.email.unwrap_or_default()
-                );
+            // Every page of the list, so no user is left out past the page size.
+            let mut page = nexus_core::PageParams {
+                limit: Some(nexus_core::paging::MAX_LIMIT),
+                ..Default::default()
+            };
+            loop {
+                let list = service::list_users(&state.db, &filter, &page)
+                    .await
+                    .map_err(describe)?;
+                let seen = list.offset + list.items.len() as u64;
+                let last = list.items.is_empty() || seen >= list.total;
+                for u in list.items {
+                    println!(
+                        "{:>6}  {:<24} {:<10} {:<8} {}",
+                        u.id,
+                        u.username,
+                        u.role,
+                        if u.is_active { "yes" } else { "no" },
+                        u.email.unwrap_or_default()
+                    );
+                }
+                if last {
+                    println!("{} user(s)", list.total);
+                    break;
+                }
+                page.offset = Some(seen);
             }
-            println!("{} user(s)", list.total);
         }
         UserCommand::SetPassword { username, password } => {
             let u = find(username).await?;

@@ -36,7 +36,8 @@ backend_tests! {
         let names: Vec<_> = depts.json["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, ["Engineering", "Production", "Quality Control", "Maintenance", "Operations", "Management"]);
         let roles = srv.call("GET", "/api/v1/roles", Some(&token), None).await;
-        let names: Vec<_> = roles.json.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+        assert_eq!(roles.json["total"], 5, "the complete list in one page");
+        let names: Vec<_> = roles.json["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, ["admin", "manager", "staff", "user", "guest"]);
 
         // A second start over the same database changes nothing, even with another password.
@@ -86,9 +87,23 @@ backend_tests! {
         for _ in 0..5 {
             assert_eq!(srv.login_response("dave", "wrong-password-x").await.status, 401);
         }
-        let locked = srv.login_response("dave", "dave-password").await;
-        assert_eq!(locked.status, 401);
-        assert!(locked.json["detail"].as_str().unwrap().contains("locked"), "{:?}", locked.json);
+        // Locked, the right password is refused with the very answer of a wrong password or
+        // an unknown name, so that lockout tells no one the account exists.
+        let unknown = srv.login_response("nobody", "dave-password").await;
+        assert_eq!(unknown.status, 401);
+        for password in ["dave-password", "wrong-password-x"] {
+            let locked = srv.login_response("dave", password).await;
+            assert_eq!((locked.status, &locked.json), (unknown.status, &unknown.json));
+            assert_eq!(locked.header("content-type"), unknown.header("content-type"));
+        }
+        // The sign-in form too: the same page, but for the name typed.
+        let form = |username: &'static str| srv.client().post(srv.url("/login")).form(&[("username", username), ("password", "dave-password"), ("next", "")]);
+        let locked = form("dave").send().await.unwrap();
+        let unknown = form("nemo").send().await.unwrap();
+        assert_eq!((locked.status().as_u16(), unknown.status().as_u16()), (401, 401));
+        let (locked, unknown) = (locked.text().await.unwrap(), unknown.text().await.unwrap());
+        assert!(locked.contains("Invalid username or password."), "{locked}");
+        assert_eq!(locked.replace("\"dave\"", "\"nemo\""), unknown);
         let user = srv.call("GET", &format!("/api/v1/users/{id}"), Some(&admin), None).await;
         assert!(user.json["locked_until"].is_string());
         assert!(audit_actions(srv, &admin, &format!("entity_type=user&entity_id={id}")).await.contains(&"account_locked".to_string()));
@@ -245,7 +260,7 @@ backend_tests! {
     async fn custom_roles_grant_exactly_their_permissions(srv) {
         let admin = srv.admin_token().await;
         let perms = srv.call("GET", "/api/v1/permissions", Some(&admin), None).await;
-        assert!(perms.json.as_array().unwrap().iter().any(|p| p["name"] == "users:read"));
+        assert!(perms.json["items"].as_array().unwrap().iter().any(|p| p["name"] == "users:read"));
         let res = srv.call("POST", "/api/v1/roles", Some(&admin), Some(json!({"name": "auditor", "description": "Reads the trail", "permissions": ["audit:read", "users:read"]}))).await;
         assert_eq!(res.status, 201, "{:?}", res.json);
         let role_id = res.json["id"].as_i64().unwrap();
@@ -268,7 +283,7 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/departments", Some(&token), None).await.status, 200);
         assert_eq!(srv.call("GET", "/api/v1/audit-logs", Some(&token), None).await.status, 403);
 
-        let builtin = srv.call("GET", "/api/v1/roles", Some(&admin), None).await.json.as_array().unwrap().iter().find(|r| r["name"] == "guest").unwrap()["id"].as_i64().unwrap();
+        let builtin = srv.call("GET", "/api/v1/roles", Some(&admin), None).await.json["items"].as_array().unwrap().iter().find(|r| r["name"] == "guest").unwrap()["id"].as_i64().unwrap();
         assert_eq!(srv.call("PATCH", &format!("/api/v1/roles/{builtin}"), Some(&admin), Some(json!({"permissions": ["*"]}))).await.status, 409);
         assert_eq!(srv.call("DELETE", &format!("/api/v1/roles/{builtin}"), Some(&admin), None).await.status, 409);
         assert_eq!(srv.call("DELETE", &format!("/api/v1/roles/{role_id}"), Some(&admin), None).await.status, 409, "in use");
@@ -299,7 +314,12 @@ backend_tests! {
         let res = srv.call("POST", "/api/v1/users", Some(&admin), Some(json!({"username": "lee", "password": "lee-password", "department_id": prod}))).await;
         assert_eq!(res.status, 201);
         assert_eq!(srv.call("DELETE", &format!("/api/v1/departments/{prod}"), Some(&admin), None).await.status, 409);
+        let mut events = srv.state.events.subscribe();
         assert_eq!(srv.call("DELETE", &format!("/api/v1/departments/{id}"), Some(&admin), None).await.status, 204);
+        // The deletion carries the record as it was, like every domain's.
+        let gone = events.try_recv().expect("department.deleted");
+        assert_eq!((gone.kind.as_str(), gone.id), ("department.deleted", id));
+        assert_eq!((&gone.data["name"], &gone.data["is_active"]), (&json!("Logistics"), &json!(false)));
         assert_eq!(srv.call("DELETE", &format!("/api/v1/departments/{id}"), Some(&admin), None).await.status, 404);
         let actions = audit_actions(srv, &admin, &format!("entity_type=department&entity_id={id}")).await;
         assert_eq!(actions, ["delete", "update", "create"]);
@@ -371,6 +391,27 @@ async fn rate_limit(backend: nexus_server::testing::Backend) {
     assert_eq!(limited.status, 429);
     let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait));
+    // The sign-in form shares the limit, and says when to try again in the same way.
+    let page = srv
+        .client()
+        .post(srv.url("/login"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 429);
+    let wait: u64 = page.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Too many sign-in attempts")
+    );
     let rows = nexus_core::audit::list(
         srv.state.db.read(),
         &nexus_core::audit::AuditFilter {
@@ -381,7 +422,7 @@ async fn rate_limit(backend: nexus_server::testing::Backend) {
     )
     .await
     .unwrap();
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
     srv.finish().await;
 }
 

@@ -20,14 +20,16 @@ use utoipa_axum::routes;
 
 // ---------------------------------------------------------------- locations
 
-/// Every location, by name; `parent_id` links them into a tree.
+/// Locations, paged, by name unless `sort` is `city`, `created_at`, `updated_at` or `id`;
+/// `parent_id` links them into a tree.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "maintenance", security(("bearer" = ["locations:read"])),
-    responses((status = 200, body = Vec<LocationOut>)))]
+    params(PageParams), responses((status = 200, body = ListResponse<LocationOut>), (status = 422)))]
 pub async fn list_locations(
     State(state): State<AppState>,
     _: Require<LocationsRead>,
-) -> ApiResult<Json<Vec<LocationOut>>> {
-    Ok(Json(service::list_locations(state.db.read()).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<LocationOut>>> {
+    Ok(Json(service::list_locations(state.db.read(), &page).await?))
 }
 
 /// Create a location.
@@ -103,13 +105,13 @@ pub async fn location_assets(
 
 // ---------------------------------------------------------------- asset types
 
-/// Every asset type, by name.
+/// Every asset type, by name, in one page.
 #[utoipa::path(get, path = "/api/v1/asset-types", tag = "maintenance", security(("bearer" = ["assets:read"])),
-    responses((status = 200, body = Vec<AssetTypeOut>)))]
+    responses((status = 200, body = ListResponse<AssetTypeOut>)))]
 pub async fn list_asset_types(
     State(state): State<AppState>,
     _: Require<AssetsRead>,
-) -> ApiResult<Json<Vec<AssetTypeOut>>> {
+) -> ApiResult<Json<ListResponse<AssetTypeOut>>> {
     Ok(Json(service::list_asset_types(state.db.read()).await?))
 }
 
@@ -228,28 +230,32 @@ pub async fn update_asset(
     Ok(Versioned(out.version, out))
 }
 
-/// The asset and all its components, root first, each with its depth.
+/// The asset and all its components, root first, each with its depth, in one page.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/subtree", tag = "maintenance", security(("bearer" = ["assets:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<SubtreeItem>), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ListResponse<SubtreeItem>), (status = 404)))]
 pub async fn asset_subtree(
     State(state): State<AppState>,
     _: Require<AssetsRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<SubtreeItem>>> {
+) -> ApiResult<Json<ListResponse<SubtreeItem>>> {
     Ok(Json(service::asset_subtree(state.db.read(), id).await?))
 }
 
-/// The downtime intervals of an asset, newest first. An interval opens when the asset's
-/// status becomes `down` (PATCH with an optional `downtime_reason`) and closes when it
-/// becomes `operational` or `retired`.
+/// The downtime intervals of an asset, paged, newest first (`sort`: `started_at`,
+/// `ended_at`, `id`). An interval opens when the asset's status becomes `down` (PATCH
+/// with an optional `downtime_reason`) and closes when it becomes `operational` or
+/// `retired`.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/downtime", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<DowntimeOut>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<DowntimeOut>), (status = 404), (status = 422)))]
 pub async fn asset_downtime(
     State(state): State<AppState>,
     _: Require<WorkOrdersRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<DowntimeOut>>> {
-    Ok(Json(service::list_downtime(state.db.read(), id).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<DowntimeOut>>> {
+    Ok(Json(
+        service::list_downtime(state.db.read(), id, &page).await?,
+    ))
 }
 
 /// The routes of locations, asset types and assets.

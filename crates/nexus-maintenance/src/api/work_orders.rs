@@ -5,32 +5,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use nexus_core::audit::AuditEntry;
-use nexus_core::auth::{Permission, Require};
+use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::{
-    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, PageParams,
+    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
     Versioned,
 };
-use sea_orm::TransactionTrait;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::model::perm::*;
 use crate::model::*;
 use crate::service;
-
-/// Assigning a work order to someone else needs `work_orders:manage`; anyone who may
-/// write work orders may take one themselves.
-fn may_assign(user: &CurrentUser, assignee: Option<i64>) -> ApiResult<()> {
-    match assignee {
-        Some(id) if id != user.id() && !user.can(WorkOrdersManage::NAME) => {
-            Err(ApiError::Forbidden(
-                "assigning a work order to someone else needs work_orders:manage".into(),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
 
 /// Work orders, filtered by any combination of status, asset, location, assignee,
 /// priority, type, due range and text; sorted (`-id`, newest first, by default) and paged.
@@ -59,16 +45,12 @@ pub async fn create_work_order(
     Require(user, _): Require<WorkOrdersWrite>,
     ApiJson(req): ApiJson<NewWorkOrder>,
 ) -> ApiResult<impl IntoResponse> {
-    may_assign(&user, req.assigned_to_id)?;
-    let txn = state.db.write().begin().await?;
-    let out = service::create_work_order(&txn, &client.audit(Some(user.id())), req).await?;
-    let detail = service::get_work_order(&txn, out.id).await?;
-    txn.commit().await?;
-    service::publish_work_order(&state, "created", &out);
-    if out.assigned_to_id.is_some() {
-        service::publish_work_order(&state, "assigned", &out);
-    }
-    Ok((StatusCode::CREATED, Versioned(out.version, detail)))
+    let ctx = client.audit(Some(user.id()));
+    let detail = service::raise_work_order(&state, &ctx, &user, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Versioned(detail.work_order.version, detail),
+    ))
 }
 
 /// One work order with its checklist.
@@ -100,20 +82,8 @@ pub async fn change_status(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<StatusChange>,
 ) -> ApiResult<impl IntoResponse> {
-    if req.status.trim().eq_ignore_ascii_case("cancelled") && !user.can(WorkOrdersManage::NAME) {
-        return Err(ApiError::Forbidden(
-            "cancelling a work order needs work_orders:manage".into(),
-        ));
-    }
-    let txn = state.db.write().begin().await?;
-    let out =
-        service::change_work_order_status(&txn, &client.audit(Some(user.id())), id, if_match, req)
-            .await?;
-    txn.commit().await?;
-    service::publish_work_order(&state, "status_changed", &out);
-    if out.status == "completed" {
-        service::publish_work_order(&state, "completed", &out);
-    }
+    let ctx = client.audit(Some(user.id()));
+    let out = service::change_work_order_status(&state, &ctx, &user, id, if_match, req).await?;
     Ok(Versioned(out.version, out))
 }
 
@@ -131,22 +101,8 @@ pub async fn update_work_order(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<UpdateWorkOrder>,
 ) -> ApiResult<impl IntoResponse> {
-    let txn = state.db.write().begin().await?;
-    let change = service::update_work_order(
-        &txn,
-        &client.audit(Some(user.id())),
-        id,
-        if_match,
-        req,
-        user.can(WorkOrdersManage::NAME),
-    )
-    .await?;
-    txn.commit().await?;
-    let out = change.after;
-    service::publish_work_order(&state, "updated", &out);
-    if out.assigned_to_id != change.before.assigned_to_id {
-        service::publish_work_order(&state, "assigned", &out);
-    }
+    let ctx = client.audit(Some(user.id()));
+    let out = service::update_work_order(&state, &ctx, &user, id, if_match, req).await?;
     Ok(Versioned(out.version, out))
 }
 
@@ -165,33 +121,22 @@ pub async fn answer_checklist_item(
     Path((id, item_id)): Path<(i64, i64)>,
     ApiJson(req): ApiJson<ChecklistAnswer>,
 ) -> ApiResult<Json<ChecklistAnswered>> {
-    let txn = state.db.write().begin().await?;
-    let out = service::answer_checklist_item(
-        &txn,
-        &client.audit(Some(user.id())),
-        id,
-        item_id,
-        if_match,
-        req,
-    )
-    .await?;
-    txn.commit().await?;
-    service::publish_work_order_item(&state, "checklist_answered", id, &out.item);
-    if let Some(f) = &out.follow_up {
-        service::publish_work_order(&state, "created", f);
-    }
+    let ctx = client.audit(Some(user.id()));
+    let out = service::answer_checklist_item(&state, &ctx, id, item_id, if_match, req).await?;
     Ok(Json(out))
 }
 
-/// The labor recorded on a work order.
+/// The labor recorded on a work order, paged; sorted by `started_at` unless `sort` is
+/// `ended_at`, `minutes`, `user_id` or `id`.
 #[utoipa::path(get, path = "/api/v1/work-orders/{id}/labor", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<LaborOut>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<LaborOut>), (status = 404), (status = 422)))]
 pub async fn list_labor(
     State(state): State<AppState>,
     _: Require<WorkOrdersRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<LaborOut>>> {
-    Ok(Json(service::list_labor(state.db.read(), id).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<LaborOut>>> {
+    Ok(Json(service::list_labor(state.db.read(), id, &page).await?))
 }
 
 /// Record time worked from `started_at` to `ended_at` (not in the future). Another
@@ -207,16 +152,8 @@ pub async fn add_labor(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<NewLabor>,
 ) -> ApiResult<impl IntoResponse> {
-    let worker = req.user_id.unwrap_or(user.id());
-    if worker != user.id() && !user.can(WorkOrdersManage::NAME) {
-        return Err(ApiError::Forbidden(
-            "recording someone else's time needs work_orders:manage".into(),
-        ));
-    }
-    let txn = state.db.write().begin().await?;
-    let out = service::add_labor(&txn, &client.audit(Some(user.id())), id, worker, req).await?;
-    txn.commit().await?;
-    service::publish_work_order_item(&state, "labor_added", id, &out);
+    let ctx = client.audit(Some(user.id()));
+    let out = service::add_labor(&state, &ctx, &user, id, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -231,11 +168,8 @@ pub async fn start_labor(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<StartLabor>,
 ) -> ApiResult<impl IntoResponse> {
-    let txn = state.db.write().begin().await?;
-    let out =
-        service::start_labor(&txn, &client.audit(Some(user.id())), id, user.id(), req).await?;
-    txn.commit().await?;
-    service::publish_work_order_item(&state, "labor_started", id, &out);
+    let ctx = client.audit(Some(user.id()));
+    let out = service::start_labor(&state, &ctx, id, user.id(), req).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -249,22 +183,24 @@ pub async fn stop_labor(
     Require(user, _): Require<WorkOrdersWrite>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<LaborOut>> {
-    let txn = state.db.write().begin().await?;
-    let out = service::stop_labor(&txn, &client.audit(Some(user.id())), id, user.id()).await?;
-    txn.commit().await?;
-    service::publish_work_order_item(&state, "labor_stopped", id, &out);
-    Ok(Json(out))
+    let ctx = client.audit(Some(user.id()));
+    Ok(Json(
+        service::stop_labor(&state, &ctx, id, user.id()).await?,
+    ))
 }
 
-/// The comments on a work order, oldest first.
+/// The comments on a work order, paged, oldest first (`sort=-created_at` for newest).
 #[utoipa::path(get, path = "/api/v1/work-orders/{id}/comments", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<CommentOut>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<CommentOut>), (status = 404), (status = 422)))]
 pub async fn list_comments(
     State(state): State<AppState>,
     _: Require<WorkOrdersRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<CommentOut>>> {
-    Ok(Json(service::list_comments(state.db.read(), id).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<CommentOut>>> {
+    Ok(Json(
+        service::list_comments(state.db.read(), id, &page).await?,
+    ))
 }
 
 /// Comment on a work order (also once it is closed).
@@ -278,24 +214,23 @@ pub async fn add_comment(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<NewComment>,
 ) -> ApiResult<impl IntoResponse> {
-    let txn = state.db.write().begin().await?;
-    let out = service::add_comment(&txn, &client.audit(Some(user.id())), id, req).await?;
-    txn.commit().await?;
-    service::publish_work_order_item(&state, "comment_added", id, &out);
+    let ctx = client.audit(Some(user.id()));
+    let out = service::add_comment(&state, &ctx, &user, id, req, None).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// Every change of the work order, its checklist, labor and comments, oldest first,
-/// from the audit log.
+/// Every change of the work order, its checklist, labor and comments, from the audit
+/// log, paged, oldest first (`sort=-id` for newest).
 #[utoipa::path(get, path = "/api/v1/work-orders/{id}/history", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<AuditEntry>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<AuditEntry>), (status = 404), (status = 422)))]
 pub async fn history(
     State(state): State<AppState>,
     _: Require<WorkOrdersRead>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<AuditEntry>>> {
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<AuditEntry>>> {
     Ok(Json(
-        service::work_order_history(state.db.read(), id).await?,
+        service::work_order_history(state.db.read(), id, &page).await?,
     ))
 }
 

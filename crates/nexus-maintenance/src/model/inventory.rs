@@ -288,7 +288,7 @@ impl AdjustStock {
     pub fn validate(self) -> ApiResult<StockChange> {
         let mut v = Validator::new();
         v.check(
-            self.quantity != 0 && self.quantity.abs() <= MAX_MOVE,
+            self.quantity != 0 && self.quantity.unsigned_abs() <= MAX_MOVE.unsigned_abs(),
             "quantity",
             format!("must not be zero, and at most {MAX_MOVE} either way"),
         );

@@ -397,13 +397,6 @@ impl UpdateWorkOrder {
     }
 }
 
-/// A work order before and after a change, so callers can tell what changed.
-#[derive(Debug, Clone)]
-pub struct WorkOrderChange {
-    pub before: WorkOrderOut,
-    pub after: WorkOrderOut,
-}
-
 /// The answer to one checklist step; give the field of its kind: `checked` (checkbox),
 /// `number_value` (number, within the step's limits), `text_value` (text) or `passed`
 /// (pass_fail). Unticking a checkbox marks the step not done again.

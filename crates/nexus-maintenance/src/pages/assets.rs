@@ -201,7 +201,7 @@ struct TreePage {
 async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
     web.require("assets:read")?;
     let conn = web.state.db.read();
-    let locations = service::list_locations(conn).await.or_page(&web)?;
+    let locations = service::all_locations(conn).await.or_page(&web)?;
     let location = q
         .location_id
         .and_then(|id| locations.iter().find(|l| l.id == id).cloned());
@@ -357,6 +357,7 @@ async fn asset_page(web: Web, headers: HeaderMap, Path(id): Path<i64>) -> Page {
     };
     let subtree = service::asset_subtree(conn, id).await.or_page(&web)?;
     let components = subtree
+        .items
         .into_iter()
         .filter(|n| n.depth > 0)
         .take(TREE_ROWS as usize)

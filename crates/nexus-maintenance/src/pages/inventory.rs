@@ -2,14 +2,14 @@
 //! location, the receive, adjust and transfer forms, and its latest ledger lines.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    Done, Errors, OrPage, Page, Shell, Web, chosen_id, filled, query_string, render,
+    Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, PageParams, Validator};
 use serde::Deserialize;
@@ -86,7 +86,6 @@ struct ListForm {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PartForm {
-    csrf: String,
     sku: String,
     name: String,
     category: String,
@@ -208,8 +207,7 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
     .await
 }
 
-async fn create(web: Web, Form(form): Form<PartForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create(web: Web, Posted(form): Posted<PartForm>) -> Page {
     web.require(WRITE)?;
     let made = match form.request() {
         Ok(req) => service::create_part(&web.state, &web.audit(), req).await,
@@ -234,7 +232,6 @@ async fn create(web: Web, Form(form): Form<PartForm>) -> Page {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct StockForm {
-    csrf: String,
     location_id: String,
     from_location_id: String,
     to_location_id: String,
@@ -287,7 +284,7 @@ async fn part_page(
     let db = web.state.db.read();
     let part = service::get_part(db, id).await.or_page(web)?;
     let stock = service::part_stock(db, id).await.or_page(web)?;
-    let locations = service::list_locations(db).await.or_page(web)?;
+    let locations = service::all_locations(db).await.or_page(web)?;
     let ledger = service::list_movements(
         db,
         &MovementFilter {
@@ -322,9 +319,8 @@ async fn show(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
 async fn move_stock(
     web: Web,
     Path((id, op)): Path<(i64, String)>,
-    Form(form): Form<StockForm>,
+    Posted(form): Posted<StockForm>,
 ) -> Page {
-    web.check_csrf(&form.csrf)?;
     web.require(STOCK)?;
     let ctx = web.audit();
     let outcome = async {
@@ -451,7 +447,7 @@ pub(super) async fn parts_block(
         let parts = service::list_parts(db, &PartFilter::default(), &page)
             .await
             .or_page(web)?;
-        let locations = service::list_locations(db).await.or_page(web)?;
+        let locations = service::all_locations(db).await.or_page(web)?;
         (
             parts
                 .items
@@ -473,14 +469,12 @@ pub(super) async fn parts_block(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct UseForm {
-    csrf: String,
     part_id: String,
     location_id: String,
     quantity: String,
 }
 
-async fn use_part(web: Web, Path(id): Path<i64>, Form(form): Form<UseForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn use_part(web: Web, Path(id): Path<i64>, Posted(form): Posted<UseForm>) -> Page {
     web.require("work_orders:write")?;
     let outcome = async {
         let mut v = Validator::new();

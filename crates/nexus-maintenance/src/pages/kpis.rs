@@ -208,7 +208,7 @@ fn bucket_label(f: &KpiFigures, monthly: bool) -> String {
 
 async fn dashboard(web: Web, Query(form): Query<KpiForm>) -> Page {
     web.require(READ)?;
-    let locations = service::list_locations(web.state.db.read())
+    let locations = service::all_locations(web.state.db.read())
         .await
         .or_page(&web)?;
     let report = match form.query() {

@@ -7,14 +7,12 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::routing::post;
+use nexus_content::attachments_of;
 use nexus_content::model::{AttachmentOut, Upload};
-use nexus_content::service::{get_settings, human_size, publish_attachment, read_field, read_text};
-use nexus_content::{attach, attachments_of, store_upload};
-use nexus_core::domain::Attachable;
+use nexus_content::service::{get_settings, human_size, read_field, read_text};
 use nexus_core::extract::Path;
 use nexus_core::pages::{Errors, Halt, OrPage, Page, Web, sentence};
-use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, FieldError};
-use sea_orm::TransactionTrait;
+use nexus_core::{ApiError, ApiResult, AppState, FieldError};
 
 use super::work_orders::{back, refused, work_order_page};
 use crate::model::*;
@@ -35,18 +33,6 @@ pub fn router() -> Router<AppState> {
             "/maintenance/work-orders/{id}/comments",
             post(comment).layer(DefaultBodyLimit::disable()),
         )
-}
-
-/// The record kind `entity_type`, once `user` may attach files to it as the attachments
-/// API asks: `files:write` and the permission to change the record.
-fn may_attach(user: &CurrentUser, entity_type: &str) -> ApiResult<&'static Attachable> {
-    let kind = crate::ATTACHABLE
-        .iter()
-        .find(|a| a.entity_type == entity_type)
-        .ok_or_else(|| ApiError::internal(format!("`{entity_type}` is not attachable")))?;
-    user.require("files:write")?;
-    user.require(kind.write)?;
-    Ok(kind)
 }
 
 // ---------------------------------------------------------------- on the page
@@ -97,8 +83,8 @@ pub(super) async fn photos_block(
         files,
         comment_files,
         visible,
-        can_add: may_attach(&web.user, WORK_ORDER).is_ok(),
-        can_add_to_comment: may_attach(&web.user, COMMENT).is_ok(),
+        can_add: service::may_attach(&web.user, WORK_ORDER).is_ok(),
+        can_add_to_comment: service::may_attach(&web.user, COMMENT).is_ok(),
         limit: human_size(get_settings(db).await.or_page(web)?.max_upload_bytes),
     })
 }
@@ -188,28 +174,17 @@ async fn add_photo(
 ) -> Page {
     let mut sent = Sent::default();
     let read = read_form(&web.state, form, "file", &mut sent).await;
+    // Multipart, which `Posted` does not read: the token is checked here.
     web.check_csrf(&sent.csrf)?;
-    let added = async {
-        read?;
-        let kind = may_attach(&web.user, WORK_ORDER)?;
-        let upload = sent
-            .file
-            .take()
-            .ok_or_else(|| ApiError::invalid("file", "choose a photo to add"))?;
-        service::find_work_order(web.state.db.read(), id).await?;
-        let ctx = web.audit();
-        let file = store_upload(&web.state, &ctx, "file", upload).await?;
-        let txn = web.state.db.write().begin().await?;
-        let out = attach(&txn, &ctx, WORK_ORDER, id, file.id).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>((kind, out))
-    }
-    .await;
-    match added {
-        Ok((kind, out)) => {
-            publish_attachment(&web.state, "created", kind, &out);
-            back(id, "photo", "attachments")
+    let added = match read {
+        Ok(()) => {
+            let file = sent.file.take();
+            service::add_work_order_file(&web.state, &web.audit(), &web.user, id, file).await
         }
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(_) => back(id, "photo", "attachments"),
         Err(err) => {
             let summary = "The photo was not added. See the marked field.";
             refused_on(&web, id, "file", summary, "", err).await
@@ -227,39 +202,18 @@ async fn comment(
     let read = read_form(&web.state, form, "photo", &mut sent).await;
     web.check_csrf(&sent.csrf)?;
     web.require("work_orders:write")?;
-    let added = async {
-        read?;
-        let req = NewComment {
-            content: sent.content.clone(),
+    let added = match read {
+        Ok(()) => {
+            let req = NewComment {
+                content: sent.content.clone(),
+            };
+            let (ctx, photo) = (web.audit(), sent.file.take());
+            service::add_comment(&web.state, &ctx, &web.user, id, req, photo).await
         }
-        .validate()?;
-        let ctx = web.audit();
-        let photo = match sent.file.take() {
-            None => None,
-            Some(upload) => {
-                let kind = may_attach(&web.user, COMMENT)?;
-                service::find_work_order(web.state.db.read(), id).await?;
-                Some((kind, store_upload(&web.state, &ctx, "photo", upload).await?))
-            }
-        };
-        let txn = web.state.db.write().begin().await?;
-        let out = service::add_comment(&txn, &ctx, id, req).await?;
-        let attached = match photo {
-            Some((kind, file)) => Some((kind, attach(&txn, &ctx, COMMENT, out.id, file.id).await?)),
-            None => None,
-        };
-        txn.commit().await?;
-        Ok::<_, ApiError>((out, attached))
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     match added {
-        Ok((out, attached)) => {
-            service::publish_work_order_item(&web.state, "comment_added", id, &out);
-            if let Some((kind, a)) = attached {
-                publish_attachment(&web.state, "created", kind, &a);
-            }
-            back(id, "commented", "comments")
-        }
+        Ok(_) => back(id, "commented", "comments"),
         Err(err) => {
             let summary = "The comment was not added. See the marked field.";
             refused_on(&web, id, "photo", summary, &sent.content, err).await

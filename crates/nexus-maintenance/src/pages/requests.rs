@@ -2,15 +2,15 @@
 //! the page where managers approve requests into work orders or reject them.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    Done, Errors, OrPage, Page, Shell, Web, error_page, filled, query_string, render,
+    Done, Errors, OrPage, Page, Posted, Shell, Web, error_page, filled, query_string, render,
 };
 use nexus_core::{ApiError, AppState, ClientInfo, CurrentUser, IfMatch};
 use serde::Deserialize;
@@ -250,7 +250,6 @@ async fn requests_page(web: Web, Query(q): Query<RequestsQuery>) -> Page {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DecisionForm {
-    csrf: String,
     version: String,
     priority: String,
     reason: String,
@@ -262,9 +261,8 @@ impl DecisionForm {
     }
 }
 
-async fn approve_page(web: Web, Path(id): Path<i64>, Form(form): Form<DecisionForm>) -> Page {
+async fn approve_page(web: Web, Path(id): Path<i64>, Posted(form): Posted<DecisionForm>) -> Page {
     web.require("work_orders:manage")?;
-    web.check_csrf(&form.csrf)?;
     let req = ApproveWorkRequest {
         priority: filled(&form.priority),
         ..Default::default()
@@ -279,9 +277,8 @@ async fn approve_page(web: Web, Path(id): Path<i64>, Form(form): Form<DecisionFo
     }
 }
 
-async fn reject_page(web: Web, Path(id): Path<i64>, Form(form): Form<DecisionForm>) -> Page {
+async fn reject_page(web: Web, Path(id): Path<i64>, Posted(form): Posted<DecisionForm>) -> Page {
     web.require("work_orders:manage")?;
-    web.check_csrf(&form.csrf)?;
     let req = RejectWorkRequest {
         reason: form.reason.clone(),
     };

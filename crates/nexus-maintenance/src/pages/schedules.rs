@@ -2,15 +2,15 @@
 //! form, and the "generate now" button.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::NaiveDate;
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Shell, Web, chosen_id, filled, render,
+    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use serde::Deserialize;
@@ -41,7 +41,6 @@ const ALL: PageParams = PageParams {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScheduleForm {
-    csrf: String,
     /// The version edited (edit form only).
     version: i32,
     /// `on` when checked (edit form only).
@@ -131,7 +130,6 @@ impl ScheduleForm {
                 .map(|c| c.task.as_str())
                 .collect::<Vec<_>>()
                 .join("\n"),
-            ..Self::default()
         }
     }
 
@@ -205,8 +203,7 @@ async fn edit_page(web: Web, Path(id): Path<i64>) -> Page {
     edit_form(&web, id, None, (None, Errors::default(), StatusCode::OK)).await
 }
 
-async fn update(web: Web, Path(id): Path<i64>, Form(form): Form<ScheduleForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm>) -> Page {
     web.require(WRITE)?;
     let stored = service::get_schedule(web.state.db.read(), id)
         .await
@@ -303,8 +300,7 @@ async fn list(web: Web, Query(done): Query<Done>) -> Page {
     list_page(&web, shell, form, Errors::default(), StatusCode::OK).await
 }
 
-async fn create(web: Web, Form(form): Form<ScheduleForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create(web: Web, Posted(form): Posted<ScheduleForm>) -> Page {
     web.require(WRITE)?;
     let made = match form.request() {
         Ok(req) => service::create_schedule(&web.state, &web.audit(), req).await,
@@ -322,8 +318,7 @@ async fn create(web: Web, Form(form): Form<ScheduleForm>) -> Page {
     }
 }
 
-async fn generate(web: Web, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn generate(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page {
     web.require(WRITE)?;
     match service::generate_now(&web.state, &web.audit(), id).await {
         Ok(wo) => Ok(

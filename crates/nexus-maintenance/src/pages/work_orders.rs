@@ -5,18 +5,22 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Shell, Web, filled, query_string, render, sentence,
+    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, filled, query_string, render,
+    sentence,
 };
-use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Timestamp, Validator};
+use nexus_core::paging::MAX_LIMIT;
+use nexus_core::{
+    ApiError, ApiResult, AppState, IfMatch, ListResponse, PageParams, Timestamp, Validator,
+};
 use nexus_identity::entity::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use crate::model::*;
@@ -42,6 +46,7 @@ pub fn router() -> Router<AppState> {
 
 const READ: &str = "work_orders:read";
 const WRITE: &str = "work_orders:write";
+/// Shown only as the moves on offer; the service enforces it.
 const MANAGE: &str = "work_orders:manage";
 /// Rows on a list page, and cards in a board column.
 const PAGE_ROWS: u64 = 50;
@@ -286,7 +291,6 @@ async fn board(web: Web) -> Page {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct NewForm {
-    csrf: String,
     title: String,
     description: String,
     #[serde(rename = "type")]
@@ -353,25 +357,17 @@ async fn new_form(web: Web) -> Page {
     Ok(render(StatusCode::OK, &page))
 }
 
-async fn create(web: Web, Form(form): Form<NewForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create(web: Web, Posted(form): Posted<NewForm>) -> Page {
     web.require(WRITE)?;
-    let created = async {
-        let req = form.request(web.user.id())?;
-        let txn = web.state.db.write().begin().await?;
-        let out = service::create_work_order(&txn, &web.audit(), req).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
-    }
-    .await;
+    let created = match form.request(web.user.id()) {
+        Ok(req) => service::raise_work_order(&web.state, &web.audit(), &web.user, req).await,
+        Err(e) => Err(e),
+    };
     match created {
         Ok(out) => {
-            service::publish_work_order(&web.state, "created", &out);
-            if out.assigned_to_id.is_some() {
-                service::publish_work_order(&web.state, "assigned", &out);
-            }
+            let id = out.work_order.id;
             Ok(
-                Redirect::to(&format!("/maintenance/work-orders/{}?done=created", out.id))
+                Redirect::to(&format!("/maintenance/work-orders/{id}?done=created"))
                     .into_response(),
             )
         }
@@ -490,8 +486,12 @@ pub(super) async fn work_order_page(
     web.require(READ)?;
     let db = web.state.db.read();
     let detail = service::get_work_order(db, id).await.or_page(web)?;
-    let labor = service::list_labor(db, id).await.or_page(web)?;
-    let comments = service::list_comments(db, id).await.or_page(web)?;
+    let labor = every(move |p| async move { service::list_labor(db, id, &p).await })
+        .await
+        .or_page(web)?;
+    let comments = every(move |p| async move { service::list_comments(db, id, &p).await })
+        .await
+        .or_page(web)?;
     let wo = detail.work_order;
     let names = usernames(
         db,
@@ -557,6 +557,27 @@ pub(super) async fn work_order_page(
     Ok(render(status, &page))
 }
 
+/// Every item of a paged list, a page at a time: the work order page shows them all.
+async fn every<T, Fut>(mut fetch: impl FnMut(PageParams) -> Fut) -> ApiResult<Vec<T>>
+where
+    Fut: Future<Output = ApiResult<ListResponse<T>>>,
+{
+    let mut all = Vec::new();
+    loop {
+        let page = PageParams {
+            limit: Some(MAX_LIMIT),
+            offset: Some(all.len() as u64),
+            sort: None,
+        };
+        let got = fetch(page).await?;
+        let done = got.items.is_empty() || all.len() + got.items.len() >= got.total as usize;
+        all.extend(got.items);
+        if done {
+            return Ok(all);
+        }
+    }
+}
+
 async fn show(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     let shell = web.shell_done("Work order", done.message(DONE));
     work_order_page(&web, id, shell, StatusCode::OK, None, Errors::default(), "").await
@@ -589,36 +610,23 @@ pub(super) async fn refused(web: &Web, id: i64, item: Option<i64>, err: ApiError
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct StatusForm {
-    csrf: String,
     status: String,
+    /// The work order's version the page showed; a stale one is refused.
+    version: i32,
 }
 
-async fn set_status(web: Web, Path(id): Path<i64>, Form(form): Form<StatusForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn set_status(web: Web, Path(id): Path<i64>, Posted(form): Posted<StatusForm>) -> Page {
     web.require(WRITE)?;
-    if form.status == "cancelled" {
-        web.require(MANAGE)?;
-    }
-    let changed = async {
-        let txn = web.state.db.write().begin().await?;
-        let change = StatusChange {
-            status: form.status.clone(),
-            actual_minutes: None,
-        };
-        let out = service::change_work_order_status(&txn, &web.audit(), id, IfMatch(None), change)
-            .await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
-    }
-    .await;
+    let change = StatusChange {
+        status: form.status,
+        actual_minutes: None,
+    };
+    let version = IfMatch(Some(form.version));
+    let changed =
+        service::change_work_order_status(&web.state, &web.audit(), &web.user, id, version, change)
+            .await;
     match changed {
-        Ok(out) => {
-            service::publish_work_order(&web.state, "status_changed", &out);
-            if out.status == "completed" {
-                service::publish_work_order(&web.state, "completed", &out);
-            }
-            back(id, "status", "status")
-        }
+        Ok(_) => back(id, "status", "status"),
         Err(err) => refused(&web, id, None, err).await,
     }
 }
@@ -626,7 +634,8 @@ async fn set_status(web: Web, Path(id): Path<i64>, Form(form): Form<StatusForm>)
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct AnswerForm {
-    csrf: String,
+    /// The step's version the page showed; a stale one is refused.
+    version: i32,
     /// `on` or empty (checkbox steps).
     checked: String,
     number_value: String,
@@ -668,39 +677,25 @@ impl AnswerForm {
 async fn answer(
     web: Web,
     Path((id, item_id)): Path<(i64, i64)>,
-    Form(form): Form<AnswerForm>,
+    Posted(form): Posted<AnswerForm>,
 ) -> Page {
-    web.check_csrf(&form.csrf)?;
     web.require(WRITE)?;
     let answered = async {
-        let txn = web.state.db.write().begin().await?;
-        let kind = service::checklist(&txn, id)
+        let kind = service::checklist(web.state.db.read(), id)
             .await?
             .into_iter()
             .find(|c| c.id == item_id)
             .map(|c| c.kind)
             .ok_or_else(|| ApiError::not_found("checklist step"))?;
-        let out = service::answer_checklist_item(
-            &txn,
-            &web.audit(),
-            id,
-            item_id,
-            IfMatch(None),
-            form.answer(&kind)?,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
+        let answer = form.answer(&kind)?;
+        let version = IfMatch(Some(form.version));
+        service::answer_checklist_item(&web.state, &web.audit(), id, item_id, version, answer).await
     }
     .await;
     match answered {
         Ok(out) => {
-            service::publish_work_order_item(&web.state, "checklist_answered", id, &out.item);
-            let done = match &out.follow_up {
-                Some(f) => {
-                    service::publish_work_order(&web.state, "created", f);
-                    "follow_up"
-                }
+            let done = match out.follow_up {
+                Some(_) => "follow_up",
                 None => "answered",
             };
             back(id, done, &format!("step-{item_id}"))
@@ -709,42 +704,19 @@ async fn answer(
     }
 }
 
-async fn start_timer(web: Web, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn start_timer(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page {
     web.require(WRITE)?;
-    let started = async {
-        let txn = web.state.db.write().begin().await?;
-        let out =
-            service::start_labor(&txn, &web.audit(), id, web.user.id(), StartLabor::default())
-                .await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
-    }
-    .await;
-    match started {
-        Ok(out) => {
-            service::publish_work_order_item(&web.state, "labor_started", id, &out);
-            back(id, "started", "labor")
-        }
+    let (ctx, me) = (web.audit(), web.user.id());
+    match service::start_labor(&web.state, &ctx, id, me, StartLabor::default()).await {
+        Ok(_) => back(id, "started", "labor"),
         Err(err) => refused(&web, id, None, err).await,
     }
 }
 
-async fn stop_timer(web: Web, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn stop_timer(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page {
     web.require(WRITE)?;
-    let stopped = async {
-        let txn = web.state.db.write().begin().await?;
-        let out = service::stop_labor(&txn, &web.audit(), id, web.user.id()).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(out)
-    }
-    .await;
-    match stopped {
-        Ok(out) => {
-            service::publish_work_order_item(&web.state, "labor_stopped", id, &out);
-            back(id, "stopped", "labor")
-        }
+    match service::stop_labor(&web.state, &web.audit(), id, web.user.id()).await {
+        Ok(_) => back(id, "stopped", "labor"),
         Err(err) => refused(&web, id, None, err).await,
     }
 }

@@ -5,20 +5,22 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
 use nexus_core::db::stmt;
 use nexus_core::extract::IfMatch;
-use nexus_core::write::update_versioned;
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use sea_orm::{IdenStatic, IntoActiveModel, Iterable};
 
-use super::{
-    audit_change, must_exist, publish, publish_downtime, refuse_cycle, subtree, track_downtime,
-};
+use super::{must_exist, readers, refuse_cycle, subtree, track_downtime};
 use crate::entity::{asset, asset_type, location};
 use crate::model::*;
+
+const LOCATIONS_READ: &str = "locations:read";
+const ASSETS_READ: &str = "assets:read";
 
 // ---------------------------------------------------------------- locations
 
@@ -76,8 +78,25 @@ async fn find_location(conn: &impl ConnectionTrait, id: i64) -> ApiResult<locati
         .ok_or_else(|| ApiError::not_found("location"))
 }
 
-/// Every location, by name.
-pub async fn list_locations(conn: &impl ConnectionTrait) -> ApiResult<Vec<LocationOut>> {
+/// Locations, sorted (`name` by default) and paged.
+pub async fn list_locations(
+    conn: &impl ConnectionTrait,
+    page: &PageParams,
+) -> ApiResult<ListResponse<LocationOut>> {
+    let sorts = ["name", "city", "created_at", "updated_at", "id"];
+    let list = page_of(
+        conn,
+        location::Entity::find(),
+        page,
+        &sorts,
+        ("name", false),
+    )
+    .await?;
+    Ok(list.map(location_out))
+}
+
+/// Every location, by name: the complete choice list of forms.
+pub async fn all_locations(conn: &impl ConnectionTrait) -> ApiResult<Vec<LocationOut>> {
     Ok(location::Entity::find()
         .order_by_asc(location::Column::Name)
         .order_by_asc(location::Column::Id)
@@ -98,8 +117,8 @@ pub async fn create_location(
     req: LocationData,
 ) -> ApiResult<LocationOut> {
     let d = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    must_exist::<location::Entity>(&txn, d.parent_id, "parent_id", "location").await?;
+    let mut work = Work::begin(state, ctx).await?;
+    must_exist::<location::Entity>(&*work, d.parent_id, "parent_id", "location").await?;
     let now = Timestamp::now();
     let mut am = location::ActiveModel {
         created_at: Set(now),
@@ -108,10 +127,10 @@ pub async fn create_location(
         ..Default::default()
     };
     fill_location(&mut am, d);
-    let out = location_out(am.insert(&txn).await?);
-    audit_change(&txn, ctx, "create", "location", out.id, None, Some(&out)).await?;
-    txn.commit().await?;
-    publish(state, "location", "created", out.id, &out, "locations:read");
+    let out = location_out(am.insert(&*work).await?);
+    work.created("location", out.id, &out, readers(LOCATIONS_READ))
+        .await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -122,16 +141,16 @@ pub async fn update_location(
     if_match: IfMatch,
     req: UpdateLocation,
 ) -> ApiResult<LocationOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find_location(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<location::Entity, _>(txn, id, if_match, "location").await?;
     let mut d = location_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
     if d.parent_id != current.parent_id {
-        must_exist::<location::Entity>(&txn, d.parent_id, "parent_id", "location").await?;
+        must_exist::<location::Entity>(txn, d.parent_id, "parent_id", "location").await?;
         refuse_cycle(
-            &txn,
+            txn,
             "locations",
             "parent_id",
             id,
@@ -145,19 +164,10 @@ pub async fn update_location(
     let mut am: location::ActiveModel = current.clone().into();
     fill_location(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    let after = location_out(update_versioned(&txn, am, current.version).await?);
-    audit_change(
-        &txn,
-        ctx,
-        "update",
-        "location",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    publish(state, "location", "updated", id, &after, "locations:read");
+    let after = location_out(update_versioned(txn, am, current.version).await?);
+    work.updated("location", id, &before, &after, readers(LOCATIONS_READ))
+        .await?;
+    work.commit().await?;
     Ok(after)
 }
 
@@ -168,28 +178,27 @@ pub async fn delete_location(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = find_location(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<location::Entity, _>(txn, id, if_match, "location").await?;
     let children = location::Entity::find()
         .filter(location::Column::ParentId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     let assets = asset::Entity::find()
         .filter(asset::Column::LocationId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if children > 0 || assets > 0 {
         return Err(ApiError::conflict(format!(
             "the location holds {children} location(s) and {assets} asset(s); move them first"
         )));
     }
+    delete_versioned::<location::Entity, _>(txn, id, current.version).await?;
     let before = location_out(current);
-    location::Entity::delete_by_id(id).exec(&txn).await?;
-    audit_change(&txn, ctx, "delete", "location", id, Some(&before), None).await?;
-    txn.commit().await?;
-    publish(state, "location", "deleted", id, &before, "locations:read");
-    Ok(())
+    work.deleted("location", id, &before, readers(LOCATIONS_READ))
+        .await?;
+    work.commit().await
 }
 
 /// The assets at a location, or with `include_descendants` anywhere below it, by name.
@@ -210,20 +219,8 @@ pub async fn location_assets(
         sort: None,
     };
     let query = asset::Entity::find().filter(asset::Column::LocationId.is_in(ids));
-    let total = query.clone().count(conn).await?;
-    let items = query
-        .order_by_asc(asset::Column::Name)
-        .order_by_asc(asset::Column::Id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
-    Ok(ListResponse {
-        items: items.into_iter().map(asset_out).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let list = page_of(conn, query, &page, &["name"], ("name", false)).await?;
+    Ok(list.map(asset_out))
 }
 
 // ---------------------------------------------------------------- asset types
@@ -264,15 +261,16 @@ async fn ensure_type_name_free(
     .await
 }
 
-/// Every asset type, by name.
-pub async fn list_asset_types(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetTypeOut>> {
-    Ok(asset_type::Entity::find()
+/// Every asset type, by name: a short list, sent whole.
+pub async fn list_asset_types(
+    conn: &impl ConnectionTrait,
+) -> ApiResult<ListResponse<AssetTypeOut>> {
+    let all = asset_type::Entity::find()
         .order_by_asc(asset_type::Column::Name)
+        .order_by_asc(asset_type::Column::Id)
         .all(conn)
-        .await?
-        .into_iter()
-        .map(asset_type_out)
-        .collect())
+        .await?;
+    Ok(ListResponse::all(all).map(asset_type_out))
 }
 
 pub async fn get_asset_type(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetTypeOut> {
@@ -285,8 +283,8 @@ pub async fn create_asset_type(
     req: AssetTypeData,
 ) -> ApiResult<AssetTypeOut> {
     let d = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    ensure_type_name_free(&txn, &d.name, None).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    ensure_type_name_free(&*work, &d.name, None).await?;
     let now = Timestamp::now();
     let t = asset_type::ActiveModel {
         name: Set(d.name),
@@ -297,12 +295,12 @@ pub async fn create_asset_type(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*work)
     .await?;
     let out = asset_type_out(t);
-    audit_change(&txn, ctx, "create", "asset_type", out.id, None, Some(&out)).await?;
-    txn.commit().await?;
-    publish(state, "asset_type", "created", out.id, &out, "assets:read");
+    work.created("asset_type", out.id, &out, readers(ASSETS_READ))
+        .await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -313,9 +311,9 @@ pub async fn update_asset_type(
     if_match: IfMatch,
     req: UpdateAssetType,
 ) -> ApiResult<AssetTypeOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find_asset_type(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<asset_type::Entity, _>(txn, id, if_match, "asset type").await?;
     let mut d = AssetTypeData {
         name: current.name.clone(),
         description: current.description.clone(),
@@ -323,26 +321,17 @@ pub async fn update_asset_type(
     };
     req.apply(&mut d);
     let d = d.validate()?;
-    ensure_type_name_free(&txn, &d.name, Some(id)).await?;
+    ensure_type_name_free(txn, &d.name, Some(id)).await?;
     let before = asset_type_out(current.clone());
     let mut am: asset_type::ActiveModel = current.clone().into();
     am.name = Set(d.name);
     am.description = Set(d.description);
     am.icon = Set(d.icon);
     am.updated_at = Set(Timestamp::now());
-    let after = asset_type_out(update_versioned(&txn, am, current.version).await?);
-    audit_change(
-        &txn,
-        ctx,
-        "update",
-        "asset_type",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    publish(state, "asset_type", "updated", id, &after, "assets:read");
+    let after = asset_type_out(update_versioned(txn, am, current.version).await?);
+    work.updated("asset_type", id, &before, &after, readers(ASSETS_READ))
+        .await?;
+    work.commit().await?;
     Ok(after)
 }
 
@@ -353,24 +342,23 @@ pub async fn delete_asset_type(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = find_asset_type(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<asset_type::Entity, _>(txn, id, if_match, "asset type").await?;
     let used = asset::Entity::find()
         .filter(asset::Column::AssetTypeId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if used > 0 {
         return Err(ApiError::conflict(format!(
             "{used} asset(s) are of this type; change them first"
         )));
     }
+    delete_versioned::<asset_type::Entity, _>(txn, id, current.version).await?;
     let before = asset_type_out(current);
-    asset_type::Entity::delete_by_id(id).exec(&txn).await?;
-    audit_change(&txn, ctx, "delete", "asset_type", id, Some(&before), None).await?;
-    txn.commit().await?;
-    publish(state, "asset_type", "deleted", id, &before, "assets:read");
-    Ok(())
+    work.deleted("asset_type", id, &before, readers(ASSETS_READ))
+        .await?;
+    work.commit().await
 }
 
 // ---------------------------------------------------------------- assets
@@ -491,17 +479,6 @@ pub async fn list_assets(
     page: &PageParams,
 ) -> ApiResult<ListResponse<AssetOut>> {
     use asset::Column as C;
-    let (sort, desc) = page.sort(
-        &[
-            "name",
-            "status",
-            "health_score",
-            "created_at",
-            "updated_at",
-            "id",
-        ],
-        ("name", false),
-    )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = nexus_core::contains_pattern(q);
@@ -531,34 +508,18 @@ pub async fn list_assets(
     if let Some(p) = f.parent_asset_id {
         cond = cond.add(C::ParentAssetId.eq(p));
     }
-    let column = match sort {
-        "status" => C::Status,
-        "health_score" => C::HealthScore,
-        "created_at" => C::CreatedAt,
-        "updated_at" => C::UpdatedAt,
-        "id" => C::Id,
-        _ => C::Name,
-    };
-    let order = if desc {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
     let query = asset::Entity::find().filter(cond);
-    let total = query.clone().count(conn).await?;
-    let items = query
-        .order_by(column, order.clone())
-        .order_by(C::Id, order)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
-    Ok(ListResponse {
-        items: items.into_iter().map(asset_out).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let sorts = [
+        "name",
+        "status",
+        "health_score",
+        "created_at",
+        "updated_at",
+        "id",
+    ];
+    Ok(page_of(conn, query, page, &sorts, ("name", false))
+        .await?
+        .map(asset_out))
 }
 
 pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetOut> {
@@ -569,7 +530,10 @@ pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetO
 /// recursive CTE joined back to the rows. SQLite packs them into one JSON value (its
 /// driver hands rows over one at a time); PostgreSQL sends rows, as its JSON functions
 /// cost more than the transfer.
-pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<SubtreeItem>> {
+pub async fn asset_subtree(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> ApiResult<ListResponse<SubtreeItem>> {
     find_asset(conn, id).await?;
     let backend = conn.get_database_backend();
     let sqlite = backend == sea_orm::DatabaseBackend::Sqlite;
@@ -608,19 +572,16 @@ pub async fn asset_subtree(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Ve
             .collect::<ApiResult<Vec<_>>>()?
     };
     nodes.sort_by_key(|(depth, a)| (*depth, a.id));
-    Ok(nodes
-        .into_iter()
-        .map(|(depth, a)| SubtreeItem {
-            depth,
-            asset: asset_out(a),
-        })
-        .collect())
+    Ok(ListResponse::all(nodes).map(|(depth, a)| SubtreeItem {
+        depth,
+        asset: asset_out(a),
+    }))
 }
 
 pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> ApiResult<AssetOut> {
     let d = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    check_references(&txn, &d, None).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    check_references(&*work, &d, None).await?;
     let now = Timestamp::now();
     let mut am = asset::ActiveModel {
         qr_code: Set(random_token(16)),
@@ -632,24 +593,33 @@ pub async fn create_asset(state: &AppState, ctx: &AuditCtx, req: AssetData) -> A
         ..Default::default()
     };
     fill_asset(&mut am, d);
-    let out = asset_out(am.insert(&txn).await?);
-    audit_change(&txn, ctx, "create", "asset", out.id, None, Some(&out)).await?;
-    let downtime = track_downtime(&txn, ctx, out.id, &out.status, None).await?;
-    txn.commit().await?;
-    publish(state, "asset", "created", out.id, &out, "assets:read");
-    downtime.inspect(|c| publish_downtime(state, c));
+    let out = asset_out(am.insert(&*work).await?);
+    work.created("asset", out.id, &out, readers(ASSETS_READ))
+        .await?;
+    track_downtime(&mut work, out.id, &out.status, None).await?;
+    work.commit().await?;
     Ok(out)
 }
 
-/// Sets an asset's health score (0-100, as computed by predictions) on `conn` (pass a
-/// transaction), with the audit row; returns the asset for the event the caller sends
-/// after commit with [`publish_asset_updated`]. `None` when the score did not change.
-pub async fn set_health_score(
+/// Sets an asset's health score (0-100, as computed by predictions) inside the caller's
+/// unit of work, written over the version read; `asset.updated` follows the commit.
+/// `None` when the score did not change.
+pub async fn set_health(work: &mut Work<'_>, id: i64, score: i32) -> ApiResult<Option<AssetOut>> {
+    let Some((before, after)) = health_change(&**work, work.ctx(), id, score).await? else {
+        return Ok(None);
+    };
+    work.updated("asset", id, &before, &after, readers(ASSETS_READ))
+        .await?;
+    Ok(Some(after))
+}
+
+/// Writes a new health score, returning the asset before and after; `None` when unchanged.
+pub(super) async fn health_change(
     conn: &impl ConnectionTrait,
     ctx: &AuditCtx,
     id: i64,
     score: i32,
-) -> ApiResult<Option<AssetOut>> {
+) -> ApiResult<Option<(AssetOut, AssetOut)>> {
     let current = find_asset(conn, id).await?;
     let score = score.clamp(0, 100);
     if current.health_score == Some(score) {
@@ -660,24 +630,8 @@ pub async fn set_health_score(
     am.health_score = Set(Some(score));
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    // Written only over the version read, so a concurrent edit is never overwritten.
     let after = asset_out(update_versioned(conn, am, before.version).await?);
-    audit_change(
-        conn,
-        ctx,
-        "update",
-        "asset",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    Ok(Some(after))
-}
-
-/// Sends `asset.updated` for a change made by [`set_health_score`], after commit.
-pub fn publish_asset_updated(state: &AppState, out: &AssetOut) {
-    publish(state, "asset", "updated", out.id, out, "assets:read");
+    Ok(Some((before, after)))
 }
 
 /// Changes an asset; a new `parent_asset_id` moves it with its components, never below
@@ -690,17 +644,17 @@ pub async fn update_asset(
     if_match: IfMatch,
     mut req: UpdateAsset,
 ) -> ApiResult<AssetOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find_asset(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<asset::Entity, _>(txn, id, if_match, "asset").await?;
     let reason = req.downtime_reason()?;
     let mut d = asset_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
-    check_references(&txn, &d, Some(id)).await?;
+    check_references(txn, &d, Some(id)).await?;
     if d.parent_asset_id != current.parent_asset_id {
         refuse_cycle(
-            &txn,
+            txn,
             "assets",
             "parent_asset_id",
             id,
@@ -715,24 +669,12 @@ pub async fn update_asset(
     fill_asset(&mut am, d);
     am.updated_at = Set(Timestamp::now());
     am.updated_by = Set(ctx.actor_id);
-    let after = asset_out(update_versioned(&txn, am, current.version).await?);
-    audit_change(
-        &txn,
-        ctx,
-        "update",
-        "asset",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    let downtime = if after.status != before.status {
-        track_downtime(&txn, ctx, id, &after.status, reason).await?
-    } else {
-        None
-    };
-    txn.commit().await?;
-    publish(state, "asset", "updated", id, &after, "assets:read");
-    downtime.inspect(|c| publish_downtime(state, c));
+    let after = asset_out(update_versioned(txn, am, current.version).await?);
+    work.updated("asset", id, &before, &after, readers(ASSETS_READ))
+        .await?;
+    if after.status != before.status {
+        track_downtime(&mut work, id, &after.status, reason).await?;
+    }
+    work.commit().await?;
     Ok(after)
 }

@@ -2,14 +2,15 @@
 //! `operational` (or `retired`) again closes it. `maintenance` in between keeps it open,
 //! since the asset is still not available for production.
 
-use nexus_core::audit::AuditCtx;
-use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
+use nexus_core::events::Event;
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, to_json};
+use nexus_core::{ApiError, ApiResult, ListResponse, PageParams, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
 };
 
-use super::{audit_change, publish};
+use super::readers;
 use crate::entity::{asset, downtime};
 use crate::model::DowntimeOut;
 
@@ -25,109 +26,84 @@ fn downtime_out(d: downtime::Model) -> DowntimeOut {
     }
 }
 
-/// A downtime interval that opened (`started`) or closed (`ended`), for the event sent
-/// after commit with [`publish_downtime`].
-pub struct DowntimeChange {
-    pub action: &'static str,
-    pub interval: DowntimeOut,
-}
-
-/// Opens or closes the asset's downtime interval for its new `status`, on `conn`, with the
-/// audit row. Returns what changed, if anything.
+/// Opens or closes the asset's downtime interval for its new `status`: audited as
+/// `asset_downtime`, announced as `downtime.started` / `downtime.ended` to whoever may
+/// read work orders.
 pub async fn track_downtime(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
     asset_id: i64,
     status: &str,
     reason: Option<String>,
-) -> ApiResult<Option<DowntimeChange>> {
+) -> ApiResult<()> {
     let open = downtime::Entity::find()
         .filter(downtime::Column::AssetId.eq(asset_id))
         .filter(downtime::Column::EndedAt.is_null())
-        .one(conn)
+        .one(&**work)
         .await?;
     let now = Timestamp::now();
-    match (status, open) {
+    let (action, event, before, after) = match (status, open) {
         ("down", None) => {
-            let out = downtime_out(
-                downtime::ActiveModel {
-                    asset_id: Set(asset_id),
-                    started_at: Set(now),
-                    reason: Set(reason),
-                    created_by: Set(ctx.actor_id),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(conn)
-                .await?,
-            );
-            audit_change(
-                conn,
-                ctx,
-                "start",
-                "asset_downtime",
-                out.id,
-                None,
-                Some(&out),
-            )
+            let row = downtime::ActiveModel {
+                asset_id: Set(asset_id),
+                started_at: Set(now),
+                reason: Set(reason),
+                created_by: Set(work.ctx().actor_id),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&**work)
             .await?;
-            Ok(Some(DowntimeChange {
-                action: "started",
-                interval: out,
-            }))
+            ("start", "started", None, downtime_out(row))
         }
         ("operational" | "retired", Some(open)) => {
             let before = downtime_out(open.clone());
             let mut am: downtime::ActiveModel = open.into();
             am.ended_at = Set(Some(now));
-            let after = downtime_out(am.update(conn).await?);
-            audit_change(
-                conn,
-                ctx,
+            (
                 "end",
-                "asset_downtime",
-                after.id,
-                Some(&before),
-                Some(&after),
+                "ended",
+                Some(before),
+                downtime_out(am.update(&**work).await?),
             )
-            .await?;
-            Ok(Some(DowntimeChange {
-                action: "ended",
-                interval: after,
-            }))
         }
-        _ => Ok(None),
-    }
-}
-
-/// Sends `downtime.started` / `downtime.ended` to everyone who may read work orders.
-pub fn publish_downtime(state: &AppState, change: &DowntimeChange) {
-    publish(
-        state,
+        _ => return Ok(()),
+    };
+    work.audit(
+        action,
+        "asset_downtime",
+        after.id,
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    work.emit(Event::new(
         "downtime",
-        change.action,
-        change.interval.id,
-        &change.interval,
-        "work_orders:read",
-    );
+        event,
+        after.id,
+        to_json(&after),
+        readers("work_orders:read"),
+    ));
+    Ok(())
 }
 
-/// The downtime intervals of an asset, newest first.
+/// The downtime intervals of an asset, newest first by default.
 pub async fn list_downtime(
     conn: &impl ConnectionTrait,
     asset_id: i64,
-) -> ApiResult<Vec<DowntimeOut>> {
+    page: &PageParams,
+) -> ApiResult<ListResponse<DowntimeOut>> {
     asset::Entity::find_by_id(asset_id)
         .one(conn)
         .await?
         .ok_or_else(|| ApiError::not_found("asset"))?;
-    Ok(downtime::Entity::find()
-        .filter(downtime::Column::AssetId.eq(asset_id))
-        .order_by_desc(downtime::Column::StartedAt)
-        .order_by_desc(downtime::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(downtime_out)
-        .collect())
+    let query = downtime::Entity::find().filter(downtime::Column::AssetId.eq(asset_id));
+    let list = page_of(
+        conn,
+        query,
+        page,
+        &["started_at", "ended_at", "id"],
+        ("started_at", true),
+    )
+    .await?;
+    Ok(list.map(downtime_out))
 }

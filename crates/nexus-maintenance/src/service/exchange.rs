@@ -7,19 +7,18 @@ use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
-use nexus_core::events::{Audience, Event};
+use nexus_core::events::Event;
 use nexus_core::tabular::{CsvTable, MAX_ROW_ERRORS, row_errors, rows_rejected};
-use nexus_core::write::update_versioned;
+use nexus_core::write::{Work, to_json, update_versioned};
 use nexus_core::{ApiResult, AppState, FieldError, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, QueryOrder,
-    TransactionTrait,
 };
 
 use super::assets::{
     asset_data, asset_out, fill_asset, fill_location, location_data, location_out,
 };
-use super::{audit_change, publish_downtime, track_downtime};
+use super::{readers, track_downtime};
 use crate::entity::{asset, asset_type, location};
 use crate::model::{AssetData, ImportResult, LocationData};
 
@@ -170,8 +169,8 @@ pub async fn import_locations(
     data: &[u8],
 ) -> ApiResult<ImportResult> {
     let table = CsvTable::parse(data, &LOCATION_COLUMNS, &["path"])?;
-    let txn = state.db.write().begin().await?;
-    let existing = location::Entity::find().all(&txn).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let existing = location::Entity::find().all(&*work).await?;
     let mut by_path: HashMap<String, i64> = paths(&existing)
         .into_iter()
         .map(|(id, p)| (path_key(&p), id))
@@ -258,17 +257,9 @@ pub async fn import_locations(
                 let mut am = old.into_active_model();
                 fill_location(&mut am, d);
                 am.updated_at = Set(now);
-                let after = location_out(update_versioned(&txn, am, before.version).await?);
-                audit_change(
-                    &txn,
-                    ctx,
-                    "update",
-                    "location",
-                    after.id,
-                    Some(&before),
-                    Some(&after),
-                )
-                .await?;
+                let after = location_out(update_versioned(&*work, am, before.version).await?);
+                work.audit("update", "location", after.id, Some(&before), Some(&after))
+                    .await?;
                 updated += 1;
             }
             None => {
@@ -279,26 +270,28 @@ pub async fn import_locations(
                     ..Default::default()
                 };
                 fill_location(&mut am, d);
-                let out = location_out(am.insert(&txn).await?);
-                audit_change(&txn, ctx, "create", "location", out.id, None, Some(&out)).await?;
+                let out = location_out(am.insert(&*work).await?);
+                work.audit("create", "location", out.id, None, Some(&out))
+                    .await?;
                 by_path.insert(key, out.id);
                 created += 1;
             }
         }
     }
-    txn.commit().await?;
     let result = ImportResult { created, updated };
-    publish_import(state, "location", "locations:read", &result);
+    imported(&mut work, "location", "locations:read", &result);
+    work.commit().await?;
     Ok(result)
 }
 
-fn publish_import(state: &AppState, entity: &str, read: &str, result: &ImportResult) {
-    state.events.publish(Event::new(
+/// One event for an imported file, not one per row.
+fn imported(work: &mut Work<'_>, entity: &str, read: &str, result: &ImportResult) {
+    work.emit(Event::new(
         entity,
         "imported",
         0,
-        serde_json::json!({"created": result.created, "updated": result.updated}),
-        Audience::Permission(read.into()),
+        to_json(result),
+        readers(read),
     ));
 }
 
@@ -370,20 +363,21 @@ pub async fn import_assets(
     data: &[u8],
 ) -> ApiResult<ImportResult> {
     let table = CsvTable::parse(data, &ASSET_COLUMNS, &["name"])?;
-    let txn = state.db.write().begin().await?;
-    let locations = location::Entity::find().all(&txn).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let locations = location::Entity::find().all(txn).await?;
     let location_ids: HashMap<String, i64> = paths(&locations)
         .into_iter()
         .map(|(id, p)| (path_key(&p), id))
         .collect();
     let types: HashMap<String, i64> = asset_type::Entity::find()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|t| (t.name.to_lowercase(), t.id))
         .collect();
     let mut existing: HashMap<String, asset::Model> = asset::Entity::find()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|a| (a.qr_code.clone(), a))
@@ -556,12 +550,11 @@ pub async fn import_assets(
             ..Default::default()
         };
         fill_asset(&mut am, row.data.clone());
-        let model = am.insert(&txn).await?;
+        let model = am.insert(&*work).await?;
         ids.insert(row.qr.clone(), model.id);
         fresh.insert(row.qr.clone(), model);
     }
     let (mut created, mut updated) = (0u64, 0u64);
-    let mut downtimes = Vec::new();
     for row in rows {
         let mut d = row.data;
         d.parent_asset_id = row.parent_qr.and_then(|q| ids.get(&q).copied());
@@ -569,13 +562,14 @@ pub async fn import_assets(
             let model = if d.parent_asset_id.is_some() {
                 let mut am = model.into_active_model();
                 am.parent_asset_id = Set(d.parent_asset_id);
-                am.update(&txn).await?
+                am.update(&*work).await?
             } else {
                 model
             };
             let out = asset_out(model);
-            audit_change(&txn, ctx, "create", "asset", out.id, None, Some(&out)).await?;
-            downtimes.extend(track_downtime(&txn, ctx, out.id, &out.status, None).await?);
+            work.audit("create", "asset", out.id, None, Some(&out))
+                .await?;
+            track_downtime(&mut work, out.id, &out.status, None).await?;
             created += 1;
         } else if let Some(old) = existing.remove(&row.qr) {
             if asset_data(&old) == d {
@@ -586,26 +580,17 @@ pub async fn import_assets(
             fill_asset(&mut am, d);
             am.updated_at = Set(now);
             am.updated_by = Set(ctx.actor_id);
-            let after = asset_out(update_versioned(&txn, am, before.version).await?);
-            audit_change(
-                &txn,
-                ctx,
-                "update",
-                "asset",
-                after.id,
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
+            let after = asset_out(update_versioned(&*work, am, before.version).await?);
+            work.audit("update", "asset", after.id, Some(&before), Some(&after))
+                .await?;
             if after.status != before.status {
-                downtimes.extend(track_downtime(&txn, ctx, after.id, &after.status, None).await?);
+                track_downtime(&mut work, after.id, &after.status, None).await?;
             }
             updated += 1;
         }
     }
-    txn.commit().await?;
-    downtimes.iter().for_each(|c| publish_downtime(state, c));
     let result = ImportResult { created, updated };
-    publish_import(state, "asset", "assets:read", &result);
+    imported(&mut work, "asset", "assets:read", &result);
+    work.commit().await?;
     Ok(result)
 }

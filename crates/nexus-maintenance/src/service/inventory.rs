@@ -6,17 +6,21 @@
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
+use nexus_core::events::Event;
 use nexus_core::extract::IfMatch;
-use nexus_core::write::update_versioned;
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
 };
 
-use super::{audit_change, must_exist, publish};
+use super::{must_exist, readers};
+
+/// Parts, stock and the ledger are seen by whoever may read parts.
+pub(super) const READ: &str = "parts:read";
 use crate::entity::{location, part, stock_movement};
 use crate::model::*;
 
@@ -115,19 +119,6 @@ pub async fn list_parts(
     page: &PageParams,
 ) -> ApiResult<ListResponse<PartOut>> {
     use part::Column as C;
-    let (sort, desc) = page.sort(
-        &[
-            "sku",
-            "name",
-            "category",
-            "unit_cost_cents",
-            "quantity_in_stock",
-            "created_at",
-            "updated_at",
-            "id",
-        ],
-        ("sku", false),
-    )?;
     let mut cond = Condition::all();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = nexus_core::contains_pattern(q);
@@ -158,39 +149,22 @@ pub async fn list_parts(
         }
         None => {}
     }
-    let column = match sort {
-        "name" => C::Name,
-        "category" => C::Category,
-        "unit_cost_cents" => C::UnitCostCents,
-        "quantity_in_stock" => C::QuantityInStock,
-        "created_at" => C::CreatedAt,
-        "updated_at" => C::UpdatedAt,
-        "id" => C::Id,
-        _ => C::Sku,
-    };
-    let order = if desc {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
     let query = part::Entity::find().filter(cond);
-    let total = query.clone().count(conn).await?;
-    let items = query
-        .order_by(column, order.clone())
-        .order_by(C::Id, order)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
-    Ok(ListResponse {
-        items: items.into_iter().map(part_out).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let sorts = [
+        "sku",
+        "name",
+        "category",
+        "unit_cost_cents",
+        "quantity_in_stock",
+        "created_at",
+        "updated_at",
+        "id",
+    ];
+    Ok(page_of(conn, query, page, &sorts, ("sku", false))
+        .await?
+        .map(part_out))
 }
 
-/// `%`, `_` and `\` typed by a user match themselves in a `LIKE ... ESCAPE '\'`.
 pub async fn get_part(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PartOut> {
     find_part(conn, id).await.map(part_out)
 }
@@ -198,19 +172,15 @@ pub async fn get_part(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PartOut
 /// Creates a part with no stock; stock arrives through the ledger.
 pub async fn create_part(state: &AppState, ctx: &AuditCtx, req: PartData) -> ApiResult<PartOut> {
     let d = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    let out = insert_part(&txn, ctx, d).await?;
-    txn.commit().await?;
-    publish(state, "part", "created", out.id, &out, "parts:read");
+    let mut work = Work::begin(state, ctx).await?;
+    let out = insert_part(&*work, d).await?;
+    work.created("part", out.id, &out, readers(READ)).await?;
+    work.commit().await?;
     Ok(out)
 }
 
-/// Inserts a validated part with its audit row, inside the caller's transaction.
-pub(super) async fn insert_part(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    d: PartData,
-) -> ApiResult<PartOut> {
+/// Inserts a validated part, inside the caller's unit of work; the caller records it.
+pub(super) async fn insert_part(conn: &impl ConnectionTrait, d: PartData) -> ApiResult<PartOut> {
     ensure_sku_free(conn, &d.sku, None).await?;
     let sku = d.sku.clone();
     let now = Timestamp::now();
@@ -222,9 +192,9 @@ pub(super) async fn insert_part(
         ..Default::default()
     };
     fill_part(&mut am, d);
-    let out = part_out(am.insert(conn).await.map_err(|e| unique_sku(e, &sku))?);
-    audit_change(conn, ctx, "create", "part", out.id, None, Some(&out)).await?;
-    Ok(out)
+    Ok(part_out(
+        am.insert(conn).await.map_err(|e| unique_sku(e, &sku))?,
+    ))
 }
 
 /// Changes a part's attributes; its stock changes only through the ledger.
@@ -235,20 +205,20 @@ pub async fn update_part(
     if_match: IfMatch,
     req: UpdatePart,
 ) -> ApiResult<PartOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find_part(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<part::Entity, _>(txn, id, if_match, "part").await?;
     let mut d = part_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
-    ensure_sku_free(&txn, &d.sku, Some(id)).await?;
+    ensure_sku_free(txn, &d.sku, Some(id)).await?;
     let sku = d.sku.clone();
     let before = part_out(current.clone());
     let mut am: part::ActiveModel = current.clone().into();
     fill_part(&mut am, d);
     am.updated_at = Set(Timestamp::now());
     let after = part_out(
-        update_versioned(&txn, am, current.version)
+        update_versioned(txn, am, current.version)
             .await
             // A part references nothing, so the only conflict is its SKU.
             .map_err(|e| match e {
@@ -256,9 +226,9 @@ pub async fn update_part(
                 other => other,
             })?,
     );
-    audit_change(&txn, ctx, "update", "part", id, Some(&before), Some(&after)).await?;
-    txn.commit().await?;
-    publish(state, "part", "updated", id, &after, "parts:read");
+    work.updated("part", id, &before, &after, readers(READ))
+        .await?;
+    work.commit().await?;
     Ok(after)
 }
 
@@ -269,24 +239,22 @@ pub async fn delete_part(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = find_part(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current = find_current::<part::Entity, _>(txn, id, if_match, "part").await?;
     let moved = stock_movement::Entity::find()
         .filter(stock_movement::Column::PartId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if moved > 0 {
         return Err(ApiError::conflict(format!(
             "the part has {moved} stock movement(s); the ledger keeps it"
         )));
     }
+    delete_versioned::<part::Entity, _>(txn, id, current.version).await?;
     let before = part_out(current);
-    part::Entity::delete_by_id(id).exec(&txn).await?;
-    audit_change(&txn, ctx, "delete", "part", id, Some(&before), None).await?;
-    txn.commit().await?;
-    publish(state, "part", "deleted", id, &before, "parts:read");
-    Ok(())
+    work.deleted("part", id, &before, readers(READ)).await?;
+    work.commit().await
 }
 
 #[derive(FromQueryResult)]
@@ -325,13 +293,6 @@ pub async fn part_stock(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PartS
 }
 
 // ---------------------------------------------------------------- the ledger
-
-/// What a stock operation wrote: its ledger lines, and the low-stock crossing it caused.
-#[derive(Debug)]
-pub struct StockOutcome {
-    pub movements: Vec<MovementOut>,
-    pub low: Option<LowStock>,
-}
 
 fn movement_out(m: stock_movement::Model) -> MovementOut {
     MovementOut {
@@ -449,8 +410,8 @@ struct Line<'a> {
     reason: &'a Option<String>,
 }
 
-/// Moves a location's stock and writes its ledger line and audit row; the part's row
-/// must already be locked by `move_total`.
+/// Moves a location's stock and writes its ledger line, for the caller to record; the
+/// part's row must already be locked by `move_total`.
 async fn write_line(
     conn: &impl ConnectionTrait,
     ctx: &AuditCtx,
@@ -478,18 +439,7 @@ async fn write_line(
     }
     .insert(conn)
     .await?;
-    let out = movement_out(m);
-    audit_change(
-        conn,
-        ctx,
-        "create",
-        "stock_movement",
-        out.id,
-        None,
-        Some(&out),
-    )
-    .await?;
-    Ok(out)
+    Ok(movement_out(m))
 }
 
 /// Locks the part and moves its total; 404 for an unknown part, 409 naming `quantity`
@@ -524,17 +474,17 @@ fn crossing(p: &part::Model, delta: i64, location_id: i64) -> Option<LowStock> {
     })
 }
 
-/// Records one receive, consume or adjust movement inside the caller's transaction.
-/// Work order consumption calls this with the order's id; publish the outcome with
-/// `publish_stock` once committed.
+/// Records one receive, consume or adjust movement inside the caller's unit of work, and
+/// `part.low_stock` when the part crosses its reorder point. Work order consumption calls
+/// this with the order's id.
 pub async fn record_stock_change(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
     part_id: i64,
     kind: &'static str,
     change: &StockChange,
     work_order_id: Option<i64>,
-) -> ApiResult<StockOutcome> {
+) -> ApiResult<MovementOut> {
+    let conn = &**work;
     must_exist::<location::Entity>(conn, Some(change.location_id), "location_id", "location")
         .await?;
     let p = lock_part(conn, part_id, change.quantity, change.location_id).await?;
@@ -548,22 +498,20 @@ pub async fn record_stock_change(
         transfer_id: None,
         reason: &change.reason,
     };
-    let m = write_line(conn, ctx, &p, line, now).await?;
-    Ok(StockOutcome {
-        low: crossing(&p, change.quantity, change.location_id),
-        movements: vec![m],
-    })
-}
-
-/// Sends the events of a committed stock operation: each ledger line, and a
-/// `part.low_stock` when the part crossed its reorder point.
-pub fn publish_stock(state: &AppState, outcome: &StockOutcome) {
-    for m in &outcome.movements {
-        publish(state, "stock_movement", "created", m.id, m, "parts:read");
+    let m = write_line(conn, work.ctx(), &p, line, now).await?;
+    work.created("stock_movement", m.id, &m, readers(READ))
+        .await?;
+    if let Some(low) = crossing(&p, change.quantity, change.location_id) {
+        let data = to_json(&low);
+        work.emit(Event::new(
+            "part",
+            "low_stock",
+            low.part_id,
+            data,
+            readers(READ),
+        ));
     }
-    if let Some(low) = &outcome.low {
-        publish(state, "part", "low_stock", low.part_id, low, "parts:read");
-    }
+    Ok(m)
 }
 
 /// One receive, consume or adjust movement in a transaction of its own.
@@ -574,15 +522,10 @@ pub async fn change_stock(
     kind: &'static str,
     change: StockChange,
 ) -> ApiResult<MovementOut> {
-    let txn = state.db.write().begin().await?;
-    let outcome = record_stock_change(&txn, ctx, part_id, kind, &change, None).await?;
-    txn.commit().await?;
-    publish_stock(state, &outcome);
-    outcome
-        .movements
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::internal("a stock change wrote no ledger line"))
+    let mut work = Work::begin(state, ctx).await?;
+    let m = record_stock_change(&mut work, part_id, kind, &change, None).await?;
+    work.commit().await?;
+    Ok(m)
 }
 
 /// Moves units between two locations: two ledger lines sharing a `transfer_id` (the id
@@ -594,10 +537,11 @@ pub async fn transfer_stock(
     req: TransferStock,
 ) -> ApiResult<Vec<MovementOut>> {
     let (from, to, n, reason) = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    must_exist::<location::Entity>(&txn, Some(from), "from_location_id", "location").await?;
-    must_exist::<location::Entity>(&txn, Some(to), "to_location_id", "location").await?;
-    let p = lock_part(&txn, part_id, 0, from).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    must_exist::<location::Entity>(txn, Some(from), "from_location_id", "location").await?;
+    must_exist::<location::Entity>(txn, Some(to), "to_location_id", "location").await?;
+    let p = lock_part(txn, part_id, 0, from).await?;
     let now = Timestamp::now();
     let line = |kind, location_id, quantity, transfer_id| Line {
         kind,
@@ -608,7 +552,8 @@ pub async fn transfer_stock(
         transfer_id,
         reason: &reason,
     };
-    let mut out = write_line(&txn, ctx, &p, line("transfer_out", from, -n, None), now).await?;
+    let ctx = work.ctx();
+    let mut out = write_line(txn, ctx, &p, line("transfer_out", from, -n, None), now).await?;
     txn.execute(stmt(
         txn.get_database_backend(),
         "UPDATE stock_movements SET transfer_id = id WHERE id = $1",
@@ -616,14 +561,13 @@ pub async fn transfer_stock(
     ))
     .await?;
     out.transfer_id = Some(out.id);
-    let into = write_line(&txn, ctx, &p, line("transfer_in", to, n, Some(out.id)), now).await?;
-    txn.commit().await?;
-    let outcome = StockOutcome {
-        movements: vec![out, into],
-        low: None,
-    };
-    publish_stock(state, &outcome);
-    Ok(outcome.movements)
+    let into = write_line(txn, ctx, &p, line("transfer_in", to, n, Some(out.id)), now).await?;
+    for m in [&out, &into] {
+        work.created("stock_movement", m.id, m, readers(READ))
+            .await?;
+    }
+    work.commit().await?;
+    Ok(vec![out, into])
 }
 
 /// The ledger, newest first, paged by id.
@@ -747,18 +691,13 @@ pub async fn use_part(
     req: UsePart,
 ) -> ApiResult<WorkOrderPartOut> {
     let (part_id, change) = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    lock_workable(&txn, work_order_id).await?;
-    must_exist::<part::Entity>(&txn, Some(part_id), "part_id", "part").await?;
-    let outcome =
-        record_stock_change(&txn, ctx, part_id, "consume", &change, Some(work_order_id)).await?;
-    let p = find_part(&txn, part_id).await?;
-    txn.commit().await?;
-    publish_stock(state, &outcome);
-    let m = outcome
-        .movements
-        .first()
-        .ok_or_else(|| ApiError::internal("a stock change wrote no ledger line"))?;
+    let mut work = Work::begin(state, ctx).await?;
+    lock_workable(&*work, work_order_id).await?;
+    must_exist::<part::Entity>(&*work, Some(part_id), "part_id", "part").await?;
+    let m =
+        record_stock_change(&mut work, part_id, "consume", &change, Some(work_order_id)).await?;
+    let p = find_part(&*work, part_id).await?;
+    work.commit().await?;
     Ok(used_out(UsedRow {
         id: m.id,
         part_id,

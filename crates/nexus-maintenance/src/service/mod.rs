@@ -1,5 +1,6 @@
 //! Business rules of maintenance, one module per area, with the helpers they share:
-//! audit rows, events, tree queries and reference checks.
+//! event audiences, tree queries and reference checks. Every write goes through a
+//! [`nexus_core::write::Work`].
 
 mod assets;
 mod downtime;
@@ -23,53 +24,14 @@ pub use requests::*;
 pub use schedules::*;
 pub use work_orders::*;
 
-use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiError, ApiResult, AppState};
+use nexus_core::events::Audience;
+use nexus_core::{ApiError, ApiResult};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-/// Writes the audit row of a change; `publish` sends its event once committed.
-pub(crate) async fn audit_change<T: serde::Serialize>(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    action: &str,
-    entity: &str,
-    id: i64,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        ctx,
-        action,
-        entity,
-        Some(id),
-        before.map(to_json),
-        after.map(to_json),
-    )
-    .await
-}
-
-pub(crate) fn publish<T: serde::Serialize>(
-    state: &AppState,
-    entity: &str,
-    action: &str,
-    id: i64,
-    data: &T,
-    read: &str,
-) {
-    state.events.publish(Event::new(
-        entity,
-        action,
-        id,
-        to_json(data),
-        Audience::Permission(read.into()),
-    ));
+/// Who hears of a change: the holders of its area's read permission.
+pub(crate) fn readers(permission: &str) -> Audience {
+    Audience::Permission(permission.into())
 }
 
 #[derive(FromQueryResult)]

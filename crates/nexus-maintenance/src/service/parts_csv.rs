@@ -7,13 +7,15 @@
 use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
+use nexus_core::events::Event;
 use nexus_core::tabular::{CsvTable, MAX_ROW_ERRORS, row_errors, rows_rejected};
-use nexus_core::write::update_versioned;
+use nexus_core::write::{Work, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, Timestamp};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 
+use super::inventory::READ;
 use super::inventory::{fill_part, insert_part, part_data, part_out};
-use super::{audit_change, publish};
+use super::readers;
 use crate::entity::part;
 use crate::model::{ImportResult, PartData};
 
@@ -141,9 +143,9 @@ pub async fn import_parts(
         return Err(ApiError::invalid("file", "has no rows"));
     }
 
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
     let existing: HashMap<String, part::Model> = part::Entity::find()
-        .all(&txn)
+        .all(&*work)
         .await?
         .into_iter()
         .map(|p| (p.sku.to_lowercase(), p))
@@ -153,7 +155,9 @@ pub async fn import_parts(
     let now = Timestamp::now();
     for d in rows {
         let Some(current) = existing.get(&d.sku.to_lowercase()) else {
-            insert_part(&txn, ctx, d).await?;
+            let out = insert_part(&*work, d).await?;
+            work.audit("create", "part", out.id, None, Some(&out))
+                .await?;
             created += 1;
             continue;
         };
@@ -165,21 +169,15 @@ pub async fn import_parts(
         let mut am: part::ActiveModel = current.clone().into();
         fill_part(&mut am, d);
         am.updated_at = Set(now);
-        let after = part_out(update_versioned(&txn, am, current.version).await?);
-        audit_change(
-            &txn,
-            ctx,
-            "update",
-            "part",
-            after.id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
+        let after = part_out(update_versioned(&*work, am, current.version).await?);
+        work.audit("update", "part", after.id, Some(&before), Some(&after))
+            .await?;
         updated += 1;
     }
-    txn.commit().await?;
+    // One event for the file, not one per row.
     let result = ImportResult { created, updated };
-    publish(state, "part", "imported", 0, &result, "parts:read");
+    let data = to_json(&result);
+    work.emit(Event::new("part", "imported", 0, data, readers(READ)));
+    work.commit().await?;
     Ok(result)
 }

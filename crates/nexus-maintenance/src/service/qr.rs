@@ -2,13 +2,13 @@
 //! drawn as SVG or PNG on the server.
 
 use axum::http::{HeaderMap, header};
-use nexus_core::audit::{self, AuditCtx};
+use nexus_core::audit::AuditCtx;
+use nexus_core::write::Work;
 use nexus_core::{ApiError, ApiResult, AppState, settings};
 use qrcode::render::svg;
 use qrcode::{Color, EcLevel, QrCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::to_json;
 use crate::entity::asset;
 use crate::model::MaintenanceSettings;
 
@@ -29,20 +29,13 @@ pub async fn set_settings(
     req: MaintenanceSettings,
 ) -> ApiResult<MaintenanceSettings> {
     let new = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    let old = get_settings(&txn).await?;
-    settings::set(&txn, PUBLIC_URL_KEY, &new.public_url).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        "maintenance_settings",
-        None,
-        Some(to_json(&old)),
-        Some(to_json(&new)),
-    )
-    .await?;
-    txn.commit().await?;
+    let work = Work::begin(state, ctx).await?;
+    let old = get_settings(&*work).await?;
+    settings::set(&*work, PUBLIC_URL_KEY, &new.public_url).await?;
+    // One of a kind: audited without an id, announced to nobody.
+    work.audit("update", "maintenance_settings", 0, Some(&old), Some(&new))
+        .await?;
+    work.commit().await?;
     Ok(new)
 }
 

@@ -5,18 +5,21 @@
 use nexus_content::model::Upload;
 use nexus_core::audit::AuditCtx;
 use nexus_core::extract::IfMatch;
+use nexus_core::paging::page_of;
 use nexus_core::ratelimit::RateLimiter;
-use nexus_core::write::update_versioned;
+use nexus_core::write::{Work, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
-use super::{audit_change, publish};
+use super::readers;
 use crate::entity::work_request;
 use crate::model::*;
-use crate::service::{create_work_order, publish_work_order, qr};
+use crate::service::{open_work_order, qr};
+
+/// Requests are seen by whoever may read work orders.
+const READ: &str = "work_orders:read";
 
 /// Requests one client address may send per hour.
 pub const REQUESTS_PER_HOUR: u32 = 10;
@@ -99,7 +102,7 @@ pub async fn submit_request(
         }
     };
     let now = Timestamp::now();
-    let txn = state.db.write().begin().await?;
+    let mut work = Work::begin(state, ctx).await?;
     let row = work_request::ActiveModel {
         asset_id: Set(Some(asset.id)),
         location_id: Set(asset.location_id),
@@ -115,31 +118,15 @@ pub async fn submit_request(
         version: Set(1),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*work)
     .await?;
     let out = request_out(row);
     if let Some(p) = &photo {
-        nexus_content::attach(&txn, ctx, "work_request", out.id, p.id).await?;
+        nexus_content::attach(&mut work, crate::attachable("work_request")?, out.id, p.id).await?;
     }
-    audit_change(
-        &txn,
-        ctx,
-        "create",
-        "work_request",
-        out.id,
-        None,
-        Some(&out),
-    )
-    .await?;
-    txn.commit().await?;
-    publish(
-        state,
-        "work_request",
-        "created",
-        out.id,
-        &out,
-        "work_orders:read",
-    );
+    work.created("work_request", out.id, &out, readers(READ))
+        .await?;
+    work.commit().await?;
     Ok(WorkRequestReceipt {
         id: out.id,
         status: out.status,
@@ -171,27 +158,14 @@ pub async fn list_requests(
     if let Some(a) = f.asset_id {
         q = q.filter(work_request::Column::AssetId.eq(a));
     }
-    let total = q.clone().count(conn).await?;
     let page = nexus_core::PageParams {
         limit: f.limit,
         offset: f.offset,
         sort: None,
     };
-    let items = q
-        .order_by_desc(work_request::Column::Id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
+    Ok(page_of(conn, q, &page, &["id"], ("id", true))
         .await?
-        .into_iter()
-        .map(request_out)
-        .collect();
-    Ok(ListResponse {
-        items,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+        .map(request_out))
 }
 
 /// The pending request `id` in `txn`, at the version the client saw; 409 once decided.
@@ -200,8 +174,8 @@ async fn pending(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<work_request::Model> {
-    let current = find_request(txn, id).await?;
-    if_match.check(current.version)?;
+    let current =
+        find_current::<work_request::Entity, _>(txn, id, if_match, "work request").await?;
     if current.status != "pending" {
         return Err(ApiError::conflict(format!(
             "the request was {} already",
@@ -211,10 +185,11 @@ async fn pending(
     Ok(current)
 }
 
-/// Writes a decision on a pending request, guarded by its version.
+/// Writes a decision on a pending request, guarded by its version, announced as
+/// `work_request.<event>`.
 async fn decide(
-    txn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
+    event: &str,
     current: work_request::Model,
     fill: impl FnOnce(&mut work_request::ActiveModel),
 ) -> ApiResult<WorkRequestOut> {
@@ -222,18 +197,19 @@ async fn decide(
     let mut am: work_request::ActiveModel = current.clone().into();
     fill(&mut am);
     let now = Timestamp::now();
-    am.decided_by = Set(ctx.actor_id);
+    am.decided_by = Set(work.ctx().actor_id);
     am.decided_at = Set(Some(now));
     am.updated_at = Set(now);
-    let after = request_out(update_versioned(txn, am, current.version).await?);
-    audit_change(
-        txn,
-        ctx,
+    let after = request_out(update_versioned(&**work, am, current.version).await?);
+    let (id, audience) = (after.id, readers(READ));
+    work.record(
         "update",
+        event,
         "work_request",
-        after.id,
+        id,
         Some(&before),
         Some(&after),
+        audience,
     )
     .await?;
     Ok(after)
@@ -248,8 +224,8 @@ pub async fn approve_request(
     if_match: IfMatch,
     req: ApproveWorkRequest,
 ) -> ApiResult<WorkRequestOut> {
-    let txn = state.db.write().begin().await?;
-    let current = pending(&txn, id, if_match).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let current = pending(&*work, id, if_match).await?;
     let contact = current
         .requester_contact
         .as_deref()
@@ -263,9 +239,8 @@ pub async fn approve_request(
         Some(d) => format!("{d}\n\n{requested}"),
         None => requested,
     };
-    let wo = create_work_order(
-        &txn,
-        ctx,
+    let wo = open_work_order(
+        &mut work,
         NewWorkOrder {
             title: current.title.clone(),
             description: Some(description),
@@ -282,23 +257,14 @@ pub async fn approve_request(
     )
     .await?;
     if let Some(photo) = current.photo_file_id {
-        nexus_content::attach(&txn, ctx, "work_order", wo.id, photo).await?;
+        nexus_content::attach(&mut work, crate::attachable("work_order")?, wo.id, photo).await?;
     }
-    let out = decide(&txn, ctx, current, |am| {
+    let out = decide(&mut work, "approved", current, |am| {
         am.status = Set("approved".into());
         am.work_order_id = Set(Some(wo.id));
     })
     .await?;
-    txn.commit().await?;
-    publish_work_order(state, "created", &wo);
-    publish(
-        state,
-        "work_request",
-        "approved",
-        id,
-        &out,
-        "work_orders:read",
-    );
+    work.commit().await?;
     Ok(out)
 }
 
@@ -311,21 +277,13 @@ pub async fn reject_request(
     req: RejectWorkRequest,
 ) -> ApiResult<WorkRequestOut> {
     let req = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    let current = pending(&txn, id, if_match).await?;
-    let out = decide(&txn, ctx, current, |am| {
+    let mut work = Work::begin(state, ctx).await?;
+    let current = pending(&*work, id, if_match).await?;
+    let out = decide(&mut work, "rejected", current, |am| {
         am.status = Set("rejected".into());
         am.rejection_reason = Set(Some(req.reason));
     })
     .await?;
-    txn.commit().await?;
-    publish(
-        state,
-        "work_request",
-        "rejected",
-        id,
-        &out,
-        "work_orders:read",
-    );
+    work.commit().await?;
     Ok(out)
 }

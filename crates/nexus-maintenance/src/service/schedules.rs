@@ -11,17 +11,20 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Heard};
 use nexus_core::extract::IfMatch;
-use nexus_core::write::update_versioned;
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::work_orders::{create_work_order, find_work_order, publish_work_order};
-use super::{audit_change, must_exist, publish};
+use super::work_orders::{find_work_order, open_work_order};
+use super::{must_exist, readers};
 use crate::entity::{asset, pm_schedule, work_order};
 use crate::model::*;
+
+const READ: &str = "pm_schedules:read";
 
 /// How often the generator looks for schedules coming due.
 const TICK: Duration = Duration::from_secs(60);
@@ -94,7 +97,7 @@ fn fill(am: &mut pm_schedule::ActiveModel, d: PmScheduleData) {
     am.next_due = Set(text(d.next_due));
     am.lead_days = Set(d.lead_days.unwrap_or(0) as i32);
     am.estimated_minutes = Set(d.estimated_minutes.map(|m| m as i32));
-    am.checklist = Set(super::to_json(&d.checklist).to_string());
+    am.checklist = Set(to_json(&d.checklist).to_string());
     am.active = Set(d.active.unwrap_or(true));
 }
 
@@ -162,10 +165,6 @@ pub async fn list_schedules(
     page: &PageParams,
 ) -> ApiResult<ListResponse<PmScheduleOut>> {
     use pm_schedule::Column as C;
-    let (sort, desc) = page.sort(
-        &["next_due", "title", "created_at", "id"],
-        ("next_due", false),
-    )?;
     let mut cond = Condition::all();
     if let Some(a) = f.asset_id {
         cond = cond.add(C::AssetId.eq(a));
@@ -173,32 +172,11 @@ pub async fn list_schedules(
     if let Some(a) = f.active {
         cond = cond.add(C::Active.eq(a));
     }
-    let column = match sort {
-        "title" => C::Title,
-        "created_at" => C::CreatedAt,
-        "id" => C::Id,
-        _ => C::NextDue,
-    };
-    let order = if desc {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
     let query = pm_schedule::Entity::find().filter(cond);
-    let total = query.clone().count(conn).await?;
-    let items = query
-        .order_by(column, order.clone())
-        .order_by(C::Id, order)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(conn)
-        .await?;
-    Ok(ListResponse {
-        items: items.into_iter().map(schedule_out).collect(),
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let sorts = ["next_due", "title", "created_at", "id"];
+    Ok(page_of(conn, query, page, &sorts, ("next_due", false))
+        .await?
+        .map(schedule_out))
 }
 
 pub async fn get_schedule(conn: &impl ConnectionTrait, id: i64) -> ApiResult<PmScheduleOut> {
@@ -211,8 +189,8 @@ pub async fn create_schedule(
     req: PmScheduleData,
 ) -> ApiResult<PmScheduleOut> {
     let d = req.validate()?;
-    let txn = state.db.write().begin().await?;
-    check_references(&txn, &d).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    check_references(&*work, &d).await?;
     let now = Timestamp::now();
     let mut am = pm_schedule::ActiveModel {
         start_date: Set(text(d.next_due)),
@@ -223,17 +201,10 @@ pub async fn create_schedule(
         ..Default::default()
     };
     fill(&mut am, d);
-    let out = schedule_out(am.insert(&txn).await?);
-    audit_change(&txn, ctx, "create", "pm_schedule", out.id, None, Some(&out)).await?;
-    txn.commit().await?;
-    publish(
-        state,
-        "pm_schedule",
-        "created",
-        out.id,
-        &out,
-        "pm_schedules:read",
-    );
+    let out = schedule_out(am.insert(&*work).await?);
+    work.created("pm_schedule", out.id, &out, readers(READ))
+        .await?;
+    work.commit().await?;
     Ok(out)
 }
 
@@ -246,13 +217,14 @@ pub async fn update_schedule(
     if_match: IfMatch,
     req: UpdatePmSchedule,
 ) -> ApiResult<PmScheduleOut> {
-    let txn = state.db.write().begin().await?;
-    let current = find(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current =
+        find_current::<pm_schedule::Entity, _>(txn, id, if_match, "preventive schedule").await?;
     let mut d = schedule_data(&current);
     req.apply(&mut d);
     let d = d.validate()?;
-    check_references(&txn, &d).await?;
+    check_references(txn, &d).await?;
     let before = schedule_out(current.clone());
     let mut am: pm_schedule::ActiveModel = current.clone().into();
     if text(d.next_due) != current.next_due
@@ -263,26 +235,10 @@ pub async fn update_schedule(
     }
     fill(&mut am, d);
     am.updated_at = Set(Timestamp::now());
-    let after = schedule_out(update_versioned(&txn, am, current.version).await?);
-    audit_change(
-        &txn,
-        ctx,
-        "update",
-        "pm_schedule",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    publish(
-        state,
-        "pm_schedule",
-        "updated",
-        id,
-        &after,
-        "pm_schedules:read",
-    );
+    let after = schedule_out(update_versioned(txn, am, current.version).await?);
+    work.updated("pm_schedule", id, &before, &after, readers(READ))
+        .await?;
+    work.commit().await?;
     Ok(after)
 }
 
@@ -294,49 +250,37 @@ pub async fn delete_schedule(
     id: i64,
     if_match: IfMatch,
 ) -> ApiResult<()> {
-    let txn = state.db.write().begin().await?;
-    let current = find(&txn, id).await?;
-    if_match.check(current.version)?;
+    let mut work = Work::begin(state, ctx).await?;
+    let txn = &*work;
+    let current =
+        find_current::<pm_schedule::Entity, _>(txn, id, if_match, "preventive schedule").await?;
     let made = work_order::Entity::find()
         .filter(work_order::Column::PmScheduleId.eq(id))
-        .count(&txn)
+        .count(txn)
         .await?;
     if made > 0 {
         return Err(ApiError::conflict(format!(
             "the schedule generated {made} work order(s); set active to false instead"
         )));
     }
+    delete_versioned::<pm_schedule::Entity, _>(txn, id, current.version).await?;
     let before = schedule_out(current);
-    pm_schedule::Entity::delete_by_id(id).exec(&txn).await?;
-    audit_change(&txn, ctx, "delete", "pm_schedule", id, Some(&before), None).await?;
-    txn.commit().await?;
-    publish(
-        state,
-        "pm_schedule",
-        "deleted",
-        id,
-        &before,
-        "pm_schedules:read",
-    );
-    Ok(())
+    work.deleted("pm_schedule", id, &before, readers(READ))
+        .await?;
+    work.commit().await
 }
 
-/// What a generator pass over one schedule did.
-struct Pass {
-    schedule: Option<PmScheduleOut>,
-    work_order: Option<WorkOrderOut>,
-}
-
-/// One generator pass over a schedule, in the caller's transaction. The schedule row is
-/// locked first, so passes over one schedule (on any node) run one after another. With
-/// `force` (a request), lead days are ignored and "nothing to do" is a 409.
+/// One generator pass over a schedule, in the caller's unit of work; the work order it
+/// generated, if any. The schedule row is locked first, so passes over one schedule (on
+/// any node) run one after another. With `force` (a request), lead days are ignored and
+/// "nothing to do" is a 409.
 async fn pass(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
     id: i64,
     today: NaiveDate,
     force: bool,
-) -> ApiResult<Pass> {
+) -> ApiResult<Option<WorkOrderOut>> {
+    let conn = &**work;
     let current = pm_schedule::Entity::find()
         .from_raw_sql(stmt(
             conn.get_database_backend(),
@@ -346,10 +290,7 @@ async fn pass(
         .one(conn)
         .await?
         .ok_or_else(|| ApiError::not_found("preventive schedule"))?;
-    let idle = Pass {
-        schedule: None,
-        work_order: None,
-    };
+    let idle = None;
     if !current.active {
         return match force {
             true => Err(ApiError::conflict_on(
@@ -397,14 +338,11 @@ async fn pass(
         if text(next_due) == current.next_due {
             return Ok(idle);
         }
-        let s = save(conn, ctx, &current, next_due, None).await?;
-        return Ok(Pass {
-            schedule: Some(s),
-            work_order: None,
-        });
+        save(work, &current, next_due, None).await?;
+        return Ok(None);
     }
     let template = schedule_data(&current).work_order(id, next_due);
-    let wo = match create_work_order(conn, ctx, template).await {
+    let wo = match open_work_order(work, template).await {
         Ok(wo) => wo,
         // Another node generated it first.
         Err(ApiError::Conflict { .. }) if !force => return Ok(idle),
@@ -416,21 +354,17 @@ async fn pass(
         next_due = next_occurrence(start, current.interval_value, &current.interval_unit, after)
             .ok_or_else(out_of_range)?;
     }
-    let s = save(conn, ctx, &current, next_due, Some(&wo)).await?;
-    Ok(Pass {
-        schedule: Some(s),
-        work_order: Some(wo),
-    })
+    save(work, &current, next_due, Some(&wo)).await?;
+    Ok(Some(wo))
 }
 
-/// Writes a schedule's new next due date (and the order just generated) with its audit row.
+/// Writes a schedule's new next due date (and the order just generated): `updated`.
 async fn save(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
     current: &pm_schedule::Model,
     next_due: NaiveDate,
     generated: Option<&WorkOrderOut>,
-) -> ApiResult<PmScheduleOut> {
+) -> ApiResult<()> {
     let before = schedule_out(current.clone());
     let mut am: pm_schedule::ActiveModel = current.clone().into();
     am.next_due = Set(text(next_due));
@@ -439,21 +373,12 @@ async fn save(
         am.last_generated_at = Set(Some(wo.created_at));
     }
     am.updated_at = Set(Timestamp::now());
-    let after = schedule_out(update_versioned(conn, am, current.version).await?);
-    audit_change(
-        conn,
-        ctx,
-        "update",
-        "pm_schedule",
-        current.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
+    let after = schedule_out(update_versioned(&**work, am, current.version).await?);
+    work.updated("pm_schedule", current.id, &before, &after, readers(READ))
+        .await
 }
 
-/// Runs a pass in its own transaction and publishes what it changed.
+/// Runs a pass in a unit of work of its own.
 async fn run_pass(
     state: &AppState,
     ctx: &AuditCtx,
@@ -461,26 +386,10 @@ async fn run_pass(
     today: NaiveDate,
     force: bool,
 ) -> ApiResult<Option<WorkOrderOut>> {
-    let txn = state.db.write().begin().await?;
-    let done = pass(&txn, ctx, id, today, force).await?;
-    txn.commit().await?;
-    if let Some(wo) = &done.work_order {
-        publish_work_order(state, "created", wo);
-        if wo.assigned_to_id.is_some() {
-            publish_work_order(state, "assigned", wo);
-        }
-    }
-    if let Some(s) = &done.schedule {
-        publish(
-            state,
-            "pm_schedule",
-            "updated",
-            s.id,
-            s,
-            "pm_schedules:read",
-        );
-    }
-    Ok(done.work_order)
+    let mut work = Work::begin(state, ctx).await?;
+    let made = pass(&mut work, id, today, force).await?;
+    work.commit().await?;
+    Ok(made)
 }
 
 /// Generates a schedule's next work order now, whatever its lead days: 409 when the

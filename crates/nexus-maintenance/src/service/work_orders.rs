@@ -1,12 +1,20 @@
 //! Business rules of work orders: gap-free numbers, allowed status transitions, checklist
-//! gates on completion, audit rows in the same transaction as every change.
+//! gates on completion, who may assign, cancel or record whose time; every change audited
+//! in its transaction and announced after commit to whoever may read work orders.
 
+use std::str::FromStr;
+
+use nexus_content::model::{AttachmentOut, Upload};
+use nexus_content::{attach, store_upload};
 use nexus_core::audit::{AuditCtx, AuditEntry};
 use nexus_core::db::stmt;
+use nexus_core::domain::Attachable;
+use nexus_core::events::Event;
 use nexus_core::extract::IfMatch;
+use nexus_core::paging::page_of;
 use nexus_core::validate::{Validator, clean};
-use nexus_core::write::update_versioned;
-use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
+use nexus_core::write::{Work, find_current, to_json, update_versioned};
+use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::entity::user;
 use sea_orm::IdenStatic;
 use sea_orm::sea_query::{Alias, Expr, Func};
@@ -15,7 +23,7 @@ use sea_orm::{
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::{audit_change, must_exist, publish};
+use super::{must_exist, readers};
 use crate::entity::{asset, checklist_item, comment, labor, location, work_order};
 use crate::model::*;
 
@@ -98,28 +106,19 @@ pub async fn checklist(
         .collect())
 }
 
-/// Sends a work order event (`work_order.<action>`) to everyone who may read work orders;
-/// call it after the transaction that made the change has committed.
-pub fn publish_work_order(state: &AppState, action: &str, out: &WorkOrderOut) {
-    publish(state, "work_order", action, out.id, out, "work_orders:read");
-}
+const READ: &str = "work_orders:read";
+const MANAGE: &str = "work_orders:manage";
 
-/// Sends `work_order.<action>` about a part of a work order (a checklist step, labor,
-/// a comment) to everyone who may read work orders; the event's id is the work order's.
-pub fn publish_work_order_item<T: serde::Serialize>(
-    state: &AppState,
-    action: &str,
-    work_order_id: i64,
-    item: &T,
-) {
-    publish(
-        state,
+/// Queues `work_order.<action>` carrying `data` (the work order, or a part of it such as a
+/// checklist step, labor or a comment); the event's id is the work order's.
+fn announce<T: serde::Serialize>(work: &mut Work<'_>, action: &str, id: i64, data: &T) {
+    work.emit(Event::new(
         "work_order",
         action,
-        work_order_id,
-        item,
-        "work_orders:read",
-    );
+        id,
+        to_json(data),
+        readers(READ),
+    ));
 }
 
 #[derive(FromQueryResult)]
@@ -193,18 +192,51 @@ async fn refuse_open_duplicate(conn: &impl ConnectionTrait, key: Option<&str>) -
     Ok(())
 }
 
-/// Creates a work order with its checklist and writes its audit row, all on `conn` (pass a
-/// transaction). The asset's location is taken when no location is given.
+/// Opens a work order with its checklist inside the caller's unit of work: audited with
+/// its checklist, `work_order.created` (and `work_order.assigned` when it has an
+/// assignee) after commit. The asset's location is taken when no location is given.
 ///
 /// Errors: 422 naming the field for invalid input or unknown asset, location, assignee or
-/// parent; 409 when an open work order holds the same `dedupe_key` (callers such as the
-/// preventive scheduler treat that as "already open"). The caller publishes
-/// `work_order.created` with [`publish_work_order`] after commit.
-pub async fn create_work_order(
+/// parent; 409 when an open work order holds the same `dedupe_key`, before anything is
+/// written (callers such as the preventive scheduler treat that as "already open").
+pub async fn open_work_order(work: &mut Work<'_>, new: NewWorkOrder) -> ApiResult<WorkOrderOut> {
+    let detail = insert_work_order(&**work, work.ctx(), new).await?;
+    let out = detail.work_order.clone();
+    work.audit("create", "work_order", out.id, None, Some(&detail))
+        .await?;
+    announce(work, "created", out.id, &out);
+    if out.assigned_to_id.is_some() {
+        announce(work, "assigned", out.id, &out);
+    }
+    Ok(out)
+}
+
+/// Creates a work order for a signed-in user (the API and the pages): giving it to
+/// someone else needs `work_orders:manage` (403); anyone may take it themselves.
+pub async fn raise_work_order(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    new: NewWorkOrder,
+) -> ApiResult<WorkOrderDetail> {
+    if new.assigned_to_id.is_some_and(|a| a != user.id()) && !user.can(MANAGE) {
+        return Err(ApiError::Forbidden(
+            "assigning a work order to someone else needs work_orders:manage".into(),
+        ));
+    }
+    let mut work = Work::begin(state, ctx).await?;
+    let out = open_work_order(&mut work, new).await?;
+    let detail = get_work_order(&*work, out.id).await?;
+    work.commit().await?;
+    Ok(detail)
+}
+
+/// Validates and inserts a work order with its checklist; [`open_work_order`] records it.
+async fn insert_work_order(
     conn: &impl ConnectionTrait,
     ctx: &AuditCtx,
     new: NewWorkOrder,
-) -> ApiResult<WorkOrderOut> {
+) -> ApiResult<WorkOrderDetail> {
     let mut d = new.validate()?;
     if let Some(asset_id) = d.asset_id {
         let a = asset::Entity::find_by_id(asset_id)
@@ -266,22 +298,10 @@ pub async fn create_work_order(
         .await?;
         steps.push(checklist_item_out(step));
     }
-    let out = work_order_out(row);
-    let detail = WorkOrderDetail {
-        work_order: out.clone(),
+    Ok(WorkOrderDetail {
+        work_order: work_order_out(row),
         checklist: steps,
-    };
-    audit_change(
-        conn,
-        ctx,
-        "create",
-        "work_order",
-        out.id,
-        None,
-        Some(&detail),
-    )
-    .await?;
-    Ok(out)
+    })
 }
 
 pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<WorkOrderDetail> {
@@ -348,15 +368,9 @@ pub async fn list_work_orders(
                 .add(Expr::expr(Func::lower(Expr::col(C::Number))).like(pattern)),
         );
     }
-    let (column, numeric) = match sort {
-        "number" => (C::Number, false),
-        "title" => (C::Title, false),
-        "due_date" => (C::DueDate, false),
-        "status" => (C::Status, false),
-        "created_at" => (C::CreatedAt, true),
-        "updated_at" => (C::UpdatedAt, true),
-        _ => (C::Id, true),
-    };
+    // Sort keys are column names; numbers and instants sort as numbers below.
+    let column = C::from_str(sort).map_err(|_| ApiError::internal("unknown sort column"))?;
+    let numeric = matches!(sort, "id" | "created_at" | "updated_at");
     let order = if desc {
         sea_orm::Order::Desc
     } else {
@@ -462,23 +476,28 @@ async fn labor_minutes(conn: &impl ConnectionTrait, work_order_id: i64) -> ApiRe
 }
 
 /// Moves a work order to another status along the allowed transitions (see
-/// [`StatusChange`]) and writes the audit row, on `conn` (pass a transaction). Permission
-/// checks (cancelling needs `work_orders:manage`) are the caller's.
+/// [`StatusChange`]) for a signed-in user. Cancelling needs `work_orders:manage` (403).
+/// Announced as `work_order.status_changed`, and `work_order.completed` on completion.
 ///
 /// Errors: 404; 412 on a stale `if_match`; 409 for a transition that is not allowed
 /// (naming from and to) or, when completing, naming the required checklist steps not yet
-/// done. The caller publishes `work_order.status_changed` (and `work_order.completed`)
-/// after commit.
+/// done.
 pub async fn change_work_order_status(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
+    user: &CurrentUser,
     id: i64,
     if_match: IfMatch,
     change: StatusChange,
 ) -> ApiResult<WorkOrderOut> {
     let change = change.validate()?;
-    let current = find_work_order(conn, id).await?;
-    if_match.check(current.version)?;
+    if change.status == "cancelled" && !user.can(MANAGE) {
+        return Err(ApiError::Forbidden(
+            "cancelling a work order needs work_orders:manage".into(),
+        ));
+    }
+    let mut work = Work::begin(state, ctx).await?;
+    let current = find_current::<work_order::Entity, _>(&*work, id, if_match, "work order").await?;
     let to = change.status.as_str();
     if !transition_allowed(&current.status, to) {
         return Err(ApiError::conflict_on(
@@ -492,8 +511,9 @@ pub async fn change_work_order_status(
         am.started_at = Set(Some(now));
     }
     if to == "completed" || to == "cancelled" {
-        stop_all_labor(conn, ctx, id, now).await?;
+        stop_all_labor(&mut work, id, now).await?;
     }
+    let conn = &*work;
     if to == "completed" {
         let missing: Vec<String> = checklist_item::Entity::find()
             .filter(checklist_item::Column::WorkOrderId.eq(id))
@@ -526,16 +546,20 @@ pub async fn change_work_order_status(
     am.updated_by = Set(ctx.actor_id);
     let after = work_order_out(update_versioned(conn, am, current.version).await?);
     let before = work_order_out(current);
-    audit_change(
-        conn,
-        ctx,
+    work.record(
         "status_change",
+        "status_changed",
         "work_order",
         id,
         Some(&before),
         Some(&after),
+        readers(READ),
     )
     .await?;
+    if after.status == "completed" {
+        announce(&mut work, "completed", id, &after);
+    }
+    work.commit().await?;
     Ok(after)
 }
 
@@ -569,26 +593,27 @@ fn as_new(w: &work_order::Model) -> NewWorkOrder {
     }
 }
 
-/// Changes the fields of an open work order and writes the audit row, on `conn`.
-/// `may_assign_others` is whether the actor holds `work_orders:manage`; without it the
-/// actor may only take the work order or give it back (403 otherwise).
+/// Changes the fields of an open work order for a signed-in user; without
+/// `work_orders:manage` they may only take it or give it back (403 otherwise).
+/// Announced as `work_order.updated`, and `work_order.assigned` when the assignee changed.
 ///
 /// Errors: 404, 412 stale `if_match`, 409 when completed or cancelled, 422 naming the field.
 pub async fn update_work_order(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
+    user: &CurrentUser,
     id: i64,
     if_match: IfMatch,
     req: UpdateWorkOrder,
-    may_assign_others: bool,
-) -> ApiResult<WorkOrderChange> {
-    let current = find_work_order(conn, id).await?;
-    if_match.check(current.version)?;
+) -> ApiResult<WorkOrderOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let conn = &*work;
+    let current = find_current::<work_order::Entity, _>(conn, id, if_match, "work order").await?;
     must_be_open(&current)?;
     let mut d = as_new(&current);
     req.apply(&mut d);
     let d = d.validate()?;
-    if d.assigned_to_id != current.assigned_to_id && !may_assign_others {
+    if d.assigned_to_id != current.assigned_to_id && !user.can(MANAGE) {
         let own = |a: Option<i64>| a.is_none() || a == ctx.actor_id;
         if !own(d.assigned_to_id) || !own(current.assigned_to_id) {
             return Err(ApiError::Forbidden(
@@ -611,17 +636,13 @@ pub async fn update_work_order(
     am.updated_by = Set(ctx.actor_id);
     let after = work_order_out(update_versioned(conn, am, current.version).await?);
     let before = work_order_out(current);
-    audit_change(
-        conn,
-        ctx,
-        "update",
-        "work_order",
-        id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    Ok(WorkOrderChange { before, after })
+    work.updated("work_order", id, &before, &after, readers(READ))
+        .await?;
+    if after.assigned_to_id != before.assigned_to_id {
+        announce(&mut work, "assigned", id, &after);
+    }
+    work.commit().await?;
+    Ok(after)
 }
 
 // ---------------------------------------------------------------- checklist answers
@@ -673,20 +694,23 @@ fn check_answer(item: &checklist_item::Model, a: &mut ChecklistAnswer) -> ApiRes
     v.finish()
 }
 
-/// Records the answer to one checklist step of an open work order, on `conn`. A failed
-/// `pass_fail` step with `create_follow_up` opens a corrective follow-up work order on the
-/// same asset (`parent_work_order_id` set), unless the one it opened before is still open.
+/// Records the answer to one checklist step of an open work order. A failed `pass_fail`
+/// step with `create_follow_up` opens a corrective follow-up work order on the same asset
+/// (`parent_work_order_id` set), unless the one it opened before is still open.
+/// Announced as `work_order.checklist_answered` with the step.
 ///
 /// Errors: 404 (work order or step), 412 stale `if_match` (the step's version), 409 when
 /// the work order is closed, 422 naming the field (e.g. `number_value` out of limits).
 pub async fn answer_checklist_item(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
     work_order_id: i64,
     item_id: i64,
     if_match: IfMatch,
     mut answer: ChecklistAnswer,
 ) -> ApiResult<ChecklistAnswered> {
+    let mut work = Work::begin(state, ctx).await?;
+    let conn = &*work;
     let wo = find_work_order(conn, work_order_id).await?;
     let item = checklist_item::Entity::find_by_id(item_id)
         .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
@@ -714,9 +738,8 @@ pub async fn answer_checklist_item(
                 .take(200)
                 .collect();
             follow_up = Some(
-                create_work_order(
-                    conn,
-                    ctx,
+                open_work_order(
+                    &mut work,
                     NewWorkOrder {
                         title,
                         description: answer.notes.clone(),
@@ -734,6 +757,7 @@ pub async fn answer_checklist_item(
         }
     }
 
+    let conn = &*work;
     let before = checklist_item_out(item.clone());
     let mut am: checklist_item::ActiveModel = item.clone().into();
     am.checked = Set(answer.checked);
@@ -749,9 +773,7 @@ pub async fn answer_checklist_item(
     }
     am.updated_at = Set(now);
     let after = checklist_item_out(update_versioned(conn, am, item.version).await?);
-    audit_change(
-        conn,
-        ctx,
+    work.audit(
         "answer",
         "work_order_checklist_item",
         item_id,
@@ -759,6 +781,8 @@ pub async fn answer_checklist_item(
         Some(&after),
     )
     .await?;
+    announce(&mut work, "checklist_answered", work_order_id, &after);
+    work.commit().await?;
     Ok(ChecklistAnswered {
         item: after,
         follow_up,
@@ -791,21 +815,18 @@ pub(crate) fn labor_out(l: labor::Model) -> LaborOut {
     }
 }
 
-/// The labor of a work order, in the order it was worked.
+/// The labor of a work order, in the order it was worked by default.
 pub async fn list_labor(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
-) -> ApiResult<Vec<LaborOut>> {
+    page: &PageParams,
+) -> ApiResult<ListResponse<LaborOut>> {
     find_work_order(conn, work_order_id).await?;
-    Ok(labor::Entity::find()
-        .filter(labor::Column::WorkOrderId.eq(work_order_id))
-        .order_by_asc(labor::Column::StartedAt)
-        .order_by_asc(labor::Column::Id)
-        .all(conn)
+    let query = labor::Entity::find().filter(labor::Column::WorkOrderId.eq(work_order_id));
+    let sorts = ["started_at", "ended_at", "minutes", "user_id", "id"];
+    Ok(page_of(conn, query, page, &sorts, ("started_at", false))
         .await?
-        .into_iter()
-        .map(labor_out)
-        .collect())
+        .map(labor_out))
 }
 
 /// 409 when `user` already has time on the work order overlapping `from`..`to` (a
@@ -849,42 +870,37 @@ fn check_labor_texts(rate: Option<i64>, note: &mut Option<String>) -> ApiResult<
     v.finish()
 }
 
+/// Inserts a labor entry, audits it and announces `work_order.<event>`, then commits.
 async fn insert_labor(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    mut work: Work<'_>,
     row: labor::ActiveModel,
+    event: &str,
 ) -> ApiResult<LaborOut> {
-    let out = labor_out(row.insert(conn).await?);
-    audit_change(
-        conn,
-        ctx,
-        "create",
-        "work_order_labor",
-        out.id,
-        None,
-        Some(&out),
-    )
-    .await?;
+    let out = labor_out(row.insert(&*work).await?);
+    work.audit("create", "work_order_labor", out.id, None, Some(&out))
+        .await?;
+    announce(&mut work, event, out.work_order_id, &out);
+    work.commit().await?;
     Ok(out)
 }
 
-/// Starts `user_id`'s timer on an open work order, on `conn`. 409 when their timer there
-/// already runs or the work order is closed.
+/// Starts `user_id`'s timer on an open work order (`work_order.labor_started`). 409 when
+/// their timer there already runs or the work order is closed.
 pub async fn start_labor(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
     work_order_id: i64,
     user_id: i64,
     mut req: StartLabor,
 ) -> ApiResult<LaborOut> {
     check_labor_texts(req.hourly_rate_cents, &mut req.note)?;
-    let wo = find_work_order(conn, work_order_id).await?;
+    let work = Work::begin(state, ctx).await?;
+    let wo = find_work_order(&*work, work_order_id).await?;
     must_be_open(&wo)?;
     let now = Timestamp::now();
-    refuse_overlap(conn, work_order_id, user_id, now, None).await?;
+    refuse_overlap(&*work, work_order_id, user_id, now, None).await?;
     insert_labor(
-        conn,
-        ctx,
+        work,
         labor::ActiveModel {
             work_order_id: Set(work_order_id),
             user_id: Set(user_id),
@@ -896,13 +912,14 @@ pub async fn start_labor(
             version: Set(1),
             ..Default::default()
         },
+        "labor_started",
     )
     .await
 }
 
+/// Stops a running timer, audited as `stop`.
 async fn end_labor(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
+    work: &mut Work<'_>,
     running: labor::Model,
     now: Timestamp,
 ) -> ApiResult<LaborOut> {
@@ -912,10 +929,8 @@ async fn end_labor(
     am.ended_at = Set(Some(now));
     am.minutes = Set(Some(minutes));
     am.updated_at = Set(now);
-    let after = labor_out(update_versioned(conn, am, running.version).await?);
-    audit_change(
-        conn,
-        ctx,
+    let after = labor_out(update_versioned(&**work, am, running.version).await?);
+    work.audit(
         "stop",
         "work_order_labor",
         after.id,
@@ -926,34 +941,46 @@ async fn end_labor(
     Ok(after)
 }
 
-/// Stops `user_id`'s running timer on a work order, on `conn`; 409 when none runs.
+/// Stops `user_id`'s running timer on a work order (`work_order.labor_stopped`); 409
+/// when none runs.
 pub async fn stop_labor(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
     work_order_id: i64,
     user_id: i64,
 ) -> ApiResult<LaborOut> {
-    find_work_order(conn, work_order_id).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    find_work_order(&*work, work_order_id).await?;
     let running = labor::Entity::find()
         .filter(labor::Column::WorkOrderId.eq(work_order_id))
         .filter(labor::Column::UserId.eq(user_id))
         .filter(labor::Column::EndedAt.is_null())
-        .one(conn)
+        .one(&*work)
         .await?
         .ok_or_else(|| ApiError::conflict("no timer of yours runs on this work order"))?;
-    end_labor(conn, ctx, running, Timestamp::now()).await
+    let out = end_labor(&mut work, running, Timestamp::now()).await?;
+    announce(&mut work, "labor_stopped", work_order_id, &out);
+    work.commit().await?;
+    Ok(out)
 }
 
-/// Records time worked from `started_at` to `ended_at`, on `conn`. `req.user_id` must be
-/// set by the caller (the actor by default). Errors: 404; 409 when closed or overlapping
-/// that person's other time on the work order; 422 naming the field.
+/// Records time worked from `started_at` to `ended_at` (`work_order.labor_added`), the
+/// signed-in user's unless `req.user_id` names another, which needs `work_orders:manage`.
+/// Errors: 403; 404; 409 when closed or overlapping that person's other time on the work
+/// order; 422 naming the field.
 pub async fn add_labor(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
+    user: &CurrentUser,
     work_order_id: i64,
-    user_id: i64,
     mut req: NewLabor,
 ) -> ApiResult<LaborOut> {
+    let user_id = req.user_id.unwrap_or(user.id());
+    if user_id != user.id() && !user.can(MANAGE) {
+        return Err(ApiError::Forbidden(
+            "recording someone else's time needs work_orders:manage".into(),
+        ));
+    }
     check_labor_texts(req.hourly_rate_cents, &mut req.note)?;
     let now = Timestamp::now();
     let mut v = Validator::new();
@@ -974,6 +1001,8 @@ pub async fn add_labor(
         "an entry can span at most ten years",
     );
     v.finish()?;
+    let work = Work::begin(state, ctx).await?;
+    let conn = &*work;
     let wo = find_work_order(conn, work_order_id).await?;
     must_be_open(&wo)?;
     must_be_active_user(conn, Some(user_id), "user_id").await?;
@@ -986,8 +1015,7 @@ pub async fn add_labor(
     )
     .await?;
     insert_labor(
-        conn,
-        ctx,
+        work,
         labor::ActiveModel {
             work_order_id: Set(work_order_id),
             user_id: Set(user_id),
@@ -1001,24 +1029,20 @@ pub async fn add_labor(
             version: Set(1),
             ..Default::default()
         },
+        "labor_added",
     )
     .await
 }
 
 /// Stops every running timer of a work order being closed, so its labor total is final.
-async fn stop_all_labor(
-    conn: &impl ConnectionTrait,
-    ctx: &AuditCtx,
-    work_order_id: i64,
-    now: Timestamp,
-) -> ApiResult<()> {
+async fn stop_all_labor(work: &mut Work<'_>, work_order_id: i64, now: Timestamp) -> ApiResult<()> {
     for running in labor::Entity::find()
         .filter(labor::Column::WorkOrderId.eq(work_order_id))
         .filter(labor::Column::EndedAt.is_null())
-        .all(conn)
+        .all(&**work)
         .await?
     {
-        end_labor(conn, ctx, running, now).await?;
+        end_labor(work, running, now).await?;
     }
     Ok(())
 }
@@ -1035,32 +1059,47 @@ fn comment_out(c: comment::Model) -> CommentOut {
     }
 }
 
-/// The comments of a work order, oldest first.
+/// The comments of a work order, oldest first by default.
 pub async fn list_comments(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
-) -> ApiResult<Vec<CommentOut>> {
+    page: &PageParams,
+) -> ApiResult<ListResponse<CommentOut>> {
     find_work_order(conn, work_order_id).await?;
-    Ok(comment::Entity::find()
-        .filter(comment::Column::WorkOrderId.eq(work_order_id))
-        .order_by_asc(comment::Column::CreatedAt)
-        .order_by_asc(comment::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(comment_out)
-        .collect())
+    let query = comment::Entity::find().filter(comment::Column::WorkOrderId.eq(work_order_id));
+    Ok(page_of(
+        conn,
+        query,
+        page,
+        &["created_at", "id"],
+        ("created_at", false),
+    )
+    .await?
+    .map(comment_out))
 }
 
-/// Adds a comment (also on closed work orders), on `conn`; 404, or 422 on `content`.
+/// Adds a comment (also on closed work orders), `work_order.comment_added`, with a photo
+/// when one is given: both or neither. Errors: 404; 422 on `content`; 403 when `user`
+/// may not attach files to comments; the upload's own refusals on `photo`.
 pub async fn add_comment(
-    conn: &impl ConnectionTrait,
+    state: &AppState,
     ctx: &AuditCtx,
+    user: &CurrentUser,
     work_order_id: i64,
     req: NewComment,
+    photo: Option<Upload>,
 ) -> ApiResult<CommentOut> {
     let req = req.validate()?;
-    find_work_order(conn, work_order_id).await?;
+    let photo = match photo {
+        None => None,
+        Some(upload) => {
+            let kind = may_attach(user, "work_order_comment")?;
+            find_work_order(state.db.read(), work_order_id).await?;
+            Some((kind, store_upload(state, ctx, "photo", upload).await?))
+        }
+    };
+    let mut work = Work::begin(state, ctx).await?;
+    find_work_order(&*work, work_order_id).await?;
     let out = comment_out(
         comment::ActiveModel {
             work_order_id: Set(work_order_id),
@@ -1069,28 +1108,54 @@ pub async fn add_comment(
             created_at: Set(Timestamp::now()),
             ..Default::default()
         }
-        .insert(conn)
+        .insert(&*work)
         .await?,
     );
-    audit_change(
-        conn,
-        ctx,
-        "create",
-        "work_order_comment",
-        out.id,
-        None,
-        Some(&out),
-    )
-    .await?;
+    work.audit("create", "work_order_comment", out.id, None, Some(&out))
+        .await?;
+    announce(&mut work, "comment_added", work_order_id, &out);
+    if let Some((kind, file)) = photo {
+        attach(&mut work, kind, out.id, file.id).await?;
+    }
+    work.commit().await?;
+    Ok(out)
+}
+
+/// The record kind `entity_type` once `user` may attach files to it, as the attachments
+/// API asks: `files:write` and the permission to change the record (403 otherwise).
+pub fn may_attach(user: &CurrentUser, entity_type: &str) -> ApiResult<&'static Attachable> {
+    let kind = crate::attachable(entity_type)?;
+    user.require("files:write")?;
+    user.require(kind.write)?;
+    Ok(kind)
+}
+
+/// Adds a file (a photo, say) to a work order; 403 when `user` may not, 422 on `file`
+/// when none was chosen.
+pub async fn add_work_order_file(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    id: i64,
+    upload: Option<Upload>,
+) -> ApiResult<AttachmentOut> {
+    let kind = may_attach(user, "work_order")?;
+    let upload = upload.ok_or_else(|| ApiError::invalid("file", "choose a photo to add"))?;
+    find_work_order(state.db.read(), id).await?;
+    let file = store_upload(state, ctx, "file", upload).await?;
+    let mut work = Work::begin(state, ctx).await?;
+    let out = attach(&mut work, kind, id, file.id).await?;
+    work.commit().await?;
     Ok(out)
 }
 
 /// Every audited change of a work order, its checklist steps, labor and comments, oldest
-/// first.
+/// first by default.
 pub async fn work_order_history(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
-) -> ApiResult<Vec<AuditEntry>> {
+    page: &PageParams,
+) -> ApiResult<ListResponse<AuditEntry>> {
     use nexus_core::audit::entity as a;
     find_work_order(conn, work_order_id).await?;
     let items: Vec<i64> = checklist_item::Entity::find()
@@ -1132,12 +1197,8 @@ pub async fn work_order_history(
             );
         }
     }
-    Ok(a::Entity::find()
-        .filter(any)
-        .order_by_asc(a::Column::Id)
-        .all(conn)
+    let query = a::Entity::find().filter(any);
+    Ok(page_of(conn, query, page, &["id"], ("id", false))
         .await?
-        .into_iter()
-        .map(AuditEntry::from)
-        .collect())
+        .map(AuditEntry::from))
 }

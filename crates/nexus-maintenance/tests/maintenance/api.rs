@@ -82,7 +82,7 @@ backend_tests! {
         assert_eq!(srv.call("DELETE", &format!("/api/v1/asset-types/{pump}"), Some(&admin), None).await.status, 409);
         let spare = srv.create("/api/v1/asset-types", &admin, json!({"name": "Spare"})).await;
         assert_eq!(srv.call("DELETE", &format!("/api/v1/asset-types/{spare}"), Some(&admin), None).await.status, 204);
-        assert_eq!(srv.get("/api/v1/asset-types", &admin).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get("/api/v1/asset-types", &admin).await.json["items"].as_array().unwrap().len(), 1);
 
         let audit = srv.get(&format!("/api/v1/audit-logs?entity_type=asset&entity_id={pump_id}"), &admin).await;
         let actions: Vec<_> = audit.json["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -97,7 +97,7 @@ backend_tests! {
         let d = srv.create("/api/v1/assets", &admin, json!({"name": "D"})).await;
 
         let tree = srv.get(&format!("/api/v1/assets/{a}/subtree"), &admin).await;
-        let got: Vec<(String, i64)> = tree.json.as_array().unwrap().iter().map(|n| (n["name"].as_str().unwrap().to_string(), n["depth"].as_i64().unwrap())).collect();
+        let got: Vec<(String, i64)> = tree.json["items"].as_array().unwrap().iter().map(|n| (n["name"].as_str().unwrap().to_string(), n["depth"].as_i64().unwrap())).collect();
         assert_eq!(got, [("A".to_string(), 0), ("B".to_string(), 1), ("C".to_string(), 2)]);
 
         for target in [c, a] {
@@ -115,9 +115,9 @@ backend_tests! {
         let moved = srv.patch(&format!("/api/v1/assets/{b}"), &admin, json!({"parent_asset_id": d})).await;
         assert_eq!(moved.status, 200);
         let tree = srv.get(&format!("/api/v1/assets/{d}/subtree"), &admin).await;
-        assert_eq!(names(&tree.json), ["D", "B", "C"]);
-        assert_eq!(tree.json[2]["depth"], 2);
-        assert_eq!(names(&srv.get(&format!("/api/v1/assets/{a}/subtree"), &admin).await.json), ["A"]);
+        assert_eq!(names(&tree.json["items"]), ["D", "B", "C"]);
+        assert_eq!(tree.json["items"][2]["depth"], 2);
+        assert_eq!(names(&srv.get(&format!("/api/v1/assets/{a}/subtree"), &admin).await.json["items"]), ["A"]);
         assert_eq!(names(&srv.get(&format!("/api/v1/assets?parent_asset_id={b}"), &admin).await.json["items"]), ["C"]);
         assert_eq!(srv.get("/api/v1/assets/999999/subtree", &admin).await.status, 404);
     }
@@ -163,7 +163,7 @@ backend_tests! {
         assert_eq!(loc.error_fields(), ["latitude", "longitude"]);
         let loc = srv.post("/api/v1/locations", &admin, json!({"name": "Orphan", "parent_id": 999999})).await;
         assert_eq!(loc.error_fields(), ["parent_id"]);
-        assert_eq!(srv.get("/api/v1/locations", &admin).await.json.as_array().unwrap().len(), 0);
+        assert_eq!(srv.get("/api/v1/locations", &admin).await.json["total"], 0);
     }
 
     async fn stale_if_match_is_refused(srv) {
@@ -217,7 +217,13 @@ backend_tests! {
         let empty = srv.create("/api/v1/locations", &admin, json!({"name": "Empty", "parent_id": site})).await;
         assert_eq!(srv.call("DELETE", &format!("/api/v1/locations/{empty}"), Some(&admin), None).await.status, 204);
         assert_eq!(srv.get(&format!("/api/v1/locations/{empty}"), &admin).await.status, 404);
-        assert_eq!(srv.get("/api/v1/locations", &admin).await.json.as_array().unwrap().len(), 4);
+        let all = srv.get("/api/v1/locations", &admin).await.json;
+        assert_eq!((all["total"].as_u64(), all["items"].as_array().unwrap().len()), (Some(4), 4));
+        // Paged and sorted like every list; an unknown sort key is refused on `sort`.
+        let page = srv.get("/api/v1/locations?limit=2&offset=1&sort=-name", &admin).await.json;
+        assert_eq!((page["total"].as_u64(), page["limit"].as_u64(), page["offset"].as_u64()), (Some(4), Some(2), Some(1)));
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+        assert_eq!(srv.get("/api/v1/locations?sort=secret", &admin).await.error_fields(), ["sort"]);
     }
 
     async fn roles_decide_who_writes(srv) {
@@ -245,11 +251,10 @@ backend_tests! {
 
 /// How many rows a list endpoint has.
 async fn count(srv: &TestServer, token: &str, path: &str) -> usize {
-    let res = srv.get(path, token).await;
-    match res.json.get("items") {
-        Some(items) => items.as_array().unwrap().len(),
-        None => res.json.as_array().unwrap().len(),
-    }
+    srv.get(path, token).await.json["items"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 backend_tests! {
@@ -276,7 +281,7 @@ backend_tests! {
         assert_eq!(pump["qr_code"], "pump-1");
         assert_eq!(pump["purchase_cost_cents"], 125000);
         let sub = srv.get(&format!("/api/v1/assets/{}/subtree", pump["id"]), &admin).await;
-        assert_eq!(sub.json.as_array().unwrap().len(), 2, "{:?}", sub.json);
+        assert_eq!(sub.json["items"].as_array().unwrap().len(), 2, "{:?}", sub.json);
 
         // Export, then import the export unchanged: nothing to do.
         let (status, locs_csv) = srv.page("/api/v1/locations/export", &admin).await;
@@ -304,13 +309,13 @@ backend_tests! {
         let press = srv.get("/api/v1/assets?q=broken", &admin).await.json["items"][0]["id"].as_i64().unwrap();
         let path = format!("/api/v1/assets/{press}/downtime");
         let spans = srv.get(&path, &admin).await.json;
-        assert_eq!(spans.as_array().unwrap().len(), 1, "{spans:?}");
-        assert_eq!(spans[0]["ended_at"], Value::Null);
+        assert_eq!(spans["items"].as_array().unwrap().len(), 1, "{spans:?}");
+        assert_eq!(spans["items"][0]["ended_at"], Value::Null);
         let res = srv.post_csv("/api/v1/assets/import", &admin, "qr_code,name,status\ndown-1,Broken press,operational\n").await;
         assert_eq!(res.json, json!({"created": 0, "updated": 1}));
         let spans = srv.get(&path, &admin).await.json;
-        assert_eq!(spans.as_array().unwrap().len(), 1);
-        assert_ne!(spans[0]["ended_at"], Value::Null, "{spans:?}");
+        assert_eq!(spans["total"], 1);
+        assert_ne!(spans["items"][0]["ended_at"], Value::Null, "{spans:?}");
     }
 
     async fn a_bad_csv_row_rejects_the_whole_file(srv) {

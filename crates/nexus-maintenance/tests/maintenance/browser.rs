@@ -190,6 +190,6 @@ async fn technician_completes_a_work_order_with_a_checklist_on_a_phone() {
     let photos = srv
         .get(&format!("/api/v1/attachments/work_order/{wo}"), &admin)
         .await;
-    assert_eq!(photos.json[0]["file"]["filename"], "pump.png");
+    assert_eq!(photos.json["items"][0]["file"]["filename"], "pump.png");
     srv.finish().await;
 }

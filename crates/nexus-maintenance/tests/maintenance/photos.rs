@@ -62,8 +62,8 @@ backend_tests! {
         let (status, to, _) = send(srv, &tech, &photos, &[("csrf", &token)], Some(("file", "leak.png", png.clone()))).await;
         assert_eq!((status, to.as_str()), (303, format!("{path}?done=photo#attachments").as_str()));
         let list = srv.get(&attached, &tech).await;
-        assert_eq!(list.json.as_array().unwrap().len(), 1, "{:?}", list.json);
-        let file = list.json[0]["file"].clone();
+        assert_eq!(list.json["items"].as_array().unwrap().len(), 1, "{:?}", list.json);
+        let file = list.json["items"][0]["file"].clone();
         assert_eq!((file["filename"].as_str(), file["mime_type"].as_str()), (Some("leak.png"), Some("image/png")));
         let url = file["content_url"].as_str().unwrap().to_string();
         let file_id = file["id"].as_i64().unwrap();
@@ -110,16 +110,16 @@ backend_tests! {
         let (status, _, _) = send(srv, &tech, "/maintenance/work-orders/999999/photos", &[("csrf", &token)], Some(("file", "x.png", png.clone()))).await;
         assert_eq!(status, 404);
         // None of these stored a file or attached one.
-        assert_eq!(srv.get(&attached, &tech).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&attached, &tech).await.json["total"], 1);
         assert_eq!(srv.get(&format!("/api/v1/files/{}", file_id + 1), &admin).await.status, 404);
 
         // A comment may carry a photo, shown next to it.
         let comments = format!("{path}/comments");
         let (status, to, _) = send(srv, &tech, &comments, &[("csrf", &token), ("content", "Seal was cracked")], Some(("photo", "seal.png", png.clone()))).await;
         assert_eq!((status, to.as_str()), (303, format!("{path}?done=commented#comments").as_str()));
-        let comment = srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json[0]["id"].as_i64().unwrap();
+        let comment = srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json["items"][0]["id"].as_i64().unwrap();
         let on_comment = srv.get(&format!("/api/v1/attachments/work_order_comment/{comment}"), &tech).await;
-        let seal = on_comment.json[0]["file"]["content_url"].as_str().unwrap().to_string();
+        let seal = on_comment.json["items"][0]["file"]["content_url"].as_str().unwrap().to_string();
         assert_eq!(seal, format!("/api/v1/files/{}/content", file_id + 1));
         let (_, html) = srv.page(&path, &tech).await;
         let item = &html[html.find(&format!("id=\"comment-{comment}\"")).expect("the comment")..];
@@ -132,7 +132,7 @@ backend_tests! {
         assert_eq!(status, 422);
         assert!(field_error(&html, "photo").starts_with("this type of file is not accepted"), "{html}");
         assert!(html.contains(">Also the gasket</textarea>") && html.contains("The comment was not added."), "{html}");
-        assert_eq!(srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json["total"], 1);
         assert_eq!(srv.get(&format!("/api/v1/files/{}", file_id + 2), &admin).await.status, 404);
         // A comment without a photo, as before.
         let (status, _, _) = send(srv, &tech, &comments, &[("csrf", &token), ("content", "Done")], Some(("photo", "", Vec::new()))).await;

@@ -209,8 +209,8 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/work-requests?status=open", Some(&staff), None).await.error_fields(), ["status"]);
         assert_eq!(srv.call("GET", "/api/v1/work-requests", None, None).await.status, 401);
         let attached = srv.call("GET", &format!("/api/v1/attachments/work_request/{guard_id}"), Some(&staff), None).await;
-        assert_eq!(attached.json[0]["file"]["id"], photo);
-        assert_eq!(attached.json[0]["file"]["is_public"], false);
+        assert_eq!(attached.json["items"][0]["file"]["id"], photo);
+        assert_eq!(attached.json["items"][0]["file"]["is_public"], false);
 
         let approve = format!("/api/v1/work-requests/{guard_id}/approve");
         assert_eq!(srv.call("POST", &approve, Some(&staff), Some(json!({}))).await.status, 403);
@@ -232,7 +232,7 @@ backend_tests! {
         assert_eq!(wo["priority"], "high");
         assert!(wo["description"].as_str().unwrap().contains("Requested by Lou"));
         let wo_files = srv.call("GET", &format!("/api/v1/attachments/work_order/{wo_id}"), Some(&admin), None).await;
-        assert_eq!(wo_files.json[0]["file"]["id"], photo);
+        assert_eq!(wo_files.json["items"][0]["file"]["id"], photo);
         let twice = srv.call("POST", &approve, Some(&admin), Some(json!({}))).await;
         assert_eq!(twice.status, 409);
 

@@ -1,7 +1,7 @@
 //! Work orders through real HTTP, on SQLite and on PostgreSQL.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::{Resp, TestServer};
+use nexus_server::testing::{Resp, TestServer, csrf};
 use serde_json::{Value, json};
 
 async fn create(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
@@ -135,7 +135,7 @@ backend_tests! {
         assert_eq!(status(srv, &admin, id, "in_progress").await.status, 409);
 
         let history = srv.get(&format!("{path}/history"), &admin).await;
-        let actions: Vec<_> = history.json.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        let actions: Vec<_> = history.json["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["create", "update", "update", "status_change"]);
     }
 
@@ -214,7 +214,7 @@ backend_tests! {
         assert_eq!(done.status, 200, "{:?}", done.json);
         assert_eq!(answer(0, json!({"checked": false})).await.status, 409);
         let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
-        let answers = history.json.as_array().unwrap().iter().filter(|e| e["entity_type"] == "work_order_checklist_item").count();
+        let answers = history.json["items"].as_array().unwrap().iter().filter(|e| e["entity_type"] == "work_order_checklist_item").count();
         assert_eq!(answers, 6);
     }
 
@@ -253,8 +253,11 @@ backend_tests! {
         let done = status(srv, &admin, id, "completed").await;
         assert_eq!(done.json["actual_minutes"], 90 + 15 + 30);
         let all = srv.get(&labor, &admin).await.json;
-        assert_eq!(all.as_array().unwrap().len(), 5);
-        assert!(all.as_array().unwrap().iter().all(|l| l["ended_at"].is_string()));
+        assert_eq!(all["total"], 5);
+        assert!(all["items"].as_array().unwrap().iter().all(|l| l["ended_at"].is_string()));
+        // Paged, in the order worked unless sorted otherwise.
+        let longest = srv.get(&format!("{labor}?sort=-minutes&limit=1"), &admin).await.json;
+        assert_eq!((longest["total"].as_u64(), longest["items"][0]["minutes"].as_i64()), (Some(5), Some(90)));
         assert_eq!(srv.post(&format!("{labor}/start"), &staff, json!({})).await.status, 409);
 
         let comments = format!("/api/v1/work-orders/{id}/comments");
@@ -262,12 +265,38 @@ backend_tests! {
         assert_eq!(c["content"], "Gearbox was full of metal.");
         assert_eq!(srv.post(&comments, &staff, json!({"content": ""})).await.error_fields(), ["content"]);
         assert_eq!(srv.post("/api/v1/work-orders/999999/comments", &admin, json!({"content": "x"})).await.status, 404);
-        assert_eq!(srv.get(&comments, &staff).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&comments, &staff).await.json["items"].as_array().unwrap().len(), 1);
         let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
-        let kinds: Vec<_> = history.json.as_array().unwrap().iter().map(|e| format!("{}:{}", e["entity_type"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
+        let kinds: Vec<_> = history.json["items"].as_array().unwrap().iter().map(|e| format!("{}:{}", e["entity_type"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
         assert_eq!(kinds.first().unwrap(), "work_order:create");
         assert!(kinds.contains(&"work_order_labor:stop".to_string()));
         assert_eq!(kinds.last().unwrap(), "work_order_comment:create");
+    }
+
+    async fn status_forms_carry_the_version_they_show(srv) {
+        let admin = srv.admin_token().await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        let id = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Check belt"})).await["id"].as_i64().unwrap();
+        let page = format!("/maintenance/work-orders/{id}");
+        let (status, html) = srv.page(&page, &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(r#"name="version" value="1""#), "{html}");
+        let token = csrf(&html);
+        // Someone else changed it after the page was drawn: the move is refused, and says so.
+        assert_eq!(srv.call("PATCH", &format!("/api/v1/work-orders/{id}"), Some(&admin), Some(json!({"priority": "high"}))).await.status, 200);
+        let post = format!("{page}/status");
+        let (status, _, html) = srv.submit(&post, &admin, &[("csrf", &token), ("status", "in_progress"), ("version", "1")]).await;
+        assert_eq!(status, 412);
+        assert!(html.contains("Someone else changed this record"), "{html}");
+        assert_eq!(srv.get(&format!("/api/v1/work-orders/{id}"), &admin).await.json["status"], "open");
+        let (status, to, _) = srv.submit(&post, &admin, &[("csrf", &token), ("status", "in_progress"), ("version", "2")]).await;
+        assert_eq!((status, to), (303, format!("{page}?done=status#status")));
+        // Cancelling needs work_orders:manage on the page as on the API.
+        let (_, html) = srv.page(&page, &staff).await;
+        let staff_token = csrf(&html);
+        let (status, _, _) = srv.submit(&post, &staff, &[("csrf", &staff_token), ("status", "cancelled"), ("version", "3")]).await;
+        assert_eq!(status, 403);
+        assert_eq!(srv.get(&format!("/api/v1/work-orders/{id}"), &admin).await.json["status"], "in_progress");
     }
 
     async fn asset_going_down_records_downtime(srv) {
@@ -287,19 +316,19 @@ backend_tests! {
         assert_eq!(patch(json!({"name": "Press 1"})).await.status, 200);
         let open = srv.get(&format!("{path}/downtime"), &guest).await;
         assert_eq!(open.status, 200);
-        assert_eq!(open.json.as_array().unwrap().len(), 1);
-        assert_eq!(open.json[0]["reason"], "Hydraulic leak");
-        assert!(open.json[0]["ended_at"].is_null());
+        assert_eq!(open.json["total"], 1);
+        assert_eq!(open.json["items"][0]["reason"], "Hydraulic leak");
+        assert!(open.json["items"][0]["ended_at"].is_null());
         assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
         assert_eq!(patch(json!({"status": "down"})).await.status, 200);
         assert_eq!(patch(json!({"status": "operational"})).await.status, 200);
-        let all = srv.get(&format!("{path}/downtime"), &admin).await.json;
+        let all = &srv.get(&format!("{path}/downtime"), &admin).await.json["items"];
         assert_eq!(all.as_array().unwrap().len(), 2);
         assert!(all.as_array().unwrap().iter().all(|d| d["ended_at"].is_string()));
         assert!(all[1]["started_at"].as_str().unwrap() <= all[0]["started_at"].as_str().unwrap());
         assert_eq!(srv.get("/api/v1/assets/999999/downtime", &admin).await.status, 404);
         let born_down = create(srv, &admin, "/api/v1/assets", json!({"name": "Old lathe", "status": "down"})).await["id"].as_i64().unwrap();
-        assert_eq!(srv.get(&format!("/api/v1/assets/{born_down}/downtime"), &admin).await.json.as_array().unwrap().len(), 1);
+        assert_eq!(srv.get(&format!("/api/v1/assets/{born_down}/downtime"), &admin).await.json["total"], 1);
         let audit = srv.get("/api/v1/audit-logs?entity_type=asset_downtime", &admin).await;
         assert_eq!(audit.json["items"].as_array().unwrap().len(), 5);
     }

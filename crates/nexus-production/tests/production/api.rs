@@ -58,9 +58,10 @@ backend_tests! {
     async fn default_work_centers_exist(srv) {
         let token = srv.admin_token().await;
         let wcs = srv.call("GET", "/api/v1/work-centers", Some(&token), None).await;
-        let codes: Vec<_> = wcs.json.as_array().unwrap().iter().map(|w| format!("{} - {}", w["code"].as_str().unwrap(), w["name"].as_str().unwrap())).collect();
+        assert_eq!(wcs.json["total"], 5);
+        let codes: Vec<_> = wcs.json["items"].as_array().unwrap().iter().map(|w| format!("{} - {}", w["code"].as_str().unwrap(), w["name"].as_str().unwrap())).collect();
         assert_eq!(codes, ["WC001 - Assembly", "WC002 - Machining", "WC003 - Welding", "WC004 - Painting", "WC005 - Quality Control"]);
-        let qc = &wcs.json[4];
+        let qc = &wcs.json["items"][4];
         let dept = srv.call("GET", &format!("/api/v1/departments/{}", qc["department_id"]), Some(&token), None).await;
         assert_eq!(dept.json["name"], "Quality Control");
 

@@ -2,16 +2,17 @@
 //! Acknowledge button on open alerts for those allowed to.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    Done, Errors, OrPage, Page, Shell, Web, chosen_id, describe, filled, query_string, render,
+    Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, describe, filled, query_string,
+    render,
 };
-use nexus_core::{ApiError, ApiResult, AppState, Validator};
+use nexus_core::{ApiError, ApiResult, AppState, PageParams, Validator};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
@@ -58,8 +59,8 @@ impl AlertsQuery {
         }
     }
 
-    /// The service's filter; refused fields are named.
-    fn filter(&self) -> ApiResult<AlertFilter> {
+    /// The service's filter and page; refused fields are named.
+    fn filter(&self) -> ApiResult<(AlertFilter, PageParams)> {
         let mut v = Validator::new();
         let status = self.status();
         v.check(
@@ -78,15 +79,19 @@ impl AlertsQuery {
         let since = instant(&self.since);
         v.check(since.is_ok(), "since", "must be a date, like 2026-11-23");
         v.finish()?;
-        Ok(AlertFilter {
+        let filter = AlertFilter {
             status: (status != "all").then(|| status.to_string()),
             asset_id: asset.ok().flatten(),
             level,
             metric_name: filled(&self.metric),
             since: since.ok().flatten().map(|t| t.to_rfc3339()),
+        };
+        let page = PageParams {
             limit: Some(PAGE_SIZE),
             offset: Some(self.offset.trim().parse().unwrap_or(0)),
-        })
+            sort: None,
+        };
+        Ok((filter, page))
     }
 
     /// The filters as a query, with `extra` pairs (the page offset, a message).
@@ -161,7 +166,7 @@ async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Pa
         older: None,
         can_acknowledge: web.user.can("telemetry:write"),
     };
-    let filter = match page.q.filter() {
+    let (filter, paging) = match page.q.filter() {
         Ok(f) => f,
         Err(err) => {
             let r = web.refused("Alerts", err)?;
@@ -169,7 +174,9 @@ async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Pa
             return Ok(render(r.status, &page));
         }
     };
-    let found = service::list_alerts(conn, &filter).await.or_page(web)?;
+    let found = service::list_alerts(conn, &filter, &paging)
+        .await
+        .or_page(web)?;
     let ids = found
         .items
         .iter()
@@ -214,22 +221,14 @@ async fn alerts_page(web: Web, Query(q): Query<AlertsQuery>, Query(done): Query<
     list(&web, q, shell, StatusCode::OK).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AcknowledgeForm {
-    csrf: String,
-    /// The filters of the list the button was on, to return to.
-    #[serde(flatten)]
-    q: AlertsQuery,
-}
-
-/// Acknowledges an open alert and returns to the list. A user without the permission,
-/// or an alert acknowledged or resolved meanwhile, gets the list with a message saying so.
-async fn acknowledge(web: Web, Path(id): Path<i64>, Form(form): Form<AcknowledgeForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+/// Acknowledges an open alert and returns to the list (the filters the button was on come
+/// with it). A user without the permission, or an alert acknowledged or resolved
+/// meanwhile, gets the list with a message saying so. The status, not a version, guards
+/// it: the alert engine changes open alerts all the time.
+async fn acknowledge(web: Web, Path(id): Path<i64>, Posted(q): Posted<AlertsQuery>) -> Page {
     web.require("telemetry:read")?;
     let done = if web.user.can("telemetry:write") {
-        service::acknowledge(&web.state, web.user.id(), id).await
+        service::acknowledge(&web.state, &web.audit(), id).await
     } else {
         Err(ApiError::Forbidden(
             "you may not acknowledge alerts: that needs the telemetry:write permission".into(),
@@ -237,12 +236,12 @@ async fn acknowledge(web: Web, Path(id): Path<i64>, Form(form): Form<Acknowledge
     };
     match done {
         Ok(_) => {
-            let to = form.q.link(&[("done", "acknowledged")]);
+            let to = q.link(&[("done", "acknowledged")]);
             Ok(Redirect::to(&format!("{to}#alert-{id}")).into_response())
         }
         Err(err @ (ApiError::Forbidden(_) | ApiError::Conflict { .. } | ApiError::NotFound(_))) => {
             let shell = web.shell("Alerts").with_error(describe(&err));
-            list(&web, form.q, shell, err.status()).await
+            list(&web, q, shell, err.status()).await
         }
         Err(err) => Err(web.fail(err)),
     }

@@ -7,7 +7,15 @@ use std::fmt::Write;
 use nexus_core::Timestamp;
 
 use super::number;
-use crate::model::{BucketOut, HistoryOut};
+use crate::model::HistoryOut;
+
+/// What is drawn of a bucket: its start (microseconds) and figures.
+struct Figures {
+    start: i64,
+    min: f64,
+    avg: f64,
+    max: f64,
+}
 
 /// A shaded zone past a threshold, in the SVG's user units.
 pub struct Band {
@@ -52,8 +60,20 @@ impl Chart {
     /// The chart of `h`, the thresholds crossed going up unless `below`.
     pub fn of(h: &HistoryOut, below: bool) -> Self {
         let thresholds = [h.warning_threshold, h.critical_threshold];
-        let values = h
+        // A bucket without figures (a reading beyond the accepted range) is left out.
+        let drawn: Vec<Figures> = h
             .buckets
+            .iter()
+            .filter_map(|b| {
+                Some(Figures {
+                    start: b.start.0,
+                    min: b.min?,
+                    avg: b.avg?,
+                    max: b.max?,
+                })
+            })
+            .collect();
+        let values = drawn
             .iter()
             .flat_map(|b| [b.min, b.max])
             .chain(thresholds.into_iter().flatten());
@@ -80,16 +100,13 @@ impl Chart {
 
         let zones = zones(h, below, &y);
         let width_us = h.bucket_seconds * 1e6;
-        let max_gap = max_gap(&h.buckets, width_us);
+        let max_gap = max_gap(&drawn, width_us);
         let mut band = String::new();
         let mut avg = String::new();
-        for run in h
-            .buckets
-            .chunk_by(|a, b| (b.start.0 - a.start.0) as f64 <= max_gap)
-        {
-            let at = |b: &BucketOut| x(b.start.0 as f64 + width_us / 2.0);
+        for run in drawn.chunk_by(|a, b| (b.start - a.start) as f64 <= max_gap) {
+            let at = |b: &Figures| x(b.start as f64 + width_us / 2.0);
             // A lone bucket gets a sliver of width so it shows.
-            let points: Vec<(f64, &BucketOut)> = match run {
+            let points: Vec<(f64, &Figures)> = match run {
                 [one] => vec![(at(one) - 1.0, one), (at(one) + 1.0, one)],
                 _ => run.iter().map(|b| (at(b), b)).collect(),
             };
@@ -125,10 +142,10 @@ impl Chart {
 /// The widest gap between buckets the line bridges, in microseconds: three times their
 /// usual spacing, so a reading a minute drawn in 12-second buckets is still a line,
 /// while an outage shows as a break.
-fn max_gap(buckets: &[BucketOut], width_us: f64) -> f64 {
+fn max_gap(buckets: &[Figures], width_us: f64) -> f64 {
     let mut gaps: Vec<i64> = buckets
         .windows(2)
-        .map(|w| w[1].start.0 - w[0].start.0)
+        .map(|w| w[1].start - w[0].start)
         .collect();
     gaps.sort_unstable();
     let usual = gaps.get(gaps.len() / 2).map_or(0.0, |g| *g as f64);
@@ -223,6 +240,7 @@ fn time_ticks(from: Timestamp, to: Timestamp, x: &impl Fn(f64) -> f64) -> Vec<Ti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::BucketOut;
 
     fn history(buckets: &[(i64, f64, f64, f64)]) -> HistoryOut {
         HistoryOut {
@@ -239,9 +257,9 @@ mod tests {
                 .iter()
                 .map(|(s, min, avg, max)| BucketOut {
                     start: Timestamp(s * 1_000_000),
-                    min: *min,
-                    avg: *avg,
-                    max: *max,
+                    min: Some(*min),
+                    avg: Some(*avg),
+                    max: Some(*max),
                     count: 2,
                 })
                 .collect(),

@@ -2,12 +2,12 @@
 //! kind and thresholds. Both forms call the same services as the JSON API.
 
 use askama::Template;
+use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use axum::{Form, Router};
 use nexus_core::extract::Path;
-use nexus_core::pages::{Errors, OrPage, Page, Shell, Web, encode, filled, render};
+use nexus_core::pages::{Errors, OrPage, Page, Posted, Shell, Web, encode, filled, render};
 use nexus_core::{ApiResult, AppState, IfMatch, Validator};
 use nexus_maintenance::model::AssetOut;
 use serde::Deserialize;
@@ -32,7 +32,6 @@ const MANAGE: &str = "telemetry:manage";
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct MetricForm {
-    csrf: String,
     /// The version edited (edit form only).
     version: i32,
     metric_name: String,
@@ -70,7 +69,6 @@ impl MetricForm {
             hysteresis: number(m.hysteresis),
             min_threshold: shown(m.min_threshold),
             max_threshold: shown(m.max_threshold),
-            ..Self::default()
         }
     }
 
@@ -177,8 +175,7 @@ async fn new_page(web: Web, Path(id): Path<i64>) -> Page {
     page(&web, id, None, form, fresh).await
 }
 
-async fn create(web: Web, Path(id): Path<i64>, Form(form): Form<MetricForm>) -> Page {
-    web.check_csrf(&form.csrf)?;
+async fn create(web: Web, Path(id): Path<i64>, Posted(form): Posted<MetricForm>) -> Page {
     web.require(MANAGE)?;
     let made = match form.data() {
         Ok(req) => service::create_metric(&web.state, &web.audit(), id, req).await,
@@ -209,9 +206,8 @@ async fn edit_page(web: Web, Path((id, metric)): Path<(i64, String)>) -> Page {
 async fn update(
     web: Web,
     Path((id, metric)): Path<(i64, String)>,
-    Form(mut form): Form<MetricForm>,
+    Posted(mut form): Posted<MetricForm>,
 ) -> Page {
-    web.check_csrf(&form.csrf)?;
     web.require(MANAGE)?;
     let changed = match form.update() {
         Ok(req) => {

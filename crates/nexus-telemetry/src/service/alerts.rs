@@ -9,11 +9,17 @@ use std::collections::HashMap;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use nexus_core::paging::page_of;
+use nexus_core::write::{Work, to_json};
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, Set,
+};
 
 use super::ingest::Sample;
 use super::{SeriesDef, cache};
+use crate::entity::{alert_rule, metric_alert};
 use crate::model::{AlertFilter, AlertOut, AlertRuleData, AlertRuleOut};
 
 /// Where a series stands against its thresholds.
@@ -88,24 +94,20 @@ enum Change {
     Sustained,
 }
 
-#[derive(FromQueryResult)]
-struct OpenAlert {
-    id: i64,
-    series_id: i64,
-    level: String,
-    peak_value: f64,
-    critical_since: Option<i64>,
+/// The unresolved alerts of `cond`.
+async fn unresolved(
+    conn: &impl ConnectionTrait,
+    cond: Condition,
+) -> ApiResult<Vec<metric_alert::Model>> {
+    Ok(metric_alert::Entity::find()
+        .filter(cond.add(metric_alert::Column::Status.ne("resolved")))
+        .all(conn)
+        .await?)
 }
 
 /// The unresolved alerts at start, as watch states.
 pub(super) async fn load_watches(conn: &impl ConnectionTrait) -> ApiResult<HashMap<i64, Watch>> {
-    let rows = OpenAlert::find_by_statement(stmt(
-        conn.get_database_backend(),
-        "SELECT id, series_id, level, peak_value, critical_since FROM metric_alerts WHERE status <> 'resolved'",
-        vec![],
-    ))
-    .all(conn)
-    .await?;
+    let rows = unresolved(conn, Condition::all()).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -207,7 +209,7 @@ pub(super) async fn evaluate(state: &AppState, new: &[Sample]) {
         return;
     }
     match write_changes(state, changes).await {
-        Ok((events, opened)) => {
+        Ok(opened) => {
             let mut watches = cache.watches.lock().unwrap_or_else(|e| e.into_inner());
             for (series, id) in opened {
                 if let Some(w) = watches.get_mut(&series)
@@ -215,10 +217,6 @@ pub(super) async fn evaluate(state: &AppState, new: &[Sample]) {
                 {
                     w.alert_id = Some(id);
                 }
-            }
-            drop(watches);
-            for e in events {
-                state.events.publish(e);
             }
         }
         Err(e) => tracing::warn!(error = %e, "writing alert changes failed"),
@@ -230,26 +228,22 @@ struct IdRow {
     id: i64,
 }
 
-fn alert_event(action: &str, out: &AlertOut) -> Event {
-    Event::new(
-        "alert",
-        action,
-        out.id,
-        serde_json::to_value(out).unwrap_or_default(),
-        Audience::Permission("telemetry:read".into()),
-    )
+fn audience() -> Audience {
+    Audience::Permission("telemetry:read".into())
 }
 
-/// Writes the changes in one transaction; the events to publish once committed, and the
-/// alerts opened that are still open (series, alert id).
+/// Writes the changes in one unit of work, unaudited (the system's own readings); returns
+/// the alerts opened that are still open (series, alert id).
 async fn write_changes(
     state: &AppState,
     changes: Vec<(std::sync::Arc<SeriesDef>, Option<i64>, Change)>,
-) -> ApiResult<(Vec<Event>, HashMap<i64, i64>)> {
+) -> ApiResult<HashMap<i64, i64>> {
     let cache = cache(state);
-    let txn = state.db.write().begin().await?;
+    let system = AuditCtx::default();
+    let mut work = Work::begin(state, &system).await?;
+    let txn = &*work;
     let backend = txn.get_database_backend();
-    let mut events = Vec::new();
+    let mut changed = Vec::new();
     let mut new_ids: HashMap<i64, i64> = HashMap::new();
     let mut work_orders = Vec::new();
     for (def, id, change) in changes {
@@ -272,7 +266,7 @@ async fn write_changes(
                         critical.into(),
                     ],
                 ))
-                .one(&txn)
+                .one(txn)
                 .await?
                 .ok_or_else(|| ApiError::internal("alert insert returned no id"))?;
                 new_ids.insert(def.id, row.id);
@@ -316,11 +310,19 @@ async fn write_changes(
                 continue;
             }
         };
-        events.push(alert_event(action, &find_alert(&txn, alert).await?));
+        changed.push((action, find_alert(txn, alert).await?));
     }
-    let rule_ctx = AuditCtx::default();
+    for (action, out) in changed {
+        work.emit(Event::new(
+            "alert",
+            action,
+            out.id,
+            to_json(&out),
+            audience(),
+        ));
+    }
     for (def, alert) in work_orders {
-        for rule in rules_of(&txn, def.id).await? {
+        for rule in rules_of(&*work, def.id).await? {
             let new = nexus_maintenance::model::NewWorkOrder {
                 title: rule.title.clone(),
                 description: Some(format!(
@@ -337,26 +339,15 @@ async fn write_changes(
                 dedupe_key: Some(format!("alert:{}:{}", rule.id, def.asset_id)),
                 ..Default::default()
             };
-            // A savepoint, so an open work order of the same key (409) changes nothing.
-            let sp = txn.begin().await?;
-            match nexus_maintenance::service::create_work_order(&sp, &rule_ctx, new).await {
-                Ok(wo) => {
-                    sp.commit().await?;
-                    events.push(Event::new(
-                        "work_order",
-                        "created",
-                        wo.id,
-                        serde_json::to_value(&wo).unwrap_or_default(),
-                        Audience::Permission("work_orders:read".into()),
-                    ));
-                }
-                Err(ApiError::Conflict { .. }) => sp.rollback().await?,
+            // An open work order of the same key (409) is refused before anything is written.
+            match nexus_maintenance::service::open_work_order(&mut work, new).await {
+                Ok(_) | Err(ApiError::Conflict { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
     }
-    txn.commit().await?;
-    Ok((events, new_ids))
+    work.commit().await?;
+    Ok(new_ids)
 }
 
 fn peak_of(cache: &super::TelemetryState, series: i64, fallback: f64) -> f64 {
@@ -370,28 +361,7 @@ fn peak_of(cache: &super::TelemetryState, series: i64, fallback: f64) -> f64 {
 
 // ---------------------------------------------------------------- reading and acting on alerts
 
-#[derive(FromQueryResult)]
-struct AlertRow {
-    id: i64,
-    series_id: i64,
-    asset_id: i64,
-    metric_name: String,
-    level: String,
-    status: String,
-    value: f64,
-    peak_value: f64,
-    opened_at: i64,
-    escalated_at: Option<i64>,
-    acknowledged_at: Option<i64>,
-    acknowledged_by: Option<i64>,
-    resolved_at: Option<i64>,
-    version: i32,
-}
-
-const ALERT_COLUMNS: &str = "id, series_id, asset_id, metric_name, level, status, value, peak_value, opened_at, \
-     escalated_at, acknowledged_at, acknowledged_by, resolved_at, version";
-
-fn alert_out(r: AlertRow) -> AlertOut {
+fn alert_out(r: metric_alert::Model) -> AlertOut {
     AlertOut {
         id: r.id,
         series_id: r.series_id,
@@ -401,46 +371,35 @@ fn alert_out(r: AlertRow) -> AlertOut {
         status: r.status,
         value: r.value,
         peak_value: r.peak_value,
-        opened_at: Timestamp(r.opened_at),
-        escalated_at: r.escalated_at.map(Timestamp),
-        acknowledged_at: r.acknowledged_at.map(Timestamp),
+        opened_at: r.opened_at,
+        escalated_at: r.escalated_at,
+        acknowledged_at: r.acknowledged_at,
         acknowledged_by: r.acknowledged_by,
-        resolved_at: r.resolved_at.map(Timestamp),
+        resolved_at: r.resolved_at,
         version: r.version,
     }
 }
 
 pub async fn find_alert(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AlertOut> {
-    AlertRow::find_by_statement(stmt(
-        conn.get_database_backend(),
-        &format!("SELECT {ALERT_COLUMNS} FROM metric_alerts WHERE id = $1"),
-        vec![id.into()],
-    ))
-    .one(conn)
-    .await?
-    .map(alert_out)
-    .ok_or_else(|| ApiError::not_found(format!("alert {id}")))
+    metric_alert::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(alert_out)
+        .ok_or_else(|| ApiError::not_found(format!("alert {id}")))
 }
 
-#[derive(FromQueryResult)]
-struct CountRow {
-    n: i64,
-}
-
-/// Alerts, newest first; `status=active` is every unresolved one.
+/// Alerts, newest first unless sorted otherwise; `status=active` is every unresolved one.
 pub async fn list_alerts(
     conn: &impl ConnectionTrait,
     f: &AlertFilter,
+    page: &PageParams,
 ) -> ApiResult<ListResponse<AlertOut>> {
-    let mut wh = vec!["1 = 1".to_string()];
-    let mut values: Vec<sea_orm::Value> = Vec::new();
+    use metric_alert::Column as C;
+    let mut cond = Condition::all();
     match f.status.as_deref() {
         None => {}
-        Some("active") => wh.push("status <> 'resolved'".into()),
-        Some(s @ ("open" | "acknowledged" | "resolved")) => {
-            values.push(s.into());
-            wh.push(format!("status = ${}", values.len()));
-        }
+        Some("active") => cond = cond.add(C::Status.ne("resolved")),
+        Some(s @ ("open" | "acknowledged" | "resolved")) => cond = cond.add(C::Status.eq(s)),
         Some(_) => {
             return Err(ApiError::invalid(
                 "status",
@@ -449,59 +408,25 @@ pub async fn list_alerts(
         }
     }
     if let Some(a) = f.asset_id {
-        values.push(a.into());
-        wh.push(format!("asset_id = ${}", values.len()));
+        cond = cond.add(C::AssetId.eq(a));
     }
     match f.level.as_deref() {
         None => {}
-        Some(l @ ("warning" | "critical")) => {
-            values.push(l.into());
-            wh.push(format!("level = ${}", values.len()));
-        }
+        Some(l @ ("warning" | "critical")) => cond = cond.add(C::Level.eq(l)),
         Some(_) => return Err(ApiError::invalid("level", "must be warning or critical")),
     }
     if let Some(m) = &f.metric_name {
-        values.push(m.clone().into());
-        wh.push(format!("metric_name = ${}", values.len()));
+        cond = cond.add(C::MetricName.eq(m.as_str()));
     }
     if let Some(since) = &f.since {
         let since = Timestamp::parse(since)
             .ok_or_else(|| ApiError::invalid("since", "must be an RFC 3339 timestamp"))?;
-        values.push(since.0.into());
-        wh.push(format!("opened_at >= ${}", values.len()));
+        cond = cond.add(C::OpenedAt.gte(since.0));
     }
-    let backend = conn.get_database_backend();
-    let wh = wh.join(" AND ");
-    let total = CountRow::find_by_statement(stmt(
-        backend,
-        &format!("SELECT count(*) AS n FROM metric_alerts WHERE {wh}"),
-        values.clone(),
-    ))
-    .one(conn)
-    .await?
-    .map_or(0, |c| c.n);
-    let (limit, offset) = (f.limit.unwrap_or(50).clamp(1, 500), f.offset.unwrap_or(0));
-    let items = AlertRow::find_by_statement(stmt(
-        backend,
-        &format!("SELECT {ALERT_COLUMNS} FROM metric_alerts WHERE {wh} ORDER BY opened_at DESC, id DESC LIMIT {limit} OFFSET {offset}"),
-        values,
-    ))
-    .all(conn)
-    .await?;
-    Ok(ListResponse {
-        items: items.into_iter().map(alert_out).collect(),
-        total: total as u64,
-        limit,
-        offset,
-    })
-}
-
-#[derive(FromQueryResult)]
-struct ActiveRow {
-    id: i64,
-    series_id: i64,
-    status: String,
-    critical_since: Option<i64>,
+    let query = metric_alert::Entity::find().filter(cond);
+    let sorts = ["opened_at", "id", "level", "status", "peak_value"];
+    let list = page_of(conn, query, page, &sorts, ("opened_at", true)).await?;
+    Ok(list.map(alert_out))
 }
 
 /// Where a series with an unresolved alert stands now.
@@ -520,14 +445,8 @@ pub async fn series_alerts(
     conn: &impl ConnectionTrait,
     asset_id: i64,
 ) -> ApiResult<HashMap<i64, SeriesAlert>> {
-    let rows = ActiveRow::find_by_statement(stmt(
-        conn.get_database_backend(),
-        "SELECT id, series_id, status, critical_since FROM metric_alerts \
-         WHERE asset_id = $1 AND status <> 'resolved'",
-        vec![asset_id.into()],
-    ))
-    .all(conn)
-    .await?;
+    let of_asset = Condition::all().add(metric_alert::Column::AssetId.eq(asset_id));
+    let rows = unresolved(conn, of_asset).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -546,74 +465,64 @@ pub async fn series_alerts(
         .collect())
 }
 
-/// Someone is on it: an open alert becomes acknowledged (409 when resolved or already so).
-pub async fn acknowledge(state: &AppState, user_id: i64, id: i64) -> ApiResult<AlertOut> {
-    let conn = state.db.write();
-    find_alert(conn, id).await?;
-    let done = conn
-        .execute(stmt(
-            conn.get_database_backend(),
-            "UPDATE metric_alerts SET status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, \
-             version = version + 1 WHERE id = $1 AND status = 'open'",
-            vec![id.into(), Timestamp::now().0.into(), user_id.into()],
-        ))
+/// Moves alert `id` on by `update`, an UPDATE guarded by the status it moves from (no
+/// row changed: 409, the alert is past that step); audited as `action`, announced as
+/// `alert.<event>`.
+async fn transition(
+    state: &AppState,
+    ctx: &AuditCtx,
+    id: i64,
+    (action, event): (&str, &str),
+    update: &str,
+    values: Vec<sea_orm::Value>,
+) -> ApiResult<AlertOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let before = find_alert(&*work, id).await?;
+    let changed = work
+        .execute(stmt(work.get_database_backend(), update, values))
         .await?
         .rows_affected();
-    let out = find_alert(conn, id).await?;
-    if done == 0 {
+    if changed == 0 {
+        let status = &before.status;
         return Err(ApiError::conflict(format!(
-            "alert {id} is {} already",
-            out.status
+            "alert {id} is {status} already"
         )));
     }
-    state.events.publish(alert_event("acknowledged", &out));
-    Ok(out)
+    let after = find_alert(&*work, id).await?;
+    let (b, a) = (Some(&before), Some(&after));
+    work.record(action, event, "alert", id, b, a, audience())
+        .await?;
+    work.commit().await?;
+    Ok(after)
+}
+
+/// Someone is on it: an open alert becomes acknowledged (409 when resolved or already so).
+pub async fn acknowledge(state: &AppState, ctx: &AuditCtx, id: i64) -> ApiResult<AlertOut> {
+    let update = "UPDATE metric_alerts SET status = 'acknowledged', acknowledged_at = $2, \
+                  acknowledged_by = $3, version = version + 1 WHERE id = $1 AND status = 'open'";
+    let values = vec![id.into(), Timestamp::now().0.into(), ctx.actor_id.into()];
+    let step = ("acknowledge", "acknowledged");
+    transition(state, ctx, id, step, update, values).await
 }
 
 /// Closes an alert by hand (409 when resolved); the next reading past a threshold opens
 /// a new one.
-pub async fn resolve(state: &AppState, id: i64) -> ApiResult<AlertOut> {
-    let conn = state.db.write();
-    let current = find_alert(conn, id).await?;
-    let done = conn
-        .execute(stmt(
-            conn.get_database_backend(),
-            "UPDATE metric_alerts SET status = 'resolved', resolved_at = $2, critical_since = NULL, \
-             version = version + 1 WHERE id = $1 AND status <> 'resolved'",
-            vec![id.into(), Timestamp::now().0.into()],
-        ))
-        .await?
-        .rows_affected();
-    if done == 0 {
-        return Err(ApiError::conflict(format!(
-            "alert {id} is resolved already"
-        )));
-    }
+pub async fn resolve(state: &AppState, ctx: &AuditCtx, id: i64) -> ApiResult<AlertOut> {
+    let update = "UPDATE metric_alerts SET status = 'resolved', resolved_at = $2, \
+                  critical_since = NULL, version = version + 1 WHERE id = $1 AND status <> 'resolved'";
+    let values = vec![id.into(), Timestamp::now().0.into()];
+    let out = transition(state, ctx, id, ("resolve", "resolved"), update, values).await?;
     cache(state)
         .watches
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .remove(&current.series_id);
-    let out = find_alert(conn, id).await?;
-    state.events.publish(alert_event("resolved", &out));
+        .remove(&out.series_id);
     Ok(out)
 }
 
 // ---------------------------------------------------------------- rules
 
-#[derive(FromQueryResult)]
-struct RuleRow {
-    id: i64,
-    series_id: i64,
-    critical_minutes: i64,
-    title: String,
-    description: Option<String>,
-    priority: String,
-    work_order_type: String,
-    created_at: i64,
-}
-
-fn rule_out(r: RuleRow) -> AlertRuleOut {
+fn rule_out(r: alert_rule::Model) -> AlertRuleOut {
     AlertRuleOut {
         id: r.id,
         series_id: r.series_id,
@@ -622,105 +531,97 @@ fn rule_out(r: RuleRow) -> AlertRuleOut {
         description: r.description,
         priority: r.priority,
         work_order_type: r.work_order_type,
-        created_at: Timestamp(r.created_at),
+        created_at: r.created_at,
     }
 }
 
-async fn rules_of(conn: &impl ConnectionTrait, series: i64) -> ApiResult<Vec<RuleRow>> {
-    Ok(RuleRow::find_by_statement(stmt(
-        conn.get_database_backend(),
-        "SELECT id, series_id, critical_minutes, title, description, priority, work_order_type, created_at \
-         FROM alert_rules WHERE series_id = $1 ORDER BY id",
-        vec![series.into()],
-    ))
-    .all(conn)
-    .await?)
+async fn rules_of(conn: &impl ConnectionTrait, series: i64) -> ApiResult<Vec<alert_rule::Model>> {
+    Ok(alert_rule::Entity::find()
+        .filter(alert_rule::Column::SeriesId.eq(series))
+        .order_by_asc(alert_rule::Column::Id)
+        .all(conn)
+        .await?)
 }
 
+/// Every rule of a metric, oldest first: a short list, complete.
 pub async fn list_rules(
     conn: &impl ConnectionTrait,
     asset_id: i64,
     metric: &str,
 ) -> ApiResult<Vec<AlertRuleOut>> {
     let m = super::find_metric(conn, asset_id, metric).await?;
-    Ok(rules_of(conn, m.id)
-        .await?
-        .into_iter()
-        .map(rule_out)
-        .collect())
+    let rules = rules_of(conn, m.id).await?;
+    Ok(rules.into_iter().map(rule_out).collect())
 }
 
 /// Adds a rule: a work order from this template once the metric has been critical for
 /// `critical_minutes`; at most one open per rule and asset.
 pub async fn create_rule(
     state: &AppState,
+    ctx: &AuditCtx,
     asset_id: i64,
     metric: &str,
     req: AlertRuleData,
 ) -> ApiResult<AlertRuleOut> {
     let req = req.validate()?;
-    let conn = state.db.write();
-    let m = super::find_metric(conn, asset_id, metric).await?;
-    let row = IdRow::find_by_statement(stmt(
-        conn.get_database_backend(),
-        "INSERT INTO alert_rules (series_id, critical_minutes, title, description, priority, work_order_type, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
-        vec![
-            m.id.into(),
-            req.critical_minutes.into(),
-            req.title.clone().into(),
-            req.description.clone().into(),
-            req.priority.clone().into(),
-            req.work_order_type.clone().into(),
-            Timestamp::now().0.into(),
-        ],
-    ))
-    .one(conn)
-    .await?
-    .ok_or_else(|| ApiError::internal("rule insert returned no id"))?;
-    super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    let out = rules_of(conn, m.id)
-        .await?
-        .into_iter()
-        .find(|r| r.id == row.id)
-        .map(rule_out)
-        .ok_or_else(|| ApiError::not_found("rule"))?;
-    state.events.publish(Event::new(
+    let mut work = Work::begin(state, ctx).await?;
+    let m = super::find_metric(&*work, asset_id, metric).await?;
+    let rule = alert_rule::ActiveModel {
+        series_id: Set(m.id),
+        critical_minutes: Set(req.critical_minutes),
+        title: Set(req.title),
+        description: Set(req.description),
+        priority: Set(req.priority),
+        work_order_type: Set(req.work_order_type),
+        created_at: Set(Timestamp::now()),
+        ..Default::default()
+    }
+    .insert(&*work)
+    .await?;
+    let out = rule_out(rule);
+    work.audit("create", "alert_rule", out.id, None, Some(&out))
+        .await?;
+    let data = serde_json::json!({"asset_id": asset_id, "rule": out});
+    work.emit(Event::new(
         "asset_metric",
         "rule_created",
         m.id,
-        serde_json::json!({"asset_id": asset_id, "rule": out}),
-        Audience::Permission("telemetry:read".into()),
+        data,
+        audience(),
     ));
+    work.commit().await?;
+    super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
     Ok(out)
 }
 
 pub async fn delete_rule(
     state: &AppState,
+    ctx: &AuditCtx,
     asset_id: i64,
     metric: &str,
     rule: i64,
 ) -> ApiResult<()> {
-    let conn = state.db.write();
-    let m = super::find_metric(conn, asset_id, metric).await?;
-    let n = conn
-        .execute(stmt(
-            conn.get_database_backend(),
-            "DELETE FROM alert_rules WHERE id = $1 AND series_id = $2",
-            vec![rule.into(), m.id.into()],
-        ))
+    let mut work = Work::begin(state, ctx).await?;
+    let m = super::find_metric(&*work, asset_id, metric).await?;
+    let Some(found) = alert_rule::Entity::find_by_id(rule)
+        .filter(alert_rule::Column::SeriesId.eq(m.id))
+        .one(&*work)
         .await?
-        .rows_affected();
-    if n == 0 {
+    else {
         return Err(ApiError::not_found(format!("rule {rule}")));
-    }
-    super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    state.events.publish(Event::new(
+    };
+    alert_rule::Entity::delete_by_id(rule).exec(&*work).await?;
+    work.audit("delete", "alert_rule", rule, Some(&rule_out(found)), None)
+        .await?;
+    let data = serde_json::json!({"asset_id": asset_id, "rule": rule});
+    work.emit(Event::new(
         "asset_metric",
         "rule_deleted",
         m.id,
-        serde_json::json!({"asset_id": asset_id, "rule": rule}),
-        Audience::Permission("telemetry:read".into()),
+        data,
+        audience(),
     ));
+    work.commit().await?;
+    super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
     Ok(())
 }

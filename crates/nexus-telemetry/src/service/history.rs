@@ -7,7 +7,7 @@ use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::find_metric;
-use super::ingest::{HOUR_MS, MINUTE_MS};
+use super::ingest::{HOUR_MS, MAX_ABS_VALUE, MINUTE_MS, in_range};
 use crate::model::{
     BucketOut, HistoryOut, HistoryQuery, RetentionOut, SampleOut, SamplesOut, SamplesQuery,
 };
@@ -19,15 +19,16 @@ use crate::model::{
 const RAW_UP_TO_MS: i64 = 2 * HOUR_MS;
 const MINUTE_UP_TO_MS: i64 = 2 * 24 * HOUR_MS;
 
-/// One bucket as read: index, min, max, sum, count.
-type BucketRow = (i64, f64, f64, f64, i64);
+/// One bucket as read: index, min, max, sum, count. A rollup's figures are null when
+/// they are beyond the accepted range.
+type BucketRow = (i64, Option<f64>, Option<f64>, Option<f64>, i64);
 
 #[derive(FromQueryResult)]
 struct Bucket {
     b: i64,
-    lo: f64,
-    hi: f64,
-    total: f64,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    total: Option<f64>,
     n: i64,
 }
 
@@ -125,12 +126,17 @@ pub async fn history(
         critical_threshold: m.critical_threshold,
         buckets: rows
             .into_iter()
-            .map(|(b, lo, hi, total, n)| BucketOut {
-                start: Timestamp((start + b * width) * 1000),
-                min: lo,
-                avg: total / n.max(1) as f64,
-                max: hi,
-                count: n,
+            .map(|(b, lo, hi, total, n)| {
+                // A reading beyond the accepted range, stored before it was enforced,
+                // leaves its bucket without figures.
+                let ok = lo.is_some_and(in_range) && hi.is_some_and(in_range);
+                BucketOut {
+                    start: Timestamp((start + b * width) * 1000),
+                    min: lo.filter(|_| ok),
+                    avg: total.filter(|_| ok).map(|t| t / n.max(1) as f64),
+                    max: hi.filter(|_| ok),
+                    count: n,
+                }
             })
             .collect(),
     })
@@ -186,7 +192,7 @@ pub async fn samples(
     let more = items.len() > limit;
     items.truncate(limit);
     Ok(SamplesOut {
-        next: more.then(|| items.last().map(|s| s.ts)).flatten(),
+        next_after: more.then(|| items.last().map(|s| s.ts)).flatten(),
         items,
     })
 }
@@ -203,7 +209,7 @@ async fn raw_buckets(
     for c in read_chunks(conn, series, samples::chunk_start(start), to_ms, i64::MAX).await? {
         c.decode_into(&mut readings)?;
     }
-    let mut rows: Vec<BucketRow> = Vec::new();
+    let mut rows: Vec<(i64, f64, f64, f64, i64)> = Vec::new();
     for (ts, v) in readings {
         if ts < start || ts >= to_ms {
             continue;
@@ -219,10 +225,15 @@ async fn raw_buckets(
             _ => rows.push((b, v, v, v, 1)),
         }
     }
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(b, lo, hi, total, n)| (b, Some(lo), Some(hi), Some(total), n))
+        .collect())
 }
 
-/// Buckets of a rollup table, summed by the database.
+/// Buckets of a rollup table, summed by the database. Rows beyond the accepted range
+/// (stored before it was enforced) are left out of the sum, which could overflow (an
+/// error on PostgreSQL), and null the min or max, which SQLite's JSON could not carry.
 async fn rollup_buckets(
     conn: &impl ConnectionTrait,
     table: &str,
@@ -232,12 +243,21 @@ async fn rollup_buckets(
     to_ms: i64,
 ) -> ApiResult<Vec<BucketRow>> {
     let sql = format!(
-        "SELECT (bucket - $2) / $3 AS b, min(min_value) AS lo, max(max_value) AS hi, \
-         sum(sum_value) AS total, CAST(sum(samples) AS BIGINT) AS n FROM {table} \
+        "SELECT (bucket - $2) / $3 AS b, \
+         CASE WHEN abs(min(min_value)) <= $5 THEN min(min_value) END AS lo, \
+         CASE WHEN abs(max(max_value)) <= $5 THEN max(max_value) END AS hi, \
+         sum(CASE WHEN abs(sum_value) <= samples * $5 THEN sum_value END) AS total, \
+         CAST(sum(samples) AS BIGINT) AS n FROM {table} \
          WHERE series_id = $1 AND bucket >= $2 AND bucket < $4 GROUP BY 1 ORDER BY 1"
     );
     let backend = conn.get_database_backend();
-    let values = vec![series.into(), start.into(), width.into(), to_ms.into()];
+    let values = vec![
+        series.into(),
+        start.into(),
+        width.into(),
+        to_ms.into(),
+        MAX_ABS_VALUE.into(),
+    ];
     if backend != sea_orm::DatabaseBackend::Sqlite {
         return Ok(Bucket::find_by_statement(stmt(backend, &sql, values))
             .all(conn)

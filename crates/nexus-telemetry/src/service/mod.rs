@@ -18,14 +18,16 @@ pub use ingest::*;
 pub use meters::{create_meter_schedule, list_meter_schedules};
 pub use metrics::*;
 pub use mqtt::mqtt_status;
-pub use predictions::{list_predictions, predict_asset, risk_ranking};
+pub use predictions::{list_predictions, predict_asset, risk_page, risk_ranking};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Heard};
+use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState, Db, settings};
 use rustc_hash::FxHashMap;
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
@@ -315,9 +317,20 @@ pub async fn get_settings(db: &Db) -> ApiResult<TelemetrySettings> {
         .unwrap_or_default())
 }
 
-pub async fn set_settings(state: &AppState, s: TelemetrySettings) -> ApiResult<TelemetrySettings> {
+pub async fn set_settings(
+    state: &AppState,
+    ctx: &AuditCtx,
+    s: TelemetrySettings,
+) -> ApiResult<TelemetrySettings> {
     s.validate()?;
-    settings::set(state.db.write(), SETTINGS_KEY, &s).await?;
+    let work = Work::begin(state, ctx).await?;
+    let before: TelemetrySettings = settings::get(&*work, SETTINGS_KEY)
+        .await?
+        .unwrap_or_default();
+    settings::set(&*work, SETTINGS_KEY, &s).await?;
+    work.audit("update", "telemetry_settings", 0, Some(&before), Some(&s))
+        .await?;
+    work.commit().await?;
     Ok(s)
 }
 

@@ -10,10 +10,15 @@ use std::time::Duration;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
-use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use nexus_core::paging::page_of;
+use nexus_core::write::Work;
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set,
+};
 
 use super::list_metrics;
+use crate::entity::prediction;
 use crate::model::{AssetRisk, PredictionOut};
 use crate::predict::forecast;
 
@@ -31,21 +36,7 @@ struct HourRow {
     samples: i64,
 }
 
-#[derive(FromQueryResult)]
-struct ResultRow {
-    id: i64,
-    asset_id: i64,
-    series_id: i64,
-    prediction_type: String,
-    prediction_result: String,
-    confidence_lower: Option<f64>,
-    confidence_upper: Option<f64>,
-    input_features: String,
-    model_version: String,
-    created_at: i64,
-}
-
-fn result_out(r: ResultRow) -> PredictionOut {
+fn result_out(r: prediction::Model) -> PredictionOut {
     PredictionOut {
         id: r.id,
         asset_id: r.asset_id,
@@ -56,28 +47,21 @@ fn result_out(r: ResultRow) -> PredictionOut {
         confidence_upper: r.confidence_upper,
         input_features: serde_json::from_str(&r.input_features).unwrap_or_default(),
         model_version: r.model_version,
-        created_at: Timestamp(r.created_at),
+        created_at: r.created_at,
     }
 }
 
-/// The newest results of an asset, newest first.
+/// The results of an asset, newest first unless sorted otherwise, a page at a time.
 pub async fn list_predictions(
     conn: &impl ConnectionTrait,
     asset_id: i64,
-) -> ApiResult<Vec<PredictionOut>> {
+    page: &PageParams,
+) -> ApiResult<ListResponse<PredictionOut>> {
     nexus_maintenance::service::get_asset(conn, asset_id).await?;
-    Ok(ResultRow::find_by_statement(stmt(
-        conn.get_database_backend(),
-        "SELECT id, asset_id, series_id, prediction_type, prediction_result, confidence_lower, confidence_upper, \
-         input_features, model_version, created_at FROM predictive_maintenance_results \
-         WHERE asset_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100",
-        vec![asset_id.into()],
-    ))
-    .all(conn)
-    .await?
-    .into_iter()
-    .map(result_out)
-    .collect())
+    let query = prediction::Entity::find().filter(prediction::Column::AssetId.eq(asset_id));
+    let sorts = ["created_at", "id", "series_id"];
+    let list = page_of(conn, query, page, &sorts, ("created_at", true)).await?;
+    Ok(list.map(result_out))
 }
 
 /// Forecasts every metric of the asset that has a critical threshold and 8 or more hours
@@ -104,8 +88,11 @@ pub async fn predict_asset(
         ))
         .all(state.db.read())
         .await?;
+        // Hours holding a reading beyond the accepted range (stored before it was enforced)
+        // are left out.
         let points: Vec<(f64, f64)> = rows
             .iter()
+            .filter(|r| r.sum_value.abs() <= r.samples as f64 * super::ingest::MAX_ABS_VALUE)
             .map(|r| {
                 (
                     r.bucket as f64 / 3_600_000.0,
@@ -143,49 +130,42 @@ pub async fn predict_asset(
         });
         results.push((m.id, result, f.rul_low, f.rul_high, features));
     }
-    let txn = state.db.write().begin().await?;
-    let backend = txn.get_database_backend();
-    for (series, result, lo, hi, features) in &results {
-        txn.execute(stmt(
-            backend,
-            "INSERT INTO predictive_maintenance_results (asset_id, series_id, prediction_type, prediction_result, \
-             confidence_lower, confidence_upper, input_features, model_version, created_at) \
-             VALUES ($1,$2,'REMAINING_USEFUL_LIFE',$3,$4,$5,$6,$7,$8)",
-            vec![
-                asset_id.into(),
-                (*series).into(),
-                result.to_string().into(),
-                (*lo).into(),
-                (*hi).into(),
-                features.to_string().into(),
-                MODEL_VERSION.into(),
-                now.0.into(),
-            ],
-        ))
+    let mut work = Work::begin(state, ctx).await?;
+    let mut out = Vec::with_capacity(results.len());
+    for (series, result, lo, hi, features) in results {
+        let row = prediction::ActiveModel {
+            asset_id: Set(asset_id),
+            series_id: Set(series),
+            prediction_type: Set("REMAINING_USEFUL_LIFE".into()),
+            prediction_result: Set(result.to_string()),
+            confidence_lower: Set(lo),
+            confidence_upper: Set(hi),
+            input_features: Set(features.to_string()),
+            model_version: Set(MODEL_VERSION.into()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&*work)
         .await?;
+        out.push(result_out(row));
     }
-    let mut changed = None;
-    if !results.is_empty() {
+    if !out.is_empty() {
         // Health: 100 when no metric is likely to cross within the horizon, 0 when one surely will.
         let health = ((1.0 - worst) * 100.0).round() as i32;
-        changed = nexus_maintenance::service::set_health_score(&txn, ctx, asset_id, health).await?;
-    }
-    txn.commit().await?;
-    if let Some(asset) = &changed {
-        nexus_maintenance::service::publish_asset_updated(state, asset);
-    }
-    let mut out = list_predictions(state.db.read(), asset_id).await?;
-    out.retain(|p| p.created_at == now);
-    if !out.is_empty() {
+        nexus_maintenance::service::set_health(&mut work, asset_id, health).await?;
         // The risk ranking and open pages follow along.
-        state.events.publish(Event::new(
+        out.sort_by_key(|p| std::cmp::Reverse(p.id));
+        let data = serde_json::json!({"asset_id": asset_id, "predictions": &out});
+        let audience = Audience::Permission("telemetry:read".into());
+        work.emit(Event::new(
             "prediction",
             "created",
             asset_id,
-            serde_json::json!({"asset_id": asset_id, "predictions": &out}),
-            Audience::Permission("telemetry:read".into()),
+            data,
+            audience,
         ));
     }
+    work.commit().await?;
     Ok(out)
 }
 
@@ -248,6 +228,30 @@ pub async fn risk_ranking(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetRis
     let mut ranking: Vec<AssetRisk> = by_asset.into_values().collect();
     ranking.sort_by(|a, b| riskier(a, b).then_with(|| a.asset_name.cmp(&b.asset_name)));
     Ok(ranking)
+}
+
+/// A page of the ranking (`sort=risk`, the default, riskiest first; `-risk` safest first).
+pub async fn risk_page(
+    conn: &impl ConnectionTrait,
+    page: &PageParams,
+) -> ApiResult<ListResponse<AssetRisk>> {
+    let (_, safest_first) = page.sort(&["risk"], ("risk", false))?;
+    let mut ranking = risk_ranking(conn).await?;
+    if safest_first {
+        ranking.reverse();
+    }
+    let total = ranking.len() as u64;
+    let (limit, offset) = (page.limit(), page.offset());
+    Ok(ListResponse {
+        items: ranking
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect(),
+        total,
+        limit,
+        offset,
+    })
 }
 
 /// `Less` when `a` is the riskier: likelier to cross, then sooner.

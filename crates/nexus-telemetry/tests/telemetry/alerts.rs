@@ -99,6 +99,14 @@ backend_tests! {
         let active = srv.get("/api/v1/alerts?status=active", &admin).await;
         assert_eq!(active.json["total"], 0);
         assert_eq!(srv.get("/api/v1/alerts?status=sleeping", &admin).await.error_fields(), ["status"]);
+        assert_eq!(srv.get("/api/v1/alerts?sort=metric", &admin).await.error_fields(), ["sort"]);
+        let oldest = srv.get(&format!("/api/v1/alerts?asset_id={id}&sort=opened_at&limit=1"), &admin).await;
+        assert_eq!((oldest.json["items"][0]["id"].as_i64(), &oldest.json["total"]), (Some(alert), &json!(2)));
+        // Acting on an alert by hand is audited, by whoever did it.
+        let trail = srv.get("/api/v1/audit-logs?entity_type=alert", &admin).await;
+        let acts: Vec<_> = trail.json["items"].as_array().unwrap().iter()
+            .map(|e| (e["action"].as_str().unwrap(), e["entity_id"].as_i64().unwrap(), e["actor_id"].is_i64())).collect();
+        assert_eq!(acts, [("resolve", second, true), ("acknowledge", alert, true)]);
 
         // Below-thresholds mirror: pressure falling.
         let p = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({
@@ -124,7 +132,8 @@ backend_tests! {
         assert_eq!(srv.post(&rules, &staff, json!({"critical_minutes": 5, "title": "x"})).await.status, 403);
         let rule = srv.post(&rules, &admin, json!({"critical_minutes": 5, "title": "Chiller overheating", "priority": "critical"})).await;
         assert_eq!(rule.status, 201, "{:?}", rule.json);
-        assert_eq!(srv.get(&rules, &admin).await.json.as_array().unwrap().len(), 1);
+        let listed = srv.get(&rules, &admin).await.json;
+        assert_eq!((listed["items"].as_array().unwrap().len(), listed["total"].as_u64()), (1, Some(1)));
 
         let t = start_ms();
         let count = |json: &Value| json["items"].as_array().unwrap().iter()
@@ -178,12 +187,12 @@ backend_tests! {
         srv.post("/api/v1/telemetry", &admin, hours(t + 1000, 120.0)).await;
         let list = srv.get("/api/v1/work-orders?limit=500", &admin).await;
         assert_eq!(count(&list.json), 1, "{:?}", list.json);
-        assert_eq!(srv.get(&path, &admin).await.json[0]["next_at"], 200.0);
+        assert_eq!(srv.get(&path, &admin).await.json["items"][0]["next_at"], 200.0);
         // Past two more marks while the first order is open: still one open, the mark moves on.
         srv.post("/api/v1/telemetry", &admin, hours(t + 2000, 150.0)).await;
         srv.post("/api/v1/telemetry", &admin, hours(t + 3000, 310.0)).await;
         assert_eq!(count(&srv.get("/api/v1/work-orders?limit=500", &admin).await.json), 1);
-        assert_eq!(srv.get(&path, &admin).await.json[0]["next_at"], 400.0);
+        assert_eq!(srv.get(&path, &admin).await.json["items"][0]["next_at"], 400.0);
     }
 }
 
@@ -196,7 +205,7 @@ backend_tests! {
             let m = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": name, "critical_threshold": crit})).await;
             assert_eq!(m.status, 201);
         }
-        assert_eq!(srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await.json, json!([]));
+        assert_eq!(srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await.json["items"], json!([]));
         // 48 hourly readings: a drift of 0.5 per hour reaching 73.5, and a flat line.
         let last_hour = chrono::Utc::now().timestamp_millis() / 3_600_000 - 1;
         let points: Vec<Value> = (0..48).flat_map(|h| {
@@ -210,7 +219,7 @@ backend_tests! {
         assert_eq!(srv.post("/api/v1/assets/999999/predict", &admin, json!({})).await.status, 404);
         let res = srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await;
         assert_eq!(res.status, 200, "{:?}", res.json);
-        let items = res.json.as_array().unwrap();
+        let items = res.json["items"].as_array().unwrap();
         assert_eq!(items.len(), 2);
         let by = |name: &str| items.iter().find(|p| p["input_features"]["metric_name"] == name).unwrap().clone();
         let drift = by("temperature");
@@ -231,6 +240,9 @@ backend_tests! {
         assert_eq!(update["new_state"]["health_score"], 0, "{update:?}");
         assert!(update["actor_id"].is_i64(), "{update:?}");
         let listed = srv.get(&format!("/api/v1/assets/{id}/predictions"), &staff).await;
-        assert_eq!(listed.json.as_array().unwrap().len(), 2);
+        assert_eq!((listed.json["items"].as_array().unwrap().len(), listed.json["total"].as_u64()), (2, Some(2)));
+        let one = srv.get(&format!("/api/v1/assets/{id}/predictions?limit=1&offset=1"), &staff).await;
+        assert_eq!((one.json["items"].as_array().unwrap().len(), one.json["total"].as_u64()), (1, Some(2)));
+        assert_eq!(srv.get(&format!("/api/v1/assets/{id}/predictions?sort=value"), &staff).await.status, 422);
     }
 }

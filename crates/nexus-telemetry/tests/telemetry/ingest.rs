@@ -27,10 +27,22 @@ fn base_ms() -> i64 {
 }
 
 async fn history(srv: &TestServer, token: &str, asset: i64, from: i64, to: i64) -> Value {
+    history_in(srv, token, asset, from, to, 10).await
+}
+
+/// The temperature history of `asset` over `[from, to)` in at most `buckets` buckets.
+async fn history_in(
+    srv: &TestServer,
+    token: &str,
+    asset: i64,
+    from: i64,
+    to: i64,
+    buckets: u32,
+) -> Value {
     let res = srv
         .get(
             &format!(
-                "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets=10",
+                "/api/v1/assets/{asset}/metrics/temperature/history?from={}&to={}&buckets={buckets}",
                 rfc(from),
                 rfc(to)
             ),
@@ -39,6 +51,26 @@ async fn history(srv: &TestServer, token: &str, asset: i64, from: i64, to: i64) 
         .await;
     assert_eq!(res.status, 200, "{:?}", res.json);
     res.json
+}
+
+/// A bucket as (count, min, avg, max); a null figure is `None`.
+type Figures = (i64, Option<f64>, Option<f64>, Option<f64>);
+
+/// Each bucket of a history.
+fn figures(h: &Value) -> Vec<Figures> {
+    h["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["count"].as_i64().unwrap(),
+                b["min"].as_f64(),
+                b["avg"].as_f64(),
+                b["max"].as_f64(),
+            )
+        })
+        .collect()
 }
 
 fn total(h: &Value) -> i64 {
@@ -68,9 +100,9 @@ backend_tests! {
         assert_eq!(srv.post("/api/v1/assets/999999/metrics", &admin, json!({"metric_name": "x"})).await.status, 404);
 
         let list = srv.get(&path, &admin).await;
-        assert_eq!(list.json.as_array().unwrap().len(), 2);
-        assert_eq!(list.json[0]["metric_name"], "pressure");
-        assert_eq!(list.json[1]["unit"], "°C");
+        assert_eq!((list.json["items"].as_array().unwrap().len(), list.json["total"].as_u64()), (2, Some(2)));
+        assert_eq!(list.json["items"][0]["metric_name"], "pressure");
+        assert_eq!(list.json["items"][1]["unit"], "°C");
 
         let one = format!("{path}/temperature");
         let res = srv.client().patch(srv.url(&one)).bearer_auth(&admin).header("if-match", "\"7\"")
@@ -256,7 +288,7 @@ backend_tests! {
             for s in page.json["items"].as_array().unwrap() {
                 seen.push((s["ts"].as_str().unwrap().to_string(), s["value"].as_f64().unwrap()));
             }
-            match page.json["next"].as_str() {
+            match page.json["next_after"].as_str() {
                 Some(next) => after = Some(next.to_string()),
                 None => break,
             }
@@ -269,7 +301,7 @@ backend_tests! {
         let window = srv.get(&format!("{path}?after={}&before={}", rfc(t0 + 700), rfc(t0 + 1_400)), &admin).await;
         let values: Vec<f64> = window.json["items"].as_array().unwrap().iter().map(|s| s["value"].as_f64().unwrap()).collect();
         assert_eq!(values, (11..20).map(f64::from).collect::<Vec<_>>());
-        assert_eq!(window.json["next"], Value::Null);
+        assert_eq!(window.json["next_after"], Value::Null);
 
         assert_eq!(srv.get(&format!("{path}?limit=0"), &admin).await.error_fields(), ["limit"]);
         assert_eq!(srv.get(&format!("{path}?after=soon"), &admin).await.error_fields(), ["after"]);
@@ -315,6 +347,87 @@ backend_tests! {
             {"asset_id": oven, "metric": "temperature", "ts": t0, "value": 1.0},
             {"asset_id": oven, "metric": "temperature", "ts": t0 + 1, "value": 1.0}]})).await;
         assert_eq!(again.json, json!({"received": 2, "stored": 1, "duplicates": 1}));
+    }
+
+    async fn readings_beyond_the_range_are_refused(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Furnace").await;
+        let now = now_ms();
+        let point = |ts: i64, v: f64| json!({"asset_id": id, "metric": "temperature", "ts": ts, "value": v});
+        let res = srv.post("/api/v1/telemetry", &admin, json!({"points": [
+            point(now, 1.0), point(now - 1, f64::MAX), point(now - 2, 1e15), point(now - 3, -1e308),
+            point(now - 4, -1e15), point(now - 5, 1.000_000_000_000_1e15),
+        ]})).await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        assert_eq!(res.error_fields(), ["points[1].value", "points[3].value", "points[5].value"]);
+        let res = lines(srv, &admin, "?precision=ms", &format!(
+            "temperature,asset_id={id} value=1 {now}\n\
+             temperature,asset_id={id} value=1.7976931348623157e308 {}\n\
+             temperature,asset_id={id} value=-1e15 {}\n\
+             temperature,asset_id={id} value=1000000000000001i {}\n",
+            now - 1, now - 2, now - 3)).await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        assert_eq!(res.error_fields(), ["line 2", "line 4"]);
+        assert_eq!(total(&history(srv, &admin, id, now - 60_000, now + 1).await), 0);
+        let m = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await;
+        assert_eq!(m.json["metric_value"], Value::Null);
+
+        // The bounds themselves are accepted.
+        let res = srv.post("/api/v1/telemetry", &admin, json!({"points": [point(now, 1e15), point(now - 1, -1e15)]})).await;
+        assert_eq!(res.json["stored"], 2, "{:?}", res.json);
+    }
+
+    async fn largest_readings_sum_to_finite_history(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Smelter").await;
+        let t0 = base_ms();
+        let point = |ts: i64, v: f64| json!({"asset_id": id, "metric": "temperature", "ts": ts, "value": v});
+        // Every millisecond of the first minute at the top of the range, then 40,000
+        // readings over the rest of the hour at the bottom.
+        let minute: Vec<Value> = (0..60_000).map(|k| point(t0 + k, 1e15)).collect();
+        let rest: Vec<Value> = (0..40_000).map(|k| point(t0 + 60_000 + k * 88, -1e15)).collect();
+        for points in [minute, rest] {
+            let res = srv.post("/api/v1/telemetry", &admin, json!({"points": points})).await;
+            assert_eq!(res.status, 200, "{:?}", res.json);
+        }
+        let hour = Some(2e19 / 1e5);
+        for (from, source) in [(t0, "raw"), (t0 - 3 * 3_600_000, "minute"), (t0 - 3 * 86_400_000, "hour")] {
+            let h = history_in(srv, &admin, id, from, t0 + 3_600_000, 1).await;
+            assert_eq!(h["source"], source);
+            assert_eq!(figures(&h), [(100_000, Some(-1e15), hour, Some(1e15))], "{source}");
+        }
+        let first = history_in(srv, &admin, id, t0 - 3 * 3_600_000, t0 + 3_600_000, 240).await;
+        assert_eq!(figures(&first)[0], (60_000, Some(1e15), Some(1e15), Some(1e15)));
+    }
+
+    async fn stored_extreme_readings_do_not_break_history(srv) {
+        use nexus_telemetry::service::{Sample, write};
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Old kiln").await;
+        let series = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await.json["id"].as_i64().unwrap();
+        let t0 = base_ms();
+        let h = 3_600_000;
+        // As stored before the range was enforced: two hours of one huge reading each,
+        // the largest double, two huge readings in one minute, then an ordinary minute.
+        let samples = [(t0, 1e308), (t0 + h, 1e308), (t0 + 2 * h, f64::MAX), (t0 + 2 * h + 60_000, 1e308),
+            (t0 + 2 * h + 60_001, 1e308), (t0 + 3 * h, 1.0), (t0 + 3 * h + 1, 3.0)];
+        let samples = samples.iter().map(|&(ts, value)| Sample { series, ts, value }).collect();
+        assert_eq!(write(&srv.state, samples).await.unwrap(), 7);
+
+        let ok = (2, Some(1.0), Some(2.0), Some(3.0));
+        let unknown = |n| (n, None, None, None);
+        // Hours: summing the first two overflows a double.
+        let hours = history_in(srv, &admin, id, t0 - 3 * 86_400_000, t0 + 2 * h, 1).await;
+        assert_eq!(hours["source"], "hour");
+        assert_eq!(figures(&hours), [unknown(2)]);
+        let hours = history_in(srv, &admin, id, t0 - 3 * 86_400_000, t0 + 4 * h, 76).await;
+        assert_eq!(figures(&hours), [unknown(1), unknown(1), unknown(3), ok]);
+        let minutes = history_in(srv, &admin, id, t0, t0 + 4 * h, 240).await;
+        assert_eq!(minutes["source"], "minute");
+        assert_eq!(figures(&minutes), [unknown(1), unknown(1), unknown(1), unknown(2), ok]);
+        let raw = history_in(srv, &admin, id, t0 + 2 * h, t0 + 4 * h, 120).await;
+        assert_eq!(raw["source"], "raw");
+        assert_eq!(figures(&raw), [unknown(1), unknown(2), ok]);
     }
 }
 

@@ -146,7 +146,7 @@ backend_tests! {
         assert!(html.contains("id=\"metric_name-error\"") && html.contains("id=\"hysteresis-error\""), "{html}");
         assert!(html.contains("value=\"supply temp\""), "what was typed stays: {html}");
         let list = srv.get(&format!("/api/v1/assets/{id}/metrics"), &admin).await;
-        assert_eq!(list.json, json!([]));
+        assert_eq!(list.json["items"], json!([]));
 
         let (status, to, _) = srv.submit(&new, &admin, &[("csrf", &token), ("metric_name", "supply_temp"),
             ("unit", "°C"), ("kind", "gauge"), ("direction", "below"), ("warning_threshold", "5"),
@@ -265,7 +265,7 @@ backend_tests! {
             ingest(srv, &admin, &points).await;
             let res = srv.call("POST", &format!("/api/v1/assets/{id}/predict"), Some(&admin), None).await;
             assert_eq!(res.status, 200, "{:?}", res.json);
-            assert_eq!(res.json.as_array().unwrap().len(), 1, "{name}: {:?}", res.json);
+            assert_eq!(res.json["items"].as_array().unwrap().len(), 1, "{name}: {:?}", res.json);
             ids.push(id);
         }
         // Metrics but no critical threshold: no prediction, not ranked.
@@ -286,14 +286,20 @@ backend_tests! {
         assert!(flat_row.contains(">0%<") && flat_row.contains("never"), "{flat_row}");
         assert!(html[at(slow)..at(flat)].contains("32.9 days"), "{html}");
 
-        // The same ranking as JSON.
+        // The same ranking as JSON, paged.
         let api = srv.get("/api/v1/telemetry/risk", &guest).await;
         assert_eq!(api.status, 200, "{:?}", api.json);
-        let ranked: Vec<i64> = api.json.as_array().unwrap().iter().map(|r| r["asset_id"].as_i64().unwrap()).collect();
-        assert_eq!(ranked, [hot, rising, slow, flat]);
-        assert_eq!(api.json[0]["probability"], 1.0);
-        assert_eq!(api.json[0]["health_score"], 0);
-        assert_eq!(api.json[3]["rul_hours"], serde_json::Value::Null);
+        let ranked = |json: &serde_json::Value| -> Vec<i64> { json["items"].as_array().unwrap().iter().map(|r| r["asset_id"].as_i64().unwrap()).collect() };
+        assert_eq!(ranked(&api.json), [hot, rising, slow, flat]);
+        assert_eq!(api.json["total"], 4);
+        let items = &api.json["items"];
+        assert_eq!(items[0]["probability"], 1.0);
+        assert_eq!(items[0]["health_score"], 0);
+        assert_eq!(items[3]["rul_hours"], serde_json::Value::Null);
+        let second = srv.get("/api/v1/telemetry/risk?limit=2&offset=1", &guest).await;
+        assert_eq!((ranked(&second.json), &second.json["total"]), (vec![rising, slow], &json!(4)));
+        assert_eq!(ranked(&srv.get("/api/v1/telemetry/risk?sort=-risk&limit=1", &guest).await.json), [flat]);
+        assert_eq!(srv.get("/api/v1/telemetry/risk?sort=name", &guest).await.status, 422);
         srv.call("POST", "/api/v1/roles", Some(&admin), Some(json!({"name": "clerk", "permissions": ["users:read"]}))).await;
         let clerk = srv.user_token(&admin, "clerk1", "clerk").await;
         assert_eq!(srv.get("/api/v1/telemetry/risk", &clerk).await.status, 403);

@@ -103,7 +103,7 @@ fn inline(mime: &str) -> bool {
 /// Download a file; counts the download. Public files need no sign-in; private ones are
 /// seen as by `GET /api/v1/files/{id}`.
 #[utoipa::path(get, path = "/api/v1/files/{id}/content", tag = "files", security((), ("bearer" = ["files:read"])),
-    params(("id" = i64, Path)), responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, description = "The file, as the type it was sniffed as", content_type = "*/*"), (status = 404)))]
 pub async fn file_content(
     State(state): State<AppState>,
     user: Option<CurrentUser>,

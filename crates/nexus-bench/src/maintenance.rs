@@ -190,6 +190,22 @@ pub async fn run(
         "  subtree of a plant ({PLANT_SIZE} assets), 1 conn: {}",
         stats.summary()
     );
+    // Home as an admin sees it: every domain's panels (alerts, my work, production,
+    // backlog and availability, parts to reorder), and the navigation's counts.
+    for (name, path) in [
+        ("home page", "/"),
+        ("attention counts", "/api/v1/auth/me/attention"),
+    ] {
+        let t = token.clone();
+        let stats = run_load_with(
+            nexus.addr,
+            1,
+            phase / 2,
+            Arc::new(move |_, _| Request::get(path).bearer(&t)),
+        )
+        .await?;
+        println!("  {name}, 1 conn: {}", stats.summary());
+    }
     nexus.stop().await;
     server::remove_data(&dir).await;
     Ok(())

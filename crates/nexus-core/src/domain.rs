@@ -1,7 +1,7 @@
 //! What a domain gives the server. Each domain crate exports one [`Domain`] value; the
 //! server keeps one list of them and takes everything from there: permissions, API routes
 //! with their OpenAPI documentation (declared once, by `utoipa_axum::routes!`), pages,
-//! navigation, attachable records and what runs on start.
+//! navigation, attachable records, home-page panels and what runs on start.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -9,6 +9,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::auth::BoxFuture;
 use crate::error::ApiResult;
+use crate::home::Home;
 use crate::state::AppState;
 
 /// A permission a role can hold, and which built-in roles (besides admin) get it.
@@ -55,6 +56,8 @@ pub struct Domain {
     pub pages: fn() -> Router<AppState>,
     pub nav: &'static [NavSection],
     pub attachables: &'static [Attachable],
+    /// The domain's panels on the home page, with the counts shown on the navigation.
+    pub home: Home,
     pub setup: Setup,
 }
 

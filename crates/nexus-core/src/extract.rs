@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::audit::AuditCtx;
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 /// A JSON body; malformed JSON is 400, a wrong type or unknown field is 422 naming it.
 pub struct ApiJson<T>(pub T);
@@ -150,22 +151,19 @@ where
 /// problem+json under `/api/` and as the styled page elsewhere.
 pub struct Path<T>(pub T);
 
-impl<S, T> FromRequestParts<S> for Path<T>
+impl<T> FromRequestParts<AppState> for Path<T>
 where
-    S: Send + Sync,
     T: DeserializeOwned + Send,
 {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
             Err(_) if parts.uri.path().starts_with("/api/") => {
                 Err(ApiError::not_found("record").into_response())
             }
-            Err(_) => {
-                Err((StatusCode::NOT_FOUND, Html(crate::pages::not_found_html())).into_response())
-            }
+            Err(_) => Err(crate::pages::not_found_page(parts, state).await),
         }
     }
 }

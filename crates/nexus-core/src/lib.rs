@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod home;
 pub mod pages;
 pub mod paging;
 pub mod ratelimit;

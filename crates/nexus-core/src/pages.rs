@@ -46,6 +46,8 @@ pub struct Shell {
     pub nav: Vec<NavItem>,
     /// The same links by area, for the sidebar (a drawer on a phone).
     pub sections: Vec<NavGroup>,
+    /// The events that change the navigation's counts, space-separated.
+    pub events: String,
     /// A success message ("Saved.") shown above the content.
     pub flash: Option<String>,
     /// A failure that belongs to no single field, shown above the content.
@@ -80,6 +82,7 @@ impl Shell {
             csrf: state.auth.csrf_token(user.principal.session_id),
             nav,
             sections,
+            events: crate::home::events(state),
             flash: None,
             error: None,
         }
@@ -93,6 +96,7 @@ impl Shell {
             csrf: String::new(),
             nav: Vec::new(),
             sections: Vec::new(),
+            events: String::new(),
             flash: None,
             error: None,
         }
@@ -115,13 +119,26 @@ struct NotFound {
     shell: Shell,
 }
 
-/// The HTML 404 page.
-pub fn not_found_html() -> String {
-    NotFound {
-        shell: Shell::anonymous("Not found"),
-    }
-    .render()
-    .unwrap_or_else(|_| "not found".into())
+/// The HTML 404 page, inside the signed-in user's shell when there is one.
+pub async fn not_found_page(parts: &mut Parts, state: &AppState) -> Response {
+    let user =
+        <CurrentUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .flatten();
+    let shell = match &user {
+        Some(user) => Shell::new(state, user, "Not found", parts.uri.path()),
+        None => Shell::anonymous("Not found"),
+    };
+    let html = NotFound { shell }
+        .render()
+        .unwrap_or_else(|_| "not found".into());
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(html),
+    )
+        .into_response()
 }
 
 #[derive(Template)]

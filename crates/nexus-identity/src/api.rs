@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
+use nexus_core::home::{self, Count};
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse,
     PageParams, Versioned,
@@ -68,6 +69,17 @@ pub async fn me(user: CurrentUser) -> Response {
         user.principal.profile_json.to_string(),
     )
         .into_response()
+}
+
+/// What needs the signed-in user's attention: every count of their home page (open
+/// alerts, overdue and assigned work orders, new requests, ...), as their permissions allow.
+#[utoipa::path(get, path = "/api/v1/auth/me/attention", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = ListResponse<Count>)))]
+pub async fn attention(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<ListResponse<Count>>> {
+    Ok(Json(ListResponse::all(home::counts(&state, &user).await?)))
 }
 
 /// Change your own password; your other sessions end.

@@ -67,6 +67,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    home: nexus_core::home::Home::NONE,
     setup,
 };
 
@@ -83,6 +84,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::refresh))
         .routes(routes!(api::logout))
         .routes(routes!(api::me))
+        .routes(routes!(api::attention))
         .routes(routes!(api::change_password))
         .routes(routes!(api::list_users, api::create_user))
         .routes(routes!(api::get_user, api::update_user))

@@ -15,6 +15,7 @@ use axum::{Form, Router};
 use nexus_core::audit::AuditEntry;
 use nexus_core::auth::SESSION_COOKIE;
 use nexus_core::extract::Path;
+use nexus_core::home::{self, Count, Widget};
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, cookie_header, describe,
     error_page, filled, query_string, render,
@@ -166,31 +167,29 @@ async fn logout(web: Web, _: Posted<CsrfForm>) -> Page {
 struct HomePage {
     shell: Shell,
     me: UserOut,
+    /// Every panel's counts, first the ones that call for attention most.
+    counts: Vec<Count>,
+    widgets: Vec<Widget>,
+    /// The events that redraw the page, space-separated.
+    events: String,
 }
 
-impl HomePage {
-    /// One line on what each area of the navigation is for.
-    fn about(&self, href: &str) -> &'static str {
-        match href {
-            "/admin/users" => "Accounts, roles and passwords of the people who use Nexus.",
-            "/admin/roles" => "What each role may see and do.",
-            "/admin/departments" => "The departments people belong to.",
-            "/admin/audit" => "Who changed what, and when.",
-            "/profile" => "Your details and your password.",
-            _ => "",
-        }
-    }
-}
-
+/// Home: what needs the user's attention, from every domain's panels.
 async fn home(web: Web) -> Page {
     let me = service::get_user(&web.state.db, web.user.id())
         .await
         .or_page(&web)?;
+    let widgets = home::widgets(&web.state, &web.user).await.or_page(&web)?;
+    let mut counts: Vec<Count> = widgets.iter().flat_map(|w| w.counts.clone()).collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.tone));
     Ok(render(
         StatusCode::OK,
         &HomePage {
             shell: web.shell("Home"),
             me,
+            counts,
+            widgets,
+            events: home::events(&web.state),
         },
     ))
 }
@@ -647,6 +646,17 @@ struct RolesPage {
     can_write: bool,
 }
 
+impl RolesPage {
+    /// What the permission `name` allows, in words (its name when it has no description).
+    fn describe<'a>(&'a self, name: &'a str) -> &'a str {
+        self.permissions
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.description.as_deref())
+            .unwrap_or(name)
+    }
+}
+
 async fn roles_page(
     web: &Web,
     shell: Shell,
@@ -962,20 +972,42 @@ async fn delete_department(
 #[serde(default)]
 struct AuditFilterForm {
     entity_type: String,
+    /// The acting user's username, as typed.
+    actor: String,
+    /// The acting user, from a link on an entry.
     actor_id: String,
     action: String,
     after: String,
 }
 
 impl AuditFilterForm {
-    fn query(&self) -> ApiResult<AuditQuery> {
-        let actor_id = match filled(&self.actor_id) {
-            None => None,
-            Some(v) => Some(
-                v.parse()
-                    .map_err(|_| ApiError::invalid("actor_id", "must be a user id (a number)"))?,
+    /// The query, the actor named by username or by a link's id; 422 on `actor` when no
+    /// user has that name.
+    async fn query(&mut self, db: &nexus_core::Db) -> ApiResult<AuditQuery> {
+        let actor_id = match (filled(&self.actor), filled(&self.actor_id)) {
+            (Some(name), _) => Some(
+                service::user_id_by_username(db, &name)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::invalid("actor", format!("no user is called {name}"))
+                    })?,
             ),
+            (None, Some(id)) => {
+                let id: i64 = id
+                    .parse()
+                    .map_err(|_| ApiError::invalid("actor", "choose a user by username"))?;
+                self.actor = match service::get_user(db, id).await {
+                    Ok(u) => u.username,
+                    Err(ApiError::NotFound(_)) => {
+                        return Err(ApiError::invalid("actor", "that user no longer exists"));
+                    }
+                    Err(e) => return Err(e),
+                };
+                Some(id)
+            }
+            (None, None) => None,
         };
+        self.actor_id = actor_id.map(|id| id.to_string()).unwrap_or_default();
         Ok(AuditQuery {
             entity_type: filled(&self.entity_type),
             actor_id,
@@ -1014,9 +1046,9 @@ struct AuditLogPage {
     next: Option<String>,
 }
 
-async fn audit(web: Web, Query(filter): Query<AuditFilterForm>) -> Page {
+async fn audit(web: Web, Query(mut filter): Query<AuditFilterForm>) -> Page {
     web.require("audit:read")?;
-    let (page, errors, status) = match filter.query() {
+    let (page, errors, status) = match filter.query(&web.state.db).await {
         Ok(query) => (
             service::audit_page(&web.state.db, query)
                 .await
@@ -1024,6 +1056,7 @@ async fn audit(web: Web, Query(filter): Query<AuditFilterForm>) -> Page {
             Errors::default(),
             StatusCode::OK,
         ),
+        Err(err) if err.field_errors().is_empty() => return Err(web.fail(err)),
         Err(err) => {
             let empty = crate::model::AuditPage {
                 items: Vec::new(),

@@ -821,6 +821,15 @@ pub async fn get_user(db: &Db, id: i64) -> ApiResult<UserOut> {
     Ok(user_out(u, &names(conn).await?))
 }
 
+/// The id of the user called `username`, if there is one.
+pub async fn user_id_by_username(db: &Db, username: &str) -> ApiResult<Option<i64>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db.read())
+        .await?
+        .map(|u| u.id))
+}
+
 async fn role_by_name<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult<role::Model> {
     role::Entity::find()
         .filter(role::Column::Name.eq(name))

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod entity;
+pub mod home;
 pub mod model;
 pub mod pages;
 pub mod service;
@@ -94,6 +95,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: ATTACHABLE,
+    home: home::HOME,
     setup,
 };
 

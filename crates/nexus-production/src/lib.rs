@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod entity;
+pub mod home;
 pub mod import;
 pub mod model;
 pub mod pages;
@@ -52,6 +53,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    home: home::HOME,
     setup,
 };
 

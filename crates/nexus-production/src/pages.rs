@@ -56,11 +56,11 @@ const REPORT_DAYS: u64 = 7;
 // ---------------------------------------------------------------- plant time
 
 /// The plant's time zone, which days and times on these pages are in.
-fn plant_tz(state: &AppState) -> Tz {
+pub(crate) fn plant_tz(state: &AppState) -> Tz {
     state.domains.get::<Arc<ProductionState>>().settings().1
 }
 
-fn today(tz: &Tz) -> NaiveDate {
+pub(crate) fn today(tz: &Tz) -> NaiveDate {
     Utc::now().with_timezone(tz).date_naive()
 }
 

@@ -3,8 +3,8 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nexus_core::{ApiError, AppState};
@@ -26,15 +26,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
 }
 
-async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::not_found(format!("route {}", uri.path())).into_response()
+async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+    let (mut parts, _) = req.into_parts();
+    if parts.uri.path().starts_with("/api/") {
+        ApiError::not_found(format!("route {}", parts.uri.path())).into_response()
     } else {
-        (
-            StatusCode::NOT_FOUND,
-            axum::response::Html(nexus_core::pages::not_found_html()),
-        )
-            .into_response()
+        nexus_core::pages::not_found_page(&mut parts, &state).await
     }
 }
 

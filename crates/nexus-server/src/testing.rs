@@ -285,6 +285,15 @@ impl TestServer {
         format!("{}{}", self.base_url, path)
     }
 
+    /// Stops serving and closes the database, keeping it and the data folder for another
+    /// process (the `nexus` binary, say) to open; `finish` still drops them.
+    pub async fn hand_over(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.state.db.close().await;
+    }
+
     /// Stops the server and drops its database.
     pub async fn finish(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod entity;
+pub mod home;
 pub mod lineproto;
 pub mod model;
 pub mod pages;
@@ -44,6 +45,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    home: home::HOME,
     setup,
 };
 

@@ -1,5 +1,8 @@
 //! The `nexus` binary as an operator uses it: first start, restart, user commands.
 
+#[path = "cli/durability.rs"]
+mod durability;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -343,6 +343,41 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/departments/1", Some(&admin), None).await.json["name"], "Engineering");
     }
 
+    async fn admin_pages_speak_in_names_not_codes(srv) {
+        let admin = srv.admin_token().await;
+        srv.create_user(&admin, "rita", "staff").await;
+        let me = srv.get("/api/v1/auth/me", &admin).await.json["id"].as_i64().unwrap();
+        let (status, html) = srv.page("/admin/audit?actor=admin", &admin).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Done by (username)") && html.contains("value=\"admin\""), "{html}");
+        assert!(html.contains("<code>create</code>") && html.contains("user #"), "{html}");
+        let (status, html) = srv.page("/admin/audit?actor=nobody", &admin).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("No user is called nobody") || html.contains("no user is called nobody"), "{html}");
+        // A link from an entry names the user in the field.
+        let (status, html) = srv.page(&format!("/admin/audit?actor_id={me}"), &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("value=\"admin\""), "{html}");
+        let (_, html) = srv.page("/admin/roles", &admin).await;
+        assert!(html.contains(">List and view user accounts</li>"), "permissions in words: {html}");
+    }
+
+    async fn not_found_pages_keep_the_shell(srv) {
+        let admin = srv.admin_token().await;
+        for path in ["/no/such/page", "/maintenance/work-orders/not-a-number"] {
+            let (status, html) = srv.page(path, &admin).await;
+            assert_eq!(status, 404, "{path}");
+            assert!(html.contains("There is nothing at this address"), "{path}: {html}");
+            assert!(html.contains("id=\"sidebar\"") && html.contains("Sign out"), "{path}: {html}");
+        }
+        let res = srv.client().get(srv.url("/no/such/page")).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("id=\"sidebar\""), "a visitor gets no navigation: {html}");
+        // The counts behind the navigation need a session too.
+        assert_eq!(srv.call("GET", "/api/v1/auth/me/attention", None, None).await.status, 401);
+    }
+
     async fn audit_trail_pages_by_key_and_filters_by_time(srv) {
         let admin = srv.admin_token().await;
         for i in 0..5 {

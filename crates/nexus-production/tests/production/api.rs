@@ -4,7 +4,14 @@ use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
 
-async fn record(srv: &TestServer, token: &str, order: &str, wc: i64, qty: i64, ty: &str) -> Resp {
+pub async fn record(
+    srv: &TestServer,
+    token: &str,
+    order: &str,
+    wc: i64,
+    qty: i64,
+    ty: &str,
+) -> Resp {
     srv.call(
         "POST",
         "/api/v1/production-orders",

@@ -16,7 +16,7 @@ use nexus_core::{ApiError, ApiResult, AppState, PageParams, Validator};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
-use super::{instant, number};
+use super::{instant, new_work_order, number, word};
 use crate::model::{AlertFilter, AlertOut};
 use crate::service;
 
@@ -34,7 +34,7 @@ const STATUSES: &[(&str, &str)] = &[
     ("resolved", "Resolved"),
     ("all", "All"),
 ];
-const LEVELS: &[&str] = &["warning", "critical"];
+const LEVELS: &[(&str, &str)] = &[("warning", "Warning"), ("critical", "Critical")];
 /// Alerts per page.
 const PAGE_SIZE: u64 = 50;
 
@@ -70,7 +70,9 @@ impl AlertsQuery {
         );
         let level = filled(&self.level);
         v.check(
-            level.as_deref().is_none_or(|l| LEVELS.contains(&l)),
+            level
+                .as_deref()
+                .is_none_or(|l| LEVELS.iter().any(|(v, _)| *v == l)),
             "level",
             "choose warning or critical",
         );
@@ -115,6 +117,18 @@ struct AlertRow {
     value: String,
     peak: String,
     acknowledged_by: Option<String>,
+    /// A new work order for the alert's asset, for those who may open one.
+    dispatch: Option<String>,
+}
+
+impl AlertRow {
+    fn level(&self) -> &'static str {
+        word(&self.alert.level)
+    }
+
+    fn status(&self) -> &'static str {
+        word(&self.alert.status)
+    }
 }
 
 #[derive(Template)]
@@ -124,7 +138,7 @@ struct AlertsPage {
     q: AlertsQuery,
     errors: Errors,
     statuses: &'static [(&'static str, &'static str)],
-    levels: &'static [&'static str],
+    levels: &'static [(&'static str, &'static str)],
     assets: Vec<(i64, String)>,
     metrics: Vec<String>,
     rows: Vec<AlertRow>,
@@ -183,22 +197,36 @@ async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Pa
         .filter_map(|a| a.acknowledged_by)
         .collect();
     let users = usernames(conn, ids).await.or_page(web)?;
+    let may_dispatch = web.user.can("work_orders:write");
     page.rows = found
         .items
         .into_iter()
-        .map(|alert| AlertRow {
-            asset: page
+        .map(|alert| {
+            let asset = page
                 .assets
                 .iter()
                 .find(|(id, _)| *id == alert.asset_id)
-                .map_or_else(|| format!("Asset {}", alert.asset_id), |(_, n)| n.clone()),
-            value: number(alert.value),
-            peak: number(alert.peak_value),
-            acknowledged_by: alert
-                .acknowledged_by
-                .and_then(|u| users.iter().find(|(id, _)| *id == u))
-                .map(|(_, name)| name.clone()),
-            alert,
+                .map_or_else(|| format!("Asset {}", alert.asset_id), |(_, n)| n.clone());
+            let dispatch = (may_dispatch && alert.status != "resolved").then(|| {
+                let title = format!("{} {} on {asset}", word(&alert.level), alert.metric_name);
+                let priority = if alert.level == "critical" {
+                    "critical"
+                } else {
+                    "high"
+                };
+                new_work_order(alert.asset_id, &title, priority)
+            });
+            AlertRow {
+                asset,
+                dispatch,
+                value: number(alert.value),
+                peak: number(alert.peak_value),
+                acknowledged_by: alert
+                    .acknowledged_by
+                    .and_then(|u| users.iter().find(|(id, _)| *id == u))
+                    .map(|(_, name)| name.clone()),
+                alert,
+            }
         })
         .collect();
     let (offset, shown) = (found.offset, page.rows.len() as u64);

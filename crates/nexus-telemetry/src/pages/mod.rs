@@ -10,7 +10,7 @@ mod settings;
 
 use axum::Router;
 use chrono::{NaiveDate, NaiveDateTime};
-use nexus_core::pages::filled;
+use nexus_core::pages::{filled, query_string};
 use nexus_core::{AppState, Timestamp};
 
 /// Every page of telemetry.
@@ -52,6 +52,31 @@ fn number(v: f64) -> String {
         "-0" => "0".into(),
         t => t.into(),
     }
+}
+
+/// An alert's level or status in words.
+fn word(code: &str) -> &'static str {
+    match code {
+        "warning" => "Warning",
+        "critical" => "Critical",
+        "open" => "Open",
+        "acknowledged" => "Acknowledged",
+        "resolved" => "Resolved",
+        _ => "Unknown",
+    }
+}
+
+/// The maintenance form for a new work order on `asset`, filled in with `title` and
+/// `priority`: where a technician goes from an alert or a risk row.
+fn new_work_order(asset: i64, title: &str, priority: &str) -> String {
+    format!(
+        "/maintenance/work-orders/new?{}",
+        query_string(&[
+            ("asset_id", &asset.to_string()),
+            ("title", title),
+            ("priority", priority),
+        ])
+    )
 }
 
 /// A duration in hours for people: hours up to two days, days beyond.

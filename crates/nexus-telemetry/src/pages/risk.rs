@@ -7,7 +7,7 @@ use axum::routing::get;
 use nexus_core::AppState;
 use nexus_core::pages::{OrPage, Page, Shell, Web, render};
 
-use super::duration;
+use super::{duration, new_work_order};
 use crate::model::AssetRisk;
 use crate::service;
 
@@ -26,6 +26,8 @@ struct RiskRow {
     /// Its confidence interval, `2.1 h – 4.5 days`.
     interval: String,
     anomaly: String,
+    /// A new work order for the asset, for those who may open one.
+    dispatch: Option<String>,
 }
 
 fn life(hours: Option<f64>) -> String {
@@ -33,8 +35,21 @@ fn life(hours: Option<f64>) -> String {
 }
 
 impl RiskRow {
-    fn of(rank: usize, risk: AssetRisk) -> Self {
+    fn of(rank: usize, risk: AssetRisk, may_dispatch: bool) -> Self {
+        let dispatch = may_dispatch.then(|| {
+            let title = format!(
+                "Inspect {}: {} predicted to fail",
+                risk.asset_name, risk.metric_name
+            );
+            let priority = if risk.probability >= 0.5 {
+                "high"
+            } else {
+                "medium"
+            };
+            new_work_order(risk.asset_id, &title, priority)
+        });
         Self {
+            dispatch,
             rank,
             probability: format!("{:.0}%", risk.probability * 100.0),
             horizon: format!("{:.0} days", risk.horizon_hours / 24.0),
@@ -62,10 +77,11 @@ async fn risk_page(web: Web) -> Page {
     let ranking = service::risk_ranking(web.state.db.read())
         .await
         .or_page(&web)?;
+    let may_dispatch = web.user.can("work_orders:write");
     let rows = ranking
         .into_iter()
         .enumerate()
-        .map(|(n, r)| RiskRow::of(n + 1, r))
+        .map(|(n, r)| RiskRow::of(n + 1, r, may_dispatch))
         .collect();
     Ok(render(
         StatusCode::OK,

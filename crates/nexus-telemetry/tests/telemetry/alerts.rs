@@ -246,3 +246,25 @@ backend_tests! {
         assert_eq!(srv.get(&format!("/api/v1/assets/{id}/predictions?sort=value"), &staff).await.status, 422);
     }
 }
+
+backend_tests! {
+    async fn concurrent_readings_open_one_work_order_per_rule(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Boiler").await;
+        let rules = format!("/api/v1/assets/{id}/metrics/temperature/rules");
+        let rule = srv.post(&rules, &admin, json!({"critical_minutes": 5, "title": "Boiler overheating"})).await;
+        assert_eq!(rule.status, 201, "{:?}", rule.json);
+        let t = start_ms();
+        read(srv, &admin, id, t, 95.0).await;
+        // Ten batches past the rule's five minutes arrive at once.
+        let batches = (0..10).map(|i| {
+            let token = admin.clone();
+            async move { read(srv, &token, id, t + (6 + i) * 60_000, 96.0).await }
+        });
+        futures_util::future::join_all(batches).await;
+        let list = srv.get(&format!("/api/v1/work-orders?asset_id={id}&limit=500"), &admin).await;
+        let opened = list.json["items"].as_array().unwrap().iter()
+            .filter(|w| w["title"] == "Boiler overheating").count();
+        assert_eq!(opened, 1, "{:?}", list.json);
+    }
+}

@@ -40,6 +40,12 @@ async fn scenario(phone: &Client, srv: &TestServer, token: &str, asset: i64, pum
     .await?;
     appears(phone, "#metric-pressure svg[data-samples='2']").await?;
     appears(phone, "#metric-pressure rect.band-critical").await?;
+    // The navigation counts the critical alert without a reload.
+    appears(
+        phone,
+        "#sidebar [data-count-for='/alerts'].tone-critical:not([hidden])",
+    )
+    .await?;
     screenshot(phone, "/tmp/telemetry-metrics-phone.png").await?;
 
     // The badge leads to the alert, which is acknowledged there.
@@ -49,7 +55,7 @@ async fn scenario(phone: &Client, srv: &TestServer, token: &str, asset: i64, pum
     appears_at(
         phone,
         Locator::XPath(
-            "//ul[@id='alerts']//strong[contains(@class, 'status') and .='acknowledged']",
+            "//ul[@id='alerts']//strong[contains(@class, 'status') and .='Acknowledged']",
         ),
     )
     .await?;

@@ -5,6 +5,7 @@
 mod alerts;
 mod browser;
 mod common;
+mod home;
 mod ingest;
 mod mqtt;
 mod pages;

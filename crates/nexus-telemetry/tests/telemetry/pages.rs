@@ -218,6 +218,7 @@ backend_tests! {
         let guest = srv.user_token(&admin, "visitor", "guest").await;
         let (_, html) = srv.page("/alerts", &guest).await;
         assert!(html.contains(&row) && !html.contains(&format!("id=\"ack-{alert}\"")));
+        assert!(!html.contains("/maintenance/work-orders/new"), "a guest opens no work orders: {html}");
         let token = csrf(&html);
         let ack = format!("/alerts/{alert}/acknowledge");
         let (status, _, html) = srv.submit(&ack, &guest, &[("csrf", &token)]).await;
@@ -230,13 +231,14 @@ backend_tests! {
 
         // Acknowledged: back to the same filters with a message.
         let (_, html) = srv.page("/alerts", &admin).await;
+        assert!(html.contains(&format!("/maintenance/work-orders/new?asset_id={id}&#38;title=Critical%20temperature%20on%20")), "a work order starts from the alert: {html}");
         let token = csrf(&html);
         let (status, to, _) = srv.submit(&ack, &admin, &[("csrf", &token), ("status", "active"), ("level", "critical")]).await;
         assert_eq!(status, 303);
         assert_eq!(to, format!("/alerts?status=active&level=critical&done=acknowledged#alert-{alert}"));
         let (_, html) = srv.page(&to, &admin).await;
         assert!(html.contains("<p class=\"flash\" role=\"status\">Acknowledged.</p>"), "{html}");
-        assert!(html.contains(">acknowledged</strong>") && html.contains("by admin"), "{html}");
+        assert!(html.contains(">Acknowledged</strong>") && html.contains("by admin"), "{html}");
         assert!(!html.contains(&format!("id=\"ack-{alert}\"")));
         let (status, _, html) = srv.submit(&ack, &admin, &[("csrf", &token)]).await;
         assert_eq!(status, 409);

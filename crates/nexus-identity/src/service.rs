@@ -821,6 +821,27 @@ pub async fn get_user(db: &Db, id: i64) -> ApiResult<UserOut> {
     Ok(user_out(u, &names(conn).await?))
 }
 
+/// Usernames of the users `ids` (`None`s and unknown ids left out), for showing people by
+/// name on other domains' pages.
+pub async fn usernames(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Option<i64>>,
+) -> ApiResult<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.into_iter().flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect())
+}
+
 /// The id of the user called `username`, if there is one.
 pub async fn user_id_by_username(db: &Db, username: &str) -> ApiResult<Option<i64>> {
     Ok(user::Entity::find()

@@ -4,14 +4,14 @@
 use chrono::{TimeDelta, Utc};
 use nexus_core::auth::BoxFuture;
 use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
-use nexus_core::{ApiResult, AppState, CurrentUser};
+use nexus_core::{ApiResult, AppState, CurrentUser, Timestamp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entity::{part, work_order, work_request};
-use crate::model::{KpiQuery, OPEN_STATUSES};
+use crate::model::OPEN_STATUSES;
 use crate::service;
 
 /// Rows a panel lists at most; its counts say how many there are in all.
@@ -144,32 +144,23 @@ async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Widget> {
     })
 }
 
-/// A manager's view: the backlog and its age, availability over the last seven days.
+/// A manager's view: the backlog, availability and failures over the last seven days.
 async fn backlog(state: &AppState) -> ApiResult<Widget> {
+    let db = state.db.read();
     let to = Utc::now().date_naive();
-    let q = KpiQuery {
-        from: Some(to - TimeDelta::days(6)),
-        to: Some(to),
-        ..KpiQuery::default()
-    };
-    let report = service::kpis(state.db.read(), &q, nexus_core::Timestamp::now()).await?;
-    let availability = report
-        .period
+    let open_count = work_order::Entity::find().filter(open()).count(db).await?;
+    let week = service::downtime_figures(db, to - TimeDelta::days(6), to, Timestamp::now()).await?;
+    let availability = week
         .availability
         .map(|a| format!("{:.1} %", a * 100.0))
         .unwrap_or_else(|| "no assets in service".into());
-    let oldest = report
-        .backlog
-        .oldest_age_days
-        .map(|d| format!("the oldest waiting {d:.0} days"))
-        .unwrap_or_else(|| "none waiting".into());
     Ok(Widget {
         title: "Maintenance".into(),
         rank: 30,
         counts: vec![Count::new(
             "work_orders.open",
             "Open work orders",
-            report.backlog.count,
+            open_count,
             "/maintenance/work-orders",
             Tone::Notice,
         )],
@@ -177,23 +168,20 @@ async fn backlog(state: &AppState) -> ApiResult<Widget> {
             Row {
                 href: "/maintenance/kpis".into(),
                 label: "Availability, last 7 days".into(),
-                detail: availability,
-                tone: match report.period.availability {
+                detail: format!(
+                    "{availability}, {:.1} asset-hours down",
+                    week.downtime_hours
+                ),
+                tone: match week.availability {
                     Some(a) if a < 0.9 => Tone::Warning,
                     _ => Tone::Calm,
                 },
             },
             Row {
-                href: "/maintenance/work-orders".into(),
-                label: "Backlog".into(),
-                detail: format!("{} open, {oldest}", report.backlog.count),
-                tone: Tone::Calm,
-            },
-            Row {
                 href: "/maintenance/kpis".into(),
                 label: "Failures, last 7 days".into(),
-                detail: report.period.failures.to_string(),
-                tone: if report.period.failures > 0 {
+                detail: week.failures.to_string(),
+                tone: if week.failures > 0 {
                     Tone::Notice
                 } else {
                     Tone::Calm

@@ -14,6 +14,7 @@ mod m0007_files_requests;
 mod m0008_telemetry;
 mod m0009_asset_tags;
 mod m0010_sample_chunks;
+mod m0011_wip_by_work_center;
 mod shapes;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_telemetry::Migration),
             Box::new(m0009_asset_tags::Migration),
             Box::new(m0010_sample_chunks::Migration),
+            Box::new(m0011_wip_by_work_center::Migration),
         ]
     }
 }

@@ -8,7 +8,8 @@ use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::tabular::{CsvBody, csv_download};
 use nexus_core::{
-    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, Versioned,
+    ApiError, ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse,
+    PageParams, Versioned,
 };
 
 use crate::import;
@@ -120,6 +121,19 @@ pub async fn reverse(
 ) -> ApiResult<impl IntoResponse> {
     let out = service::reverse(&state, &client.audit(Some(user.id())), id, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Units in progress now, across orders and work centers: every (order, work center)
+/// with units moved in and not yet out, by order number then work center.
+#[utoipa::path(get, path = "/api/v1/wip", tag = "production", security(("bearer" = ["production:read"])),
+    params(WipFilter, PageParams), responses((status = 200, body = ListResponse<WipOut>)))]
+pub async fn wip(
+    State(state): State<AppState>,
+    _: Require<ProductionRead>,
+    ApiQuery(f): ApiQuery<WipFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<WipOut>>> {
+    Ok(Json(service::list_wip(&state.db, &f, &page).await?))
 }
 
 /// One production order across work centers: WIP per work center and every movement.

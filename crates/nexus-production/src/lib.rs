@@ -41,6 +41,11 @@ pub static DOMAIN: Domain = Domain {
                 permission: Some("production:read"),
             },
             NavLink {
+                href: "/production/wip",
+                label: "WIP",
+                permission: Some("production:read"),
+            },
+            NavLink {
                 href: "/production/reports",
                 label: "Reports",
                 permission: Some("production:read"),
@@ -75,6 +80,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get))
         .routes(routes!(api::reverse))
         .routes(routes!(api::history))
+        .routes(routes!(api::wip))
         .routes(routes!(api::daily))
         .routes(routes!(api::totals))
         .routes(routes!(api::top_orders))

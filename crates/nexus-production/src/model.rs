@@ -192,6 +192,13 @@ impl RecordMovement {
             &f("scrap_quantity"),
             "must be zero or a positive whole number",
         );
+        // Only against a quantity that is itself valid, so one mistake gives one error.
+        let scrap_fits = self.quantity <= 0 || scrap <= self.quantity;
+        v.check(
+            scrap_fits,
+            &f("scrap_quantity"),
+            "must not be more than the quantity moved",
+        );
         let shift = clean(self.shift);
         let note = clean(self.note);
         v.opt_text(&f("shift"), shift.as_deref(), 20);
@@ -206,6 +213,7 @@ impl RecordMovement {
             && self.quantity > 0
             && self.quantity <= 1_000_000_000
             && (0..=1_000_000_000).contains(&scrap)
+            && scrap_fits
             && shift.as_deref().is_none_or(|s| s.chars().count() <= 20)
             && note.as_deref().is_none_or(|s| s.chars().count() <= 500);
         match (ok, order_type) {
@@ -294,6 +302,15 @@ pub struct WipOut {
     pub qty_in: i64,
     pub qty_out: i64,
     pub wip: i64,
+}
+
+/// Which WIP to list: one work center, orders whose number contains a text.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WipFilter {
+    pub workcenter_id: Option<i64>,
+    /// Orders whose number contains this, ignoring case.
+    pub production_order: Option<String>,
 }
 
 /// One order's WIP per work center and its movements, oldest first.

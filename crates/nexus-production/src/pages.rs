@@ -24,7 +24,8 @@ use serde::Deserialize;
 
 use crate::model::{
     CreateWorkCenter, DailyRow, MovementFilter, MovementOut, RecordMovement, ReportQuery,
-    ReverseMovement, TopOrder, UpdateWorkCenter, WorkCenterFilter, WorkCenterOut, WorkCenterTotal,
+    ReverseMovement, TopOrder, UpdateWorkCenter, WipFilter, WipOut, WorkCenterFilter,
+    WorkCenterOut, WorkCenterTotal,
 };
 use crate::service::{self, ProductionState};
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/production/entry", get(entry).post(record))
         .route("/production/board", get(board))
         .route("/production/movements/{id}/reverse", post(reverse))
+        .route("/production/wip", get(wip_page))
         .route("/production/reports", get(reports))
         .route(
             "/admin/work-centers",
@@ -248,6 +250,8 @@ struct BoardRow {
     movement: MovementOut,
     time: String,
     code: String,
+    /// Who recorded it.
+    user: String,
     /// A later reversal on the board undoes this movement.
     reversed: bool,
 }
@@ -309,10 +313,20 @@ async fn board_page(web: &Web, shell: Shell, status: StatusCode) -> Page {
         .or_page(web)?
         .items;
     let reversed: HashSet<i64> = movements.iter().filter_map(|m| m.reverses_id).collect();
+    let users = nexus_identity::service::usernames(
+        web.state.db.read(),
+        movements.iter().map(|m| Some(m.user_id)),
+    )
+    .await
+    .or_page(web)?;
     let rows = movements
         .into_iter()
         .map(|m| BoardRow {
             time: local_time(m.created_at, &tz),
+            user: users
+                .get(&m.user_id)
+                .cloned()
+                .unwrap_or_else(|| format!("user {}", m.user_id)),
             code: service::get_work_center(&web.state, m.workcenter_id)
                 .map(|w| w.code)
                 .unwrap_or_else(|_| format!("#{}", m.workcenter_id)),
@@ -352,6 +366,116 @@ async fn reverse(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page {
             board_page(&web, r.shell, r.status).await
         }
     }
+}
+
+// ---------------------------------------------------------------- WIP
+
+/// Rows of the WIP page.
+const WIP_ROWS: u64 = 100;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WipForm {
+    workcenter_id: String,
+    order: String,
+    offset: u64,
+}
+
+impl WipForm {
+    fn is_empty(&self) -> bool {
+        self.workcenter_id.is_empty() && self.order.trim().is_empty()
+    }
+
+    fn at(&self, offset: u64) -> String {
+        let offset = offset.to_string();
+        format!(
+            "/production/wip?{}",
+            query_string(&[
+                ("workcenter_id", &self.workcenter_id),
+                ("order", &self.order),
+                ("offset", if offset == "0" { "" } else { &offset }),
+            ])
+        )
+    }
+}
+
+struct WipRow {
+    wip: WipOut,
+    /// `WC001 Cutting`.
+    work_center: String,
+}
+
+#[derive(Template)]
+#[template(path = "wip.html")]
+struct WipPage {
+    shell: Shell,
+    q: WipForm,
+    errors: Errors,
+    work_centers: Vec<WorkCenterOut>,
+    rows: Vec<WipRow>,
+    total: u64,
+    /// Units in progress on this page.
+    units: i64,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// Units in progress across orders and work centers, filtered and paged.
+async fn wip_page(web: Web, Query(q): Query<WipForm>) -> Page {
+    web.require("production:read")?;
+    let mut page = WipPage {
+        shell: web.shell("Work in progress"),
+        errors: Errors::default(),
+        work_centers: work_center_list(&web.state, false),
+        rows: Vec::new(),
+        total: 0,
+        units: 0,
+        newer: None,
+        older: None,
+        q,
+    };
+    let workcenter_id = match chosen_id("workcenter_id", &page.q.workcenter_id, "work center") {
+        Ok(id) => id,
+        Err(err) => {
+            let r = web.refused("Work in progress", err)?;
+            (page.shell, page.errors) = (r.shell, r.errors);
+            return Ok(render(r.status, &page));
+        }
+    };
+    let filter = WipFilter {
+        workcenter_id,
+        production_order: filled(&page.q.order),
+    };
+    let paging = PageParams {
+        limit: Some(WIP_ROWS),
+        offset: Some(page.q.offset),
+        sort: None,
+    };
+    let found = service::list_wip(&web.state.db, &filter, &paging)
+        .await
+        .or_page(&web)?;
+    let names: HashMap<i64, String> = page
+        .work_centers
+        .iter()
+        .map(|w| (w.id, format!("{} {}", w.code, w.name)))
+        .collect();
+    page.units = found.items.iter().map(|w| w.wip).sum();
+    page.rows = found
+        .items
+        .into_iter()
+        .map(|wip| WipRow {
+            work_center: names
+                .get(&wip.workcenter_id)
+                .cloned()
+                .unwrap_or_else(|| format!("work center {}", wip.workcenter_id)),
+            wip,
+        })
+        .collect();
+    let (offset, shown) = (found.offset, page.rows.len() as u64);
+    page.total = found.total;
+    page.newer = (offset > 0).then(|| page.q.at(offset.saturating_sub(WIP_ROWS)));
+    page.older = (offset + shown < found.total).then(|| page.q.at(offset + shown));
+    Ok(render(StatusCode::OK, &page))
 }
 
 // ---------------------------------------------------------------- reports

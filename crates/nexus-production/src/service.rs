@@ -12,6 +12,8 @@ use nexus_core::events::{self, Audience, Event, Heard};
 use nexus_core::extract::IfMatch;
 use nexus_core::write::{Work, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
+use nexus_core::{ListResponse, PageParams};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -914,18 +916,66 @@ pub async fn order_history(db: &Db, order: &str) -> ApiResult<OrderHistory> {
         .all(conn)
         .await?
         .into_iter()
-        .map(|w| WipOut {
-            wip: w.qty_in - w.qty_out,
-            production_order: w.production_order,
-            workcenter_id: w.workcenter_id,
-            qty_in: w.qty_in,
-            qty_out: w.qty_out,
-        })
+        .map(wip_out)
         .collect();
     Ok(OrderHistory {
         production_order: order.to_string(),
         wip,
         movements,
+    })
+}
+
+/// `WipOut` of a stored row.
+fn wip_out(w: wip::Model) -> WipOut {
+    WipOut {
+        wip: w.qty_in - w.qty_out,
+        production_order: w.production_order,
+        workcenter_id: w.workcenter_id,
+        qty_in: w.qty_in,
+        qty_out: w.qty_out,
+    }
+}
+
+/// Units in progress now: every order and work center with units in and not out, by
+/// order number then work center.
+pub async fn list_wip(
+    db: &Db,
+    f: &WipFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<WipOut>> {
+    use wip::Column as C;
+    let conn = db.read();
+    let mut query = wip::Entity::find().filter(Expr::col(C::QtyIn).ne(Expr::col(C::QtyOut)));
+    if let Some(wc) = f.workcenter_id {
+        query = query.filter(C::WorkcenterId.eq(wc));
+    }
+    if let Some(order) = f
+        .production_order
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(C::ProductionOrder)))
+                .like(nexus_core::contains_pattern(order)),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by_asc(C::ProductionOrder)
+        .order_by_asc(C::WorkcenterId)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(wip_out)
+        .collect();
+    Ok(ListResponse {
+        items,
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
     })
 }
 

@@ -240,6 +240,47 @@ fn buckets(from: NaiveDate, to: NaiveDate, monthly: bool) -> Vec<(NaiveDate, Nai
     out
 }
 
+/// Downtime, failures and availability of every asset over `from..=to` as of `now`, and
+/// nothing else: the two queries of the report a home panel needs (the other figures of
+/// the result are zero).
+pub async fn downtime_figures(
+    conn: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: Timestamp,
+) -> ApiResult<KpiFigures> {
+    let scope = Scope::new(None, None);
+    let period = [
+        Value::from(micros(from)),
+        Value::from(micros(to + TimeDelta::days(1))),
+    ];
+    let assets = Count::find_by_statement(scope.statement(
+        conn,
+        &format!("SELECT COUNT(*) AS n FROM assets a WHERE {}", scope.assets),
+        &[],
+    ))
+    .one(conn)
+    .await?
+    .map_or(0, |c| c.n.max(0) as u64);
+    let downtime = Interval::find_by_statement(scope.statement(
+        conn,
+        "SELECT d.started_at, d.ended_at FROM asset_downtime d \
+         WHERE d.started_at < $e AND (d.ended_at IS NULL OR d.ended_at > $s)",
+        &period,
+    ))
+    .all(conn)
+    .await?;
+    let facts = Facts {
+        assets,
+        downtime,
+        done: Vec::new(),
+        pm: Vec::new(),
+        labor: Vec::new(),
+        parts: Vec::new(),
+    };
+    Ok(figures(&facts, from, to, now.0))
+}
+
 /// The KPI report of `q` as of `now`.
 pub async fn kpis(
     conn: &impl ConnectionTrait,

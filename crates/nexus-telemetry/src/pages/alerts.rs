@@ -13,7 +13,6 @@ use nexus_core::pages::{
     render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Validator};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::{instant, new_work_order, number, word};
@@ -148,21 +147,6 @@ struct AlertsPage {
     can_acknowledge: bool,
 }
 
-/// Usernames of the users `ids`.
-async fn usernames(
-    conn: &impl sea_orm::ConnectionTrait,
-    ids: Vec<i64>,
-) -> ApiResult<Vec<(i64, String)>> {
-    use nexus_identity::entity::user;
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect())
-}
-
 /// The alert list for `q` in `shell`, answered with `status`.
 async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Page {
     let conn = web.state.db.read();
@@ -191,12 +175,10 @@ async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Pa
     let found = service::list_alerts(conn, &filter, &paging)
         .await
         .or_page(web)?;
-    let ids = found
-        .items
-        .iter()
-        .filter_map(|a| a.acknowledged_by)
-        .collect();
-    let users = usernames(conn, ids).await.or_page(web)?;
+    let ids = found.items.iter().map(|a| a.acknowledged_by);
+    let users = nexus_identity::service::usernames(conn, ids)
+        .await
+        .or_page(web)?;
     let may_dispatch = web.user.can("work_orders:write");
     page.rows = found
         .items
@@ -221,10 +203,7 @@ async fn list(web: &Web, q: AlertsQuery, shell: Shell, status: StatusCode) -> Pa
                 dispatch,
                 value: number(alert.value),
                 peak: number(alert.peak_value),
-                acknowledged_by: alert
-                    .acknowledged_by
-                    .and_then(|u| users.iter().find(|(id, _)| *id == u))
-                    .map(|(_, name)| name.clone()),
+                acknowledged_by: alert.acknowledged_by.and_then(|u| users.get(&u).cloned()),
                 alert,
             }
         })

@@ -71,6 +71,23 @@ pub async fn me(user: CurrentUser) -> Response {
         .into_response()
 }
 
+/// Change your own profile (name, email, phone, avatar, preferences). Send `If-Match`
+/// to avoid overwriting a change made meanwhile.
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    request_body = UpdateProfile,
+    responses((status = 200, body = UserOut), (status = 409), (status = 412), (status = 422)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    user: CurrentUser,
+    if_match: IfMatch,
+    ApiJson(req): ApiJson<UpdateProfile>,
+) -> ApiResult<Versioned<UserOut>> {
+    let ctx = client.audit(Some(user.id()));
+    let out = service::update_user(&state, &ctx, user.id(), if_match, req.into()).await?;
+    Ok(Versioned(out.version, out))
+}
+
 /// What needs the signed-in user's attention: every count of their home page (open
 /// alerts, overdue and assigned work orders, new requests, ...), as their permissions allow.
 #[utoipa::path(get, path = "/api/v1/auth/me/attention", tag = "auth", security(("bearer" = [])),

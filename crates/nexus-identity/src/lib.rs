@@ -83,7 +83,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::login))
         .routes(routes!(api::refresh))
         .routes(routes!(api::logout))
-        .routes(routes!(api::me))
+        .routes(routes!(api::me, api::update_me))
         .routes(routes!(api::attention))
         .routes(routes!(api::change_password))
         .routes(routes!(api::list_users, api::create_user))

@@ -296,6 +296,44 @@ pub struct UpdateUser {
     pub email_verified: Option<bool>,
 }
 
+/// Changes a user makes to their own profile; absent fields stay, `null` clears one. Role,
+/// department, position and the active flag are an administrator's to change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfile {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<serde_json::Value>,
+}
+
+impl From<UpdateProfile> for UpdateUser {
+    fn from(p: UpdateProfile) -> Self {
+        Self {
+            email: p.email,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            phone: p.phone,
+            avatar_url: p.avatar_url,
+            preferences: p.preferences,
+            ..Self::default()
+        }
+    }
+}
+
 impl UpdateUser {
     pub fn validate(&mut self) -> ApiResult<()> {
         for f in [

@@ -25,8 +25,8 @@ use serde::Deserialize;
 
 use crate::model::{
     AuditQuery, ChangePasswordRequest, CreateDepartment, CreateRole, CreateUser, DepartmentOut,
-    LoginRequest, PermissionOut, ResetPasswordRequest, RoleOut, UpdateDepartment, UpdateRole,
-    UpdateUser, UserFilter, UserOut,
+    LoginRequest, PermissionOut, ResetPasswordRequest, RoleOut, UpdateDepartment, UpdateProfile,
+    UpdateRole, UpdateUser, UserFilter, UserOut,
 };
 use crate::service::{self, SessionKind};
 
@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
-        .route("/profile", get(profile))
+        .route("/profile", get(profile).post(update_details))
         .route("/profile/password", post(change_password))
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/new", get(new_user))
@@ -199,8 +199,35 @@ async fn home(web: Web) -> Page {
 struct ProfilePage {
     shell: Shell,
     me: UserOut,
+    /// What the user may do, in words.
     permissions: Vec<String>,
+    /// The details form: as typed after a refusal, else the stored values.
+    details: DetailsForm,
     errors: Errors,
+}
+
+/// The user's own details, as the profile form sends them.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailsForm {
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: String,
+    version: i32,
+}
+
+impl DetailsForm {
+    fn of(me: &UserOut) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            first_name: text(&me.first_name),
+            last_name: text(&me.last_name),
+            email: text(&me.email),
+            phone: text(&me.phone),
+            version: me.version,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -211,16 +238,31 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn profile_page(web: &Web, shell: Shell, errors: Errors, status: StatusCode) -> Page {
+/// The profile page; `typed` is a refused details form to show again.
+async fn profile_page(
+    web: &Web,
+    shell: Shell,
+    errors: Errors,
+    status: StatusCode,
+    typed: Option<DetailsForm>,
+) -> Page {
     let me = service::get_user(&web.state.db, web.user.id())
         .await
         .or_page(web)?;
-    let mut permissions: Vec<String> = web.user.principal.permissions.iter().cloned().collect();
+    let catalog = service::list_permissions(&web.state.db)
+        .await
+        .or_page(web)?;
+    let mut permissions: Vec<String> = catalog
+        .into_iter()
+        .filter(|p| web.user.can(&p.name))
+        .map(|p| p.description.unwrap_or(p.name))
+        .collect();
     permissions.sort();
     Ok(render(
         status,
         &ProfilePage {
             shell,
+            details: typed.unwrap_or_else(|| DetailsForm::of(&me)),
             me,
             permissions,
             errors,
@@ -234,8 +276,30 @@ async fn profile(web: Web, Query(done): Query<Done>) -> Page {
         web.shell_done("Profile", done.message(DONE)),
         Errors::default(),
         StatusCode::OK,
+        None,
     )
     .await
+}
+
+/// Saves the user's own details.
+async fn update_details(web: Web, Posted(form): Posted<DetailsForm>) -> Page {
+    let text = |v: &str| Some(filled(v));
+    let req = UpdateProfile {
+        first_name: text(&form.first_name),
+        last_name: text(&form.last_name),
+        email: text(&form.email),
+        phone: text(&form.phone),
+        ..UpdateProfile::default()
+    };
+    let version = IfMatch(Some(form.version));
+    match service::update_user(&web.state, &web.audit(), web.user.id(), version, req.into()).await {
+        Ok(_) => Ok(Redirect::to("/profile?done=saved").into_response()),
+        Err(err) => {
+            let r = web.refused("Profile", err)?;
+            let typed = (!r.stale).then_some(form);
+            profile_page(&web, r.shell, r.errors, r.status, typed).await
+        }
+    }
 }
 
 async fn change_password(web: Web, Posted(form): Posted<PasswordForm>) -> Page {
@@ -255,7 +319,7 @@ async fn change_password(web: Web, Posted(form): Posted<PasswordForm>) -> Page {
         Ok(()) => Ok(Redirect::to("/profile?done=password").into_response()),
         Err(err) => {
             let r = web.refused("Profile", err)?;
-            profile_page(&web, r.shell, r.errors, r.status).await
+            profile_page(&web, r.shell, r.errors, r.status, None).await
         }
     }
 }

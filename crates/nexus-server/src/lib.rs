@@ -105,7 +105,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config.admin_password.as_deref(),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("creating defaults: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("creating defaults: {}", e.problem().detail))?;
     let mut events = EventBus::new();
     if let Some(pool) = db.pg_pool() {
         events

@@ -416,6 +416,23 @@ impl TestServer {
         Self::read(req.send().await.expect("request")).await
     }
 
+    /// PATCHes `path` with `If-Match: "version"`: the edit of one who read `version`.
+    pub async fn patch_if(
+        &self,
+        path: &str,
+        token: &str,
+        version: i64,
+        body: serde_json::Value,
+    ) -> Resp {
+        let req = self
+            .client()
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("if-match", format!("\"{version}\""))
+            .json(&body);
+        Self::read(req.send().await.expect("request")).await
+    }
+
     /// GETs `path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.call("GET", path, Some(token), None).await

@@ -104,7 +104,8 @@ pub async fn delete_metric(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Push readings as JSON: `{"points": [{"asset_id", "metric", "ts", "value"}]}`, `ts` as
+/// Push readings as JSON: `{"points": [{"asset_id", "metric", "ts", "value"}]}` or the bare
+/// array of points (as MQTT payloads are), `ts` as
 /// RFC 3339 or milliseconds since the epoch. All or nothing: when any point is refused
 /// (unknown asset or metric, a value that is not finite or beyond ±1e15, a time more
 /// than 5 minutes ahead) none is stored, and the 422 names each point at fault (`points[3].metric`).

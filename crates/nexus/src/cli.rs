@@ -306,22 +306,30 @@ async fn seed(config: Config, movements: u64, assets: u64, work_orders: u64) -> 
 /// Migrates and sets up, telling the operator the admin password if this was the first start.
 async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let prepared = nexus_server::prepare(config).await?;
-    if let Some(password) = &prepared.generated_admin_password {
-        // Printed once, to the terminal only: never logged.
-        println!(
-            "\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n"
-        );
-    }
+    tell_password(prepared.generated_admin_password.as_deref());
     Ok(prepared.state)
 }
 
+/// The generated admin password, set apart so it is not lost among the log lines. Printed
+/// once, to the terminal only: never logged.
+fn tell_password(password: Option<&str>) {
+    if let Some(password) = password {
+        let rule = "=".repeat(72);
+        println!(
+            "\n{rule}\n  Created the `admin` account with password: {password}\n  Save it now; it is not shown again.\n{rule}\n"
+        );
+    }
+}
+
 async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
-    let state = prepare(config).await?;
+    let prepared = nexus_server::prepare(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
+    // After the start-up log (migrations, defaults), just before the address to open.
+    tell_password(prepared.generated_admin_password.as_deref());
     tracing::info!("Nexus listening on http://{}", listener.local_addr()?);
-    nexus_server::serve(state, listener, shutdown_signal()).await
+    nexus_server::serve(prepared.state, listener, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

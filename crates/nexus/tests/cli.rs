@@ -75,6 +75,26 @@ fn first_start_prints_the_admin_password_once() {
 }
 
 #[test]
+fn a_short_admin_password_is_refused_with_the_reason() {
+    let dir = data_dir("short");
+    let out = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("NEXUS_DATA_DIR", &dir)
+        .env("NEXUS_ADMIN_PASSWORD", "short")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run nexus");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("creating defaults: NEXUS_ADMIN_PASSWORD: must be at least"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn user_commands() {
     let dir = data_dir("user");
     let out = nexus(&dir, &["migrate"]);

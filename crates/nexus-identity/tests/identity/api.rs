@@ -219,11 +219,10 @@ backend_tests! {
         assert_eq!(srv.call("GET", "/api/v1/users/424242", Some(&admin), None).await.status, 404);
 
         // Optimistic concurrency: a stale If-Match is refused and changes nothing.
-        let client = srv.client();
-        let res = TestServer::read(client.patch(srv.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"position": "Lead"})).send().await.unwrap()).await;
+        let res = srv.patch_if(&format!("/api/v1/users/{id}"), &admin, 1, json!({"position": "Lead"})).await;
         assert_eq!(res.status, 200);
         assert_eq!(res.header("etag"), Some("\"2\""));
-        let stale = TestServer::read(client.patch(srv.url(&format!("/api/v1/users/{id}"))).bearer_auth(&admin).header("if-match", "\"1\"").json(&json!({"position": "Boss"})).send().await.unwrap()).await;
+        let stale = srv.patch_if(&format!("/api/v1/users/{id}"), &admin, 1, json!({"position": "Boss"})).await;
         assert_eq!(stale.status, 412);
         let now = srv.call("GET", &format!("/api/v1/users/{id}"), Some(&admin), None).await;
         assert_eq!(now.json["position"], "Lead");
@@ -360,6 +359,37 @@ backend_tests! {
         assert!(html.contains("value=\"admin\""), "{html}");
         let (_, html) = srv.page("/admin/roles", &admin).await;
         assert!(html.contains(">List and view user accounts</li>"), "permissions in words: {html}");
+    }
+
+    async fn everyone_edits_their_own_profile_only(srv) {
+        let admin = srv.admin_token().await;
+        let guest = srv.user_token(&admin, "gail", "guest").await;
+        let res = srv.patch("/api/v1/auth/me", &guest, json!({"first_name": "Gail", "phone": "+33 6 00", "email": "GAIL@example.com"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!((res.json["name"].as_str(), res.json["email"].as_str()), (Some("Gail"), Some("gail@example.com")));
+        assert_eq!(srv.get("/api/v1/auth/me", &guest).await.json["first_name"], "Gail", "the session sees it");
+        // Not a way to a role or to another account.
+        let res = srv.patch("/api/v1/auth/me", &guest, json!({"role": "admin"})).await;
+        assert_eq!(res.status, 422, "{:?}", res.json);
+        assert_eq!(srv.get("/api/v1/auth/me", &guest).await.json["role"], "guest");
+        let res = srv.patch("/api/v1/auth/me", &guest, json!({"email": "not an email"})).await;
+        assert_eq!(res.error_fields(), ["email"]);
+        let stale = srv.patch_if("/api/v1/auth/me", &guest, 1, json!({"last_name": "Old"})).await;
+        assert_eq!(stale.status, 412, "{:?}", stale.json);
+
+        // The page: saved, then a refused email keeps what was typed.
+        let (_, html) = srv.page("/profile", &guest).await;
+        assert!(html.contains("value=\"Gail\""), "{html}");
+        let token = nexus_server::testing::csrf(&html);
+        let version = srv.get("/api/v1/users?q=gail", &admin).await.json["items"][0]["version"].to_string();
+        let (status, to, _) = srv.submit("/profile", &guest, &[("csrf", &token), ("first_name", "Gail"), ("last_name", "Lee"), ("email", "gail@example.com"), ("phone", ""), ("version", &version)]).await;
+        assert_eq!((status, to.as_str()), (303, "/profile?done=saved"));
+        assert_eq!(srv.get("/api/v1/auth/me", &guest).await.json["name"], "Gail Lee");
+        let version = srv.get("/api/v1/users?q=gail", &admin).await.json["items"][0]["version"].to_string();
+        let (status, _, html) = srv.submit("/profile", &guest, &[("csrf", &token), ("first_name", "Gaby"), ("last_name", "Lee"), ("email", "nope"), ("phone", ""), ("version", &version)]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("value=\"Gaby\"") && html.contains("id=\"email-error\""), "{html}");
+        assert_eq!(srv.get("/api/v1/auth/me", &guest).await.json["name"], "Gail Lee", "nothing changed");
     }
 
     async fn not_found_pages_keep_the_shell(srv) {

@@ -163,12 +163,15 @@ impl JsonShape {
     }
 }
 
-/// Stores a JSON batch (`{"points": [...]}`).
+/// Stores a JSON batch: `{"points": [...]}`, or the bare array of points as MQTT sends it.
 pub async fn ingest_json(state: &AppState, body: &[u8]) -> ApiResult<IngestOut> {
-    check_json(state, body, JsonShape::Body)
-        .await?
-        .store(state)
-        .await
+    let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let shape = if bare {
+        JsonShape::Array
+    } else {
+        JsonShape::Body
+    };
+    check_json(state, body, shape).await?.store(state).await
 }
 
 /// Checks the points of a JSON payload of the given shape.

@@ -83,6 +83,20 @@ fn total(h: &Value) -> i64 {
 }
 
 backend_tests! {
+    async fn a_bare_array_of_points_is_accepted(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Press 7").await;
+        let t = now_ms() - 10_000;
+        let points = json!([{"asset_id": id, "metric": "temperature", "ts": t, "value": 20.5},
+                            {"asset_id": id, "metric": "temperature", "ts": t + 1000, "value": 21.0}]);
+        let res = srv.post("/api/v1/telemetry", &admin, points).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(res.json["stored"], 2, "{:?}", res.json);
+        let bad = srv.post("/api/v1/telemetry", &admin, json!([{"asset_id": id, "metric": "nope", "ts": t, "value": 1.0}])).await;
+        assert_eq!(bad.status, 422);
+        assert_eq!(bad.error_fields(), ["[0].metric"]);
+    }
+
     async fn metric_definitions(srv) {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Press 1").await;

@@ -577,7 +577,8 @@ pub struct AssetRisk {
     pub rul_hours: Option<f64>,
     pub rul_low: Option<f64>,
     pub rul_high: Option<f64>,
-    /// The highest anomaly score among the asset's metrics.
+    /// The highest anomaly score among the asset's metrics, 0–1 (0.5: three robust
+    /// standard deviations off the trend).
     pub anomaly_score: f64,
     pub predicted_at: Timestamp,
 }
@@ -590,9 +591,11 @@ pub struct PredictionOut {
     pub series_id: i64,
     /// `REMAINING_USEFUL_LIFE`.
     pub prediction_type: String,
-    /// `prediction` (hours to the critical threshold, `null`: never on this trend),
-    /// `probability` (of crossing within `horizon_hours`), `confidence_interval`,
-    /// `anomaly_score`, `slope_per_hour`.
+    /// `prediction` (hours from the latest reading to the critical threshold, 0 when past
+    /// it, `null`: never on this trend), `past_threshold`, `probability` (of crossing within
+    /// `horizon_hours`), `confidence_interval`, `anomaly_score` (0–1: `z / (z + 3)`, 0.5 at
+    /// three robust standard deviations off the trend), `anomaly_z` (that robust z-score,
+    /// at most 1000), `slope_per_hour`, `level` (where the series is now).
     #[schema(value_type = Object)]
     pub prediction_result: serde_json::Value,
     pub confidence_lower: Option<f64>,

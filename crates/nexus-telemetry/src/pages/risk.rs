@@ -58,7 +58,7 @@ impl RiskRow {
                 h => life(h),
             },
             interval: format!("{} – {}", life(risk.rul_low), life(risk.rul_high)),
-            anomaly: format!("{:.1}", risk.anomaly_score),
+            anomaly: format!("{:.2}", risk.anomaly_score),
             risk,
         }
     }

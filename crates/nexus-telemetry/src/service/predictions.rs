@@ -101,9 +101,10 @@ pub async fn predict_asset(
             })
             .collect();
         let above = m.direction != "below";
+        let latest = m.metric_value;
         let f = tokio::task::spawn_blocking({
             let points = points.clone();
-            move || forecast(&points, threshold, above, HORIZON_HOURS)
+            move || forecast(&points, threshold, above, HORIZON_HOURS, latest)
         })
         .await
         .map_err(ApiError::internal)?;
@@ -114,6 +115,8 @@ pub async fn predict_asset(
             "probability": f.probability,
             "confidence_interval": {"lower": f.rul_low, "upper": f.rul_high},
             "anomaly_score": f.anomaly,
+            "anomaly_z": f.anomaly_z,
+            "past_threshold": f.past_threshold,
             "slope_per_hour": f.slope,
             "level": f.level,
             "horizon_hours": HORIZON_HOURS,
@@ -124,7 +127,8 @@ pub async fn predict_asset(
             "points": points.len(),
             "from": rows.first().map(|r| Timestamp(r.bucket * 1000)),
             "to": rows.last().map(|r| Timestamp(r.bucket * 1000)),
-            "source": "hourly averages",
+            "source": "hourly averages; remaining life from the latest reading",
+            "latest_value": latest,
             "critical_threshold": threshold,
             "direction": m.direction,
         });

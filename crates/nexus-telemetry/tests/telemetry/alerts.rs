@@ -244,6 +244,21 @@ backend_tests! {
         let one = srv.get(&format!("/api/v1/assets/{id}/predictions?limit=1&offset=1"), &staff).await;
         assert_eq!((one.json["items"].as_array().unwrap().len(), one.json["total"].as_u64()), (1, Some(2)));
         assert_eq!(srv.get(&format!("/api/v1/assets/{id}/predictions?sort=value"), &staff).await.status, 422);
+        let z = drift["prediction_result"]["anomaly_score"].as_f64().unwrap();
+        assert!((0.0..1.0).contains(&z), "a score on 0-1: {z}");
+
+        // Now past critical: the hourly averages are still below 90, the asset is not.
+        let now = chrono::Utc::now().timestamp_millis();
+        let hot = json!({"points": [{"asset_id": id, "metric": "temperature", "ts": now, "value": 96.0}]});
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, hot).await.status, 200);
+        let res = srv.post(&format!("/api/v1/assets/{id}/predict"), &admin, json!({})).await;
+        let items = res.json["items"].as_array().unwrap();
+        let drift = items.iter().find(|p| p["input_features"]["metric_name"] == "temperature").unwrap();
+        assert_eq!(drift["prediction_result"]["prediction"], 0.0, "{drift:?}");
+        assert_eq!(drift["prediction_result"]["past_threshold"], true);
+        assert_eq!(drift["prediction_result"]["probability"], 1.0);
+        let (_, html) = srv.page("/telemetry/risk", &admin).await;
+        assert!(html.contains("past the threshold"), "{html}");
     }
 }
 

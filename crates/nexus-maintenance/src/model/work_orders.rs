@@ -79,7 +79,7 @@ pub struct ChecklistItemData {
 
 impl ChecklistItemData {
     /// Checks one step; errors name `checklist[i].field`.
-    fn check(&mut self, v: &mut Validator, i: usize) {
+    pub(crate) fn check(&mut self, v: &mut Validator, i: usize) {
         let f = |name: &str| format!("checklist[{i}].{name}");
         self.task = self.task.trim().to_string();
         v.text(&f("task"), &self.task, 1, 255);

@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use nexus_core::audit::{self, AuditFilter};
 use nexus_core::extract::Path;
-use nexus_core::pages::{OrPage, Page, Shell, Web, filled, render};
+use nexus_core::pages::{Done, OrPage, Page, Shell, Web, filled, render};
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
+use super::words::{priority_word, status_word, wo_status};
 use crate::entity::downtime;
 use crate::model::*;
 use crate::service::{self, qr};
@@ -181,6 +182,7 @@ fn asset_row(a: AssetOut) -> (i64, Option<i64>, TreeRow) {
 struct TreeQuery {
     q: String,
     location_id: Option<i64>,
+    done: String,
 }
 
 #[derive(Template)]
@@ -194,6 +196,8 @@ struct TreePage {
     assets: Vec<TreeRow>,
     total: u64,
     label_ids: String,
+    can_write_assets: bool,
+    can_write_locations: bool,
 }
 
 /// Locations as a tree; a location's assets as a tree of machines and components; or
@@ -260,13 +264,21 @@ async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
     Ok(render(
         StatusCode::OK,
         &TreePage {
-            shell: web.shell("Assets"),
+            shell: web.shell_done(
+                "Assets",
+                Done {
+                    done: q.done.clone(),
+                }
+                .message(&[]),
+            ),
             q: q.q.clone(),
             location,
             locations: location_rows,
             assets,
             total,
             label_ids,
+            can_write_assets: web.user.can("assets:write"),
+            can_write_locations: web.user.can("locations:write"),
         },
     ))
 }
@@ -302,6 +314,10 @@ struct AssetPage {
     requests: Option<Vec<WorkRequestOut>>,
     downtime: Vec<DowntimeRow>,
     history: Vec<HistoryRow>,
+    can_write_assets: bool,
+    can_write_work: bool,
+    /// Today as due dates are written, to mark overdue work orders.
+    today: String,
 }
 
 impl AssetPage {
@@ -338,7 +354,12 @@ async fn usernames(conn: &impl ConnectionTrait, ids: Vec<i64>) -> ApiResult<Vec<
 
 /// An asset: its details and QR code, components, open work orders, pending requests,
 /// downtime and the history of its changes.
-async fn asset_page(web: Web, headers: HeaderMap, Path(id): Path<i64>) -> Page {
+async fn asset_page(
+    web: Web,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Page {
     web.require("assets:read")?;
     let state = &web.state;
     let conn = state.db.read();
@@ -459,7 +480,7 @@ async fn asset_page(web: Web, headers: HeaderMap, Path(id): Path<i64>) -> Page {
     Ok(render(
         StatusCode::OK,
         &AssetPage {
-            shell: web.shell(&asset.name),
+            shell: web.shell_done(&asset.name, done.message(&[])),
             type_name,
             location,
             parent,
@@ -470,6 +491,12 @@ async fn asset_page(web: Web, headers: HeaderMap, Path(id): Path<i64>) -> Page {
             requests,
             downtime,
             history,
+            can_write_assets: web.user.can("assets:write"),
+            can_write_work: web.user.can("work_orders:write"),
+            today: Timestamp::now()
+                .to_datetime()
+                .format("%Y-%m-%d")
+                .to_string(),
             asset,
         },
     ))

@@ -118,7 +118,11 @@ impl PartForm {
             reorder_quantity,
             ..PartData::default()
         };
-        match (v.finish(), data.clone().validate()) {
+        let own = data
+            .clone()
+            .validate()
+            .map_err(|e| super::pick::for_form(e, super::pick::PART_FIELDS));
+        match (v.finish(), own) {
             (Ok(()), _) => Ok(data),
             (Err(ApiError::Validation(mut form)), Err(ApiError::Validation(more))) => {
                 form.extend(more);
@@ -218,7 +222,10 @@ async fn create(web: Web, Posted(form): Posted<PartForm>) -> Page {
             Ok(Redirect::to(&format!("/maintenance/parts/{}?done=created", p.id)).into_response())
         }
         Err(err) => {
-            let r = web.refused("Parts", err)?;
+            let r = web.refused(
+                "Parts",
+                super::pick::for_form(err, super::pick::PART_FIELDS),
+            )?;
             let shell = r
                 .shell
                 .with_error("The part was not created. See the marked fields.");
@@ -253,6 +260,8 @@ struct PartPage {
     failed: String,
     errors: Errors,
     none: Errors,
+    /// What the refused form had typed.
+    typed: StockForm,
 }
 
 impl PartPage {
@@ -261,6 +270,23 @@ impl PartPage {
             &self.errors
         } else {
             &self.none
+        }
+    }
+
+    /// A field's value as the refused form `op` had it; empty in the other forms.
+    fn typed(&self, op: &str, field: &str) -> &str {
+        if self.failed != op {
+            return "";
+        }
+        let t = &self.typed;
+        match field {
+            "location_id" => &t.location_id,
+            "from_location_id" => &t.from_location_id,
+            "to_location_id" => &t.to_location_id,
+            "quantity" => &t.quantity,
+            "unit_cost" => &t.unit_cost,
+            "reason" => &t.reason,
+            _ => "",
         }
     }
 
@@ -279,6 +305,7 @@ async fn part_page(
     failed: &str,
     errors: Errors,
     status: StatusCode,
+    typed: StockForm,
 ) -> Page {
     web.require(READ)?;
     let db = web.state.db.read();
@@ -306,13 +333,23 @@ async fn part_page(
         failed: failed.to_string(),
         errors,
         none: Errors::default(),
+        typed,
     };
     Ok(render(status, &page))
 }
 
 async fn show(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     let shell = web.shell_done("Part", done.message(DONE));
-    part_page(&web, id, shell, "", Errors::default(), StatusCode::OK).await
+    part_page(
+        &web,
+        id,
+        shell,
+        "",
+        Errors::default(),
+        StatusCode::OK,
+        StockForm::default(),
+    )
+    .await
 }
 
 /// The receive, adjust or transfer form: the same services as the API.
@@ -335,7 +372,7 @@ async fn move_stock(
         match op.as_str() {
             "receive" => {
                 let location_id = pick("location_id", &form.location_id);
-                let cost = cents("unit_cost_cents", &form.unit_cost);
+                let cost = cents("unit_cost", &form.unit_cost);
                 for e in [location_id.as_ref().err(), cost.as_ref().err()]
                     .into_iter()
                     .flatten()
@@ -403,14 +440,14 @@ async fn move_stock(
             Ok(Redirect::to(&format!("/maintenance/parts/{id}?done={op}#stock")).into_response())
         }
         Err(err) => {
-            let r = web.refused("Part", err)?;
+            let r = web.refused("Part", super::pick::for_form(err, super::pick::PART_FIELDS))?;
             let shell = if r.errors.0.is_empty() {
                 r.shell
             } else {
                 r.shell
                     .with_error("Nothing was moved. See the marked fields.")
             };
-            part_page(&web, id, shell, &op, r.errors, r.status).await
+            part_page(&web, id, shell, &op, r.errors, r.status, form).await
         }
     }
 }
@@ -423,11 +460,36 @@ pub struct PartsBlock {
     /// Parts in stock somewhere, by SKU.
     pub choices: Vec<PartOut>,
     pub locations: Vec<LocationOut>,
+    /// What a refused use had typed.
+    pub typed: UseForm,
 }
 
 impl PartsBlock {
     pub fn money(&self, cents: &i64) -> String {
         money(cents)
+    }
+
+    /// Whether `id` is the part the refused use had chosen.
+    pub fn part_chosen(&self, id: &i64) -> bool {
+        self.typed.part_id == id.to_string()
+    }
+
+    /// Whether the location select shows `id`: the one chosen before a refusal, else
+    /// the work order's own.
+    pub fn location_chosen(&self, id: &i64, work_order_location: &Option<i64>) -> bool {
+        if self.typed.location_id.is_empty() {
+            *work_order_location == Some(*id)
+        } else {
+            self.typed.location_id == id.to_string()
+        }
+    }
+
+    pub fn quantity(&self) -> &str {
+        if self.typed.quantity.is_empty() {
+            "1"
+        } else {
+            &self.typed.quantity
+        }
     }
 }
 
@@ -463,15 +525,16 @@ pub(super) async fn parts_block(
         used,
         choices,
         locations,
+        typed: UseForm::default(),
     })
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct UseForm {
-    part_id: String,
-    location_id: String,
-    quantity: String,
+pub struct UseForm {
+    pub part_id: String,
+    pub location_id: String,
+    pub quantity: String,
 }
 
 async fn use_part(web: Web, Path(id): Path<i64>, Posted(form): Posted<UseForm>) -> Page {
@@ -501,7 +564,13 @@ async fn use_part(web: Web, Path(id): Path<i64>, Posted(form): Posted<UseForm>) 
             Redirect::to(&format!("/maintenance/work-orders/{id}?done=parts#parts"))
                 .into_response(),
         ),
-        Err(err) => super::work_orders::refused(&web, id, None, err).await,
+        Err(err) => {
+            let extra = super::work_orders::Extra {
+                parts: form,
+                ..Default::default()
+            };
+            super::work_orders::refused_with(&web, id, None, err, extra).await
+        }
     }
 }
 

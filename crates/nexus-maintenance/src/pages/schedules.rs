@@ -9,14 +9,17 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use nexus_core::extract::Path;
-use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, render,
-};
+use nexus_core::pages::{CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, filled, render};
 use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
+use super::pick::{self, Choices, absorb};
 use crate::model::*;
 use crate::service;
+
+/// The schedule form's fields named differently from the API's.
+const SCHEDULE_FIELDS: &[(&str, &str)] = &[("asset_id", "asset"), ("checklist", "checklist")];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,6 +48,9 @@ struct ScheduleForm {
     version: i32,
     /// `on` when checked (edit form only).
     active: String,
+    /// The asset as typed: name, tag or serial number.
+    asset: String,
+    /// The asset the page filled in (see [`pick::asset`]).
     asset_id: String,
     title: String,
     priority: String,
@@ -56,11 +62,23 @@ struct ScheduleForm {
     estimated_minutes: String,
     /// One checklist step per line.
     checklist: String,
+    /// `asset`: the Find button was pressed; nothing is saved.
+    find: String,
 }
 
 impl ScheduleForm {
-    fn request(&self) -> ApiResult<PmScheduleData> {
+    async fn request(&self, conn: &impl ConnectionTrait) -> ApiResult<PmScheduleData> {
         let mut v = Validator::new();
+        let asset = absorb(
+            &mut v,
+            pick::asset(conn, "asset", &self.asset, &self.asset_id).await,
+        )?
+        .flatten();
+        v.check(
+            asset.is_some() || filled(&self.asset).is_some(),
+            "asset",
+            "choose the asset",
+        );
         let mut number = |field: &str, text: &str| -> Option<i64> {
             let n = filled(text).map(|t| t.parse::<i64>());
             v.check(!matches!(n, Some(Err(_))), field, "must be a whole number");
@@ -75,11 +93,9 @@ impl ScheduleForm {
             "next_due",
             "choose the first due date",
         );
-        let asset = chosen_id("asset_id", &self.asset_id, "asset");
-        v.check(matches!(asset, Ok(Some(_))), "asset_id", "choose the asset");
         v.finish()?;
         Ok(PmScheduleData {
-            asset_id: asset.ok().flatten().unwrap_or_default(),
+            asset_id: asset.map(|a| a.id).unwrap_or_default(),
             title: self.title.clone(),
             priority: filled(&self.priority),
             interval_value: interval.unwrap_or_default(),
@@ -103,15 +119,11 @@ impl ScheduleForm {
 }
 
 impl ScheduleForm {
-    /// Whether the asset select shows `id` chosen.
-    fn chosen(&self, id: &i64) -> bool {
-        self.asset_id == id.to_string()
-    }
-
-    fn of(s: &PmScheduleOut) -> Self {
+    fn of(s: &PmScheduleOut, asset: Option<&AssetOut>) -> Self {
         Self {
             version: s.version,
             active: if s.active { "on".into() } else { String::new() },
+            asset: asset.map(pick::asset_label).unwrap_or_default(),
             asset_id: s.asset_id.to_string(),
             title: s.title.clone(),
             priority: s.priority.clone(),
@@ -130,13 +142,18 @@ impl ScheduleForm {
                 .map(|c| c.task.as_str())
                 .collect::<Vec<_>>()
                 .join("\n"),
+            find: String::new(),
         }
     }
 
     /// The change typed: every field replaces the stored one. A step whose line is kept
     /// keeps its kind, limits and flags; a new line is a plain checkbox.
-    fn update(&self, stored: &[ChecklistItemData]) -> ApiResult<UpdatePmSchedule> {
-        let d = self.request()?;
+    async fn update(
+        &self,
+        conn: &impl ConnectionTrait,
+        stored: &[ChecklistItemData],
+    ) -> ApiResult<UpdatePmSchedule> {
+        let d = self.request(conn).await?;
         let checklist = d
             .checklist
             .into_iter()
@@ -170,7 +187,7 @@ impl ScheduleForm {
 struct EditPage {
     shell: Shell,
     schedule: PmScheduleOut,
-    assets: Vec<AssetOut>,
+    assets: Choices,
     form: ScheduleForm,
     errors: Errors,
 }
@@ -185,13 +202,17 @@ async fn edit_form(
     web.require(WRITE)?;
     let db = web.state.db.read();
     let schedule = service::get_schedule(db, id).await.or_page(web)?;
-    let assets = service::list_assets(db, &AssetFilter::default(), &ALL)
-        .await
-        .or_page(web)?
-        .items;
+    let form = match form {
+        Some(f) => f,
+        None => {
+            let asset = service::get_asset(db, schedule.asset_id).await.ok();
+            ScheduleForm::of(&schedule, asset.as_ref())
+        }
+    };
+    let assets = pick::asset_choices(db, &form.asset).await.or_page(web)?;
     let page = EditPage {
         shell: shell.unwrap_or_else(|| web.shell(&schedule.title)),
-        form: form.unwrap_or_else(|| ScheduleForm::of(&schedule)),
+        form,
         schedule,
         assets,
         errors,
@@ -208,7 +229,17 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm
     let stored = service::get_schedule(web.state.db.read(), id)
         .await
         .or_page(&web)?;
-    let changed = match form.update(&stored.checklist) {
+    if form.find == "asset" {
+        let shell = web.shell(&stored.title);
+        return edit_form(
+            &web,
+            id,
+            Some(form),
+            (Some(shell), Errors::default(), StatusCode::OK),
+        )
+        .await;
+    }
+    let changed = match form.update(web.state.db.read(), &stored.checklist).await {
         Ok(req) => {
             let version = IfMatch(Some(form.version));
             service::update_schedule(&web.state, &web.audit(), id, version, req).await
@@ -218,7 +249,10 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm
     match changed {
         Ok(_) => Ok(Redirect::to("/maintenance/pm-schedules?done=saved").into_response()),
         Err(err) => {
-            let r = web.refused("Preventive maintenance", err)?;
+            let r = web.refused(
+                "Preventive maintenance",
+                pick::for_form(err, SCHEDULE_FIELDS),
+            )?;
             if r.stale {
                 // Saved by someone else meanwhile: show what is stored now.
                 let shell = r.shell.with_error(
@@ -245,7 +279,9 @@ struct Row {
 struct ListPage {
     shell: Shell,
     rows: Vec<Row>,
-    assets: Vec<AssetOut>,
+    /// Schedules in all; the list shows the first [`ALL`] by due date.
+    total: u64,
+    assets: Choices,
     can_write: bool,
     form: ScheduleForm,
     errors: Errors,
@@ -260,27 +296,28 @@ async fn list_page(
 ) -> Page {
     web.require(READ)?;
     let db = web.state.db.read();
-    let schedules = service::list_schedules(db, &PmScheduleFilter::default(), &ALL)
+    let listed = service::list_schedules(db, &PmScheduleFilter::default(), &ALL)
         .await
-        .or_page(web)?
-        .items;
-    let assets = service::list_assets(db, &AssetFilter::default(), &ALL)
-        .await
-        .or_page(web)?
-        .items;
+        .or_page(web)?;
+    let total = listed.total;
+    let schedules = listed.items;
+    let ids: Vec<i64> = schedules.iter().map(|s| s.asset_id).collect();
+    let names = service::qr::assets_by_ids(db, &ids).await.or_page(web)?;
     let rows = schedules
         .into_iter()
         .map(|s| Row {
-            asset: assets
+            asset: names
                 .iter()
                 .find(|a| a.id == s.asset_id)
                 .map_or_else(|| format!("#{}", s.asset_id), |a| a.name.clone()),
             s,
         })
         .collect();
+    let assets = pick::asset_choices(db, &form.asset).await.or_page(web)?;
     let page = ListPage {
         shell,
         rows,
+        total,
         assets,
         can_write: web.user.can(WRITE),
         form,
@@ -302,14 +339,21 @@ async fn list(web: Web, Query(done): Query<Done>) -> Page {
 
 async fn create(web: Web, Posted(form): Posted<ScheduleForm>) -> Page {
     web.require(WRITE)?;
-    let made = match form.request() {
+    if form.find == "asset" {
+        let shell = web.shell("Preventive maintenance");
+        return list_page(&web, shell, form, Errors::default(), StatusCode::OK).await;
+    }
+    let made = match form.request(web.state.db.read()).await {
         Ok(req) => service::create_schedule(&web.state, &web.audit(), req).await,
         Err(e) => Err(e),
     };
     match made {
         Ok(_) => Ok(Redirect::to("/maintenance/pm-schedules?done=created").into_response()),
         Err(err) => {
-            let r = web.refused("Preventive maintenance", err)?;
+            let r = web.refused(
+                "Preventive maintenance",
+                pick::for_form(err, SCHEDULE_FIELDS),
+            )?;
             let shell = r
                 .shell
                 .with_error("The schedule was not created. See the marked fields.");

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, filled, query_string, render,
-    sentence,
+    CsrfForm, Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, chosen_id, filled,
+    query_string, render, sentence,
 };
 use nexus_core::paging::MAX_LIMIT;
 use nexus_core::{
@@ -21,8 +21,13 @@ use nexus_core::{
 };
 use nexus_identity::entity::user;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// Completed work orders the board shows: those of the last this many days.
+const BOARD_DAYS: i64 = 7;
 use serde::Deserialize;
 
+use super::pick::{self, Choices, STEP_FIELDS, WORK_ORDER_FIELDS, absorb};
+use super::words::{self, priority_word, step_kind_word, type_word, wo_status};
 use crate::model::*;
 use crate::service;
 
@@ -32,6 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/maintenance/work-orders/board", get(board))
         .route("/maintenance/work-orders/new", get(new_form))
         .route("/maintenance/work-orders/{id}", get(show))
+        .route(
+            "/maintenance/work-orders/{id}/edit",
+            get(edit_form).post(update),
+        )
+        .route("/maintenance/work-orders/{id}/checklist", post(add_step))
         .route("/maintenance/work-orders/{id}/status", post(set_status))
         .route(
             "/maintenance/work-orders/{id}/checklist/{item_id}",
@@ -64,6 +74,7 @@ const DONE: &[(&str, &str)] = &[
     ("commented", "Comment added."),
     ("photo", "Photo added."),
     ("parts", "Part use recorded."),
+    ("step_added", "Step added."),
 ];
 
 /// Usernames of the given user ids, for showing people by name.
@@ -91,34 +102,55 @@ fn name_of(names: &HashMap<i64, String>, id: Option<i64>) -> String {
     }
 }
 
-/// A status as people say it.
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "open" => "Open",
-        "in_progress" => "In progress",
-        "on_hold" => "On hold",
-        "completed" => "Completed",
-        "cancelled" => "Cancelled",
-        _ => "Unknown",
-    }
-}
-
 // ---------------------------------------------------------------- list and board
 
 /// A work order as a row or a card.
 struct Row {
     wo: WorkOrderOut,
     assignee: String,
+    /// The asset's id and name.
+    asset: Option<(i64, String)>,
+    /// Due before today and still to be done.
+    overdue: bool,
 }
 
-async fn rows(web: &Web, items: Vec<WorkOrderOut>) -> Result<Vec<Row>, nexus_core::pages::Halt> {
-    let names = usernames(web.state.db.read(), items.iter().map(|w| w.assigned_to_id))
+/// Today, as due dates are written (`2026-01-31`).
+fn today() -> String {
+    Timestamp::now()
+        .to_datetime()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Whether a work order is past its due date and still to be done.
+pub(super) fn is_overdue(wo: &WorkOrderOut, today: &str) -> bool {
+    OPEN_STATUSES.contains(&wo.status.as_str()) && wo.due_date.as_deref().is_some_and(|d| d < today)
+}
+
+async fn rows(web: &Web, items: Vec<WorkOrderOut>) -> Result<Vec<Row>, Halt> {
+    let db = web.state.db.read();
+    let names = usernames(db, items.iter().map(|w| w.assigned_to_id))
         .await
         .or_page(web)?;
+    let asset_ids: Vec<i64> = items.iter().filter_map(|w| w.asset_id).collect();
+    let assets: HashMap<i64, String> = service::qr::assets_by_ids(db, &asset_ids)
+        .await
+        .or_page(web)?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let today = today();
     Ok(items
         .into_iter()
         .map(|wo| Row {
             assignee: name_of(&names, wo.assigned_to_id),
+            asset: wo.asset_id.map(|a| {
+                (
+                    a,
+                    assets.get(&a).cloned().unwrap_or_else(|| format!("#{a}")),
+                )
+            }),
+            overdue: is_overdue(&wo, &today),
             wo,
         })
         .collect())
@@ -131,8 +163,10 @@ struct ListForm {
     /// A status, `active` (open, in progress, on hold; the default) or `all`.
     status: String,
     priority: String,
-    /// `me`, or empty for anyone.
+    /// `me`, a user's id, or empty for anyone.
     assigned: String,
+    /// `on` (the checkbox) or `1`: only orders due before today.
+    overdue: String,
     offset: u64,
     done: String,
 }
@@ -146,8 +180,14 @@ impl ListForm {
         }
     }
 
+    fn overdue(&self) -> bool {
+        matches!(self.overdue.as_str(), "on" | "1" | "true")
+    }
+
     fn filter(&self, me: i64) -> WorkOrderFilter {
+        let yesterday = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1);
         WorkOrderFilter {
+            due_to: self.overdue().then_some(yesterday),
             q: filled(&self.q),
             status: match self.status() {
                 "all" => None,
@@ -155,7 +195,10 @@ impl ListForm {
                 s => Some(s.to_string()),
             },
             priority: filled(&self.priority),
-            assigned_to_id: (self.assigned == "me").then_some(me),
+            assigned_to_id: match self.assigned.as_str() {
+                "me" => Some(me),
+                other => other.parse().ok(),
+            },
             ..WorkOrderFilter::default()
         }
     }
@@ -170,6 +213,7 @@ impl ListForm {
                 ("status", &self.status),
                 ("priority", &self.priority),
                 ("assigned", &self.assigned),
+                ("overdue", if self.overdue() { "1" } else { "" }),
                 ("offset", if offset == "0" { "" } else { &offset }),
             ])
         )
@@ -189,11 +233,13 @@ struct ListPage {
     prev: Option<String>,
     next: Option<String>,
     can_write: bool,
+    /// Everyone who may work on work orders, to filter by.
+    people: Vec<service::Assignee>,
 }
 
 impl ListPage {
     fn label(&self, status: &str) -> &'static str {
-        status_label(status)
+        wo_status(status)
     }
 }
 
@@ -237,15 +283,22 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
         errors,
         form,
         can_write: web.user.can(WRITE),
+        people: service::assignable_users(web.state.db.read())
+            .await
+            .or_page(&web)?,
     };
     Ok(render(status, &page))
 }
 
 struct Column {
     status: &'static str,
-    label: &'static str,
+    label: String,
     total: u64,
+    /// `total` counts every match (the list stops counting past 10,000).
+    exact: bool,
     cards: Vec<Row>,
+    /// Where the whole column is listed.
+    all: String,
 }
 
 #[derive(Template)]
@@ -253,10 +306,14 @@ struct Column {
 struct BoardPage {
     shell: Shell,
     columns: Vec<Column>,
+    days: i64,
 }
 
+/// The work to do by status, and what was completed in the last [`BOARD_DAYS`] days:
+/// older completions are in the list.
 async fn board(web: Web) -> Page {
     web.require(READ)?;
+    let db = web.state.db.read();
     // Newest first, the order the list's indexes serve at any size.
     let page = PageParams {
         limit: Some(PAGE_ROWS),
@@ -264,102 +321,271 @@ async fn board(web: Web) -> Page {
         sort: None,
     };
     let mut columns = Vec::new();
-    for status in ["open", "in_progress", "on_hold", "completed"] {
+    for status in OPEN_STATUSES {
         let filter = WorkOrderFilter {
             status: Some(status.into()),
             ..WorkOrderFilter::default()
         };
-        let list = service::list_work_orders(web.state.db.read(), &filter, &page)
+        let list = service::list_work_orders(db, &filter, &page)
             .await
             .or_page(&web)?;
         columns.push(Column {
             status,
-            label: status_label(status),
+            label: wo_status(status).to_string(),
             total: list.total,
+            exact: list.total_exact,
             cards: rows(&web, list.items).await?,
+            all: format!("/maintenance/work-orders?status={status}"),
         });
     }
+    let since = Timestamp(Timestamp::now().0 - BOARD_DAYS * 24 * 3600 * 1_000_000);
+    let (recent, total) = service::recent_completions(db, since, PAGE_ROWS)
+        .await
+        .or_page(&web)?;
+    columns.push(Column {
+        status: "completed",
+        label: format!("Completed in the last {BOARD_DAYS} days"),
+        total,
+        exact: true,
+        cards: rows(&web, recent).await?,
+        all: "/maintenance/work-orders?status=completed".into(),
+    });
     let page = BoardPage {
         shell: web.shell("Work order board"),
         columns,
+        days: BOARD_DAYS,
     };
     Ok(render(StatusCode::OK, &page))
 }
 
-// ---------------------------------------------------------------- new
+// ---------------------------------------------------------------- new and edit
 
+/// The fields of the new and the edit form.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct NewForm {
+struct OrderForm {
+    /// The version edited (edit form only).
+    version: i32,
     title: String,
     description: String,
     #[serde(rename = "type")]
     kind: String,
     priority: String,
+    /// The asset as typed: name, tag or serial number.
+    asset: String,
+    /// The asset the page filled in (see [`pick::asset`]).
     asset_id: String,
     due_date: String,
-    /// `on` to take it yourself.
-    assign_me: String,
+    estimated_minutes: String,
+    /// A user id from the list of people who may work on work orders; empty for nobody.
+    assigned_to_id: String,
+    /// One checklist step per line (new form only).
+    checklist: String,
+    /// `asset`: the Find button was pressed; nothing is saved.
+    find: String,
 }
 
-impl NewForm {
-    fn request(&self, me: i64) -> ApiResult<NewWorkOrder> {
+/// What a link may fill in on the new form: from an asset page, an alert or a risk row.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Prefill {
+    asset_id: String,
+    title: String,
+    description: String,
+    priority: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// The form's values checked and parsed, every error at once, named as the form names
+/// them: the new work order (the edit form takes its fields from it).
+impl OrderForm {
+    async fn request(&self, conn: &impl ConnectionTrait) -> ApiResult<NewWorkOrder> {
         let mut v = Validator::new();
-        let asset_id = filled(&self.asset_id).map(|a| a.parse::<i64>());
-        v.check(
-            !matches!(asset_id, Some(Err(_))),
-            "asset_id",
-            "must be an asset number, like 42, or left empty",
-        );
-        let due = filled(&self.due_date).map(|d| d.parse::<chrono::NaiveDate>());
-        v.check(
-            !matches!(due, Some(Err(_))),
-            "due_date",
-            "must be a date like 2026-01-31",
-        );
-        v.finish()?;
-        Ok(NewWorkOrder {
+        let asset = absorb(
+            &mut v,
+            pick::asset(conn, "asset", &self.asset, &self.asset_id).await,
+        )?
+        .flatten();
+        let assignee = absorb(
+            &mut v,
+            chosen_id("assigned_to_id", &self.assigned_to_id, "person"),
+        )?
+        .flatten();
+        let new = NewWorkOrder {
             title: self.title.clone(),
             description: filled(&self.description),
             work_order_type: filled(&self.kind),
             priority: filled(&self.priority),
-            asset_id: asset_id.and_then(Result::ok),
-            due_date: due.and_then(Result::ok),
-            assigned_to_id: (self.assign_me == "on").then_some(me),
+            asset_id: asset.map(|a| a.id),
+            due_date: pick::date(&mut v, "due_date", &self.due_date),
+            estimated_minutes: pick::whole(&mut v, "estimated_minutes", &self.estimated_minutes),
+            assigned_to_id: assignee,
+            checklist: steps(&self.checklist),
             ..NewWorkOrder::default()
+        };
+        absorb(
+            &mut v,
+            new.clone()
+                .validate()
+                .map_err(|e| pick::for_form(e, WORK_ORDER_FIELDS)),
+        )?;
+        v.finish()?;
+        Ok(new)
+    }
+
+    fn of(wo: &WorkOrderOut, asset: Option<&AssetOut>) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            version: wo.version,
+            title: wo.title.clone(),
+            description: text(&wo.description),
+            kind: wo.work_order_type.clone(),
+            priority: wo.priority.clone(),
+            asset: asset.map(pick::asset_label).unwrap_or_default(),
+            asset_id: wo.asset_id.map(|a| a.to_string()).unwrap_or_default(),
+            due_date: text(&wo.due_date),
+            estimated_minutes: wo
+                .estimated_minutes
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            assigned_to_id: wo.assigned_to_id.map(|a| a.to_string()).unwrap_or_default(),
+            checklist: String::new(),
+            find: String::new(),
+        }
+    }
+
+    /// The change typed: every field replaces the stored one.
+    async fn update(&self, conn: &impl ConnectionTrait) -> ApiResult<UpdateWorkOrder> {
+        let d = self.request(conn).await?;
+        Ok(UpdateWorkOrder {
+            title: Some(d.title),
+            description: Some(d.description),
+            asset_id: Some(d.asset_id),
+            work_order_type: d.work_order_type,
+            priority: d.priority,
+            assigned_to_id: Some(d.assigned_to_id),
+            due_date: Some(d.due_date),
+            estimated_minutes: Some(d.estimated_minutes),
+            ..UpdateWorkOrder::default()
         })
     }
 }
 
+/// Checklist steps typed one per line: plain checkboxes.
+fn steps(text: &str) -> Vec<ChecklistItemData> {
+    text.lines()
+        .filter_map(filled)
+        .map(|task| ChecklistItemData {
+            task,
+            ..ChecklistItemData::default()
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "work_order_new.html")]
-struct NewPage {
+struct OrderFormPage {
     shell: Shell,
-    form: NewForm,
+    /// The work order edited; `None` on the new form.
+    wo: Option<WorkOrderOut>,
+    form: OrderForm,
     errors: Errors,
-    types: &'static [&'static str],
-    priorities: &'static [&'static str],
+    types: Vec<(String, String)>,
+    priorities: Vec<(String, String)>,
+    /// Whom the work order can be given to.
+    people: Vec<(String, String)>,
+    assets: Choices,
 }
 
-async fn new_form(web: Web) -> Page {
-    web.require(WRITE)?;
-    let page = NewPage {
-        shell: web.shell("New work order"),
-        form: NewForm {
-            kind: "corrective".into(),
-            priority: "medium".into(),
-            ..NewForm::default()
-        },
-        errors: Errors::default(),
-        types: &WORK_ORDER_TYPES,
-        priorities: &WORK_ORDER_PRIORITIES,
+/// The people on offer: with `work_orders:manage` everyone who may work on work
+/// orders; otherwise oneself. The current assignee is always among them, so saving
+/// never changes the assignment unasked.
+async fn people(web: &Web, current: Option<i64>) -> ApiResult<Vec<(String, String)>> {
+    let db = web.state.db.read();
+    let me = web.user.id();
+    let mut out = if web.user.can(MANAGE) {
+        service::assignable_users(db).await?
+    } else {
+        Vec::new()
     };
-    Ok(render(StatusCode::OK, &page))
+    for id in [Some(me), current].into_iter().flatten() {
+        if !out.iter().any(|a| a.id == id)
+            && let Some(u) = user::Entity::find_by_id(id).one(db).await?
+        {
+            out.insert(0, service::assignee(&u));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|a| {
+            let name = if a.id == me {
+                format!("{} — me", a.name)
+            } else {
+                a.name
+            };
+            (a.id.to_string(), name)
+        })
+        .collect())
 }
 
-async fn create(web: Web, Posted(form): Posted<NewForm>) -> Page {
+async fn order_form(
+    web: &Web,
+    wo: Option<WorkOrderOut>,
+    form: OrderForm,
+    shell: Shell,
+    errors: Errors,
+    status: StatusCode,
+) -> Page {
+    let db = web.state.db.read();
+    let current = wo.as_ref().and_then(|w| w.assigned_to_id);
+    let assets = if web.user.can("assets:read") {
+        pick::asset_choices(db, &form.asset).await.or_page(web)?
+    } else {
+        Choices::default()
+    };
+    let page = OrderFormPage {
+        assets,
+        types: words::options(&WORK_ORDER_TYPES, words::type_word),
+        priorities: words::options(&WORK_ORDER_PRIORITIES, words::priority_word),
+        people: people(web, current).await.or_page(web)?,
+        shell,
+        wo,
+        form,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+async fn new_form(web: Web, Query(q): Query<Prefill>) -> Page {
     web.require(WRITE)?;
-    let created = match form.request(web.user.id()) {
+    let one_of = |v: &str, all: &[&str], default: &str| {
+        if all.contains(&v) { v } else { default }.to_string()
+    };
+    let mut form = OrderForm {
+        title: q.title.clone(),
+        description: q.description.clone(),
+        kind: one_of(&q.kind, &WORK_ORDER_TYPES, "corrective"),
+        priority: one_of(&q.priority, &WORK_ORDER_PRIORITIES, "medium"),
+        ..OrderForm::default()
+    };
+    if let Ok(id) = q.asset_id.trim().parse::<i64>()
+        && let Ok(a) = service::get_asset(web.state.db.read(), id).await
+    {
+        form.asset = pick::asset_label(&a);
+        form.asset_id = a.id.to_string();
+    }
+    let shell = web.shell("New work order");
+    order_form(&web, None, form, shell, Errors::default(), StatusCode::OK).await
+}
+
+async fn create(web: Web, Posted(form): Posted<OrderForm>) -> Page {
+    web.require(WRITE)?;
+    if form.find == "asset" {
+        let shell = web.shell("New work order");
+        return order_form(&web, None, form, shell, Errors::default(), StatusCode::OK).await;
+    }
+    let created = match form.request(web.state.db.read()).await {
         Ok(req) => service::raise_work_order(&web.state, &web.audit(), &web.user, req).await,
         Err(e) => Err(e),
     };
@@ -372,15 +598,134 @@ async fn create(web: Web, Posted(form): Posted<NewForm>) -> Page {
             )
         }
         Err(err) => {
-            let r = web.refused("New work order", err)?;
-            let page = NewPage {
-                shell: r.shell,
-                form,
-                errors: r.errors,
-                types: &WORK_ORDER_TYPES,
-                priorities: &WORK_ORDER_PRIORITIES,
+            let r = web.refused("New work order", pick::for_form(err, WORK_ORDER_FIELDS))?;
+            let shell = r
+                .shell
+                .with_error("The work order was not created. See the marked fields.");
+            order_form(&web, None, form, shell, r.errors, r.status).await
+        }
+    }
+}
+
+async fn stored_order(web: &Web, id: i64) -> Result<(WorkOrderOut, Option<AssetOut>), Halt> {
+    let db = web.state.db.read();
+    let wo = service::get_work_order(db, id)
+        .await
+        .or_page(web)?
+        .work_order;
+    let asset = match wo.asset_id {
+        Some(a) => service::get_asset(db, a).await.ok(),
+        None => None,
+    };
+    Ok((wo, asset))
+}
+
+async fn edit_form(web: Web, Path(id): Path<i64>) -> Page {
+    web.require(WRITE)?;
+    let (wo, asset) = stored_order(&web, id).await?;
+    let form = OrderForm::of(&wo, asset.as_ref());
+    let shell = web.shell(&format!("Edit {}", wo.number));
+    order_form(
+        &web,
+        Some(wo),
+        form,
+        shell,
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<OrderForm>) -> Page {
+    web.require(WRITE)?;
+    let (wo, asset) = stored_order(&web, id).await?;
+    let title = format!("Edit {}", wo.number);
+    if form.find == "asset" {
+        let shell = web.shell(&title);
+        return order_form(
+            &web,
+            Some(wo),
+            form,
+            shell,
+            Errors::default(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let changed = match form.update(web.state.db.read()).await {
+        Ok(req) => {
+            let version = IfMatch(Some(form.version));
+            service::update_work_order(&web.state, &web.audit(), &web.user, id, version, req).await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(_) => back(id, "saved", "status"),
+        Err(err) => {
+            let r = web.refused(&title, pick::for_form(err, WORK_ORDER_FIELDS))?;
+            if r.stale {
+                // Saved by someone else meanwhile: show what is stored now.
+                let stored = OrderForm::of(&wo, asset.as_ref());
+                return order_form(&web, Some(wo), stored, r.shell, r.errors, r.status).await;
+            }
+            let shell = if r.errors.0.is_empty() {
+                r.shell
+            } else {
+                r.shell
+                    .with_error("The work order was not changed. See the marked fields.")
             };
-            Ok(render(r.status, &page))
+            order_form(&web, Some(wo), form, shell, r.errors, r.status).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- adding steps
+
+/// A step added on the work order page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct StepForm {
+    pub task: String,
+    pub kind: String,
+    /// `on` when checked.
+    pub required: String,
+}
+
+async fn add_step(web: Web, Path(id): Path<i64>, Posted(form): Posted<StepForm>) -> Page {
+    web.require(WRITE)?;
+    let step = ChecklistItemData {
+        task: form.task.clone(),
+        kind: filled(&form.kind),
+        required: form.required == "on",
+        ..ChecklistItemData::default()
+    };
+    let added = if filled(&form.task).is_none() {
+        Err(ApiError::invalid("task", "write what is to be done"))
+    } else {
+        service::add_checklist_steps(&web.state, &web.audit(), id, vec![step])
+            .await
+            .map_err(|e| pick::for_form(e, STEP_FIELDS))
+    };
+    match added {
+        Ok(s) => {
+            let anchor = s
+                .first()
+                .map_or("checklist".into(), |s| format!("step-{}", s.id));
+            back(id, "step_added", &anchor)
+        }
+        Err(err) => {
+            let r = web.refused("Work order", err)?;
+            let shell = if r.errors.0.is_empty() {
+                r.shell
+            } else {
+                r.shell
+                    .with_error("The step was not added. See the marked field.")
+            };
+            let page = Extra {
+                step: form,
+                ..Extra::default()
+            };
+            work_order_page_with(&web, id, shell, r.status, None, r.errors, page).await
         }
     }
 }
@@ -430,13 +775,17 @@ struct WorkOrderPage {
     errors: Errors,
     /// The text of a refused comment, to send again.
     draft: String,
+    /// A refused new step, to send again.
+    step: StepForm,
+    step_kinds: Vec<(String, String)>,
+    overdue: bool,
     parts: super::inventory::PartsBlock,
     photos: super::photos::PhotosBlock,
 }
 
 impl WorkOrderPage {
     fn label(&self, status: &str) -> &'static str {
-        status_label(status)
+        wo_status(status)
     }
 
     fn steps_done(&self) -> usize {
@@ -474,6 +823,17 @@ fn moves(from: &str, can_manage: bool) -> Vec<Move> {
         .collect()
 }
 
+/// What a refused form on the work order page had typed, to show again.
+#[derive(Default)]
+pub(super) struct Extra {
+    /// A comment's text.
+    pub draft: String,
+    /// A new checklist step.
+    pub step: StepForm,
+    /// A part's use.
+    pub parts: super::inventory::UseForm,
+}
+
 pub(super) async fn work_order_page(
     web: &Web,
     id: i64,
@@ -482,6 +842,22 @@ pub(super) async fn work_order_page(
     failed_item: Option<i64>,
     errors: Errors,
     draft: &str,
+) -> Page {
+    let extra = Extra {
+        draft: draft.to_string(),
+        ..Extra::default()
+    };
+    work_order_page_with(web, id, shell, status, failed_item, errors, extra).await
+}
+
+pub(super) async fn work_order_page_with(
+    web: &Web,
+    id: i64,
+    shell: Shell,
+    status: StatusCode,
+    failed_item: Option<i64>,
+    errors: Errors,
+    extra: Extra,
 ) -> Page {
     web.require(READ)?;
     let db = web.state.db.read();
@@ -545,14 +921,20 @@ pub(super) async fn work_order_page(
             .collect(),
         can_write: web.user.can(WRITE),
         is_open: OPEN_STATUSES.contains(&wo.status.as_str()),
+        overdue: is_overdue(&wo, &today()),
         checklist: detail.checklist,
         asset_name,
-        parts: super::inventory::parts_block(web, id).await?,
+        parts: super::inventory::PartsBlock {
+            typed: extra.parts,
+            ..super::inventory::parts_block(web, id).await?
+        },
         photos: super::photos::photos_block(web, id, &comment_ids).await?,
         wo,
         failed_item,
         errors,
-        draft: draft.to_string(),
+        draft: extra.draft,
+        step: extra.step,
+        step_kinds: words::options(&CHECKLIST_KINDS, step_kind_word),
     };
     Ok(render(status, &page))
 }
@@ -593,6 +975,17 @@ pub(super) fn back(id: i64, done: &str, anchor: &str) -> Page {
 
 /// A refused change: the page again with the reason, at the failing step if any.
 pub(super) async fn refused(web: &Web, id: i64, item: Option<i64>, err: ApiError) -> Page {
+    refused_with(web, id, item, err, Extra::default()).await
+}
+
+/// [`refused`], showing again what the refused form had typed.
+pub(super) async fn refused_with(
+    web: &Web,
+    id: i64,
+    item: Option<i64>,
+    err: ApiError,
+    extra: Extra,
+) -> Page {
     let r = web.refused("Work order", err)?;
     let shell = if r.errors.0.is_empty() {
         r.shell
@@ -604,7 +997,7 @@ pub(super) async fn refused(web: &Web, id: i64, item: Option<i64>, err: ApiError
         let reasons: Vec<&str> = r.errors.0.iter().map(|e| e.message.as_str()).collect();
         r.shell.with_error(sentence(&reasons.join("; ")))
     };
-    work_order_page(web, id, shell, r.status, item, r.errors, "").await
+    work_order_page_with(web, id, shell, r.status, item, r.errors, extra).await
 }
 
 #[derive(Deserialize, Default)]

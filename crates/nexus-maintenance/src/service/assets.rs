@@ -678,3 +678,91 @@ pub async fn update_asset(
     work.commit().await?;
     Ok(after)
 }
+
+// ---------------------------------------------------------------- choosing by name
+
+/// How an asset is named where people choose it: `name · tag`, `name · S/N serial`, or
+/// the name alone. [`resolve_asset`] reads it back.
+pub fn asset_label(a: &AssetOut) -> String {
+    match (&a.tag, &a.serial_number) {
+        (Some(t), _) => format!("{} · {t}", a.name),
+        (None, Some(s)) => format!("{} · S/N {s}", a.name),
+        _ => a.name.clone(),
+    }
+}
+
+/// The assets whose name, tag or serial number contains `text` (all when it is blank),
+/// by name, at most `limit`, with the number of matches.
+pub async fn suggest_assets(
+    conn: &impl ConnectionTrait,
+    text: &str,
+    limit: u64,
+) -> ApiResult<(Vec<AssetOut>, u64)> {
+    let f = AssetFilter {
+        q: Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
+    let page = PageParams {
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let found = list_assets(conn, &f, &page).await?;
+    Ok((found.items, found.total))
+}
+
+/// The one asset `text` names, as a person types it: its label ([`asset_label`]), its tag,
+/// serial number or name (ignoring case), or else the only asset whose name, tag or serial
+/// number contains it. 422 on `field` when no asset or several match.
+pub async fn resolve_asset(
+    conn: &impl ConnectionTrait,
+    field: &str,
+    text: &str,
+) -> ApiResult<AssetOut> {
+    use asset::Column as C;
+    let text = text.trim();
+    let lower = |c: C| Expr::expr(Func::lower(Expr::col(c)));
+    if let Some((name, key)) = text.rsplit_once(" · ") {
+        let (col, key) = match key.trim().strip_prefix("S/N ") {
+            Some(serial) => (C::SerialNumber, serial),
+            None => (C::Tag, key.trim()),
+        };
+        let found = asset::Entity::find()
+            .filter(lower(col).eq(key.to_lowercase()))
+            .filter(lower(C::Name).eq(name.trim().to_lowercase()))
+            .all(conn)
+            .await?;
+        if let [one] = found.as_slice() {
+            return Ok(asset_out(one.clone()));
+        }
+    }
+    let wanted = text.to_lowercase();
+    let exact = asset::Entity::find().filter(
+        Condition::any()
+            .add(lower(C::Name).eq(wanted.clone()))
+            .add(lower(C::Tag).eq(wanted.clone()))
+            .add(lower(C::SerialNumber).eq(wanted)),
+    );
+    let n = exact.clone().count(conn).await?;
+    if n == 1
+        && let Some(one) = exact.one(conn).await?
+    {
+        return Ok(asset_out(one));
+    }
+    let n = if n > 1 {
+        n
+    } else {
+        let (found, total) = suggest_assets(conn, text, 1).await?;
+        if let (1, Some(one)) = (total, found.into_iter().next()) {
+            return Ok(one);
+        }
+        total
+    };
+    Err(ApiError::invalid(
+        field,
+        if n == 0 {
+            format!("no asset has a name, tag or serial number like “{text}”")
+        } else {
+            format!("choose one of the {n} assets matching “{text}”")
+        },
+    ))
+}

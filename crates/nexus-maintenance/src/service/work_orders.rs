@@ -1202,3 +1202,148 @@ pub async fn work_order_history(
         .await?
         .map(AuditEntry::from))
 }
+
+// ---------------------------------------------------------------- dispatch
+
+/// Someone a work order can be given to, as people know them.
+#[derive(Debug, Clone)]
+pub struct Assignee {
+    pub id: i64,
+    /// `First Last (username)`, or the username alone.
+    pub name: String,
+}
+
+/// Every active user whose role may work on work orders (`work_orders:write`, through
+/// the permission itself, `work_orders:*` or `*`), by name: whom a manager can dispatch
+/// work to.
+pub async fn assignable_users(conn: &impl ConnectionTrait) -> ApiResult<Vec<Assignee>> {
+    use nexus_identity::entity::{permission, role_permission};
+    let perms: Vec<i64> = permission::Entity::find()
+        .select_only()
+        .column(permission::Column::Id)
+        .filter(permission::Column::Name.is_in(["work_orders:write", "work_orders:*", "*"]))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let roles: Vec<i64> = role_permission::Entity::find()
+        .select_only()
+        .column(role_permission::Column::RoleId)
+        .filter(role_permission::Column::PermissionId.is_in(perms))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let users = user::Entity::find()
+        .filter(user::Column::IsActive.eq(true))
+        .filter(user::Column::RoleId.is_in(roles))
+        .all(conn)
+        .await?;
+    let mut out: Vec<Assignee> = users.iter().map(assignee).collect();
+    out.sort_by_key(|a| (a.name.to_lowercase(), a.id));
+    Ok(out)
+}
+
+/// A user as an [`Assignee`].
+pub fn assignee(u: &user::Model) -> Assignee {
+    let full = [u.first_name.as_deref(), u.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Assignee {
+        id: u.id,
+        name: if full.is_empty() {
+            u.username.clone()
+        } else {
+            format!("{full} ({})", u.username)
+        },
+    }
+}
+
+/// Work orders completed at or after `since`, the latest first, at most `limit`, with
+/// how many there are.
+pub async fn recent_completions(
+    conn: &impl ConnectionTrait,
+    since: Timestamp,
+    limit: u64,
+) -> ApiResult<(Vec<WorkOrderOut>, u64)> {
+    use sea_orm::PaginatorTrait;
+    let query = work_order::Entity::find()
+        .filter(work_order::Column::Status.eq("completed"))
+        .filter(work_order::Column::CompletedAt.gte(since));
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by_desc(work_order::Column::CompletedAt)
+        .order_by_desc(work_order::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    Ok((items.into_iter().map(work_order_out).collect(), total))
+}
+
+/// Adds steps after the last one of a work order that is still to be done. Audited per
+/// step, announced as `work_order.checklist_added` with the new steps.
+///
+/// Errors: 404; 409 when completed or cancelled; 422 naming `checklist[i].field`.
+pub async fn add_checklist_steps(
+    state: &AppState,
+    ctx: &AuditCtx,
+    work_order_id: i64,
+    mut steps: Vec<ChecklistItemData>,
+) -> ApiResult<Vec<ChecklistItemOut>> {
+    let mut v = Validator::new();
+    v.check(!steps.is_empty(), "checklist", "give at least one step");
+    v.check(steps.len() <= 200, "checklist", "at most 200 steps");
+    for (i, step) in steps.iter_mut().enumerate() {
+        step.check(&mut v, i);
+    }
+    v.finish()?;
+    let mut work = Work::begin(state, ctx).await?;
+    let wo = find_work_order(&*work, work_order_id).await?;
+    must_be_open(&wo)?;
+    let last = checklist_item::Entity::find()
+        .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
+        .order_by_desc(checklist_item::Column::Sequence)
+        .one(&*work)
+        .await?
+        .map_or(0, |c| c.sequence);
+    if last as usize + steps.len() > 200 {
+        return Err(ApiError::invalid("checklist", "at most 200 steps"));
+    }
+    let now = Timestamp::now();
+    let mut added = Vec::with_capacity(steps.len());
+    for (i, item) in steps.into_iter().enumerate() {
+        let step = checklist_item::ActiveModel {
+            work_order_id: Set(work_order_id),
+            sequence: Set(last + i as i32 + 1),
+            kind: Set(item.kind.unwrap_or_default()),
+            task: Set(item.task),
+            required: Set(item.required),
+            min_value: Set(item.min_value),
+            max_value: Set(item.max_value),
+            unit: Set(item.unit),
+            create_follow_up: Set(item.create_follow_up),
+            is_completed: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&*work)
+        .await?;
+        let out = checklist_item_out(step);
+        work.audit(
+            "create",
+            "work_order_checklist_item",
+            out.id,
+            None,
+            Some(&out),
+        )
+        .await?;
+        added.push(out);
+    }
+    announce(&mut work, "checklist_added", work_order_id, &added);
+    work.commit().await?;
+    Ok(added)
+}

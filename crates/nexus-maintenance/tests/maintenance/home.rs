@@ -58,6 +58,11 @@ backend_tests! {
         assert!(html.contains("href=\"/maintenance/work-orders/new\""), "{html}");
         assert!(html.contains("work_order.created"), "redrawn live: {html}");
 
+        // The overdue count leads to the overdue orders.
+        let (_, html) = srv.page("/maintenance/work-orders?overdue=1", &tech).await;
+        assert!(html.contains("Replace seal") && html.contains("Unassigned and late"), "{html}");
+        assert!(!html.contains("Check belt") && !html.contains("Paint guard"), "{html}");
+
         // A guest reads work orders but works none: no backlog KPIs, no "New work order".
         let c = counts(srv, &guest).await;
         assert_eq!(c["work_orders.mine"]["count"], 0);

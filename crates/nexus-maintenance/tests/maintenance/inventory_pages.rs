@@ -36,6 +36,7 @@ backend_tests! {
         let (status, _, html) = srv.submit(&format!("{path}/adjust"), &admin, &[("csrf", &token), ("location_id", &site_s), ("quantity", "-9"), ("reason", "count")]).await;
         assert_eq!(status, 409);
         assert!(html.contains("id=\"quantity-error\""), "{html}");
+        assert!(html.contains("value=\"-9\"") && html.contains("value=\"count\""), "the refused adjustment keeps what was typed: {html}");
         let (_, html) = srv.page(&path, &admin).await;
         assert!(html.contains("Stock: 5"), "{html}");
         let (status, _, _) = srv.submit(&format!("{path}/receive"), &admin, &[("csrf", "forged"), ("location_id", &site_s), ("quantity", "5")]).await;
@@ -52,15 +53,15 @@ backend_tests! {
         let (status, _, html) = srv.submit(&format!("/maintenance/work-orders/{wo}/parts"), &admin, &[("csrf", &token), ("part_id", &id_s), ("location_id", &site_s), ("quantity", "7")]).await;
         assert_eq!(status, 409);
         assert!(html.contains("Only 3 unit(s)"), "{html}");
+        assert!(html.contains("name=\"quantity\" type=\"number\" value=\"7\"") && html.contains(&format!("<option value=\"{id}\" selected>")), "the refused use keeps what was typed: {html}");
         let (_, html) = srv.page(&format!("/maintenance/work-orders/{wo}"), &admin).await;
         assert!(html.contains("2 × V-1 Valve") && html.contains("25.00"), "{html}");
 
         // PM schedules: created through the form, generated with the button.
-        let pump_s = pump.to_string();
-        let (status, _, html) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset_id", &pump_s), ("title", ""), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31")]).await;
+        let (status, _, html) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset", "Pump"), ("title", ""), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31")]).await;
         assert_eq!(status, 422);
         assert!(html.contains("id=\"title-error\""));
-        let (status, _, _) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset_id", &pump_s), ("title", "Lubricate"), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31"), ("checklist", "Grease\nCheck noise\n")]).await;
+        let (status, _, _) = srv.submit("/maintenance/pm-schedules", &admin, &[("csrf", &token), ("asset", "Pump"), ("title", "Lubricate"), ("interval_value", "1"), ("interval_unit", "months"), ("next_due", "2031-01-31"), ("checklist", "Grease\nCheck noise\n")]).await;
         assert_eq!(status, 303);
         let schedule = srv.call("GET", "/api/v1/pm-schedules", Some(&admin), None).await.json["items"][0].clone();
         assert_eq!(schedule["checklist"].as_array().unwrap().len(), 2);
@@ -85,7 +86,7 @@ backend_tests! {
         let (status, html) = srv.page(&edit, &admin).await;
         assert_eq!(status, 200);
         assert!(html.contains("value=\"Lubricate\"") && html.contains("Grease\nCheck noise") && html.contains("name=\"version\" value=\"3\""), "{html}");
-        let form = |version: &'static str, every: &'static str| [("csrf", token.as_str()), ("version", version), ("asset_id", pump_s.as_str()),
+        let form = |version: &'static str, every: &'static str| [("csrf", token.as_str()), ("version", version), ("asset", "Pump"),
             ("title", "Lubricate bearings"), ("interval_value", every), ("interval_unit", "weeks"), ("basis", "scheduled"),
             ("next_due", "2031-02-07"), ("lead_days", "3"), ("priority", "high"), ("estimated_minutes", ""), ("checklist", "Grease\nWipe down")];
         let (status, _, html) = srv.submit(&edit, &admin, &form("3", "x")).await;

@@ -5,9 +5,12 @@
 mod api;
 mod browser;
 mod common;
+mod concurrency;
+mod home;
 mod inventory;
 mod inventory_pages;
 mod kpis;
+mod pages_edit;
 mod photos;
 mod request_browser;
 mod requests;

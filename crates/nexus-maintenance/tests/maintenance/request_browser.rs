@@ -83,7 +83,7 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
     goto(desk, &format!("{base}/maintenance/assets/{asset_id}")).await?;
     let open = text(desk, "#open-work-orders").await?;
     check(
-        open.contains("Belt slipping") && open.contains("high"),
+        open.contains("Belt slipping") && open.contains("High"),
         format!("open work orders: {open}"),
     )?;
     screenshot(desk, "/tmp/asset-desk.png").await

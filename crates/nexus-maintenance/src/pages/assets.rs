@@ -11,7 +11,7 @@ use nexus_core::audit::{self, AuditFilter};
 use nexus_core::extract::Path;
 use nexus_core::pages::{Done, OrPage, Page, Shell, Web, filled, render};
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::words::{priority_word, status_word, wo_status};
@@ -318,6 +318,8 @@ struct AssetPage {
     can_write_work: bool,
     /// Today as due dates are written, to mark overdue work orders.
     today: String,
+    /// What other domains say of the asset now (its open alerts, say), worst first.
+    status: Vec<nexus_core::home::Row>,
 }
 
 impl AssetPage {
@@ -339,17 +341,6 @@ fn changed_fields(before: Option<&serde_json::Value>, after: Option<&serde_json:
         .map(|(k, _)| k.replace('_', " "))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-async fn usernames(conn: &impl ConnectionTrait, ids: Vec<i64>) -> ApiResult<Vec<(i64, String)>> {
-    use nexus_identity::entity::user;
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect())
 }
 
 /// An asset: its details and QR code, components, open work orders, pending requests,
@@ -457,7 +448,7 @@ async fn asset_page(
     )
     .await
     .or_page(&web)?;
-    let names = usernames(conn, entries.iter().filter_map(|e| e.actor_id).collect())
+    let names = nexus_identity::service::usernames(conn, entries.iter().map(|e| e.actor_id))
         .await
         .or_page(&web)?;
     let history = entries
@@ -466,20 +457,19 @@ async fn asset_page(
             at: e.created_at.display(),
             who: e
                 .actor_id
-                .and_then(|a| {
-                    names
-                        .iter()
-                        .find(|(id, _)| *id == a)
-                        .map(|(_, n)| n.clone())
-                })
+                .and_then(|a| names.get(&a).cloned())
                 .unwrap_or_else(|| "system".into()),
             changed: changed_fields(e.previous_state.as_ref(), e.new_state.as_ref()),
             action: e.action,
         })
         .collect();
+    let status = nexus_core::home::about(state, &web.user, "asset", id)
+        .await
+        .or_page(&web)?;
     Ok(render(
         StatusCode::OK,
         &AssetPage {
+            status,
             shell: web.shell_done(&asset.name, done.message(&[])),
             type_name,
             location,

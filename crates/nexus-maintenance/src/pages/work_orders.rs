@@ -20,7 +20,7 @@ use nexus_core::{
     ApiError, ApiResult, AppState, IfMatch, ListResponse, PageParams, Timestamp, Validator,
 };
 use nexus_identity::entity::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 /// Completed work orders the board shows: those of the last this many days.
 const BOARD_DAYS: i64 = 7;
@@ -77,24 +77,6 @@ const DONE: &[(&str, &str)] = &[
     ("step_added", "Step added."),
 ];
 
-/// Usernames of the given user ids, for showing people by name.
-async fn usernames(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = Option<i64>>,
-) -> ApiResult<HashMap<i64, String>> {
-    let ids: Vec<i64> = ids.into_iter().flatten().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect())
-}
-
 fn name_of(names: &HashMap<i64, String>, id: Option<i64>) -> String {
     match id {
         Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
@@ -129,7 +111,7 @@ pub(super) fn is_overdue(wo: &WorkOrderOut, today: &str) -> bool {
 
 async fn rows(web: &Web, items: Vec<WorkOrderOut>) -> Result<Vec<Row>, Halt> {
     let db = web.state.db.read();
-    let names = usernames(db, items.iter().map(|w| w.assigned_to_id))
+    let names = nexus_identity::service::usernames(db, items.iter().map(|w| w.assigned_to_id))
         .await
         .or_page(web)?;
     let asset_ids: Vec<i64> = items.iter().filter_map(|w| w.asset_id).collect();
@@ -869,7 +851,7 @@ pub(super) async fn work_order_page_with(
         .await
         .or_page(web)?;
     let wo = detail.work_order;
-    let names = usernames(
+    let names = nexus_identity::service::usernames(
         db,
         labor
             .iter()

@@ -39,6 +39,9 @@ backend_tests! {
         assert!(html.contains("Chiller 7: temperature"), "{html}");
         assert!(html.contains("Critical alerts"), "{html}");
         assert!(html.contains("alert.opened"), "the page redraws on alert events: {html}");
+        // The asset's own page says so too.
+        let (_, html) = srv.page(&format!("/maintenance/assets/{id}"), &admin).await;
+        assert!(html.contains("id=\"asset-attention\"") && html.contains("Critical alert: temperature"), "{html}");
 
         // Whoever may not read telemetry hears nothing of it.
         let role = json!({"name": "packer", "permissions": ["production:read"]});
@@ -55,5 +58,7 @@ backend_tests! {
         assert_eq!(critical["count"], 0);
         let (_, html) = srv.page("/", &admin).await;
         assert!(html.contains("No alert is open."), "{html}");
+        let (_, html) = srv.page(&format!("/maintenance/assets/{id}"), &admin).await;
+        assert!(!html.contains("id=\"asset-attention\""), "{html}");
     }
 }

@@ -3,6 +3,11 @@
 //! a sample costs a comparison; only a change of state writes. One unresolved alert per
 //! series: it opens, escalates, and resolves, never repeats. Alert rules turn a critical
 //! spell of N minutes into one work order.
+//!
+//! Acknowledging covers the episode at the worst level it has reached: an alert
+//! acknowledged at critical stays acknowledged while the series dips below critical and
+//! comes back, until it resolves past the hysteresis. Only the first escalation of an
+//! alert acknowledged as a warning asks for attention again (status back to open).
 
 use std::collections::HashMap;
 
@@ -276,7 +281,8 @@ async fn write_changes(
                 let Some(id) = id else { continue };
                 txn.execute(stmt(
                     backend,
-                    "UPDATE metric_alerts SET level = 'critical', status = 'open', escalated_at = $2, \
+                    "UPDATE metric_alerts SET status = CASE WHEN level = 'critical' THEN status ELSE 'open' END, \
+                     level = 'critical', escalated_at = $2, \
                      critical_since = $2, peak_value = $3, version = version + 1 WHERE id = $1",
                     vec![id.into(), (ts * 1000).into(), peak_of(&cache, def.id, value).into()],
                 ))

@@ -283,3 +283,32 @@ backend_tests! {
         assert_eq!(opened, 1, "{:?}", list.json);
     }
 }
+
+backend_tests! {
+    async fn an_acknowledged_episode_stays_acknowledged(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Kiln").await;
+        let t = start_ms();
+        // Acknowledged as a warning: the first escalation asks for attention again.
+        read(srv, &admin, id, t, 85.0).await;
+        let alert = alerts(srv, &admin, id).await[0]["id"].as_i64().unwrap();
+        let ack = format!("/api/v1/alerts/{alert}/acknowledge");
+        assert_eq!(srv.post(&ack, &admin, json!({})).await.status, 200);
+        read(srv, &admin, id, t + 1000, 95.0).await;
+        assert_eq!(state(&alerts(srv, &admin, id).await[0]), s("critical", "open"));
+        // Acknowledged at critical: dipping under critical and coming back is the same
+        // episode, still acknowledged; only resolving ends it.
+        assert_eq!(srv.post(&ack, &admin, json!({})).await.status, 200);
+        read(srv, &admin, id, t + 2000, 86.0).await;
+        read(srv, &admin, id, t + 3000, 96.0).await;
+        let a = alerts(srv, &admin, id).await;
+        assert_eq!(a.len(), 1);
+        assert_eq!(state(&a[0]), s("critical", "acknowledged"));
+        assert!(a[0]["escalated_at"].is_string());
+        read(srv, &admin, id, t + 4000, 70.0).await;
+        assert_eq!(state(&alerts(srv, &admin, id).await[0]), s("critical", "resolved"));
+        read(srv, &admin, id, t + 5000, 95.0).await;
+        let a = alerts(srv, &admin, id).await;
+        assert_eq!((a.len(), state(&a[0])), (2, s("critical", "open")), "a new episode is a new alert");
+    }
+}

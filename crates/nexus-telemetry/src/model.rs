@@ -67,6 +67,9 @@ pub struct MetricOut {
     pub metric_value: Option<f64>,
     /// When the newest reading was taken.
     pub value_at: Option<Timestamp>,
+    /// Where the series stands now: `normal`, `warning` or `critical` (an unresolved
+    /// alert's level; `critical` holds through the hysteresis band).
+    pub state: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i32,

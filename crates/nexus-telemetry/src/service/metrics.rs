@@ -10,6 +10,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
+use super::alerts::Level;
 use super::{cache, load_catalog};
 use crate::entity::asset_metric;
 use crate::model::{MetricData, MetricOut, UpdateMetric};
@@ -29,6 +30,7 @@ pub fn metric_out(m: asset_metric::Model) -> MetricOut {
         hysteresis: m.hysteresis,
         metric_value: m.metric_value,
         value_at: m.value_at,
+        state: "normal".into(),
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -53,17 +55,36 @@ pub async fn find_metric(
         .ok_or_else(|| ApiError::not_found(format!("metric '{name}' of asset {asset_id}")))
 }
 
-/// Every metric of an asset with its current value, by name.
+/// `metrics` of asset `asset_id` with the state their unresolved alerts say they are in.
+async fn with_states(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+    mut metrics: Vec<MetricOut>,
+) -> ApiResult<Vec<MetricOut>> {
+    let alerts = super::alerts::series_alerts(conn, asset_id).await?;
+    for m in &mut metrics {
+        m.state = match alerts.get(&m.id).map(|a| a.level) {
+            Some(Level::Critical) => "critical",
+            Some(Level::Warning) => "warning",
+            _ => "normal",
+        }
+        .into();
+    }
+    Ok(metrics)
+}
+
+/// Every metric of an asset with its current value and state, by name.
 pub async fn list_metrics(conn: &impl ConnectionTrait, asset_id: i64) -> ApiResult<Vec<MetricOut>> {
     nexus_maintenance::service::get_asset(conn, asset_id).await?;
-    Ok(asset_metric::Entity::find()
+    let metrics = asset_metric::Entity::find()
         .filter(asset_metric::Column::AssetId.eq(asset_id))
         .order_by_asc(asset_metric::Column::MetricName)
         .all(conn)
         .await?
         .into_iter()
         .map(metric_out)
-        .collect())
+        .collect();
+    with_states(conn, asset_id, metrics).await
 }
 
 pub async fn get_metric(
@@ -71,7 +92,9 @@ pub async fn get_metric(
     asset_id: i64,
     name: &str,
 ) -> ApiResult<MetricOut> {
-    find_metric(conn, asset_id, name).await.map(metric_out)
+    let m = metric_out(find_metric(conn, asset_id, name).await?);
+    let mut one = with_states(conn, asset_id, vec![m]).await?;
+    Ok(one.remove(0))
 }
 
 fn fill(am: &mut asset_metric::ActiveModel, d: MetricData) {
@@ -160,7 +183,8 @@ pub async fn update_metric(
         .await?;
     work.commit().await?;
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
-    Ok(after)
+    let mut one = with_states(state.db.read(), asset_id, vec![after]).await?;
+    Ok(one.remove(0))
 }
 
 /// Deletes a metric with its samples, rollups, alerts and predictions.

@@ -31,6 +31,8 @@ backend_tests! {
         ingest(srv, &admin, &[(id, "temperature", t, 81.0), (id, "temperature", t + 1000, 96.0)]).await;
         let critical = count(srv, &admin, "alerts.critical").await.unwrap();
         assert_eq!(critical["count"], 1);
+        let metric = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await;
+        assert_eq!(metric.json["state"], "critical", "{:?}", metric.json);
         assert_eq!(critical["tone"], "critical");
         assert_eq!(critical["nav"], "/alerts");
         assert_eq!(critical["href"], "/alerts?level=critical");
@@ -56,6 +58,8 @@ backend_tests! {
         ingest(srv, &admin, &[(id, "temperature", t + 2000, 60.0)]).await;
         let critical = count(srv, &admin, "alerts.critical").await.unwrap();
         assert_eq!(critical["count"], 0);
+        let metrics = srv.get(&format!("/api/v1/assets/{id}/metrics"), &admin).await;
+        assert_eq!(metrics.json["items"][0]["state"], "normal", "{:?}", metrics.json);
         let (_, html) = srv.page("/", &admin).await;
         assert!(html.contains("No alert is open."), "{html}");
         let (_, html) = srv.page(&format!("/maintenance/assets/{id}"), &admin).await;

@@ -1121,6 +1121,39 @@ pub async fn add_comment(
     Ok(out)
 }
 
+/// Notes `content` as a comment of the system on the open work order opened under
+/// `dedupe_key` (a schedule's or an alert rule's), when there is one: how a due service
+/// that the open order now covers is recorded rather than lost.
+pub async fn note_on_open(
+    work: &mut Work<'_>,
+    dedupe_key: &str,
+    content: String,
+) -> ApiResult<Option<CommentOut>> {
+    let open = work_order::Entity::find()
+        .filter(work_order::Column::DedupeKey.eq(dedupe_key))
+        .filter(work_order::Column::Status.is_in(OPEN_STATUSES))
+        .one(&**work)
+        .await?;
+    let Some(wo) = open else {
+        return Ok(None);
+    };
+    let out = comment_out(
+        comment::ActiveModel {
+            work_order_id: Set(wo.id),
+            user_id: Set(None),
+            content: Set(content),
+            created_at: Set(Timestamp::now()),
+            ..Default::default()
+        }
+        .insert(&**work)
+        .await?,
+    );
+    work.audit("create", "work_order_comment", out.id, None, Some(&out))
+        .await?;
+    announce(work, "comment_added", wo.id, &out);
+    Ok(Some(out))
+}
+
 /// The record kind `entity_type` once `user` may attach files to it, as the attachments
 /// API asks: `files:write` and the permission to change the record (403 otherwise).
 pub fn may_attach(user: &CurrentUser, entity_type: &str) -> ApiResult<&'static Attachable> {

@@ -131,27 +131,41 @@ pub(super) async fn evaluate(state: &AppState, new: &[Sample]) -> ApiResult<()> 
             .all(&*work)
             .await?;
         for s in due {
+            // Every mark the reading passed: a counter may jump past several at once.
+            let passed = ((value - s.next_at) / s.every_units).floor() + 1.0;
+            let marks: Vec<String> = (0..passed as u64)
+                .map(|k| (s.next_at + k as f64 * s.every_units).to_string())
+                .collect();
+            let marks = marks.join(", ");
+            let key = format!("meter:{}", s.id);
             let new = nexus_maintenance::model::NewWorkOrder {
                 title: s.title.clone(),
                 description: Some(format!(
-                    "{}\n\nMeter schedule {}: the counter reached {value} (mark {}).",
+                    "{}\n\nMeter schedule {}: the counter reached {value}; due at {marks}.",
                     s.description.clone().unwrap_or_default(),
                     s.id,
-                    s.next_at
                 )),
                 asset_id: Some(asset_id),
                 work_order_type: Some("preventive".into()),
                 priority: Some(s.priority.clone()),
-                dedupe_key: Some(format!("meter:{}", s.id)),
+                dedupe_key: Some(key.clone()),
                 ..Default::default()
             };
-            // An order of this schedule still open covers the new mark too (409, refused
-            // before anything is written: skip).
+            // An order of this schedule still open (409, refused before anything is
+            // written) covers the new marks too: said on that order, so no service due
+            // goes unrecorded.
             match nexus_maintenance::service::open_work_order(&mut work, new).await {
-                Ok(_) | Err(ApiError::Conflict { .. }) => {}
+                Ok(_) => {}
+                Err(ApiError::Conflict { .. }) => {
+                    let note = format!(
+                        "The service due at {marks} (meter schedule {}, counter {value}) fell due \
+                         while this order was open: this order covers it too.",
+                        s.id
+                    );
+                    nexus_maintenance::service::note_on_open(&mut work, &key, note).await?;
+                }
                 Err(e) => return Err(e),
             }
-            let passed = ((value - s.next_at) / s.every_units).floor() + 1.0;
             work.execute(stmt(
                 backend,
                 "UPDATE meter_schedules SET next_at = $2 WHERE id = $1",

@@ -191,8 +191,15 @@ backend_tests! {
         // Past two more marks while the first order is open: still one open, the mark moves on.
         srv.post("/api/v1/telemetry", &admin, hours(t + 2000, 150.0)).await;
         srv.post("/api/v1/telemetry", &admin, hours(t + 3000, 310.0)).await;
-        assert_eq!(count(&srv.get("/api/v1/work-orders?limit=500", &admin).await.json), 1);
+        let list = srv.get("/api/v1/work-orders?limit=500", &admin).await;
+        assert_eq!(count(&list.json), 1);
         assert_eq!(srv.get(&path, &admin).await.json["items"][0]["next_at"], 400.0);
+        // ... and the open order says it covers the services that fell due meanwhile.
+        let wo = list.json["items"].as_array().unwrap().iter().find(|w| w["title"] == "100-hour service").unwrap();
+        let comments = srv.get(&format!("/api/v1/work-orders/{}/comments", wo["id"]), &admin).await;
+        let notes: Vec<&str> = comments.json["items"].as_array().unwrap().iter().map(|c| c["content"].as_str().unwrap()).collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("due at 200, 300") && notes[0].contains("covers it too"), "{notes:?}");
     }
 }
 

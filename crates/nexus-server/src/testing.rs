@@ -416,6 +416,22 @@ impl TestServer {
         Self::read(req.send().await.expect("request")).await
     }
 
+    /// The counts of the home page and navigation (`/auth/me/attention`) of the user of
+    /// `token`, by key.
+    pub async fn attention(
+        &self,
+        token: &str,
+    ) -> std::collections::HashMap<String, serde_json::Value> {
+        let res = self.get("/api/v1/auth/me/attention", token).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        res.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| (c["key"].as_str().expect("key").to_string(), c.clone()))
+            .collect()
+    }
+
     /// PATCHes `path` with `If-Match: "version"`: the edit of one who read `version`.
     pub async fn patch_if(
         &self,

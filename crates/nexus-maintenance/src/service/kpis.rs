@@ -240,20 +240,12 @@ fn buckets(from: NaiveDate, to: NaiveDate, monthly: bool) -> Vec<(NaiveDate, Nai
     out
 }
 
-/// Downtime, failures and availability of every asset over `from..=to` as of `now`, and
-/// nothing else: the two queries of the report a home panel needs (the other figures of
-/// the result are zero).
-pub async fn downtime_figures(
+/// The assets in `scope` and their downtime intervals overlapping `period` (start, end).
+async fn assets_and_downtime(
     conn: &impl ConnectionTrait,
-    from: NaiveDate,
-    to: NaiveDate,
-    now: Timestamp,
-) -> ApiResult<KpiFigures> {
-    let scope = Scope::new(None, None);
-    let period = [
-        Value::from(micros(from)),
-        Value::from(micros(to + TimeDelta::days(1))),
-    ];
+    scope: &Scope,
+    period: &[Value; 2],
+) -> ApiResult<(u64, Vec<Interval>)> {
     let assets = Count::find_by_statement(scope.statement(
         conn,
         &format!("SELECT COUNT(*) AS n FROM assets a WHERE {}", scope.assets),
@@ -264,12 +256,32 @@ pub async fn downtime_figures(
     .map_or(0, |c| c.n.max(0) as u64);
     let downtime = Interval::find_by_statement(scope.statement(
         conn,
-        "SELECT d.started_at, d.ended_at FROM asset_downtime d \
-         WHERE d.started_at < $e AND (d.ended_at IS NULL OR d.ended_at > $s)",
-        &period,
+        &format!(
+            "SELECT d.started_at, d.ended_at FROM asset_downtime d JOIN assets a ON a.id = d.asset_id \
+             WHERE d.started_at < $e AND (d.ended_at IS NULL OR d.ended_at > $s) AND {}",
+            scope.assets
+        ),
+        period,
     ))
     .all(conn)
     .await?;
+    Ok((assets, downtime))
+}
+
+/// Downtime, failures and availability of every asset over `from..=to` as of `now`, and
+/// nothing else: the two queries of the report a home panel needs (the other figures of
+/// the result are zero).
+pub async fn downtime_figures(
+    conn: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: Timestamp,
+) -> ApiResult<KpiFigures> {
+    let period = [
+        Value::from(micros(from)),
+        Value::from(micros(to + TimeDelta::days(1))),
+    ];
+    let (assets, downtime) = assets_and_downtime(conn, &Scope::new(None, None), &period).await?;
     let facts = Facts {
         assets,
         downtime,
@@ -310,25 +322,7 @@ pub async fn kpis(
     let scope = Scope::new(q.asset_id, q.location_id);
     let (s, e) = (micros(from), micros(to + TimeDelta::days(1)));
     let period = [Value::from(s), Value::from(e)];
-    let assets = Count::find_by_statement(scope.statement(
-        conn,
-        &format!("SELECT COUNT(*) AS n FROM assets a WHERE {}", scope.assets),
-        &[],
-    ))
-    .one(conn)
-    .await?
-    .map_or(0, |c| c.n.max(0) as u64);
-    let downtime = Interval::find_by_statement(scope.statement(
-        conn,
-        &format!(
-            "SELECT d.started_at, d.ended_at FROM asset_downtime d JOIN assets a ON a.id = d.asset_id \
-             WHERE d.started_at < $e AND (d.ended_at IS NULL OR d.ended_at > $s) AND {}",
-            scope.assets
-        ),
-        &period,
-    ))
-    .all(conn)
-    .await?;
+    let (assets, downtime) = assets_and_downtime(conn, &scope, &period).await?;
     let done = Done::find_by_statement(scope.statement(
         conn,
         &format!(

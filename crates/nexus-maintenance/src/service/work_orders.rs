@@ -278,30 +278,41 @@ async fn insert_work_order(
     .await?;
     let mut steps = Vec::with_capacity(d.checklist.len());
     for (i, item) in d.checklist.into_iter().enumerate() {
-        let step = checklist_item::ActiveModel {
-            work_order_id: Set(row.id),
-            sequence: Set(i as i32 + 1),
-            kind: Set(item.kind.unwrap_or_default()),
-            task: Set(item.task),
-            required: Set(item.required),
-            min_value: Set(item.min_value),
-            max_value: Set(item.max_value),
-            unit: Set(item.unit),
-            create_follow_up: Set(item.create_follow_up),
-            is_completed: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
-        steps.push(checklist_item_out(step));
+        steps.push(insert_step(conn, row.id, i as i32 + 1, item, now).await?);
     }
     Ok(WorkOrderDetail {
         work_order: work_order_out(row),
         checklist: steps,
     })
+}
+
+/// Stores checked step `item` of a work order at place `sequence`, not done yet.
+async fn insert_step(
+    conn: &impl ConnectionTrait,
+    work_order_id: i64,
+    sequence: i32,
+    item: ChecklistItemData,
+    now: Timestamp,
+) -> ApiResult<ChecklistItemOut> {
+    let step = checklist_item::ActiveModel {
+        work_order_id: Set(work_order_id),
+        sequence: Set(sequence),
+        kind: Set(item.kind.unwrap_or_default()),
+        task: Set(item.task),
+        required: Set(item.required),
+        min_value: Set(item.min_value),
+        max_value: Set(item.max_value),
+        unit: Set(item.unit),
+        create_follow_up: Set(item.create_follow_up),
+        is_completed: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(checklist_item_out(step))
 }
 
 pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<WorkOrderDetail> {
@@ -1347,25 +1358,7 @@ pub async fn add_checklist_steps(
     let now = Timestamp::now();
     let mut added = Vec::with_capacity(steps.len());
     for (i, item) in steps.into_iter().enumerate() {
-        let step = checklist_item::ActiveModel {
-            work_order_id: Set(work_order_id),
-            sequence: Set(last + i as i32 + 1),
-            kind: Set(item.kind.unwrap_or_default()),
-            task: Set(item.task),
-            required: Set(item.required),
-            min_value: Set(item.min_value),
-            max_value: Set(item.max_value),
-            unit: Set(item.unit),
-            create_follow_up: Set(item.create_follow_up),
-            is_completed: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(&*work)
-        .await?;
-        let out = checklist_item_out(step);
+        let out = insert_step(&*work, work_order_id, last + i as i32 + 1, item, now).await?;
         work.audit(
             "create",
             "work_order_checklist_item",

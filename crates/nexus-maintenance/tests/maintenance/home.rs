@@ -1,24 +1,9 @@
 //! Maintenance on the home page and in the navigation's counts: a technician's work due
 //! today and overdue, new requests, parts to reorder, the manager's backlog; both engines.
 
-use std::collections::HashMap;
-
 use chrono::{TimeDelta, Utc};
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
-use serde_json::{Value, json};
-
-/// The signed-in user's counts by key.
-async fn counts(srv: &TestServer, token: &str) -> HashMap<String, Value> {
-    let res = srv.get("/api/v1/auth/me/attention", token).await;
-    assert_eq!(res.status, 200, "{:?}", res.json);
-    res.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["key"].as_str().unwrap().to_string(), c.clone()))
-        .collect()
-}
+use serde_json::json;
 
 backend_tests! {
     async fn home_says_what_needs_attention(srv) {
@@ -40,7 +25,7 @@ backend_tests! {
         assert_eq!(req.status, 201, "{:?}", req.json);
         srv.create("/api/v1/parts", &admin, json!({"sku": "SEAL-1", "name": "Pump seal", "reorder_point": 2})).await;
 
-        let c = counts(srv, &tech).await;
+        let c = srv.attention(&tech).await;
         assert_eq!(c["work_orders.mine"]["count"], 3);
         assert_eq!(c["work_orders.mine"]["nav"], "/maintenance/work-orders");
         assert_eq!(c["work_orders.overdue"]["count"], 2);
@@ -64,7 +49,7 @@ backend_tests! {
         assert!(!html.contains("Check belt") && !html.contains("Paint guard"), "{html}");
 
         // A guest reads work orders but works none: no backlog KPIs, no "New work order".
-        let c = counts(srv, &guest).await;
+        let c = srv.attention(&guest).await;
         assert_eq!(c["work_orders.mine"]["count"], 0);
         assert_eq!(c["work_orders.mine"]["tone"], "calm");
         assert!(!c.contains_key("work_orders.open"));
@@ -80,7 +65,7 @@ backend_tests! {
             let res = srv.call("POST", &format!("/api/v1/work-orders/{id}/status"), Some(&tech), Some(json!({"status": status}))).await;
             assert_eq!(res.status, 200, "{status}: {:?}", res.json);
         }
-        let c = counts(srv, &tech).await;
+        let c = srv.attention(&tech).await;
         assert_eq!((c["work_orders.mine"]["count"].as_u64(), c["work_orders.overdue"]["count"].as_u64()), (Some(2), Some(1)));
     }
 }

@@ -1,22 +1,9 @@
 //! Alerts on the home page and the navigation's counts, on both engines.
 
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{asset_with_metric, ingest, now_ms};
-
-/// The signed-in user's count `key` from `/auth/me/attention`, if they have it.
-async fn count(srv: &TestServer, token: &str, key: &str) -> Option<Value> {
-    let res = srv.get("/api/v1/auth/me/attention", token).await;
-    assert_eq!(res.status, 200, "{:?}", res.json);
-    res.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["key"] == key)
-        .cloned()
-}
 
 backend_tests! {
     async fn critical_alerts_are_counted_on_home_and_in_the_navigation(srv) {
@@ -24,12 +11,12 @@ backend_tests! {
         let metric = json!({"metric_name": "temperature", "warning_threshold": 80.0,
             "critical_threshold": 90.0, "hysteresis": 2.0});
         let id = asset_with_metric(srv, &admin, "Chiller 7", metric).await;
-        let critical = count(srv, &admin, "alerts.critical").await.unwrap();
+        let critical = srv.attention(&admin).await["alerts.critical"].clone();
         assert_eq!((critical["count"].as_u64(), critical["tone"].as_str()), (Some(0), Some("calm")));
 
         let t = now_ms() - 60_000;
         ingest(srv, &admin, &[(id, "temperature", t, 81.0), (id, "temperature", t + 1000, 96.0)]).await;
-        let critical = count(srv, &admin, "alerts.critical").await.unwrap();
+        let critical = srv.attention(&admin).await["alerts.critical"].clone();
         assert_eq!(critical["count"], 1);
         let metric = srv.get(&format!("/api/v1/assets/{id}/metrics/temperature"), &admin).await;
         assert_eq!(metric.json["state"], "critical", "{:?}", metric.json);
@@ -49,14 +36,14 @@ backend_tests! {
         let role = json!({"name": "packer", "permissions": ["production:read"]});
         assert_eq!(srv.call("POST", "/api/v1/roles", Some(&admin), Some(role)).await.status, 201);
         let packer = srv.user_token(&admin, "pat", "packer").await;
-        assert!(count(srv, &packer, "alerts.critical").await.is_none());
+        assert!(!srv.attention(&packer).await.contains_key("alerts.critical"));
         let (status, html) = srv.page("/", &packer).await;
         assert_eq!(status, 200);
         assert!(!html.contains("Chiller 7"), "{html}");
 
         // Resolved: nothing left to count.
         ingest(srv, &admin, &[(id, "temperature", t + 2000, 60.0)]).await;
-        let critical = count(srv, &admin, "alerts.critical").await.unwrap();
+        let critical = srv.attention(&admin).await["alerts.critical"].clone();
         assert_eq!(critical["count"], 0);
         let metrics = srv.get(&format!("/api/v1/assets/{id}/metrics"), &admin).await;
         assert_eq!(metrics.json["items"][0]["state"], "normal", "{:?}", metrics.json);

@@ -116,6 +116,25 @@ impl ApiError {
     }
 
     /// Field errors carried by this error, for forms that show them next to the field.
+    /// The same error with field `from` called `to` (a request names a field otherwise
+    /// than the rule that checked it).
+    pub fn renamed(self, from: &str, to: &str) -> Self {
+        match self {
+            Self::Validation(errors) => Self::Validation(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        if e.field == from {
+                            e.field = to.into();
+                        }
+                        e
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Self::Validation(errors) => errors.clone(),

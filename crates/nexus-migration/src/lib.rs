@@ -15,6 +15,7 @@ mod m0008_telemetry;
 mod m0009_asset_tags;
 mod m0010_sample_chunks;
 mod m0011_wip_by_work_center;
+mod m0012_rule_versions;
 mod shapes;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_asset_tags::Migration),
             Box::new(m0010_sample_chunks::Migration),
             Box::new(m0011_wip_by_work_center::Migration),
+            Box::new(m0012_rule_versions::Migration),
         ]
     }
 }

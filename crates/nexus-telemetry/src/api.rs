@@ -293,6 +293,23 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// Change an alert rule. Send `If-Match` to avoid overwriting a change made meanwhile.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}/metrics/{metric}/rules/{rule}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path), ("rule" = i64, Path)), request_body = UpdateAlertRule,
+    responses((status = 200, body = AlertRuleOut), (status = 404), (status = 412), (status = 422)))]
+pub async fn update_rule(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    if_match: IfMatch,
+    Path((id, metric, rule)): Path<(i64, String, i64)>,
+    ApiJson(req): ApiJson<UpdateAlertRule>,
+) -> ApiResult<Versioned<AlertRuleOut>> {
+    let ctx = client.audit(Some(user.id()));
+    let out = service::update_rule(&state, &ctx, (id, &metric, rule), if_match, req).await?;
+    Ok(Versioned(out.version, out))
+}
+
 #[utoipa::path(delete, path = "/api/v1/assets/{id}/metrics/{metric}/rules/{rule}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
     params(("id" = i64, Path), ("metric" = String, Path), ("rule" = i64, Path)), responses((status = 204), (status = 404)))]
 pub async fn delete_rule(
@@ -333,6 +350,41 @@ pub async fn create_meter_schedule(
     let ctx = client.audit(Some(user.id()));
     let out = service::create_meter_schedule(&state, &ctx, id, &metric, req).await?;
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Change a meter schedule: its interval, next mark or work order template. Send
+/// `If-Match` to avoid overwriting a change made meanwhile.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}/metrics/{metric}/meter-schedules/{schedule}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path), ("schedule" = i64, Path)), request_body = UpdateMeterSchedule,
+    responses((status = 200, body = MeterScheduleOut), (status = 404), (status = 412), (status = 422)))]
+pub async fn update_meter_schedule(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    if_match: IfMatch,
+    Path((id, metric, schedule)): Path<(i64, String, i64)>,
+    ApiJson(req): ApiJson<UpdateMeterSchedule>,
+) -> ApiResult<Versioned<MeterScheduleOut>> {
+    let ctx = client.audit(Some(user.id()));
+    let at = (id, metric.as_str(), schedule);
+    let out = service::update_meter_schedule(&state, &ctx, at, if_match, req).await?;
+    Ok(Versioned(out.version, out))
+}
+
+/// Delete a meter schedule; the work orders it opened stay.
+#[utoipa::path(delete, path = "/api/v1/assets/{id}/metrics/{metric}/meter-schedules/{schedule}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path), ("metric" = String, Path), ("schedule" = i64, Path)),
+    responses((status = 204), (status = 404), (status = 412)))]
+pub async fn delete_meter_schedule(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<TelemetryManage>,
+    if_match: IfMatch,
+    Path((id, metric, schedule)): Path<(i64, String, i64)>,
+) -> ApiResult<StatusCode> {
+    let ctx = client.audit(Some(user.id()));
+    service::delete_meter_schedule(&state, &ctx, (id, &metric, schedule), if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The predictions of an asset, newest first unless sorted, paged.
@@ -400,7 +452,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_alert))
         .routes(routes!(list_rules, create_rule))
         .routes(routes!(list_meter_schedules, create_meter_schedule))
-        .routes(routes!(delete_rule))
+        .routes(routes!(update_rule, delete_rule))
+        .routes(routes!(update_meter_schedule, delete_meter_schedule))
 }
 
 #[derive(OpenApi)]

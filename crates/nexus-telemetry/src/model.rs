@@ -490,6 +490,42 @@ impl AlertRuleData {
     }
 }
 
+/// A change to an alert rule; absent fields stay, `null` clears the description.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAlertRule {
+    pub critical_minutes: Option<i64>,
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub priority: Option<String>,
+    #[serde(rename = "type")]
+    pub work_order_type: Option<String>,
+}
+
+impl AlertRuleData {
+    /// Applies `u` to this rule.
+    pub fn apply(mut self, u: UpdateAlertRule) -> Self {
+        if let Some(v) = u.critical_minutes {
+            self.critical_minutes = v;
+        }
+        if let Some(v) = u.title {
+            self.title = v;
+        }
+        if let Some(v) = u.description {
+            self.description = v;
+        }
+        if let Some(v) = u.priority {
+            self.priority = v;
+        }
+        if let Some(v) = u.work_order_type {
+            self.work_order_type = v;
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AlertRuleOut {
     pub id: i64,
@@ -501,6 +537,7 @@ pub struct AlertRuleOut {
     #[serde(rename = "type")]
     pub work_order_type: String,
     pub created_at: Timestamp,
+    pub version: i32,
 }
 
 // ---------------------------------------------------------------- meter-based maintenance
@@ -549,6 +586,42 @@ impl MeterScheduleData {
     }
 }
 
+/// A change to a meter schedule; absent fields stay, `null` clears the description.
+/// `next_at` moves the next mark (after a service done early, say).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeterSchedule {
+    pub every_units: Option<f64>,
+    pub next_at: Option<f64>,
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub priority: Option<String>,
+}
+
+impl MeterScheduleData {
+    /// Applies `u` to this schedule, whose next mark is `first_at`.
+    pub fn apply(mut self, u: UpdateMeterSchedule) -> Self {
+        if let Some(v) = u.every_units {
+            self.every_units = v;
+        }
+        if let Some(v) = u.next_at {
+            self.first_at = Some(v);
+        }
+        if let Some(v) = u.title {
+            self.title = v;
+        }
+        if let Some(v) = u.description {
+            self.description = v;
+        }
+        if let Some(v) = u.priority {
+            self.priority = v;
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeterScheduleOut {
     pub id: i64,
@@ -560,6 +633,7 @@ pub struct MeterScheduleOut {
     pub description: Option<String>,
     pub priority: String,
     pub created_at: Timestamp,
+    pub version: i32,
 }
 
 // ---------------------------------------------------------------- predictions

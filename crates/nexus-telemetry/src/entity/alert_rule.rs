@@ -14,6 +14,7 @@ pub struct Model {
     pub priority: String,
     pub work_order_type: String,
     pub created_at: Timestamp,
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ pub struct Model {
     pub description: Option<String>,
     pub priority: String,
     pub created_at: Timestamp,
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
+use nexus_core::extract::IfMatch;
 use nexus_core::paging::page_of;
-use nexus_core::write::{Work, to_json};
+use nexus_core::write::{Work, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
@@ -25,7 +26,7 @@ use sea_orm::{
 use super::ingest::Sample;
 use super::{SeriesDef, cache};
 use crate::entity::{alert_rule, metric_alert};
-use crate::model::{AlertFilter, AlertOut, AlertRuleData, AlertRuleOut};
+use crate::model::{AlertFilter, AlertOut, AlertRuleData, AlertRuleOut, UpdateAlertRule};
 
 /// Where a series stands against its thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -538,6 +539,7 @@ fn rule_out(r: alert_rule::Model) -> AlertRuleOut {
         priority: r.priority,
         work_order_type: r.work_order_type,
         created_at: r.created_at,
+        version: r.version,
     }
 }
 
@@ -598,6 +600,67 @@ pub async fn create_rule(
     work.commit().await?;
     super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
     Ok(out)
+}
+
+/// The rule `rule` of the metric `metric` of asset `asset_id`, at the version `if_match`
+/// names (412 otherwise), with the metric's series id.
+async fn find_rule(
+    conn: &impl ConnectionTrait,
+    asset_id: i64,
+    metric: &str,
+    rule: i64,
+    if_match: IfMatch,
+) -> ApiResult<(i64, alert_rule::Model)> {
+    let m = super::find_metric(conn, asset_id, metric).await?;
+    let found = alert_rule::Entity::find_by_id(rule)
+        .filter(alert_rule::Column::SeriesId.eq(m.id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("rule {rule}")))?;
+    if_match.check(found.version)?;
+    Ok((m.id, found))
+}
+
+/// Changes an alert rule; 412 when `if_match` names an older version.
+pub async fn update_rule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    (asset_id, metric, rule): (i64, &str, i64),
+    if_match: IfMatch,
+    req: UpdateAlertRule,
+) -> ApiResult<AlertRuleOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let (series, current) = find_rule(&*work, asset_id, metric, rule, if_match).await?;
+    let before = rule_out(current.clone());
+    let data = AlertRuleData {
+        critical_minutes: current.critical_minutes,
+        title: current.title.clone(),
+        description: current.description.clone(),
+        priority: current.priority.clone(),
+        work_order_type: current.work_order_type.clone(),
+    }
+    .apply(req)
+    .validate()?;
+    let mut am: alert_rule::ActiveModel = current.clone().into();
+    am.critical_minutes = Set(data.critical_minutes);
+    am.title = Set(data.title);
+    am.description = Set(data.description);
+    am.priority = Set(data.priority);
+    am.work_order_type = Set(data.work_order_type);
+    let after = rule_out(update_versioned(&*work, am, current.version).await?);
+    work.audit("update", "alert_rule", rule, Some(&before), Some(&after))
+        .await?;
+    let data = serde_json::json!({"asset_id": asset_id, "rule": after});
+    work.emit(Event::new(
+        "asset_metric",
+        "rule_updated",
+        series,
+        data,
+        audience(),
+    ));
+    work.commit().await?;
+    super::load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
+    Ok(after)
 }
 
 pub async fn delete_rule(

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event};
-use nexus_core::write::Work;
+use nexus_core::extract::IfMatch;
+use nexus_core::write::{Work, delete_versioned, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -15,7 +16,7 @@ use sea_orm::{
 use super::ingest::Sample;
 use super::{cache, find_metric, load_catalog};
 use crate::entity::meter_schedule;
-use crate::model::{MeterScheduleData, MeterScheduleOut};
+use crate::model::{MeterScheduleData, MeterScheduleOut, UpdateMeterSchedule};
 
 fn out(r: meter_schedule::Model) -> MeterScheduleOut {
     MeterScheduleOut {
@@ -27,7 +28,105 @@ fn out(r: meter_schedule::Model) -> MeterScheduleOut {
         description: r.description,
         priority: r.priority,
         created_at: r.created_at,
+        version: r.version,
     }
+}
+
+/// The schedule `id` of the counter `metric` of asset `asset_id`, at the version
+/// `if_match` names (412 otherwise), with the counter's series id.
+async fn find_schedule(
+    conn: &impl ConnectionTrait,
+    (asset_id, metric, id): (i64, &str, i64),
+    if_match: IfMatch,
+) -> ApiResult<(i64, meter_schedule::Model)> {
+    let m = find_metric(conn, asset_id, metric).await?;
+    let found = meter_schedule::Entity::find_by_id(id)
+        .filter(meter_schedule::Column::SeriesId.eq(m.id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("meter schedule {id}")))?;
+    if_match.check(found.version)?;
+    Ok((m.id, found))
+}
+
+/// Announces a change of the meter schedule `id` of series `series`.
+fn announce(work: &mut Work<'_>, what: &str, series: i64, asset_id: i64, id: i64) {
+    let data = serde_json::json!({"asset_id": asset_id, "schedule": id});
+    let audience = Audience::Permission("telemetry:read".into());
+    work.emit(Event::new("asset_metric", what, series, data, audience));
+}
+
+/// Changes a meter schedule (interval, next mark, work order template); 412 when
+/// `if_match` names an older version.
+pub async fn update_meter_schedule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    at: (i64, &str, i64),
+    if_match: IfMatch,
+    req: UpdateMeterSchedule,
+) -> ApiResult<MeterScheduleOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let (series, current) = find_schedule(&*work, at, if_match).await?;
+    let before = out(current.clone());
+    let data = MeterScheduleData {
+        every_units: current.every_units,
+        first_at: Some(current.next_at),
+        title: current.title.clone(),
+        description: current.description.clone(),
+        priority: current.priority.clone(),
+    }
+    .apply(req)
+    .validate()
+    .map_err(|e| e.renamed("first_at", "next_at"))?;
+    let mut am: meter_schedule::ActiveModel = current.clone().into();
+    am.every_units = Set(data.every_units);
+    am.next_at = Set(data.first_at.unwrap_or(current.next_at));
+    am.title = Set(data.title);
+    am.description = Set(data.description);
+    am.priority = Set(data.priority);
+    let after = out(update_versioned(&*work, am, current.version).await?);
+    work.audit(
+        "update",
+        "meter_schedule",
+        after.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    announce(&mut work, "meter_schedule_updated", series, at.0, after.id);
+    work.commit().await?;
+    load_catalog(&state.db, &cache(state), Some(at.0)).await?;
+    Ok(after)
+}
+
+/// Deletes a meter schedule; the work orders it opened stay.
+pub async fn delete_meter_schedule(
+    state: &AppState,
+    ctx: &AuditCtx,
+    at: (i64, &str, i64),
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let mut work = Work::begin(state, ctx).await?;
+    let (series, current) = find_schedule(&*work, at, if_match).await?;
+    delete_versioned::<meter_schedule::Entity, _>(&*work, current.id, current.version).await?;
+    work.audit(
+        "delete",
+        "meter_schedule",
+        current.id,
+        Some(&out(current.clone())),
+        None,
+    )
+    .await?;
+    announce(
+        &mut work,
+        "meter_schedule_deleted",
+        series,
+        at.0,
+        current.id,
+    );
+    work.commit().await?;
+    load_catalog(&state.db, &cache(state), Some(at.0)).await?;
+    Ok(())
 }
 
 /// Every meter schedule of a counter, oldest first: a short list, complete.
@@ -85,16 +184,13 @@ pub async fn create_meter_schedule(
     let created = out(schedule);
     work.audit("create", "meter_schedule", created.id, None, Some(&created))
         .await?;
-    let data = serde_json::json!({"asset_id": asset_id, "schedule": created.id});
-    let audience = Audience::Permission("telemetry:read".into());
-    let event = Event::new(
-        "asset_metric",
+    announce(
+        &mut work,
         "meter_schedule_created",
         m.id,
-        data,
-        audience,
+        asset_id,
+        created.id,
     );
-    work.emit(event);
     work.commit().await?;
     load_catalog(&state.db, &cache(state), Some(asset_id)).await?;
     Ok(created)

@@ -11,11 +11,13 @@ mod predictions;
 
 pub use alerts::{
     Level, SeriesAlert, acknowledge, create_rule, delete_rule, find_alert, list_alerts, list_rules,
-    resolve, series_alerts, step,
+    resolve, series_alerts, step, update_rule,
 };
 pub use history::*;
 pub use ingest::*;
-pub use meters::{create_meter_schedule, list_meter_schedules};
+pub use meters::{
+    create_meter_schedule, delete_meter_schedule, list_meter_schedules, update_meter_schedule,
+};
 pub use metrics::*;
 pub use mqtt::mqtt_status;
 pub use predictions::{list_predictions, predict_asset, risk_page, risk_ranking};

@@ -319,3 +319,49 @@ backend_tests! {
         assert_eq!((a.len(), state(&a[0])), (2, s("critical", "open")), "a new episode is a new alert");
     }
 }
+
+backend_tests! {
+    async fn rules_and_meter_schedules_are_edited_with_versions(srv) {
+        let admin = srv.admin_token().await;
+        let id = machine(srv, &admin, "Compressor").await;
+        let rules = format!("/api/v1/assets/{id}/metrics/temperature/rules");
+        let rule = srv.post(&rules, &admin, json!({"critical_minutes": 5, "title": "Too hot"})).await;
+        let one = format!("{rules}/{}", rule.json["id"]);
+        assert_eq!(rule.json["version"], 1);
+        let res = srv.patch_if(&one, &admin, 1, json!({"critical_minutes": 15, "priority": "critical", "description": "Check the fan"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!((res.json["critical_minutes"].as_i64(), res.json["priority"].as_str(), res.json["version"].as_i64()), (Some(15), Some("critical"), Some(2)));
+        assert_eq!(res.header("etag"), Some("\"2\""));
+        let stale = srv.patch_if(&one, &admin, 1, json!({"title": "Lost"})).await;
+        assert_eq!(stale.status, 412);
+        let bad = srv.patch_if(&one, &admin, 2, json!({"critical_minutes": -1, "title": " "})).await;
+        assert_eq!(bad.error_fields(), ["title", "critical_minutes"]);
+        let staff = srv.user_token(&admin, "tech9", "staff").await;
+        assert_eq!(srv.patch(&one, &staff, json!({"title": "x"})).await.status, 403);
+        let listed = srv.get(&rules, &admin).await;
+        assert_eq!((listed.json["items"][0]["title"].as_str(), listed.json["items"][0]["description"].as_str()), (Some("Too hot"), Some("Check the fan")));
+        assert_eq!(srv.patch(&format!("{rules}/999999"), &admin, json!({"title": "x"})).await.status, 404);
+
+        let m = srv.post(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "cycles", "kind": "counter"})).await;
+        assert_eq!(m.status, 201);
+        let schedules = format!("/api/v1/assets/{id}/metrics/cycles/meter-schedules");
+        let s = srv.post(&schedules, &admin, json!({"every_units": 1000.0, "title": "Valve service"})).await;
+        let one = format!("{schedules}/{}", s.json["id"]);
+        let res = srv.patch_if(&one, &admin, 1, json!({"every_units": 500.0, "next_at": 750.0})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!((res.json["every_units"].as_f64(), res.json["next_at"].as_f64(), res.json["version"].as_i64()), (Some(500.0), Some(750.0), Some(2)));
+        let bad = srv.patch_if(&one, &admin, 2, json!({"every_units": 0.0})).await;
+        assert_eq!(bad.error_fields(), ["every_units"]);
+        let trail = srv.get("/api/v1/audit-logs?entity_type=meter_schedule", &admin).await;
+        assert_eq!(trail.json["items"][0]["action"], "update");
+        // The new mark is the one the counter is measured against.
+        let hours = |v: f64| json!({"points": [{"asset_id": id, "metric": "cycles", "ts": now_ms() - 1000, "value": v}]});
+        assert_eq!(srv.post("/api/v1/telemetry", &admin, hours(760.0)).await.status, 200);
+        let list = srv.get(&format!("/api/v1/work-orders?asset_id={id}"), &admin).await;
+        assert_eq!(list.json["items"][0]["title"], "Valve service", "{:?}", list.json);
+        let stale = srv.call("DELETE", &one, Some(&admin), None).await;
+        assert_eq!(stale.status, 204);
+        assert_eq!(srv.get(&schedules, &admin).await.json["total"], 0);
+        assert_eq!(srv.call("DELETE", &one, Some(&admin), None).await.status, 404);
+    }
+}

@@ -34,7 +34,10 @@ pub const TRANSITIONS: [(&str, &[&str]); 5] = [
         "in_progress",
         &["open", "on_hold", "completed", "cancelled"],
     ),
-    ("on_hold", &["open", "in_progress", "cancelled"]),
+    (
+        "on_hold",
+        &["open", "in_progress", "completed", "cancelled"],
+    ),
     ("completed", &[]),
     ("cancelled", &[]),
 ];
@@ -72,7 +75,8 @@ pub struct ChecklistItemData {
     pub min_value: Option<f64>,
     pub max_value: Option<f64>,
     pub unit: Option<String>,
-    /// A `pass_fail` step answered "fail" opens a corrective follow-up work order.
+    /// A step that fails (a `pass_fail` step answered "fail", a `number` step read outside
+    /// its limits) opens a corrective follow-up work order.
     #[serde(default)]
     pub create_follow_up: bool,
 }
@@ -102,9 +106,9 @@ impl ChecklistItemData {
             v.check(lo <= hi, &f("max_value"), "must not be below min_value");
         }
         v.check(
-            !self.create_follow_up || kind == "pass_fail",
+            !self.create_follow_up || kind == "pass_fail" || is_number,
             &f("create_follow_up"),
-            "only pass_fail steps can open a follow-up",
+            "only pass_fail and number steps can fail and open a follow-up",
         );
     }
 }
@@ -398,8 +402,9 @@ impl UpdateWorkOrder {
 }
 
 /// The answer to one checklist step; give the field of its kind: `checked` (checkbox),
-/// `number_value` (number, within the step's limits), `text_value` (text) or `passed`
-/// (pass_fail). Unticking a checkbox marks the step not done again.
+/// `number_value` (number; a reading outside the step's limits is stored and fails the
+/// step), `text_value` (text) or `passed` (pass_fail). Unticking a checkbox marks the step
+/// not done again.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistAnswer {

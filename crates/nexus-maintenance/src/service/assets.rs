@@ -613,6 +613,34 @@ pub async fn set_health(work: &mut Work<'_>, id: i64, score: i32) -> ApiResult<O
     Ok(Some(after))
 }
 
+/// Records that maintenance on asset `id` was completed on `day` (its
+/// `last_maintenance_date`, never moved back), audited and announced as a change of the
+/// asset; `None` when it already says so.
+pub async fn set_last_maintenance(
+    work: &mut Work<'_>,
+    id: i64,
+    day: chrono::NaiveDate,
+) -> ApiResult<Option<AssetOut>> {
+    let current = find_asset(&**work, id).await?;
+    let day = day.to_string();
+    if current
+        .last_maintenance_date
+        .as_ref()
+        .is_some_and(|d| *d >= day)
+    {
+        return Ok(None);
+    }
+    let before = asset_out(current.clone());
+    let mut am = current.into_active_model();
+    am.last_maintenance_date = Set(Some(day));
+    am.updated_at = Set(Timestamp::now());
+    am.updated_by = Set(work.ctx().actor_id);
+    let after = asset_out(update_versioned(&**work, am, before.version).await?);
+    work.updated("asset", id, &before, &after, readers(ASSETS_READ))
+        .await?;
+    Ok(Some(after))
+}
+
 /// Writes a new health score, returning the asset before and after; `None` when unchanged.
 pub(super) async fn health_change(
     conn: &impl ConnectionTrait,

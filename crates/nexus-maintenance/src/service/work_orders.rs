@@ -521,6 +521,11 @@ pub async fn change_work_order_status(
     if to == "in_progress" && current.started_at.is_none() {
         am.started_at = Set(Some(now));
     }
+    // Whoever starts an order nobody was given takes it.
+    let taken = to == "in_progress" && current.assigned_to_id.is_none();
+    if taken {
+        am.assigned_to_id = Set(Some(user.id()));
+    }
     if to == "completed" || to == "cancelled" {
         stop_all_labor(&mut work, id, now).await?;
     }
@@ -567,8 +572,15 @@ pub async fn change_work_order_status(
         readers(READ),
     )
     .await?;
+    if taken {
+        announce(&mut work, "assigned", id, &after);
+    }
     if after.status == "completed" {
         announce(&mut work, "completed", id, &after);
+        if let Some(asset) = after.asset_id {
+            let day = now.to_datetime().date_naive();
+            super::set_last_maintenance(&mut work, asset, day).await?;
+        }
     }
     work.commit().await?;
     Ok(after)
@@ -658,7 +670,9 @@ pub async fn update_work_order(
 
 // ---------------------------------------------------------------- checklist answers
 
-/// Checks an answer against its step's kind and limits; 422 naming the field.
+/// Checks an answer against its step's kind; 422 naming the field. A reading outside the
+/// step's limits is no error: it is what an inspection exists to record, and the step
+/// fails (`passed: false`, set here) rather than the answer.
 fn check_answer(item: &checklist_item::Model, a: &mut ChecklistAnswer) -> ApiResult<()> {
     let mut v = Validator::new();
     let kind = item.kind.as_str();
@@ -677,41 +691,35 @@ fn check_answer(item: &checklist_item::Model, a: &mut ChecklistAnswer) -> ApiRes
         }
     }
     if let Some(n) = a.number_value {
-        let unit = item
-            .unit
-            .as_deref()
-            .map(|u| format!(" {u}"))
-            .unwrap_or_default();
-        let ok = n.is_finite()
-            && item.min_value.is_none_or(|lo| n >= lo)
-            && item.max_value.is_none_or(|hi| n <= hi);
-        let range = match (item.min_value, item.max_value) {
-            (Some(lo), Some(hi)) => format!("between {lo} and {hi}{unit}"),
-            (Some(lo), None) => format!("at least {lo}{unit}"),
-            (None, Some(hi)) => format!("at most {hi}{unit}"),
-            (None, None) => "a finite number".into(),
-        };
-        v.check(ok, "number_value", format!("must be {range}"));
+        v.check(n.is_finite(), "number_value", "must be a finite number");
+        if kind == "number" && (item.min_value.is_some() || item.max_value.is_some()) {
+            let within =
+                item.min_value.is_none_or(|lo| n >= lo) && item.max_value.is_none_or(|hi| n <= hi);
+            a.passed = Some(within);
+        }
     }
     if kind == "text" {
+        let given = a.text_value.is_some();
         a.text_value = clean(a.text_value.take());
-        match &a.text_value {
-            Some(t) => v.opt_text("text_value", Some(t), 5000),
-            None => v.add("text_value", "is required to answer a text step"),
+        if given && a.text_value.is_none() {
+            v.add("text_value", "is required to answer a text step");
         }
+        v.opt_text("text_value", a.text_value.as_deref(), 5000);
     }
     a.notes = clean(a.notes.take());
     v.opt_text("notes", a.notes.as_deref(), 5000);
     v.finish()
 }
 
-/// Records the answer to one checklist step of an open work order. A failed `pass_fail`
-/// step with `create_follow_up` opens a corrective follow-up work order on the same asset
-/// (`parent_work_order_id` set), unless the one it opened before is still open.
+/// Records the answer to one checklist step of an open work order. A failed step (a
+/// `pass_fail` step answered fail, a `number` step read outside its limits: stored, with
+/// `passed: false`) with `create_follow_up` opens a corrective follow-up work order on the
+/// same asset (`parent_work_order_id` set), unless the one it opened before is still open.
 /// Announced as `work_order.checklist_answered` with the step.
 ///
 /// Errors: 404 (work order or step), 412 stale `if_match` (the step's version), 409 when
-/// the work order is closed, 422 naming the field (e.g. `number_value` out of limits).
+/// the work order is closed, 422 naming the field (a field of another kind of step, a
+/// blank text).
 pub async fn answer_checklist_item(
     state: &AppState,
     ctx: &AuditCtx,
@@ -733,7 +741,7 @@ pub async fn answer_checklist_item(
     check_answer(&item, &mut answer)?;
     let done = answer.checked.unwrap_or(true);
     let now = Timestamp::now();
-    let failed = item.kind == "pass_fail" && answer.passed == Some(false);
+    let failed = answer.passed == Some(false);
 
     let mut follow_up = None;
     if failed && item.create_follow_up {

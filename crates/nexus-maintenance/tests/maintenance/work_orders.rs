@@ -178,18 +178,21 @@ backend_tests! {
             async move { srv.call("PUT", &path, Some(admin_ref), Some(body)).await }
         };
 
+        // A reading out of its limits is what the inspection is for: stored, the step failed.
         let out = answer(1, json!({"number_value": 7.2})).await;
-        assert_eq!(out.status, 422);
-        assert_eq!(out.error_fields(), ["number_value"]);
-        assert!(out.json["errors"][0]["message"].as_str().unwrap().contains("between 1.5 and 6 bar"));
+        assert_eq!(out.status, 200, "{:?}", out.json);
+        assert_eq!((out.json["item"]["number_value"].as_f64(), out.json["item"]["passed"].as_bool()), (Some(7.2), Some(false)));
         assert_eq!(answer(1, json!({"checked": true})).await.error_fields(), ["checked", "number_value"]);
+        assert_eq!(answer(1, json!({"number_value": 4.5, "passed": true})).await.error_fields(), ["passed"]);
         assert_eq!(answer(2, json!({"text_value": "  "})).await.error_fields(), ["text_value"]);
+        assert_eq!(answer(2, json!({"checked": true})).await.error_fields(), ["checked", "text_value"], "each error once");
         assert_eq!(srv.call("PUT", &format!("/api/v1/work-orders/{id}/checklist/999999"), Some(&admin), Some(json!({"checked": true}))).await.status, 404);
 
         let ok = answer(1, json!({"number_value": 4.5})).await;
         assert_eq!(ok.status, 200, "{:?}", ok.json);
         assert_eq!(ok.json["item"]["is_completed"], true);
         assert_eq!(ok.json["item"]["number_value"], 4.5);
+        assert_eq!(ok.json["item"]["passed"], true);
         assert!(ok.json["follow_up"].is_null());
         assert_eq!(answer(0, json!({"checked": true})).await.json["item"]["is_completed"], true);
         assert_eq!(answer(0, json!({"checked": false})).await.json["item"]["is_completed"], false);
@@ -215,7 +218,7 @@ backend_tests! {
         assert_eq!(answer(0, json!({"checked": false})).await.status, 409);
         let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
         let answers = history.json["items"].as_array().unwrap().iter().filter(|e| e["entity_type"] == "work_order_checklist_item").count();
-        assert_eq!(answers, 6);
+        assert_eq!(answers, 7, "the out-of-limits reading is one of them");
     }
 
     async fn labor_timers_entries_and_comments(srv) {
@@ -369,5 +372,33 @@ backend_tests! {
         let last = p1["items"][19]["id"].as_i64().unwrap();
         let first = p2["items"][0]["id"].as_i64().unwrap();
         assert!(last > first, "{last} then {first}");
+    }
+}
+
+backend_tests! {
+    async fn starting_takes_the_order_and_completing_dates_the_asset(srv) {
+        let admin = srv.admin_token().await;
+        let tech = srv.user_token(&admin, "tara", "staff").await;
+        let tara = srv.get("/api/v1/auth/me", &tech).await.json["id"].as_i64().unwrap();
+        let pump = srv.create("/api/v1/assets", &admin, json!({"name": "Dosing pump"})).await;
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Recalibrate", "asset_id": pump})).await;
+        let id = wo["id"].as_i64().unwrap();
+        assert!(wo["assigned_to_id"].is_null());
+        // Whoever starts an order nobody was given takes it.
+        let started = status(srv, &tech, id, "in_progress").await;
+        assert_eq!(started.status, 200, "{:?}", started.json);
+        assert_eq!(started.json["assigned_to_id"], tara);
+        // Put on hold, then finished straight from there.
+        assert_eq!(status(srv, &tech, id, "on_hold").await.status, 200);
+        let done = status(srv, &tech, id, "completed").await;
+        assert_eq!(done.status, 200, "{:?}", done.json);
+        let today = chrono::Utc::now().date_naive().to_string();
+        let asset = srv.get(&format!("/api/v1/assets/{pump}"), &admin).await;
+        assert_eq!(asset.json["last_maintenance_date"], today.as_str(), "{:?}", asset.json);
+        // An order somebody was given stays theirs when another starts it.
+        let given = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Grease", "assigned_to_id": tara})).await;
+        let other = srv.user_token(&admin, "otto", "staff").await;
+        let res = status(srv, &other, given["id"].as_i64().unwrap(), "in_progress").await;
+        assert_eq!(res.json["assigned_to_id"], tara);
     }
 }

@@ -258,6 +258,23 @@ pub async fn asset_downtime(
     ))
 }
 
+/// Record a past stop of the asset: start, end, reason and the work order that dealt with
+/// it (one of the asset's). 409 when it overlaps a recorded interval.
+#[utoipa::path(post, path = "/api/v1/assets/{id}/downtime", tag = "maintenance", security(("bearer" = ["work_orders:write"])),
+    params(("id" = i64, Path)), request_body = RecordDowntime,
+    responses((status = 201, body = DowntimeOut), (status = 404), (status = 409), (status = 422)))]
+pub async fn record_downtime(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<WorkOrdersWrite>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<RecordDowntime>,
+) -> ApiResult<impl IntoResponse> {
+    let ctx = client.audit(Some(user.id()));
+    let out = service::record_downtime(&state, &ctx, id, req).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
 /// The routes of locations, asset types and assets.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -273,7 +290,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_assets, create_asset))
         .routes(routes!(get_asset, update_asset))
         .routes(routes!(asset_subtree))
-        .routes(routes!(asset_downtime))
+        .routes(routes!(asset_downtime, record_downtime))
 }
 
 #[derive(OpenApi)]

@@ -503,6 +503,20 @@ impl NewComment {
 
 // ---------------------------------------------------------------- downtime
 
+/// A stop recorded after the fact: when it started and ended, why, and the work order
+/// that dealt with it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDowntime {
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    #[schema(value_type = String)]
+    pub ended_at: Timestamp,
+    pub reason: Option<String>,
+    /// A work order on this asset.
+    pub work_order_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DowntimeOut {
     pub id: i64,

@@ -402,3 +402,39 @@ backend_tests! {
         assert_eq!(res.json["assigned_to_id"], tara);
     }
 }
+
+backend_tests! {
+    async fn downtime_carries_its_work_order_and_past_stops_are_recorded(srv) {
+        let admin = srv.admin_token().await;
+        let press = srv.create("/api/v1/assets", &admin, json!({"name": "Press 4"})).await;
+        let other = srv.create("/api/v1/assets", &admin, json!({"name": "Press 5"})).await;
+        // Down, worked on, back up: the interval names the order that fixed it.
+        let res = srv.patch(&format!("/api/v1/assets/{press}"), &admin, json!({"status": "down", "downtime_reason": "Hydraulic leak"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Fix leak", "asset_id": press})).await;
+        let wo_id = wo["id"].as_i64().unwrap();
+        assert_eq!(status(srv, &admin, wo_id, "in_progress").await.status, 200);
+        assert_eq!(srv.patch(&format!("/api/v1/assets/{press}"), &admin, json!({"status": "operational"})).await.status, 200);
+        let list = srv.get(&format!("/api/v1/assets/{press}/downtime"), &admin).await;
+        assert_eq!(list.json["items"][0]["work_order_id"], wo_id, "{:?}", list.json);
+
+        // A stop recorded after the fact.
+        let path = format!("/api/v1/assets/{press}/downtime");
+        let start = chrono::Utc::now() - chrono::TimeDelta::days(3);
+        let t = |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339();
+        let body = json!({"started_at": t(start), "ended_at": t(start + chrono::TimeDelta::hours(2)), "reason": "Power cut", "work_order_id": wo_id});
+        let res = srv.post(&path, &admin, body.clone()).await;
+        assert_eq!(res.status, 201, "{:?}", res.json);
+        assert_eq!((res.json["reason"].as_str(), res.json["work_order_id"].as_i64()), (Some("Power cut"), Some(wo_id)));
+        assert_eq!(srv.post(&path, &admin, body).await.error_fields(), ["started_at"], "overlap");
+        let bad = srv.post(&path, &admin, json!({"started_at": t(start), "ended_at": t(start - chrono::TimeDelta::hours(1))})).await;
+        assert_eq!(bad.error_fields(), ["ended_at"]);
+        let future = srv.post(&path, &admin, json!({"started_at": t(chrono::Utc::now()), "ended_at": t(chrono::Utc::now() + chrono::TimeDelta::hours(1))})).await;
+        assert_eq!(future.error_fields(), ["ended_at"]);
+        let elsewhere = srv.post(&format!("/api/v1/assets/{other}/downtime"), &admin, json!({"started_at": t(start), "ended_at": t(start + chrono::TimeDelta::hours(1)), "work_order_id": wo_id})).await;
+        assert_eq!(elsewhere.error_fields(), ["work_order_id"]);
+        let guest = srv.user_token(&admin, "gus", "guest").await;
+        assert_eq!(srv.post(&path, &guest, json!({"started_at": t(start), "ended_at": t(start)})).await.status, 403);
+        assert_eq!(srv.get(&path, &admin).await.json["total"], 2);
+    }
+}

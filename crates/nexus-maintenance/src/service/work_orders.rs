@@ -24,7 +24,7 @@ use sea_orm::{
 };
 
 use super::{must_exist, readers};
-use crate::entity::{asset, checklist_item, comment, labor, location, work_order};
+use crate::entity::{asset, checklist_item, comment, labor, location, stock_movement, work_order};
 use crate::model::*;
 
 pub(crate) fn work_order_out(w: work_order::Model) -> WorkOrderOut {
@@ -1231,6 +1231,13 @@ pub async fn work_order_history(
         .into_tuple()
         .all(conn)
         .await?;
+    let parts_used: Vec<i64> = stock_movement::Entity::find()
+        .select_only()
+        .column(stock_movement::Column::Id)
+        .filter(stock_movement::Column::WorkOrderId.eq(work_order_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
     let mut any = Condition::any().add(
         Condition::all()
             .add(a::Column::EntityType.eq("work_order"))
@@ -1240,6 +1247,7 @@ pub async fn work_order_history(
         ("work_order_checklist_item", items),
         ("work_order_labor", labor_ids),
         ("work_order_comment", comments),
+        ("stock_movement", parts_used),
     ] {
         if !ids.is_empty() {
             any = any.add(

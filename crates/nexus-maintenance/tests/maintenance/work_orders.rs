@@ -438,3 +438,20 @@ backend_tests! {
         assert_eq!(srv.get(&path, &admin).await.json["total"], 2);
     }
 }
+
+backend_tests! {
+    async fn parts_used_are_in_the_work_order_history(srv) {
+        let admin = srv.admin_token().await;
+        let store = srv.create("/api/v1/locations", &admin, json!({"name": "Stores"})).await;
+        let part = srv.create("/api/v1/parts", &admin, json!({"sku": "FLT-1", "name": "Filter"})).await;
+        let r = srv.post(&format!("/api/v1/parts/{part}/receive"), &admin, json!({"location_id": store, "quantity": 5})).await;
+        assert_eq!(r.status, 201, "{:?}", r.json);
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Change filter"})).await;
+        let id = wo["id"].as_i64().unwrap();
+        let used = srv.post(&format!("/api/v1/work-orders/{id}/parts"), &admin, json!({"part_id": part, "location_id": store, "quantity": 2})).await;
+        assert_eq!(used.status, 201, "{:?}", used.json);
+        let history = srv.get(&format!("/api/v1/work-orders/{id}/history"), &admin).await;
+        let kinds: Vec<&str> = history.json["items"].as_array().unwrap().iter().map(|e| e["entity_type"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"stock_movement"), "{kinds:?}");
+    }
+}

@@ -32,14 +32,14 @@ impl MigrationTrait for Migration {
         m.alter_table(
             Table::alter()
                 .table(AlertRules::Table)
-                .add_column(&mut version())
+                .add_column(version())
                 .to_owned(),
         )
         .await?;
         m.alter_table(
             Table::alter()
                 .table(MeterSchedules::Table)
-                .add_column(&mut version())
+                .add_column(version())
                 .to_owned(),
         )
         .await

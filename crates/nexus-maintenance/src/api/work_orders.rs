@@ -157,6 +157,42 @@ pub async fn add_labor(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// Correct a finished labor entry of an open work order (times, rate, note); your own, or
+/// anyone's with `work_orders:manage`. 409 while its timer runs or when it would overlap
+/// the same person's other time. Send `If-Match` to avoid overwriting another correction.
+#[utoipa::path(patch, path = "/api/v1/work-orders/{id}/labor/{entry}", tag = "maintenance", security(("bearer" = ["work_orders:write"])),
+    params(("id" = i64, Path), ("entry" = i64, Path)), request_body = UpdateLabor,
+    responses((status = 200, body = LaborOut), (status = 403), (status = 404), (status = 409), (status = 412), (status = 422)))]
+pub async fn update_labor(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<WorkOrdersWrite>,
+    if_match: IfMatch,
+    Path((id, entry)): Path<(i64, i64)>,
+    ApiJson(req): ApiJson<UpdateLabor>,
+) -> ApiResult<impl IntoResponse> {
+    let ctx = client.audit(Some(user.id()));
+    let out = service::update_labor(&state, &ctx, &user, (id, entry), if_match, req).await?;
+    Ok(Versioned(out.version, out))
+}
+
+/// Delete a finished labor entry of an open work order (time booked by mistake); your
+/// own, or anyone's with `work_orders:manage`.
+#[utoipa::path(delete, path = "/api/v1/work-orders/{id}/labor/{entry}", tag = "maintenance", security(("bearer" = ["work_orders:write"])),
+    params(("id" = i64, Path), ("entry" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 412)))]
+pub async fn delete_labor(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<WorkOrdersWrite>,
+    if_match: IfMatch,
+    Path((id, entry)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    let ctx = client.audit(Some(user.id()));
+    service::delete_labor(&state, &ctx, &user, (id, entry), if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Start your labor timer on an open work order; 409 when it already runs.
 #[utoipa::path(post, path = "/api/v1/work-orders/{id}/labor/start", tag = "maintenance", security(("bearer" = ["work_orders:write"])),
     params(("id" = i64, Path)), request_body = StartLabor,
@@ -242,6 +278,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(answer_checklist_item))
         .routes(routes!(list_labor, add_labor))
+        .routes(routes!(update_labor, delete_labor))
         .routes(routes!(start_labor))
         .routes(routes!(stop_labor))
         .routes(routes!(list_comments, add_comment))

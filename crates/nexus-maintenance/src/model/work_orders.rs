@@ -463,6 +463,23 @@ pub struct NewLabor {
     pub note: Option<String>,
 }
 
+/// A correction of a finished labor entry; absent fields stay, `null` clears the rate or
+/// the note.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLabor {
+    #[schema(value_type = Option<String>)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub ended_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub hourly_rate_cents: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Option<String>>,
+}
+
 /// 422 unless a rate is zero or more and below a sane ceiling (keeps cost in range).
 pub(crate) fn check_rate(v: &mut Validator, rate: Option<i64>) {
     v.check(

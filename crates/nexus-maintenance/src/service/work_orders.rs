@@ -13,7 +13,7 @@ use nexus_core::events::Event;
 use nexus_core::extract::IfMatch;
 use nexus_core::paging::page_of;
 use nexus_core::validate::{Validator, clean};
-use nexus_core::write::{Work, find_current, to_json, update_versioned};
+use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::entity::user;
 use sea_orm::IdenStatic;
@@ -852,15 +852,16 @@ pub async fn list_labor(
 /// running timer reaches to now and beyond).
 async fn refuse_overlap(
     conn: &impl ConnectionTrait,
-    work_order_id: i64,
-    user_id: i64,
+    (work_order_id, user_id): (i64, i64),
     from: Timestamp,
     to: Option<Timestamp>,
+    except: Option<i64>,
 ) -> ApiResult<()> {
     use labor::Column as L;
     let mut q = labor::Entity::find()
         .filter(L::WorkOrderId.eq(work_order_id))
         .filter(L::UserId.eq(user_id))
+        .filter(L::Id.ne(except.unwrap_or(0)))
         .filter(
             Condition::any()
                 .add(L::EndedAt.is_null())
@@ -917,7 +918,7 @@ pub async fn start_labor(
     let wo = find_work_order(&*work, work_order_id).await?;
     must_be_open(&wo)?;
     let now = Timestamp::now();
-    refuse_overlap(&*work, work_order_id, user_id, now, None).await?;
+    refuse_overlap(&*work, (work_order_id, user_id), now, None, None).await?;
     insert_labor(
         work,
         labor::ActiveModel {
@@ -1002,24 +1003,7 @@ pub async fn add_labor(
     }
     check_labor_texts(req.hourly_rate_cents, &mut req.note)?;
     let now = Timestamp::now();
-    let mut v = Validator::new();
-    v.check(
-        req.ended_at > req.started_at,
-        "ended_at",
-        "must be after started_at",
-    );
-    v.check(
-        req.ended_at <= now.plus_seconds(60),
-        "ended_at",
-        "must not be in the future; start a timer instead",
-    );
-    let minutes = minutes_between(req.started_at, req.ended_at);
-    v.check(
-        minutes <= 5_256_000,
-        "ended_at",
-        "an entry can span at most ten years",
-    );
-    v.finish()?;
+    let minutes = check_span(req.started_at, req.ended_at, now)?;
     let work = Work::begin(state, ctx).await?;
     let conn = &*work;
     let wo = find_work_order(conn, work_order_id).await?;
@@ -1027,10 +1011,10 @@ pub async fn add_labor(
     must_be_active_user(conn, Some(user_id), "user_id").await?;
     refuse_overlap(
         conn,
-        work_order_id,
-        user_id,
+        (work_order_id, user_id),
         req.started_at,
         Some(req.ended_at),
+        None,
     )
     .await?;
     insert_labor(
@@ -1051,6 +1035,121 @@ pub async fn add_labor(
         "labor_added",
     )
     .await
+}
+
+/// Minutes from `from` to `to`; 422 on `ended_at` unless the span is forward, not in the
+/// future and at most ten years.
+fn check_span(from: Timestamp, to: Timestamp, now: Timestamp) -> ApiResult<i64> {
+    let mut v = Validator::new();
+    v.check(to > from, "ended_at", "must be after started_at");
+    v.check(
+        to <= now.plus_seconds(60),
+        "ended_at",
+        "must not be in the future; start a timer instead",
+    );
+    let minutes = minutes_between(from, to);
+    v.check(
+        minutes <= 5_256_000,
+        "ended_at",
+        "an entry can span at most ten years",
+    );
+    v.finish()?;
+    Ok(minutes)
+}
+
+/// The finished labor entry `entry` of open work order `work_order_id`, at the version
+/// `if_match` names, once `user` may change it (their own, or anyone's with
+/// `work_orders:manage`).
+async fn labor_to_change(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    (work_order_id, entry): (i64, i64),
+    if_match: IfMatch,
+) -> ApiResult<labor::Model> {
+    let wo = find_work_order(conn, work_order_id).await?;
+    let row = labor::Entity::find_by_id(entry)
+        .filter(labor::Column::WorkOrderId.eq(work_order_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("labor entry"))?;
+    if row.user_id != user.id() && !user.can(MANAGE) {
+        return Err(ApiError::Forbidden(
+            "changing someone else's time needs work_orders:manage".into(),
+        ));
+    }
+    if_match.check(row.version)?;
+    must_be_open(&wo)?;
+    if row.ended_at.is_none() {
+        return Err(ApiError::conflict("the timer still runs: stop it first"));
+    }
+    Ok(row)
+}
+
+/// Corrects a finished labor entry of an open work order (times, rate, note), its
+/// minutes recomputed; 409 when it then overlaps the same person's other time.
+pub async fn update_labor(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    at: (i64, i64),
+    if_match: IfMatch,
+    req: UpdateLabor,
+) -> ApiResult<LaborOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let current = labor_to_change(&*work, user, at, if_match).await?;
+    let started = req.started_at.unwrap_or(current.started_at);
+    let ended = req.ended_at.or(current.ended_at).unwrap_or(started);
+    let mut rate = req.hourly_rate_cents.unwrap_or(current.hourly_rate_cents);
+    let mut note = req.note.unwrap_or(current.note.clone());
+    check_labor_texts(rate, &mut note)?;
+    let minutes = check_span(started, ended, Timestamp::now())?;
+    refuse_overlap(
+        &*work,
+        (at.0, current.user_id),
+        started,
+        Some(ended),
+        Some(current.id),
+    )
+    .await?;
+    let before = labor_out(current.clone());
+    let mut am: labor::ActiveModel = current.clone().into();
+    am.started_at = Set(started);
+    am.ended_at = Set(Some(ended));
+    am.minutes = Set(Some(minutes as i32));
+    am.hourly_rate_cents = Set(rate.take());
+    am.note = Set(note);
+    am.updated_at = Set(Timestamp::now());
+    let after = labor_out(update_versioned(&*work, am, current.version).await?);
+    work.audit(
+        "update",
+        "work_order_labor",
+        after.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    announce(&mut work, "labor_updated", at.0, &after);
+    work.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a finished labor entry of an open work order (time booked by mistake).
+pub async fn delete_labor(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    at: (i64, i64),
+    if_match: IfMatch,
+) -> ApiResult<()> {
+    let mut work = Work::begin(state, ctx).await?;
+    let current = labor_to_change(&*work, user, at, if_match).await?;
+    delete_versioned::<labor::Entity, _>(&*work, current.id, current.version).await?;
+    let before = labor_out(current);
+    work.audit("delete", "work_order_labor", before.id, Some(&before), None)
+        .await?;
+    announce(&mut work, "labor_deleted", at.0, &before);
+    work.commit().await?;
+    Ok(())
 }
 
 /// Stops every running timer of a work order being closed, so its labor total is final.

@@ -455,3 +455,41 @@ backend_tests! {
         assert!(kinds.contains(&"stock_movement"), "{kinds:?}");
     }
 }
+
+backend_tests! {
+    async fn labor_entries_are_corrected_and_deleted(srv) {
+        let admin = srv.admin_token().await;
+        let sam = srv.user_token(&admin, "sam", "staff").await;
+        let kim = srv.user_token(&admin, "kim", "staff").await;
+        let wo = create(srv, &admin, "/api/v1/work-orders", json!({"title": "Rewire"})).await;
+        let id = wo["id"].as_i64().unwrap();
+        let labor = format!("/api/v1/work-orders/{id}/labor");
+        let at = |h: i64| (chrono::Utc::now() - chrono::TimeDelta::hours(h)).to_rfc3339();
+        let first = srv.post(&labor, &sam, json!({"started_at": at(5), "ended_at": at(4)})).await;
+        assert_eq!(first.status, 201, "{:?}", first.json);
+        let second = srv.post(&labor, &sam, json!({"started_at": at(2), "ended_at": at(1)})).await;
+        let one = format!("{labor}/{}", first.json["id"]);
+        // Sam moves the end of the first entry: minutes follow.
+        let res = srv.patch_if(&one, &sam, 1, json!({"ended_at": at(3), "note": "cable run"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!((res.json["minutes"].as_i64(), res.json["note"].as_str(), res.json["version"].as_i64()), (Some(120), Some("cable run"), Some(2)));
+        assert_eq!(srv.patch_if(&one, &sam, 1, json!({"note": "x"})).await.status, 412);
+        let overlap = srv.patch_if(&one, &sam, 2, json!({"ended_at": at(0)})).await;
+        assert_eq!(overlap.status, 409, "{:?}", overlap.json);
+        assert_eq!(srv.patch(&one, &sam, json!({"ended_at": at(6)})).await.error_fields(), ["ended_at"]);
+        // Kim may not touch Sam's time; a manager may.
+        assert_eq!(srv.patch(&one, &kim, json!({"note": "mine"})).await.status, 403);
+        assert_eq!(srv.call("DELETE", &format!("{labor}/{}", second.json["id"]), Some(&kim), None).await.status, 403);
+        assert_eq!(srv.call("DELETE", &format!("{labor}/{}", second.json["id"]), Some(&admin), None).await.status, 204);
+        let listed = srv.get(&labor, &admin).await;
+        assert_eq!(listed.json["total"], 1);
+        // A running timer is stopped before it is corrected.
+        let timer = srv.post(&format!("{labor}/start"), &kim, json!({})).await;
+        assert_eq!(timer.status, 201, "{:?}", timer.json);
+        let running = format!("{labor}/{}", timer.json["id"]);
+        assert_eq!(srv.patch(&running, &kim, json!({"note": "x"})).await.status, 409);
+        // A closed order's time is final.
+        assert_eq!(status(srv, &admin, id, "completed").await.status, 200);
+        assert_eq!(srv.patch(&one, &sam, json!({"note": "late"})).await.status, 409);
+    }
+}

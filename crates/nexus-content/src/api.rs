@@ -82,6 +82,35 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// Files you may manage, newest first unless sorted (`created_at`, `id`, `filename`,
+/// `file_size`): every file with `files:manage`, else the public ones and your own uploads.
+#[utoipa::path(get, path = "/api/v1/files", tag = "files", security(("bearer" = ["files:read"])),
+    params(FileFilter, PageParams), responses((status = 200, body = ListResponse<FileOut>), (status = 422)))]
+pub async fn list_files(
+    State(state): State<AppState>,
+    Require(user, _): Require<FilesRead>,
+    ApiQuery(f): ApiQuery<FileFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<ListResponse<FileOut>>> {
+    Ok(Json(
+        service::list_files(state.db.read(), &user, &f, &page).await?,
+    ))
+}
+
+/// Delete a file with its attachments: your own upload, or any file with `files:manage`
+/// (404 otherwise, as if absent). Its stored bytes go once no other file shares them.
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", security(("bearer" = ["files:write"])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 404)))]
+pub async fn delete_file(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<FilesWrite>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    service::delete_file(&state, &client.audit(Some(user.id())), &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A file's record. Public files are visible to anyone; a private one needs `files:read`
 /// and either having uploaded it or the permission to read a record it is attached to
 /// (404 otherwise, as if absent).
@@ -235,9 +264,12 @@ pub async fn detach(
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(body_limit(routes!(upload), DefaultBodyLimit::disable()))
+        .routes(body_limit(
+            routes!(upload, list_files),
+            DefaultBodyLimit::disable(),
+        ))
         .routes(routes!(get_settings, put_settings))
-        .routes(routes!(get_file))
+        .routes(routes!(get_file, delete_file))
         .routes(routes!(file_content))
         .routes(routes!(list, attach))
         .routes(routes!(detach))

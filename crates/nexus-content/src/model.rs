@@ -4,7 +4,7 @@
 use nexus_core::domain::PermissionDef;
 use nexus_core::{ApiResult, Timestamp, Validator};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// Permission types of this domain, for `Require<...>` in handlers.
 pub mod perm {
@@ -37,6 +37,15 @@ pub const PERMISSIONS: &[PermissionDef] = &[
 pub const DEFAULT_MAX_UPLOAD_BYTES: i64 = 20 * 1024 * 1024;
 /// The most the limit may be raised to: uploads are held in memory while hashed.
 pub const MAX_UPLOAD_CEILING: i64 = 1024 * 1024 * 1024;
+
+/// Which files to list: by name, by who uploaded them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileFilter {
+    /// File name contains this, ignoring case.
+    pub q: Option<String>,
+    pub uploaded_by: Option<i64>,
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileOut {

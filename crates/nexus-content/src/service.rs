@@ -13,15 +13,15 @@ use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, FieldError, ListResponse, PageParams, Timestamp,
     settings,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
 use crate::entity::{attachment, file};
-use crate::model::perm::FilesRead;
+use crate::model::perm::{FilesManage, FilesRead};
 use crate::model::*;
 use crate::{Content, content};
 use nexus_core::domain::Attachable;
@@ -305,6 +305,71 @@ pub async fn download(
         .exec(state.db.write())
         .await?;
     Ok((f, bytes))
+}
+
+/// Files `user` may manage, newest first unless sorted: every file with `files:manage`,
+/// else the public ones and their own uploads. A private file they see only through a
+/// record (an attachment) is listed with that record, not here.
+pub async fn list_files(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    f: &FileFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<FileOut>> {
+    let mut query = file::Entity::find();
+    if !user.can(FilesManage::NAME) {
+        query = query.filter(
+            Condition::any()
+                .add(file::Column::IsPublic.eq(true))
+                .add(file::Column::UploadedBy.eq(user.id())),
+        );
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(file::Column::Filename)))
+                .like(nexus_core::contains_pattern(q)),
+        );
+    }
+    if let Some(by) = f.uploaded_by {
+        query = query.filter(file::Column::UploadedBy.eq(by));
+    }
+    let sorts = ["created_at", "id", "filename", "file_size"];
+    let list = page_of(conn, query, page, &sorts, ("created_at", true)).await?;
+    Ok(list.map(file_out))
+}
+
+/// Deletes file `id` with its attachments, by its uploader or a holder of `files:manage`
+/// (404 for anyone else, as if absent); its blob goes once no other file shares it.
+pub async fn delete_file(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    id: i64,
+) -> ApiResult<()> {
+    let mut work = Work::begin(state, ctx).await?;
+    let f = file::Entity::find_by_id(id)
+        .one(&*work)
+        .await?
+        .filter(|f| user.can(FilesManage::NAME) || f.uploaded_by == Some(user.id()))
+        .ok_or_else(|| ApiError::not_found("file"))?;
+    attachment::Entity::delete_many()
+        .filter(attachment::Column::FileId.eq(id))
+        .exec(&*work)
+        .await?;
+    file::Entity::delete_by_id(id).exec(&*work).await?;
+    let shared = file::Entity::find()
+        .filter(file::Column::FileHash.eq(f.file_hash.as_str()))
+        .count(&*work)
+        .await?
+        > 0;
+    let out = file_out(f.clone());
+    let audience = Audience::Permission(FilesRead::NAME.into());
+    work.deleted("file", id, &out, audience).await?;
+    work.commit().await?;
+    if !shared {
+        content(state).store.delete(&f.file_hash).await?;
+    }
+    Ok(())
 }
 
 /// The refusal of a `file_id` that names no file the caller may attach.

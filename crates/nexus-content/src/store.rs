@@ -64,6 +64,14 @@ impl Store {
         }
     }
 
+    /// Removes the blob with this hash (gone already: nothing to do).
+    pub async fn delete(&self, hash: &str) -> ApiResult<()> {
+        match self.inner.delete(&Self::key(hash)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+
     /// The blob with this hash.
     pub async fn get(&self, hash: &str) -> ApiResult<Bytes> {
         let key = Self::key(hash)?;

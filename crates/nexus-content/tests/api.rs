@@ -230,3 +230,36 @@ backend_tests! {
         assert_eq!(download(srv, None, photo).await.0, 404);
     }
 }
+
+backend_tests! {
+    async fn files_are_listed_and_deleted_by_who_may(srv) {
+        let admin = srv.admin_token().await;
+        let sam = srv.user_token(&admin, "sam", "staff").await;
+        let una = srv.user_token(&admin, "una", "user").await;
+        let mine = upload(srv, Some(&sam), "pump.png", PNG, "image/png", &[]).await.json["id"].as_i64().unwrap();
+        let copy = upload(srv, Some(&una), "same.png", PNG, "image/png", &[]).await.json["id"].as_i64().unwrap();
+        let open = upload(srv, Some(&una), "manual.txt", b"read me\n", "text/plain", &[("is_public", "true")]).await.json["id"].as_i64().unwrap();
+        let names = |r: &nexus_server::testing::Resp| -> Vec<String> {
+            r.json["items"].as_array().unwrap().iter().map(|f| f["filename"].as_str().unwrap().to_string()).collect()
+        };
+        // Sam sees his upload and the public manual, not Una's private copy.
+        let listed = srv.get("/api/v1/files?sort=filename", &sam).await;
+        assert_eq!(names(&listed), ["manual.txt", "pump.png"]);
+        assert_eq!(listed.json["total"], 2);
+        assert_eq!(srv.get("/api/v1/files", &admin).await.json["total"], 3, "files:manage sees all");
+        assert_eq!(names(&srv.get("/api/v1/files?q=MAN", &una).await), ["manual.txt"]);
+        assert_eq!(srv.get("/api/v1/files?sort=secret", &una).await.error_fields(), ["sort"]);
+
+        // Nobody deletes another's file but a manager; the shared bytes stay while used.
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/files/{copy}"), Some(&sam), None).await.status, 404);
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/files/{mine}"), Some(&sam), None).await.status, 204);
+        assert_eq!(blobs(&srv.data_dir.join("files")), 2);
+        assert_eq!(download(srv, Some(&una), copy).await.0, 200);
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/files/{copy}"), Some(&admin), None).await.status, 204);
+        assert_eq!(blobs(&srv.data_dir.join("files")), 1, "the last file of those bytes takes them along");
+        assert_eq!(srv.call("DELETE", &format!("/api/v1/files/{copy}"), Some(&admin), None).await.status, 404);
+        assert_eq!(srv.get(&format!("/api/v1/files/{open}"), &sam).await.status, 200);
+        let audit = srv.get(&format!("/api/v1/audit-logs?entity_type=file&entity_id={mine}"), &admin).await;
+        assert_eq!(audit.json["items"][0]["action"], "delete");
+    }
+}

@@ -3,6 +3,7 @@
 //! the JSON API and render a template.
 
 mod alerts;
+mod automation;
 mod chart;
 mod metrics;
 mod risk;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(risk::router())
         .merge(settings::router())
+        .merge(automation::router())
 }
 
 /// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value

@@ -307,3 +307,49 @@ backend_tests! {
         assert_eq!(srv.get("/api/v1/telemetry/risk", &clerk).await.status, 403);
     }
 }
+
+backend_tests! {
+    async fn rules_and_schedules_are_managed_in_the_pages(srv) {
+        let admin = srv.admin_token().await;
+        let id = srv.create("/api/v1/assets", &admin, json!({"name": "Mixer"})).await;
+        srv.create(&format!("/api/v1/assets/{id}/metrics"), &admin, json!({"metric_name": "hours", "kind": "counter", "unit": "h", "critical_threshold": 9000.0})).await;
+        let base = format!("/assets/{id}/metrics/hours");
+        let (status, html) = srv.page(&format!("{base}/automation"), &admin).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("No rule yet.") && html.contains("No schedule yet."), "{html}");
+        let token = csrf(&html);
+        // A refused rule keeps what was typed.
+        let (status, _, html) = srv.submit(&format!("{base}/rules"), &admin, &[("csrf", &token), ("title", "Overrun"), ("critical_minutes", "soon"), ("priority", "high"), ("type", "corrective")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("value=\"Overrun\"") && html.contains("id=\"critical_minutes-error\""), "{html}");
+        let (status, to, _) = srv.submit(&format!("{base}/rules"), &admin, &[("csrf", &token), ("title", "Overrun"), ("critical_minutes", "30"), ("priority", "high"), ("type", "corrective")]).await;
+        assert_eq!((status, to.as_str()), (303, format!("{base}/automation?done=rule").as_str()));
+        let rule = srv.get(&format!("/api/v1/assets/{id}/metrics/hours/rules"), &admin).await.json["items"][0].clone();
+        let path = format!("{base}/rules/{}", rule["id"]);
+        let (status, _, _) = srv.submit(&path, &admin, &[("csrf", &token), ("version", "1"), ("title", "Overrun check"), ("critical_minutes", "45"), ("priority", "critical"), ("type", "inspection"), ("action", "save")]).await;
+        assert_eq!(status, 303);
+        let rule = srv.get(&format!("/api/v1/assets/{id}/metrics/hours/rules"), &admin).await.json["items"][0].clone();
+        assert_eq!((rule["title"].as_str(), rule["critical_minutes"].as_i64(), rule["type"].as_str()), (Some("Overrun check"), Some(45), Some("inspection")));
+        // A stale form changes nothing and says why.
+        let (status, _, html) = srv.submit(&path, &admin, &[("csrf", &token), ("version", "1"), ("title", "Lost"), ("critical_minutes", "5"), ("priority", "low"), ("type", "other"), ("action", "save")]).await;
+        assert_eq!(status, 412, "{html}");
+        assert!(html.contains("Someone else changed this record"), "{html}");
+
+        let (status, _, _) = srv.submit(&format!("{base}/meter-schedules"), &admin, &[("csrf", &token), ("title", "500 h service"), ("every_units", "500"), ("next_at", ""), ("priority", "medium")]).await;
+        assert_eq!(status, 303);
+        let s = srv.get(&format!("/api/v1/assets/{id}/metrics/hours/meter-schedules"), &admin).await.json["items"][0].clone();
+        assert_eq!((s["every_units"].as_f64(), s["next_at"].as_f64()), (Some(500.0), Some(500.0)));
+        let path = format!("{base}/meter-schedules/{}", s["id"]);
+        let (status, _, _) = srv.submit(&path, &admin, &[("csrf", &token), ("version", "1"), ("title", "500 h service"), ("every_units", "250"), ("next_at", "750"), ("priority", "high"), ("action", "save")]).await;
+        assert_eq!(status, 303);
+        let s = srv.get(&format!("/api/v1/assets/{id}/metrics/hours/meter-schedules"), &admin).await.json["items"][0].clone();
+        assert_eq!((s["every_units"].as_f64(), s["next_at"].as_f64(), s["priority"].as_str()), (Some(250.0), Some(750.0), Some("high")));
+        let (status, _, _) = srv.submit(&path, &admin, &[("csrf", &token), ("version", "2"), ("action", "delete")]).await;
+        assert_eq!(status, 303);
+        let (_, html) = srv.page(&format!("{base}/automation"), &admin).await;
+        assert!(html.contains("No schedule yet.") && html.contains("Overrun check"), "{html}");
+        // Only managers.
+        let staff = srv.user_token(&admin, "stan", "staff").await;
+        assert_eq!(srv.page(&format!("{base}/automation"), &staff).await.0, 403);
+    }
+}

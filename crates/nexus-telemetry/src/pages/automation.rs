@@ -220,7 +220,7 @@ fn back(id: i64, metric: &str, done: &str) -> axum::response::Response {
 }
 
 /// Messages of this page's `?done=...`.
-const DONE: &[(&str, &'static str)] = &[("rule", "Rule saved."), ("schedule", "Schedule saved.")];
+const DONE: &[(&str, &str)] = &[("rule", "Rule saved."), ("schedule", "Schedule saved.")];
 
 async fn show(
     web: Web,

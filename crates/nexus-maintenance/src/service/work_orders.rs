@@ -1302,6 +1302,22 @@ pub async fn add_work_order_file(
 
 /// Every audited change of a work order, its checklist steps, labor and comments, oldest
 /// first by default.
+/// The ids of the rows of `E` whose `column` is `value`.
+async fn ids_where<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    column: E::Column,
+    value: i64,
+) -> ApiResult<Vec<i64>> {
+    let id = E::Column::from_str("id").map_err(|_| ApiError::internal("no id column"))?;
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(column.eq(value))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 pub async fn work_order_history(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
@@ -1309,34 +1325,13 @@ pub async fn work_order_history(
 ) -> ApiResult<ListResponse<AuditEntry>> {
     use nexus_core::audit::entity as a;
     find_work_order(conn, work_order_id).await?;
-    let items: Vec<i64> = checklist_item::Entity::find()
-        .select_only()
-        .column(checklist_item::Column::Id)
-        .filter(checklist_item::Column::WorkOrderId.eq(work_order_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let labor_ids: Vec<i64> = labor::Entity::find()
-        .select_only()
-        .column(labor::Column::Id)
-        .filter(labor::Column::WorkOrderId.eq(work_order_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let comments: Vec<i64> = comment::Entity::find()
-        .select_only()
-        .column(comment::Column::Id)
-        .filter(comment::Column::WorkOrderId.eq(work_order_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let parts_used: Vec<i64> = stock_movement::Entity::find()
-        .select_only()
-        .column(stock_movement::Column::Id)
-        .filter(stock_movement::Column::WorkOrderId.eq(work_order_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let wo = work_order_id;
+    let items = ids_where::<checklist_item::Entity>(conn, checklist_item::Column::WorkOrderId, wo);
+    let labor_ids = ids_where::<labor::Entity>(conn, labor::Column::WorkOrderId, wo);
+    let comments = ids_where::<comment::Entity>(conn, comment::Column::WorkOrderId, wo);
+    let used = ids_where::<stock_movement::Entity>(conn, stock_movement::Column::WorkOrderId, wo);
+    let (items, labor_ids, comments, parts_used) =
+        (items.await?, labor_ids.await?, comments.await?, used.await?);
     let mut any = Condition::any().add(
         Condition::all()
             .add(a::Column::EntityType.eq("work_order"))

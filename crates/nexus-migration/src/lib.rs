@@ -16,6 +16,7 @@ mod m0009_asset_tags;
 mod m0010_sample_chunks;
 mod m0011_wip_by_work_center;
 mod m0012_rule_versions;
+mod m0013_asset_criticality;
 mod shapes;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_sample_chunks::Migration),
             Box::new(m0011_wip_by_work_center::Migration),
             Box::new(m0012_rule_versions::Migration),
+            Box::new(m0013_asset_criticality::Migration),
         ]
     }
 }

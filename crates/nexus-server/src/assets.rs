@@ -19,7 +19,15 @@ pub fn router() -> Router<AppState> {
             "/static/nexus.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
         )
+        // Browsers ask for it on their own; without it every first page logs a failed load.
+        .route(
+            "/favicon.ico",
+            get(|| async { asset("image/svg+xml", ICON) }),
+        )
 }
+
+/// The icon: an N on the header's colour.
+const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#17202f"/><path d="M9 24V8h3l8 11V8h3v16h-3l-8-11v11z" fill="#fff"/></svg>"##;
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (

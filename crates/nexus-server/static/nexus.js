@@ -250,6 +250,20 @@ function liveBoard(board) {
   });
 }
 
+// A page left for another is kept by the browser for the back button, and its event
+// streams with it: each holds one of the six connections a browser opens to a server, so
+// after a few pages the next one waited a minute. Streams close when the page is left,
+// and a page shown again from that cache is loaded afresh (its live parts are stale).
+function closeOnLeaving(source) {
+  window.addEventListener("pagehide", () => source.close());
+}
+
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    window.location.reload();
+  }
+});
+
 // The page's event stream of `topics`, its state told in the page's #live status.
 function stream(topics) {
   const status = document.getElementById("live");
@@ -260,6 +274,7 @@ function stream(topics) {
     }
   };
   const source = new EventSource(`/api/v1/events/stream?topics=${topics}`);
+  closeOnLeaving(source);
   show("off", "Connecting…");
   source.addEventListener("open", () => show("on", "Live"));
   source.addEventListener("error", () => {
@@ -344,6 +359,66 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
+// Phone-first lists: on a narrow screen the stylesheet lays every table out as cards,
+// each cell led by its column's heading, which this copies into the cell's data-label.
+// Rows drawn later (live boards, redrawn regions) are labelled as they arrive.
+function labelTable(table) {
+  const head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+  if (!head) {
+    return;
+  }
+  const labels = [];
+  for (const th of head.cells) {
+    const text = th.textContent.trim();
+    for (let i = 0; i < th.colSpan; i += 1) {
+      labels.push(text);
+    }
+  }
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      let column = 0;
+      for (const cell of row.cells) {
+        const label = cell.colSpan === 1 ? labels[column] : "";
+        if (label) {
+          cell.dataset.label = label;
+        } else {
+          delete cell.dataset.label;
+        }
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll("table")) {
+    labelTable(table);
+  }
+  new MutationObserver((changes) => {
+    const seen = new Set();
+    for (const change of changes) {
+      const target = change.target instanceof Element ? change.target : change.target.parentElement;
+      const table = target && target.closest("table");
+      if (table) {
+        seen.add(table);
+      }
+      for (const node of change.addedNodes) {
+        if (node instanceof Element) {
+          for (const inner of node.querySelectorAll("table")) {
+            seen.add(inner);
+          }
+          if (node.matches("table")) {
+            seen.add(node);
+          }
+        }
+      }
+    }
+    for (const table of seen) {
+      labelTable(table);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+});
+
 // The Menu button opens and closes the navigation drawer on a phone.
 document.documentElement.classList.add("js");
 document.addEventListener("click", (event) => {
@@ -353,4 +428,88 @@ document.addEventListener("click", (event) => {
   }
   const open = document.body.classList.toggle("nav-open");
   toggle.setAttribute("aria-expanded", String(open));
+});
+
+// The navigation's counts (open alerts, my work orders, new requests, ...): fetched once
+// the page is shown and again when an event that changes them arrives, at most every few
+// seconds however busy the plant is.
+document.addEventListener("DOMContentLoaded", () => {
+  const nav = document.getElementById("sidebar");
+  if (!nav || !window.fetch) {
+    return;
+  }
+  const show = (counts) => {
+    for (const badge of nav.querySelectorAll("[data-count-for]")) {
+      const mine = counts.filter((c) => c.nav === badge.dataset.countFor && c.count > 0);
+      badge.hidden = mine.length === 0;
+      badge.replaceChildren();
+      if (mine.length > 0) {
+        const worst = mine.reduce((a, b) => (tones.indexOf(b.tone) > tones.indexOf(a.tone) ? b : a));
+        badge.className = `nav-count tone-${worst.tone}`;
+        const number = document.createElement("span");
+        number.setAttribute("aria-hidden", "true");
+        number.textContent = mine.reduce((n, c) => n + c.count, 0);
+        const words = document.createElement("span");
+        words.className = "visually-hidden";
+        words.textContent = mine.map((c) => `, ${c.count} ${c.label.toLowerCase()}`).join("");
+        badge.append(number, words);
+      }
+    }
+  };
+  const tones = ["calm", "notice", "warning", "critical"];
+  let waiting = false;
+  let again = false;
+  const refresh = () => {
+    if (waiting) {
+      again = true;
+      return;
+    }
+    waiting = true;
+    window.setTimeout(() => {
+      waiting = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }, 3000);
+    fetch("/api/v1/auth/me/attention", { headers: { Accept: "application/json" } })
+      .then((res) => (res.ok ? res.json() : Promise.reject(new Error(res.statusText))))
+      .then((list) => show(list.items))
+      .catch(() => {});
+  };
+  refresh();
+  const events = (nav.dataset.attentionEvents || "").split(" ").filter((e) => e);
+  if (events.length === 0 || !window.EventSource) {
+    return;
+  }
+  const topics = [...new Set(events.map((e) => e.split(".")[0]))].join(",");
+  const source = new EventSource(`/api/v1/events/stream?topics=${topics}`);
+  closeOnLeaving(source);
+  let later = null;
+  for (const name of events) {
+    source.addEventListener(name, () => {
+      window.clearTimeout(later);
+      later = window.setTimeout(refresh, 1000);
+    });
+  }
+});
+
+// Search as you type: an input with data-choices fills its datalist with the matches the
+// server offers for what is typed (the form's Find button does the same without script).
+document.addEventListener("input", (event) => {
+  const input = event.target.closest ? event.target.closest("input[data-choices]") : null;
+  if (!input || !input.list || !window.fetch) {
+    return;
+  }
+  window.clearTimeout(input.choicesTimer);
+  input.choicesTimer = window.setTimeout(() => {
+    const url = `${input.dataset.choices}?q=${encodeURIComponent(input.value)}`;
+    fetch(url, { headers: { Accept: "text/html" } })
+      .then((res) => (res.ok ? res.text() : Promise.reject(new Error(res.statusText))))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(`<datalist>${html}</datalist>`, "text/html");
+        input.list.replaceChildren(...fresh.querySelectorAll("option"));
+      })
+      .catch(() => {});
+  }, 250);
 });

@@ -1,5 +1,9 @@
 //! Cross-cutting guarantees through real HTTP: every route guarded, no input answered
-//! with 500, health, metrics, docs and security headers.
+//! with 500, health, metrics, docs and security headers; and in headless Chromium, every
+//! page of the navigation for every built-in role (`sweep`).
+
+#[path = "server/sweep.rs"]
+mod sweep;
 
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;

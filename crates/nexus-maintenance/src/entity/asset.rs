@@ -22,6 +22,8 @@ pub struct Model {
     pub purchase_cost_cents: Option<i64>,
     pub expected_lifetime: Option<i32>,
     pub warranty_expiry_date: Option<String>,
+    pub criticality: Option<String>,
+    pub purchase_date: Option<String>,
     pub last_maintenance_date: Option<String>,
     pub next_maintenance_date: Option<String>,
     pub parent_asset_id: Option<i64>,

@@ -217,6 +217,9 @@ pub struct AssetOut {
     /// In months.
     pub expected_lifetime: Option<i32>,
     pub warranty_expiry_date: Option<String>,
+    /// A (a stop halts production), B (it slows production) or C (neither).
+    pub criticality: Option<String>,
+    pub purchase_date: Option<String>,
     pub last_maintenance_date: Option<String>,
     pub next_maintenance_date: Option<String>,
     pub parent_asset_id: Option<i64>,
@@ -255,6 +258,10 @@ pub struct AssetData {
     pub expected_lifetime: Option<i64>,
     #[schema(value_type = Option<String>)]
     pub warranty_expiry_date: Option<NaiveDate>,
+    /// A (a stop halts production), B (it slows production) or C (neither).
+    pub criticality: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub purchase_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>)]
     pub last_maintenance_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>)]
@@ -304,6 +311,12 @@ pub struct UpdateAsset {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub warranty_expiry_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub criticality: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub purchase_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub last_maintenance_date: Option<Option<NaiveDate>>,
@@ -358,6 +371,8 @@ impl UpdateAsset {
         set(&mut d.purchase_cost_cents, self.purchase_cost_cents);
         set(&mut d.expected_lifetime, self.expected_lifetime);
         set(&mut d.warranty_expiry_date, self.warranty_expiry_date);
+        set(&mut d.criticality, self.criticality);
+        set(&mut d.purchase_date, self.purchase_date);
         set(&mut d.last_maintenance_date, self.last_maintenance_date);
         set(&mut d.next_maintenance_date, self.next_maintenance_date);
         set(&mut d.parent_asset_id, self.parent_asset_id);
@@ -388,6 +403,14 @@ impl AssetData {
             ASSET_STATUSES.contains(&status.as_str()),
             "status",
             "must be operational, maintenance, down or retired",
+        );
+        self.criticality = clean(self.criticality.take()).map(|c| c.to_uppercase());
+        v.check(
+            self.criticality
+                .as_deref()
+                .is_none_or(|c| ["A", "B", "C"].contains(&c)),
+            "criticality",
+            "must be A, B or C",
         );
         v.check(
             self.health_score.is_none_or(|h| (0..=100).contains(&h)),

@@ -380,6 +380,8 @@ pub(crate) fn asset_out(a: asset::Model) -> AssetOut {
         purchase_cost_cents: a.purchase_cost_cents,
         expected_lifetime: a.expected_lifetime,
         warranty_expiry_date: a.warranty_expiry_date,
+        criticality: a.criticality,
+        purchase_date: a.purchase_date,
         last_maintenance_date: a.last_maintenance_date,
         next_maintenance_date: a.next_maintenance_date,
         parent_asset_id: a.parent_asset_id,
@@ -413,6 +415,8 @@ pub(crate) fn asset_data(a: &asset::Model) -> AssetData {
         purchase_cost_cents: a.purchase_cost_cents,
         expected_lifetime: a.expected_lifetime.map(i64::from),
         warranty_expiry_date: date(&a.warranty_expiry_date),
+        criticality: a.criticality.clone(),
+        purchase_date: date(&a.purchase_date),
         last_maintenance_date: date(&a.last_maintenance_date),
         next_maintenance_date: date(&a.next_maintenance_date),
         parent_asset_id: a.parent_asset_id,
@@ -437,6 +441,8 @@ pub(crate) fn fill_asset(am: &mut asset::ActiveModel, d: AssetData) {
     am.purchase_cost_cents = Set(d.purchase_cost_cents);
     am.expected_lifetime = Set(d.expected_lifetime.map(|m| m as i32));
     am.warranty_expiry_date = Set(text(d.warranty_expiry_date));
+    am.criticality = Set(d.criticality);
+    am.purchase_date = Set(text(d.purchase_date));
     am.last_maintenance_date = Set(text(d.last_maintenance_date));
     am.next_maintenance_date = Set(text(d.next_maintenance_date));
     am.parent_asset_id = Set(d.parent_asset_id);

@@ -37,7 +37,7 @@ pub const LOCATION_COLUMNS: [&str; 9] = [
     "longitude",
 ];
 
-pub const ASSET_COLUMNS: [&str; 19] = [
+pub const ASSET_COLUMNS: [&str; 21] = [
     "qr_code",
     "name",
     "description",
@@ -54,6 +54,8 @@ pub const ASSET_COLUMNS: [&str; 19] = [
     "purchase_cost_cents",
     "expected_lifetime",
     "warranty_expiry_date",
+    "criticality",
+    "purchase_date",
     "last_maintenance_date",
     "next_maintenance_date",
     "image_url",
@@ -337,6 +339,8 @@ pub async fn export_assets(conn: &impl ConnectionTrait) -> ApiResult<Vec<Vec<Str
                 n(a.purchase_cost_cents),
                 n(a.expected_lifetime.map(i64::from)),
                 opt(a.warranty_expiry_date),
+                opt(a.criticality),
+                opt(a.purchase_date),
                 opt(a.last_maintenance_date),
                 opt(a.next_maintenance_date),
                 opt(a.image_url),
@@ -441,6 +445,8 @@ pub async fn import_assets(
             purchase_cost_cents: num(&table, r, "purchase_cost_cents", &mut e, line),
             expected_lifetime: num(&table, r, "expected_lifetime", &mut e, line),
             warranty_expiry_date: day(&table, r, "warranty_expiry_date", &mut e, line),
+            criticality: text(&table, r, "criticality"),
+            purchase_date: day(&table, r, "purchase_date", &mut e, line),
             last_maintenance_date: day(&table, r, "last_maintenance_date", &mut e, line),
             next_maintenance_date: day(&table, r, "next_maintenance_date", &mut e, line),
             parent_asset_id: None,

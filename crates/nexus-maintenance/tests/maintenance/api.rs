@@ -366,3 +366,21 @@ backend_tests! {
         assert_eq!(srv.post_csv("/api/v1/locations/import", &staff, "path\nX\n").await.status, 403);
     }
 }
+
+backend_tests! {
+    async fn assets_carry_criticality_and_purchase_date(srv) {
+        let admin = srv.admin_token().await;
+        let res = srv.post("/api/v1/assets", &admin, json!({"name": "Kiln 2", "criticality": " b ", "purchase_date": "2019-04-01"})).await;
+        assert_eq!(res.status, 201, "{:?}", res.json);
+        assert_eq!((res.json["criticality"].as_str(), res.json["purchase_date"].as_str()), (Some("B"), Some("2019-04-01")));
+        let id = res.json["id"].as_i64().unwrap();
+        assert_eq!(srv.post("/api/v1/assets", &admin, json!({"name": "x", "criticality": "D"})).await.error_fields(), ["criticality"]);
+        let res = srv.patch(&format!("/api/v1/assets/{id}"), &admin, json!({"criticality": "A"})).await;
+        assert_eq!(res.json["criticality"], "A");
+        let res = srv.patch(&format!("/api/v1/assets/{id}"), &admin, json!({"criticality": null})).await;
+        assert!(res.json["criticality"].is_null());
+        let (_, _, csv) = srv.download("/api/v1/assets/export", Some(&admin)).await;
+        let header = String::from_utf8(csv).unwrap();
+        assert!(header.lines().next().unwrap().contains("criticality,purchase_date"), "{header}");
+    }
+}

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -31,6 +32,7 @@ pub struct Driver {
 pub enum Screen {
     /// 390×844 with touch, emulated: desktop Chromium keeps windows at least 500px wide.
     Phone,
+    /// A 1440×900 window.
     Desk,
 }
 
@@ -116,11 +118,16 @@ impl Driver {
                     "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0, "touch": true },
                 });
             }
-            Screen::Desk => args.push("--window-size=1280,900".into()),
+            Screen::Desk => args.push("--window-size=1440,900".into()),
         }
         options["args"] = serde_json::json!(args);
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
+        // Keeps what pages write to the console (and failed loads) for `console_errors`.
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
+        );
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url())
@@ -303,11 +310,12 @@ pub async fn screenshot(c: &Client, path: impl AsRef<Path>) -> Step {
     std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Nothing sticks out sideways: the page fits the phone's width.
+/// Nothing sticks out sideways: the page fits the screen's width. Measured against the
+/// layout viewport (`clientWidth`): an emulated phone widens `innerWidth` to the content.
 pub async fn fits(c: &Client) -> Step {
     let narrow = script(
         c,
-        "return document.documentElement.scrollWidth <= window.innerWidth;",
+        "const root = document.documentElement; return root.scrollWidth <= root.clientWidth;",
     )
     .await?;
     check(narrow == true, "the page is wider than the phone")
@@ -319,4 +327,127 @@ pub async fn sign_in(c: &Client, username: &str, password: &str) -> Step {
     fill(c, "username", username).await?;
     fill(c, "password", password).await?;
     click(c, "main form button.primary").await
+}
+
+/// chromedriver's log of the browser's console: what was logged since the last asking.
+#[derive(Debug)]
+struct BrowserLog;
+
+type UrlResult = Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err>;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &reqwest::Url, session: Option<&str>) -> UrlResult {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// The errors the browser's console received since the last call (script errors, failed
+/// loads, refused by the content security policy), each as its message; draining them.
+pub async fn console_errors(c: &Client) -> Step<Vec<String>> {
+    let log = c
+        .issue_cmd(BrowserLog)
+        .await
+        .map_err(|e| format!("reading the browser log: {e}"))?;
+    let entries = log.as_array().cloned().unwrap_or_default();
+    Ok(entries
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect())
+}
+
+/// The HTTP status the current page was served with.
+pub async fn status(c: &Client) -> Step<u16> {
+    let status = script(
+        c,
+        "const [nav] = performance.getEntriesByType('navigation'); return nav ? nav.responseStatus : 0;",
+    )
+    .await?;
+    Ok(status.as_u64().unwrap_or_default() as u16)
+}
+
+/// Signs out through the header's button and waits for the sign-in form.
+pub async fn sign_out(c: &Client) -> Step {
+    click(c, "form.signout button").await?;
+    appears(c, "form[action='/login']").await.map(|_| ())
+}
+
+/// axe-core's script (`axe.min.js`): the file at `NEXUS_AXE`, else `axe-core@4` installed
+/// with npm into the temporary folder once (nothing is copied into the repository).
+/// `None` (said loudly) when neither works, a failure under `NEXUS_REQUIRE_BROWSER=1`.
+pub fn axe_source() -> Option<String> {
+    let required = std::env::var("NEXUS_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let missing = |why: String| {
+        if required {
+            panic!("NEXUS_REQUIRE_BROWSER=1 but axe-core is missing: {why}");
+        }
+        eprintln!("SKIPPED: accessibility checks need axe-core: {why}");
+        None
+    };
+    let path = match std::env::var_os("NEXUS_AXE") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let prefix = std::env::temp_dir().join("nexus-axe-core-4");
+            let path = prefix.join("node_modules/axe-core/axe.min.js");
+            if !path.exists() {
+                let installed = Command::new("npm")
+                    .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                    .arg(&prefix)
+                    .arg("axe-core@4")
+                    .stdout(Stdio::null())
+                    .status();
+                match installed {
+                    Ok(s) if s.success() => {}
+                    Ok(s) => return missing(format!("npm install axe-core@4 failed ({s})")),
+                    Err(e) => return missing(format!("npm: {e}")),
+                }
+            }
+            path
+        }
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => missing(format!("{}: {e}", path.display())),
+    }
+}
+
+/// One kind of accessibility fault axe-core found on a page.
+#[derive(Debug, serde::Deserialize)]
+pub struct Violation {
+    pub id: String,
+    pub impact: String,
+    pub help: String,
+    /// How many elements have it.
+    pub count: usize,
+    /// The first few of them, as CSS selectors.
+    pub targets: Vec<String>,
+}
+
+/// Runs axe-core (its script `axe`, from `axe_source`) on the page as it is now: every
+/// violation, most serious first.
+pub async fn axe(c: &Client, axe: &str) -> Step<Vec<Violation>> {
+    c.execute(&format!("{axe}\n;return true;"), Vec::new())
+        .await
+        .map_err(|e| format!("loading axe-core: {e}"))?;
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            const rank = { critical: 0, serious: 1, moderate: 2, minor: 3 };
+            axe.run(document, { resultTypes: ["violations"] })
+              .then((r) => done(r.violations
+                .map((v) => ({
+                  id: v.id, impact: v.impact || "minor", help: v.help, count: v.nodes.length,
+                  targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+                }))
+                .sort((a, b) => rank[a.impact] - rank[b.impact])))
+              .catch((e) => done(String(e)));"#,
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| format!("running axe-core: {e}"))?;
+    serde_json::from_value(found.clone()).map_err(|_| format!("axe-core: {found}"))
 }

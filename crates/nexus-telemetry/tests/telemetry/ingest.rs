@@ -346,7 +346,13 @@ backend_tests! {
 
         // Back to one row per sample: every sample is there, with its value.
         let db = srv.state.db.write();
-        Migrator::down(db, Some(1)).await.unwrap();
+        let since_chunks = Migrator::migrations()
+            .iter()
+            .rev()
+            .position(|m| m.name() == "m0010_sample_chunks")
+            .unwrap() as u32
+            + 1;
+        Migrator::down(db, Some(since_chunks)).await.unwrap();
         let row = db.query_one(Statement::from_string(db.get_database_backend(),
             "SELECT count(*) AS n, CAST(sum(value) AS DOUBLE PRECISION) AS total FROM metric_samples")).await.unwrap().unwrap();
         let expected: f64 = (0..300).map(|k| 20.0 + (k % 17) as f64 * 0.25 - k as f64).sum();

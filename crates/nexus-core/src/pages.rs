@@ -15,6 +15,8 @@ use crate::domain::NavLink;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ClientInfo;
 use crate::state::AppState;
+use crate::time::Timestamp;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// The first entry of every navigation.
 const HOME: NavLink = NavLink {
@@ -256,6 +258,28 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", encode(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value
+/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(())` when
+/// it is none of these.
+pub fn instant(text: &str) -> Result<Option<Timestamp>, ()> {
+    let Some(text) = filled(text) else {
+        return Ok(None);
+    };
+    if let Some(t) = Timestamp::parse(&text) {
+        return Ok(Some(t));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|t| Some(Timestamp::from_datetime(t.and_utc())))
+        .ok_or(())
 }
 
 /// `Some(text)` unless blank: form fields arrive as empty strings.

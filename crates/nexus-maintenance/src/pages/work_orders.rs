@@ -52,6 +52,10 @@ pub fn router() -> Router<AppState> {
             post(start_timer),
         )
         .route("/maintenance/work-orders/{id}/labor/stop", post(stop_timer))
+        .route(
+            "/maintenance/work-orders/{id}/labor/{entry}",
+            post(change_labor),
+        )
 }
 
 const READ: &str = "work_orders:read";
@@ -71,6 +75,8 @@ const DONE: &[(&str, &str)] = &[
     ),
     ("started", "Timer started."),
     ("stopped", "Timer stopped."),
+    ("labor_saved", "Time corrected."),
+    ("labor_removed", "Time removed."),
     ("commented", "Comment added."),
     ("photo", "Photo added."),
     ("parts", "Part use recorded."),
@@ -726,6 +732,15 @@ struct LaborRow {
     labor: LaborOut,
     who: String,
     duration: Option<String>,
+    /// The signed-in user may correct or remove it (theirs, or any with manage rights).
+    editable: bool,
+}
+
+impl LaborRow {
+    /// An instant as a `datetime-local` value, in UTC.
+    fn local(at: &Timestamp) -> String {
+        at.to_datetime().format("%Y-%m-%dT%H:%M").to_string()
+    }
 }
 
 struct CommentRow {
@@ -890,6 +905,9 @@ pub(super) async fn work_order_page_with(
             .map(|l| LaborRow {
                 who: name_of(&names, Some(l.user_id)),
                 duration: l.minutes.map(|m| duration(m.into())),
+                editable: web.user.can(WRITE)
+                    && l.ended_at.is_some()
+                    && (l.user_id == web.user.id() || web.user.can(MANAGE)),
                 labor: l,
             })
             .collect(),
@@ -1092,6 +1110,57 @@ async fn stop_timer(web: Web, Path(id): Path<i64>, _: Posted<CsrfForm>) -> Page 
     web.require(WRITE)?;
     match service::stop_labor(&web.state, &web.audit(), id, web.user.id()).await {
         Ok(_) => back(id, "stopped", "labor"),
+        Err(err) => refused(&web, id, None, err).await,
+    }
+}
+
+/// A labor entry's correction as the form sends it; `action` is `delete` from Remove.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LaborForm {
+    version: i32,
+    started_at: String,
+    ended_at: String,
+    note: String,
+    action: String,
+}
+
+/// Corrects or removes a finished labor entry.
+async fn change_labor(
+    web: Web,
+    Path((id, entry)): Path<(i64, i64)>,
+    Posted(form): Posted<LaborForm>,
+) -> Page {
+    web.require(WRITE)?;
+    let (state, ctx) = (&web.state, web.audit());
+    let version = IfMatch(Some(form.version));
+    let done = if form.action == "delete" {
+        service::delete_labor(state, &ctx, &web.user, (id, entry), version)
+            .await
+            .map(|_| "labor_removed")
+    } else {
+        let mut v = Validator::new();
+        let started = nexus_core::pages::instant(&form.started_at);
+        let ended = nexus_core::pages::instant(&form.ended_at);
+        v.check(started.is_ok(), "started_at", "must be a date and time");
+        v.check(ended.is_ok(), "ended_at", "must be a date and time");
+        match v.finish() {
+            Ok(()) => {
+                let req = UpdateLabor {
+                    started_at: started.ok().flatten(),
+                    ended_at: ended.ok().flatten(),
+                    hourly_rate_cents: None,
+                    note: Some(filled(&form.note)),
+                };
+                service::update_labor(state, &ctx, &web.user, (id, entry), version, req)
+                    .await
+                    .map(|_| "labor_saved")
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(done) => back(id, done, "labor"),
         Err(err) => refused(&web, id, None, err).await,
     }
 }

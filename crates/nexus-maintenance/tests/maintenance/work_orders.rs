@@ -483,6 +483,21 @@ backend_tests! {
         assert_eq!(srv.call("DELETE", &format!("{labor}/{}", second.json["id"]), Some(&admin), None).await.status, 204);
         let listed = srv.get(&labor, &admin).await;
         assert_eq!(listed.json["total"], 1);
+        // The same from the work order page.
+        let (_, html) = srv.page(&format!("/maintenance/work-orders/{id}"), &sam).await;
+        let entry = first.json["id"].as_i64().unwrap();
+        assert!(html.contains(&format!("id=\"labor-{entry}\"")), "{html}");
+        let token = csrf(&html);
+        let from = (chrono::Utc::now() - chrono::TimeDelta::hours(6)).format("%Y-%m-%dT%H:%M").to_string();
+        let to = (chrono::Utc::now() - chrono::TimeDelta::hours(5)).format("%Y-%m-%dT%H:%M").to_string();
+        let page_path = format!("/maintenance/work-orders/{id}/labor/{entry}");
+        let (code, to_page, _) = srv.submit(&page_path, &sam, &[("csrf", &token), ("version", "2"), ("started_at", &from), ("ended_at", &to), ("note", "moved"), ("action", "save")]).await;
+        assert_eq!((code, to_page.as_str()), (303, format!("/maintenance/work-orders/{id}?done=labor_saved#labor").as_str()));
+        let (code, _, html) = srv.submit(&page_path, &sam, &[("csrf", &token), ("version", "3"), ("started_at", "soon"), ("ended_at", &to), ("action", "save")]).await;
+        assert_eq!(code, 422, "{html}");
+        let (code, _, _) = srv.submit(&page_path, &sam, &[("csrf", &token), ("version", "3"), ("action", "delete")]).await;
+        assert_eq!(code, 303);
+        assert_eq!(srv.get(&labor, &admin).await.json["total"], 0);
         // A running timer is stopped before it is corrected.
         let timer = srv.post(&format!("{labor}/start"), &kim, json!({})).await;
         assert_eq!(timer.status, 201, "{:?}", timer.json);
@@ -490,6 +505,6 @@ backend_tests! {
         assert_eq!(srv.patch(&running, &kim, json!({"note": "x"})).await.status, 409);
         // A closed order's time is final.
         assert_eq!(status(srv, &admin, id, "completed").await.status, 200);
-        assert_eq!(srv.patch(&one, &sam, json!({"note": "late"})).await.status, 409);
+        assert_eq!(srv.patch(&running, &kim, json!({"note": "late"})).await.status, 409);
     }
 }

@@ -15,9 +15,10 @@ use nexus_core::pages::{
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Validator};
 use serde::Deserialize;
 
-use super::{instant, new_work_order, number, word};
+use super::{new_work_order, number, word};
 use crate::model::{AlertFilter, AlertOut};
 use crate::service;
+use nexus_core::pages::instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,9 +14,10 @@ use nexus_maintenance::model::AssetOut;
 use serde::Deserialize;
 
 use super::chart::Chart;
-use super::{instant, number};
+use super::number;
 use crate::model::{HistoryQuery, MetricOut};
 use crate::service::{self, Level};
+use nexus_core::pages::instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()

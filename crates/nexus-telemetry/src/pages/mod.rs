@@ -10,9 +10,8 @@ mod risk;
 mod settings;
 
 use axum::Router;
-use chrono::{NaiveDate, NaiveDateTime};
-use nexus_core::pages::{filled, query_string};
-use nexus_core::{AppState, Timestamp};
+use nexus_core::AppState;
+use nexus_core::pages::query_string;
 
 /// Every page of telemetry.
 pub fn router() -> Router<AppState> {
@@ -22,28 +21,6 @@ pub fn router() -> Router<AppState> {
         .merge(risk::router())
         .merge(settings::router())
         .merge(automation::router())
-}
-
-/// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value
-/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(())` when
-/// it is none of these.
-fn instant(text: &str) -> Result<Option<Timestamp>, ()> {
-    let Some(text) = filled(text) else {
-        return Ok(None);
-    };
-    if let Some(t) = Timestamp::parse(&text) {
-        return Ok(Some(t));
-    }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .map(|t| Some(Timestamp::from_datetime(t.and_utc())))
-        .ok_or(())
 }
 
 /// A reading for people: at most three decimals, no trailing zeros.
@@ -106,14 +83,14 @@ mod tests {
 
     #[test]
     fn typed_times_are_utc() {
-        let at = |t| instant(t).unwrap().unwrap().to_rfc3339();
+        let at = |t| nexus_core::pages::instant(t).unwrap().unwrap().to_rfc3339();
         assert_eq!(at("2026-11-23T14:05"), "2026-11-23T14:05:00.000000Z");
         assert_eq!(at("2026-11-23"), "2026-11-23T00:00:00.000000Z");
         assert_eq!(
             at("2026-11-23T15:05:00+01:00"),
             "2026-11-23T14:05:00.000000Z"
         );
-        assert_eq!(instant("  "), Ok(None));
-        assert_eq!(instant("yesterday"), Err(()));
+        assert_eq!(nexus_core::pages::instant("  "), Ok(None));
+        assert_eq!(nexus_core::pages::instant("yesterday"), Err(()));
     }
 }

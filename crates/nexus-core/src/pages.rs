@@ -260,10 +260,14 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// Typed text that is no date or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotATime;
+
 /// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value
-/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(())` when
-/// it is none of these.
-pub fn instant(text: &str) -> Result<Option<Timestamp>, ()> {
+/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(NotATime)`
+/// when it is none of these.
+pub fn instant(text: &str) -> Result<Option<Timestamp>, NotATime> {
     let Some(text) = filled(text) else {
         return Ok(None);
     };
@@ -279,7 +283,7 @@ pub fn instant(text: &str) -> Result<Option<Timestamp>, ()> {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
         .map(|t| Some(Timestamp::from_datetime(t.and_utc())))
-        .ok_or(())
+        .ok_or(NotATime)
 }
 
 /// `Some(text)` unless blank: form fields arrive as empty strings.

@@ -91,6 +91,9 @@ mod tests {
             "2026-11-23T14:05:00.000000Z"
         );
         assert_eq!(nexus_core::pages::instant("  "), Ok(None));
-        assert_eq!(nexus_core::pages::instant("yesterday"), Err(()));
+        assert_eq!(
+            nexus_core::pages::instant("yesterday"),
+            Err(nexus_core::pages::NotATime)
+        );
     }
 }

@@ -6,10 +6,13 @@ use askama::Template;
 use axum::Router;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use nexus_core::audit::{self, AuditFilter};
 use nexus_core::extract::Path;
-use nexus_core::pages::{Done, OrPage, Page, Shell, Web, filled, render};
+use nexus_core::pages::{
+    Done, OrPage, Page, Posted, Shell, Web, filled, instant, render, sentence,
+};
 use nexus_core::{ApiError, ApiResult, AppState, PageParams, Timestamp};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -25,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/maintenance/assets", get(asset_tree))
         .route("/maintenance/assets/labels", get(labels))
         .route("/maintenance/assets/{id}", get(asset_page))
+        .route("/maintenance/assets/{id}/downtime", post(record_downtime))
 }
 
 /// Labels one sheet can hold at most.
@@ -297,6 +301,7 @@ struct DowntimeRow {
     from: String,
     to: String,
     reason: String,
+    work_order_id: Option<i64>,
 }
 
 #[derive(Template)]
@@ -351,23 +356,106 @@ async fn asset_page(
     Path(id): Path<i64>,
     Query(done): Query<Done>,
 ) -> Page {
+    let flash = done.message(&[("downtime", "Stop recorded.")]);
+    asset_view(&web, &headers, id, (flash, None), StatusCode::OK).await
+}
+
+/// A past stop as the asset page's form sends it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DowntimeForm {
+    started_at: String,
+    ended_at: String,
+    reason: String,
+    work_order_id: String,
+}
+
+/// Records a past stop of the asset from its page.
+async fn record_downtime(
+    web: Web,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Posted(form): Posted<DowntimeForm>,
+) -> Page {
+    web.require("work_orders:write")?;
+    let mut v = nexus_core::Validator::new();
+    let started = instant(&form.started_at);
+    let ended = instant(&form.ended_at);
+    let hint = "must be a date and time";
+    v.check(matches!(started, Ok(Some(_))), "started_at", hint);
+    v.check(matches!(ended, Ok(Some(_))), "ended_at", hint);
+    let work_order =
+        nexus_core::pages::chosen_id("work_order_id", &form.work_order_id, "work order");
+    v.check(
+        work_order.is_ok(),
+        "work_order_id",
+        "choose a work order from the list",
+    );
+    let done = match (v.finish(), started, ended) {
+        (Ok(()), Ok(Some(started_at)), Ok(Some(ended_at))) => {
+            let req = RecordDowntime {
+                started_at,
+                ended_at,
+                reason: filled(&form.reason),
+                work_order_id: work_order.ok().flatten(),
+            };
+            service::record_downtime(&web.state, &web.audit(), id, req)
+                .await
+                .map(|_| ())
+        }
+        (Err(e), _, _) => Err(e),
+        _ => Err(ApiError::invalid("started_at", hint)),
+    };
+    match done {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/maintenance/assets/{id}?done=downtime#down-h")).into_response(),
+        ),
+        Err(err) => {
+            let r = web.refused("Asset", err)?;
+            let said: Vec<String> = r
+                .errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field.replace('_', " "), e.message))
+                .collect();
+            let error = if said.is_empty() {
+                r.shell.error.clone()
+            } else {
+                Some(sentence(&format!(
+                    "The stop was not recorded. {}",
+                    said.join("; ")
+                )))
+            };
+            asset_view(&web, &headers, id, (None, error), r.status).await
+        }
+    }
+}
+
+/// The asset page with a success message or an error on top.
+async fn asset_view(
+    web: &Web,
+    headers: &HeaderMap,
+    id: i64,
+    (flash, error): (Option<&str>, Option<String>),
+    page_status: StatusCode,
+) -> Page {
     web.require("assets:read")?;
     let state = &web.state;
     let conn = state.db.read();
-    let asset = service::get_asset(conn, id).await.or_page(&web)?;
+    let asset = service::get_asset(conn, id).await.or_page(web)?;
     let type_name = match asset.asset_type_id {
-        Some(t) => Some(service::get_asset_type(conn, t).await.or_page(&web)?.name),
+        Some(t) => Some(service::get_asset_type(conn, t).await.or_page(web)?.name),
         None => None,
     };
     let location = match asset.location_id {
-        Some(l) => Some(service::get_location(conn, l).await.or_page(&web)?.name),
+        Some(l) => Some(service::get_location(conn, l).await.or_page(web)?.name),
         None => None,
     };
     let parent = match asset.parent_asset_id {
-        Some(p) => Some((p, service::get_asset(conn, p).await.or_page(&web)?.name)),
+        Some(p) => Some((p, service::get_asset(conn, p).await.or_page(web)?.name)),
         None => None,
     };
-    let subtree = service::asset_subtree(conn, id).await.or_page(&web)?;
+    let subtree = service::asset_subtree(conn, id).await.or_page(web)?;
     let components = subtree
         .items
         .into_iter()
@@ -381,10 +469,10 @@ async fn asset_page(
         .collect();
     let qr_url = format!(
         "{}/a/{}",
-        qr::public_base(state, &headers).await.or_page(&web)?,
+        qr::public_base(state, headers).await.or_page(web)?,
         asset.qr_code
     );
-    let svg = qr::qr_svg(&qr_url, 160).or_page(&web)?;
+    let svg = qr::qr_svg(&qr_url, 160).or_page(web)?;
     let qr_svg = svg
         .find("<svg")
         .map_or(svg.clone(), |at| svg[at..].to_string());
@@ -403,7 +491,7 @@ async fn asset_page(
         Some(
             service::list_work_orders(conn, &f, &page)
                 .await
-                .or_page(&web)?
+                .or_page(web)?
                 .items,
         )
     } else {
@@ -415,7 +503,7 @@ async fn asset_page(
             asset_id: Some(id),
             ..Default::default()
         };
-        Some(service::list_requests(conn, &f).await.or_page(&web)?.items)
+        Some(service::list_requests(conn, &f).await.or_page(web)?.items)
     } else {
         None
     };
@@ -426,7 +514,7 @@ async fn asset_page(
         .all(conn)
         .await
         .map_err(ApiError::from)
-        .or_page(&web)?
+        .or_page(web)?
         .into_iter()
         .map(|d| DowntimeRow {
             from: d.started_at.display(),
@@ -435,6 +523,7 @@ async fn asset_page(
                 .map(Timestamp::display)
                 .unwrap_or_else(|| "still down".into()),
             reason: d.reason.unwrap_or_default(),
+            work_order_id: d.work_order_id,
         })
         .collect();
     let entries = audit::list(
@@ -447,10 +536,10 @@ async fn asset_page(
         },
     )
     .await
-    .or_page(&web)?;
+    .or_page(web)?;
     let names = nexus_identity::service::usernames(conn, entries.iter().map(|e| e.actor_id))
         .await
-        .or_page(&web)?;
+        .or_page(web)?;
     let history = entries
         .into_iter()
         .map(|e| HistoryRow {
@@ -465,12 +554,16 @@ async fn asset_page(
         .collect();
     let status = nexus_core::home::about(state, &web.user, "asset", id)
         .await
-        .or_page(&web)?;
+        .or_page(web)?;
+    let mut shell = web.shell_done(&asset.name, flash);
+    if let Some(error) = error {
+        shell = shell.with_error(error);
+    }
     Ok(render(
-        StatusCode::OK,
+        page_status,
         &AssetPage {
             status,
-            shell: web.shell_done(&asset.name, done.message(&[])),
+            shell,
             type_name,
             location,
             parent,

@@ -436,6 +436,20 @@ backend_tests! {
         let guest = srv.user_token(&admin, "gus", "guest").await;
         assert_eq!(srv.post(&path, &guest, json!({"started_at": t(start), "ended_at": t(start)})).await.status, 403);
         assert_eq!(srv.get(&path, &admin).await.json["total"], 2);
+
+        // From the asset's page: a stop typed in, and a refused one saying why.
+        let (_, html) = srv.page(&format!("/maintenance/assets/{press}"), &admin).await;
+        assert!(html.contains("id=\"record-downtime\"") && html.contains(&format!("/maintenance/work-orders/{wo_id}\">#{wo_id}")), "{html}");
+        let token = csrf(&html);
+        let local = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%dT%H:%M").to_string();
+        let day = chrono::Utc::now() - chrono::TimeDelta::days(10);
+        let form = format!("/maintenance/assets/{press}/downtime");
+        let (code, to, _) = srv.submit(&form, &admin, &[("csrf", &token), ("started_at", &local(day)), ("ended_at", &local(day + chrono::TimeDelta::hours(1))), ("reason", "Jam"), ("work_order_id", "")]).await;
+        assert_eq!((code, to.as_str()), (303, format!("/maintenance/assets/{press}?done=downtime#down-h").as_str()));
+        let (code, _, html) = srv.submit(&form, &admin, &[("csrf", &token), ("started_at", "lunch"), ("ended_at", &local(day)), ("reason", ""), ("work_order_id", "")]).await;
+        assert_eq!(code, 422);
+        assert!(html.contains("The stop was not recorded. Started at: must be a date and time") || html.contains("started at: must be a date and time"), "{html}");
+        assert_eq!(srv.get(&path, &admin).await.json["total"], 3);
     }
 }
 

@@ -645,6 +645,8 @@ pub struct AssetRisk {
     pub asset_id: i64,
     pub asset_name: String,
     pub health_score: Option<i32>,
+    /// The asset's criticality (A, B or C), which breaks ties of risk.
+    pub criticality: Option<String>,
     pub metric_name: String,
     /// Of crossing the critical threshold within `horizon_hours`.
     pub probability: f64,

@@ -178,6 +178,7 @@ struct RiskRow {
     asset_id: i64,
     asset_name: String,
     health_score: Option<i32>,
+    criticality: Option<String>,
     metric_name: String,
     prediction_result: String,
     created_at: i64,
@@ -185,11 +186,11 @@ struct RiskRow {
 
 /// The newest prediction run of every asset, as a ranking: likeliest to fail within the
 /// horizon first, then the shortest remaining useful life (a trend that never crosses
-/// last), then by name.
+/// last), then the more critical asset (A, B, C, unrated), then by name.
 pub async fn risk_ranking(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetRisk>> {
     let rows = RiskRow::find_by_statement(stmt(
         conn.get_database_backend(),
-        "SELECT p.asset_id, a.name AS asset_name, a.health_score, m.metric_name, p.prediction_result, p.created_at \
+        "SELECT p.asset_id, a.name AS asset_name, a.health_score, a.criticality, m.metric_name, p.prediction_result, p.created_at \
          FROM predictive_maintenance_results p \
          JOIN assets a ON a.id = p.asset_id JOIN asset_metrics m ON m.id = p.series_id \
          WHERE p.created_at = (SELECT max(q.created_at) FROM predictive_maintenance_results q WHERE q.asset_id = p.asset_id)",
@@ -206,6 +207,7 @@ pub async fn risk_ranking(conn: &impl ConnectionTrait) -> ApiResult<Vec<AssetRis
             asset_id: r.asset_id,
             asset_name: r.asset_name,
             health_score: r.health_score,
+            criticality: r.criticality,
             metric_name: r.metric_name,
             probability: number(&result["probability"]).unwrap_or(0.0),
             horizon_hours: number(&result["horizon_hours"]).unwrap_or(HORIZON_HOURS),
@@ -261,9 +263,12 @@ pub async fn risk_page(
 /// `Less` when `a` is the riskier: likelier to cross, then sooner.
 fn riskier(a: &AssetRisk, b: &AssetRisk) -> Ordering {
     let rul = |r: &AssetRisk| r.rul_hours.unwrap_or(f64::INFINITY);
+    // A before B before C before unrated: at equal risk, the machine that stops more.
+    let rank = |r: &AssetRisk| r.criticality.clone().unwrap_or_else(|| "Z".into());
     b.probability
         .total_cmp(&a.probability)
         .then_with(|| rul(a).total_cmp(&rul(b)))
+        .then_with(|| rank(a).cmp(&rank(b)))
 }
 
 #[derive(FromQueryResult)]
@@ -289,5 +294,40 @@ pub(super) async fn prediction_job(state: AppState) {
                 tracing::warn!(error = %e, asset = a.asset_id, "prediction failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn risk(name: &str, probability: f64, criticality: Option<&str>) -> AssetRisk {
+        AssetRisk {
+            asset_id: 0,
+            asset_name: name.into(),
+            health_score: None,
+            criticality: criticality.map(String::from),
+            metric_name: "t".into(),
+            probability,
+            horizon_hours: 24.0,
+            rul_hours: None,
+            rul_low: None,
+            rul_high: None,
+            anomaly_score: 0.0,
+            predicted_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn criticality_breaks_ties_of_risk() {
+        let mut all = [
+            risk("c", 0.5, Some("C")),
+            risk("none", 0.5, None),
+            risk("a", 0.5, Some("A")),
+            risk("likely", 0.9, Some("C")),
+        ];
+        all.sort_by(riskier);
+        let names: Vec<&str> = all.iter().map(|r| r.asset_name.as_str()).collect();
+        assert_eq!(names, ["likely", "a", "c", "none"]);
     }
 }

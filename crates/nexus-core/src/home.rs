@@ -147,16 +147,20 @@ pub async fn about(
     Ok(all)
 }
 
-/// The events that change some domain's panels, space-separated (for `data-live-events`).
-pub fn events(state: &AppState) -> String {
-    let mut all: Vec<&str> = state
-        .registry
-        .iter()
-        .flat_map(|d| d.home.events.iter().copied())
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    all.join(" ")
+/// The events that change some domain's panels, space-separated (for `data-live-events`):
+/// the domains never change while the process runs, so this is worked out once.
+pub fn events(state: &AppState) -> &'static str {
+    static EVENTS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    EVENTS.get_or_init(|| {
+        let mut all: Vec<&str> = state
+            .registry
+            .iter()
+            .flat_map(|d| d.home.events.iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all.join(" ")
+    })
 }
 
 /// Every domain's panels for `user`, by rank.

@@ -49,7 +49,7 @@ pub struct Shell {
     /// The same links by area, for the sidebar (a drawer on a phone).
     pub sections: Vec<NavGroup>,
     /// The events that change the navigation's counts, space-separated.
-    pub events: String,
+    pub events: &'static str,
     /// A success message ("Saved.") shown above the content.
     pub flash: Option<String>,
     /// A failure that belongs to no single field, shown above the content.
@@ -98,7 +98,7 @@ impl Shell {
             csrf: String::new(),
             nav: Vec::new(),
             sections: Vec::new(),
-            events: String::new(),
+            events: "",
             flash: None,
             error: None,
         }

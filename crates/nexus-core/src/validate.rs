@@ -2,6 +2,13 @@
 
 use crate::error::{ApiError, FieldError};
 
+/// A PATCH field: replaces `slot` when the request carried the field (absent fields stay).
+pub fn patch<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Validator {
     errors: Vec<FieldError>,

@@ -171,7 +171,7 @@ struct HomePage {
     counts: Vec<Count>,
     widgets: Vec<Widget>,
     /// The events that redraw the page, space-separated.
-    events: String,
+    events: &'static str,
 }
 
 /// Home: what needs the user's attention, from every domain's panels.

@@ -2,7 +2,7 @@
 
 use nexus_core::Timestamp;
 use nexus_core::domain::PermissionDef;
-use nexus_core::validate::Validator;
+use nexus_core::validate::{Validator, patch};
 use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -130,30 +130,14 @@ pub struct UpdateMetric {
 impl MetricData {
     /// Applies `u` to this definition (the metric name never changes: it names the series).
     pub fn apply(mut self, u: UpdateMetric) -> Self {
-        if let Some(v) = u.unit {
-            self.unit = v;
-        }
-        if let Some(v) = u.kind {
-            self.kind = v;
-        }
-        if let Some(v) = u.min_threshold {
-            self.min_threshold = v;
-        }
-        if let Some(v) = u.max_threshold {
-            self.max_threshold = v;
-        }
-        if let Some(v) = u.warning_threshold {
-            self.warning_threshold = v;
-        }
-        if let Some(v) = u.critical_threshold {
-            self.critical_threshold = v;
-        }
-        if let Some(v) = u.direction {
-            self.direction = v;
-        }
-        if let Some(v) = u.hysteresis {
-            self.hysteresis = v;
-        }
+        patch(&mut self.unit, u.unit);
+        patch(&mut self.kind, u.kind);
+        patch(&mut self.min_threshold, u.min_threshold);
+        patch(&mut self.max_threshold, u.max_threshold);
+        patch(&mut self.warning_threshold, u.warning_threshold);
+        patch(&mut self.critical_threshold, u.critical_threshold);
+        patch(&mut self.direction, u.direction);
+        patch(&mut self.hysteresis, u.hysteresis);
         self
     }
 
@@ -507,21 +491,11 @@ pub struct UpdateAlertRule {
 impl AlertRuleData {
     /// Applies `u` to this rule.
     pub fn apply(mut self, u: UpdateAlertRule) -> Self {
-        if let Some(v) = u.critical_minutes {
-            self.critical_minutes = v;
-        }
-        if let Some(v) = u.title {
-            self.title = v;
-        }
-        if let Some(v) = u.description {
-            self.description = v;
-        }
-        if let Some(v) = u.priority {
-            self.priority = v;
-        }
-        if let Some(v) = u.work_order_type {
-            self.work_order_type = v;
-        }
+        patch(&mut self.critical_minutes, u.critical_minutes);
+        patch(&mut self.title, u.title);
+        patch(&mut self.description, u.description);
+        patch(&mut self.priority, u.priority);
+        patch(&mut self.work_order_type, u.work_order_type);
         self
     }
 }
@@ -603,21 +577,11 @@ pub struct UpdateMeterSchedule {
 impl MeterScheduleData {
     /// Applies `u` to this schedule, whose next mark is `first_at`.
     pub fn apply(mut self, u: UpdateMeterSchedule) -> Self {
-        if let Some(v) = u.every_units {
-            self.every_units = v;
-        }
-        if let Some(v) = u.next_at {
-            self.first_at = Some(v);
-        }
-        if let Some(v) = u.title {
-            self.title = v;
-        }
-        if let Some(v) = u.description {
-            self.description = v;
-        }
-        if let Some(v) = u.priority {
-            self.priority = v;
-        }
+        patch(&mut self.every_units, u.every_units);
+        patch(&mut self.first_at, u.next_at.map(Some));
+        patch(&mut self.title, u.title);
+        patch(&mut self.description, u.description);
+        patch(&mut self.priority, u.priority);
         self
     }
 }

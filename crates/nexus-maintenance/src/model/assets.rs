@@ -1,7 +1,7 @@
 //! Request and response types of locations, asset types and assets, with validation.
 
 use chrono::NaiveDate;
-use nexus_core::validate::{Validator, clean};
+use nexus_core::validate::{Validator, clean, patch};
 use nexus_core::{ApiResult, Timestamp};
 use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
@@ -84,16 +84,16 @@ pub struct UpdateLocation {
 
 impl UpdateLocation {
     pub fn apply(self, d: &mut LocationData) {
-        set(&mut d.name, self.name);
-        set(&mut d.description, self.description);
-        set(&mut d.address, self.address);
-        set(&mut d.city, self.city);
-        set(&mut d.state, self.state);
-        set(&mut d.country, self.country);
-        set(&mut d.postal_code, self.postal_code);
-        set(&mut d.latitude, self.latitude);
-        set(&mut d.longitude, self.longitude);
-        set(&mut d.parent_id, self.parent_id);
+        patch(&mut d.name, self.name);
+        patch(&mut d.description, self.description);
+        patch(&mut d.address, self.address);
+        patch(&mut d.city, self.city);
+        patch(&mut d.state, self.state);
+        patch(&mut d.country, self.country);
+        patch(&mut d.postal_code, self.postal_code);
+        patch(&mut d.latitude, self.latitude);
+        patch(&mut d.longitude, self.longitude);
+        patch(&mut d.parent_id, self.parent_id);
     }
 }
 
@@ -174,9 +174,9 @@ pub struct UpdateAssetType {
 
 impl UpdateAssetType {
     pub fn apply(self, d: &mut AssetTypeData) {
-        set(&mut d.name, self.name);
-        set(&mut d.description, self.description);
-        set(&mut d.icon, self.icon);
+        patch(&mut d.name, self.name);
+        patch(&mut d.description, self.description);
+        patch(&mut d.icon, self.icon);
     }
 }
 
@@ -355,28 +355,28 @@ impl UpdateAsset {
     }
 
     pub fn apply(self, d: &mut AssetData) {
-        set(&mut d.name, self.name);
-        set(&mut d.description, self.description);
-        set(&mut d.asset_type_id, self.asset_type_id);
+        patch(&mut d.name, self.name);
+        patch(&mut d.description, self.description);
+        patch(&mut d.asset_type_id, self.asset_type_id);
         if self.status.is_some() {
             d.status = self.status;
         }
-        set(&mut d.health_score, self.health_score);
-        set(&mut d.location_id, self.location_id);
-        set(&mut d.manufacturer, self.manufacturer);
-        set(&mut d.model, self.model);
-        set(&mut d.serial_number, self.serial_number);
-        set(&mut d.tag, self.tag);
-        set(&mut d.installation_date, self.installation_date);
-        set(&mut d.purchase_cost_cents, self.purchase_cost_cents);
-        set(&mut d.expected_lifetime, self.expected_lifetime);
-        set(&mut d.warranty_expiry_date, self.warranty_expiry_date);
-        set(&mut d.criticality, self.criticality);
-        set(&mut d.purchase_date, self.purchase_date);
-        set(&mut d.last_maintenance_date, self.last_maintenance_date);
-        set(&mut d.next_maintenance_date, self.next_maintenance_date);
-        set(&mut d.parent_asset_id, self.parent_asset_id);
-        set(&mut d.image_url, self.image_url);
+        patch(&mut d.health_score, self.health_score);
+        patch(&mut d.location_id, self.location_id);
+        patch(&mut d.manufacturer, self.manufacturer);
+        patch(&mut d.model, self.model);
+        patch(&mut d.serial_number, self.serial_number);
+        patch(&mut d.tag, self.tag);
+        patch(&mut d.installation_date, self.installation_date);
+        patch(&mut d.purchase_cost_cents, self.purchase_cost_cents);
+        patch(&mut d.expected_lifetime, self.expected_lifetime);
+        patch(&mut d.warranty_expiry_date, self.warranty_expiry_date);
+        patch(&mut d.criticality, self.criticality);
+        patch(&mut d.purchase_date, self.purchase_date);
+        patch(&mut d.last_maintenance_date, self.last_maintenance_date);
+        patch(&mut d.next_maintenance_date, self.next_maintenance_date);
+        patch(&mut d.parent_asset_id, self.parent_asset_id);
+        patch(&mut d.image_url, self.image_url);
     }
 }
 
@@ -451,11 +451,4 @@ pub struct SubtreeItem {
     pub depth: i64,
     #[serde(flatten)]
     pub asset: AssetOut,
-}
-
-/// Replaces `slot` when the request carried the field.
-pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
-    }
 }

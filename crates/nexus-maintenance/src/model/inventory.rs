@@ -6,7 +6,7 @@ use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::assets::set;
+use nexus_core::validate::patch;
 
 /// The kinds of stock movement, as stored in the ledger.
 pub const MOVEMENT_KINDS: [&str; 5] = [
@@ -90,17 +90,17 @@ pub struct UpdatePart {
 
 impl UpdatePart {
     pub fn apply(self, d: &mut PartData) {
-        set(&mut d.sku, self.sku);
-        set(&mut d.name, self.name);
-        set(&mut d.description, self.description);
-        set(&mut d.category, self.category);
+        patch(&mut d.sku, self.sku);
+        patch(&mut d.name, self.name);
+        patch(&mut d.description, self.description);
+        patch(&mut d.category, self.category);
         if self.unit_cost_cents.is_some() {
             d.unit_cost_cents = self.unit_cost_cents;
         }
-        set(&mut d.supplier, self.supplier);
-        set(&mut d.image_url, self.image_url);
-        set(&mut d.reorder_point, self.reorder_point);
-        set(&mut d.reorder_quantity, self.reorder_quantity);
+        patch(&mut d.supplier, self.supplier);
+        patch(&mut d.image_url, self.image_url);
+        patch(&mut d.reorder_point, self.reorder_point);
+        patch(&mut d.reorder_quantity, self.reorder_quantity);
     }
 }
 

@@ -7,8 +7,8 @@ use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::assets::set;
 use super::{ChecklistItemData, NewWorkOrder};
+use nexus_core::validate::patch;
 
 pub const INTERVAL_UNITS: [&str; 3] = ["days", "weeks", "months"];
 /// `scheduled`: every interval from the start date, whenever the work gets done;
@@ -110,27 +110,27 @@ pub struct UpdatePmSchedule {
 
 impl UpdatePmSchedule {
     pub fn apply(self, d: &mut PmScheduleData) {
-        set(&mut d.asset_id, self.asset_id);
-        set(&mut d.title, self.title);
-        set(&mut d.description, self.description);
+        patch(&mut d.asset_id, self.asset_id);
+        patch(&mut d.title, self.title);
+        patch(&mut d.description, self.description);
         if self.work_order_type.is_some() {
             d.work_order_type = self.work_order_type;
         }
         if self.priority.is_some() {
             d.priority = self.priority;
         }
-        set(&mut d.assigned_to_id, self.assigned_to_id);
-        set(&mut d.interval_value, self.interval_value);
-        set(&mut d.interval_unit, self.interval_unit);
+        patch(&mut d.assigned_to_id, self.assigned_to_id);
+        patch(&mut d.interval_value, self.interval_value);
+        patch(&mut d.interval_unit, self.interval_unit);
         if self.basis.is_some() {
             d.basis = self.basis;
         }
-        set(&mut d.next_due, self.next_due);
+        patch(&mut d.next_due, self.next_due);
         if self.lead_days.is_some() {
             d.lead_days = self.lead_days;
         }
-        set(&mut d.estimated_minutes, self.estimated_minutes);
-        set(&mut d.checklist, self.checklist);
+        patch(&mut d.estimated_minutes, self.estimated_minutes);
+        patch(&mut d.checklist, self.checklist);
         if self.active.is_some() {
             d.active = self.active;
         }

@@ -1,7 +1,7 @@
 //! Request and response types of work orders, with validation.
 
 use chrono::NaiveDate;
-use nexus_core::validate::{Validator, clean};
+use nexus_core::validate::{Validator, clean, patch};
 use nexus_core::{ApiError, ApiResult, Timestamp};
 use nexus_identity::model::present;
 use serde::{Deserialize, Serialize};
@@ -380,24 +380,19 @@ pub struct UpdateWorkOrder {
 impl UpdateWorkOrder {
     /// The stored fields with this change applied, as a `NewWorkOrder` to validate.
     pub fn apply(self, d: &mut NewWorkOrder) {
-        fn set<T>(slot: &mut T, value: Option<T>) {
-            if let Some(v) = value {
-                *slot = v;
-            }
-        }
-        set(&mut d.title, self.title);
-        set(&mut d.description, self.description);
-        set(&mut d.asset_id, self.asset_id);
-        set(&mut d.location_id, self.location_id);
+        patch(&mut d.title, self.title);
+        patch(&mut d.description, self.description);
+        patch(&mut d.asset_id, self.asset_id);
+        patch(&mut d.location_id, self.location_id);
         if self.work_order_type.is_some() {
             d.work_order_type = self.work_order_type;
         }
         if self.priority.is_some() {
             d.priority = self.priority;
         }
-        set(&mut d.assigned_to_id, self.assigned_to_id);
-        set(&mut d.due_date, self.due_date);
-        set(&mut d.estimated_minutes, self.estimated_minutes);
+        patch(&mut d.assigned_to_id, self.assigned_to_id);
+        patch(&mut d.due_date, self.due_date);
+        patch(&mut d.estimated_minutes, self.estimated_minutes);
     }
 }
 

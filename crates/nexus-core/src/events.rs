@@ -20,6 +20,22 @@ pub enum Audience {
     Permission(String),
     /// These users only.
     Users(Vec<i64>),
+    /// The users involved in a record, and whoever holds `permission` (to see them all).
+    Involved { users: Vec<i64>, permission: String },
+}
+
+impl Audience {
+    /// Whether `principal` is among the audience.
+    pub fn includes(&self, principal: &crate::Principal) -> bool {
+        match self {
+            Audience::All => true,
+            Audience::Permission(p) => principal.can(p),
+            Audience::Users(ids) => ids.contains(&principal.user_id),
+            Audience::Involved { users, permission } => {
+                users.contains(&principal.user_id) || principal.can(permission)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod home;
 pub mod pages;
 pub mod paging;
 pub mod ratelimit;
+pub mod recurrence;
 pub mod samples;
 pub mod settings;
 pub mod state;

@@ -51,6 +51,18 @@ impl Validator {
         }
     }
 
+    /// A value from a fixed list, matched without regard to case and surrounding spaces
+    /// and rewritten to the list's own spelling.
+    pub fn choice(&mut self, field: &str, value: &mut String, allowed: &[&str]) {
+        match allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(value.trim()))
+        {
+            Some(a) => *value = (*a).to_string(),
+            None => self.add(field, format!("must be one of {}", allowed.join(", "))),
+        }
+    }
+
     /// An optional email address: one `@`, something on both sides, a dot in the domain.
     pub fn email(&mut self, field: &str, value: Option<&str>) {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {

@@ -17,6 +17,7 @@ mod m0010_sample_chunks;
 mod m0011_wip_by_work_center;
 mod m0012_rule_versions;
 mod m0013_asset_criticality;
+mod m0014_work;
 mod shapes;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_wip_by_work_center::Migration),
             Box::new(m0012_rule_versions::Migration),
             Box::new(m0013_asset_criticality::Migration),
+            Box::new(m0014_work::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ pub static DOMAINS: &[&Domain] = &[
     &nexus_maintenance::DOMAIN,
     &nexus_telemetry::DOMAIN,
     &nexus_content::DOMAIN,
+    &nexus_work::DOMAIN,
     &nexus_identity::DOMAIN,
 ];
 

@@ -9,7 +9,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use nexus_core::events::{Audience, Event};
+use nexus_core::events::Event;
 use nexus_core::{ApiQuery, AppState, CurrentUser, Principal};
 use serde::Deserialize;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
@@ -51,12 +51,7 @@ impl Filter {
     }
 
     fn wants(&self, e: &Event) -> bool {
-        let visible = match &e.audience {
-            Audience::All => true,
-            Audience::Permission(p) => self.principal.can(p),
-            Audience::Users(ids) => ids.contains(&self.principal.user_id),
-        };
-        visible
+        e.audience.includes(&self.principal)
             && (self.topics.is_empty()
                 || self.topics.iter().any(|t| *t == e.entity || *t == e.kind))
     }

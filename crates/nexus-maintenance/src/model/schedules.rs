@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ChecklistItemData, NewWorkOrder};
 use nexus_core::validate::patch;
 
-pub const INTERVAL_UNITS: [&str; 3] = ["days", "weeks", "months"];
+pub use nexus_core::recurrence::INTERVAL_UNITS;
 /// `scheduled`: every interval from the start date, whenever the work gets done;
 /// `completion`: the next one is due an interval after the previous one was closed.
 pub const PM_BASES: [&str; 2] = ["scheduled", "completion"];

@@ -1,0 +1,789 @@
+//! Activities: planned plant work with a time, an assignee, a status and a priority. Every
+//! status and priority change is kept with who, when and why; an activity whose end passes
+//! while planned or in progress becomes overdue by itself, and leaves overdue when it is
+//! completed or moved. Who sees one is [`super::visible_activities`].
+
+use std::collections::HashMap;
+
+use nexus_core::audit::AuditCtx;
+use nexus_core::extract::IfMatch;
+use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
+use nexus_core::{
+    ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp,
+    contains_pattern,
+};
+use nexus_identity::entity::user;
+use nexus_identity::service::usernames;
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{activity_audience, activity_audiences, activity_tags, check_tags, visible_activities};
+use crate::entity::{
+    activity, activity_tag, priority_change, project, project_activity, project_member,
+    status_change,
+};
+use crate::model::*;
+
+/// Rows with their assignee's and creator's names and their tags, in the same order.
+pub async fn activity_outs(
+    conn: &impl ConnectionTrait,
+    rows: Vec<activity::Model>,
+) -> ApiResult<Vec<ActivityOut>> {
+    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let names = usernames(
+        conn,
+        rows.iter()
+            .flat_map(|a| [Some(a.assigned_to_id), Some(a.created_by_id)]),
+    )
+    .await?;
+    let mut tags = activity_tags(conn, &ids).await?;
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|a| ActivityOut {
+            tags: tags.remove(&a.id).unwrap_or_default(),
+            assigned_to: name(a.assigned_to_id),
+            created_by: name(a.created_by_id),
+            id: a.id,
+            title: a.title,
+            description: a.description,
+            activity_type: a.activity_type,
+            status: a.status,
+            priority: a.priority,
+            start_time: a.start_time,
+            end_time: a.end_time,
+            assigned_to_id: a.assigned_to_id,
+            created_by_id: a.created_by_id,
+            series_id: a.series_id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            version: a.version,
+        })
+        .collect())
+}
+
+/// Splits a comma-separated filter into values of `allowed` (their own spelling); 422 on
+/// `field` for any other.
+pub fn parse_multi(
+    field: &str,
+    raw: &str,
+    allowed: &[&'static str],
+) -> ApiResult<Vec<&'static str>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            allowed
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(s))
+                .copied()
+                .ok_or_else(|| {
+                    ApiError::invalid(field, format!("must be one of {}", allowed.join(", ")))
+                })
+        })
+        .collect()
+}
+
+/// The condition of a list filter (without who may see what).
+fn filter_condition(f: &ActivityFilter) -> ApiResult<Condition> {
+    use activity::Column as C;
+    let mut cond = Condition::all();
+    if let Some(s) = &f.status {
+        cond = cond.add(C::Status.is_in(parse_multi("status", s, &ACTIVITY_STATUSES)?));
+    }
+    if let Some(t) = &f.activity_type {
+        cond = cond.add(C::ActivityType.is_in(parse_multi("type", t, &ACTIVITY_TYPES)?));
+    }
+    if let Some(p) = &f.priority {
+        cond = cond.add(C::Priority.is_in(parse_multi("priority", p, &ACTIVITY_PRIORITIES)?));
+    }
+    if let Some(u) = f.assigned_to_id {
+        cond = cond.add(C::AssignedToId.eq(u));
+    }
+    if let Some(u) = f.created_by_id {
+        cond = cond.add(C::CreatedById.eq(u));
+    }
+    if let Some(s) = f.series_id {
+        cond = cond.add(C::SeriesId.eq(s));
+    }
+    if let Some(t) = f.start_from {
+        cond = cond.add(C::StartTime.gte(t));
+    }
+    if let Some(t) = f.start_to {
+        cond = cond.add(C::StartTime.lt(t));
+    }
+    if let Some(tag) = f.tag_id {
+        cond = cond.add(
+            C::Id.in_subquery(
+                Query::select()
+                    .column(activity_tag::Column::ActivityId)
+                    .from(activity_tag::Entity)
+                    .and_where(activity_tag::Column::TagId.eq(tag))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(p) = f.project_id {
+        cond = cond.add(
+            C::Id.in_subquery(
+                Query::select()
+                    .column(project_activity::Column::ActivityId)
+                    .from(project_activity::Entity)
+                    .and_where(project_activity::Column::ProjectId.eq(p))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        cond = cond.add(Expr::expr(Func::lower(Expr::col(C::Title))).like(contains_pattern(q)));
+    }
+    Ok(cond)
+}
+
+/// The activities `user` may see that match `f`, a page of them.
+pub async fn list_activities(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    f: &ActivityFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<ActivityOut>> {
+    let mut q = activity::Entity::find().filter(filter_condition(f)?);
+    if let Some(mine) = visible_activities(user) {
+        q = q.filter(mine);
+    }
+    let rows = nexus_core::paging::page_of(
+        conn,
+        q,
+        page,
+        &[
+            "start_time",
+            "end_time",
+            "created_at",
+            "updated_at",
+            "title",
+            "priority",
+            "status",
+            "id",
+        ],
+        ("start_time", true),
+    )
+    .await?;
+    let items = activity_outs(conn, rows.items).await?;
+    Ok(ListResponse {
+        items,
+        total: rows.total,
+        limit: rows.limit,
+        offset: rows.offset,
+    })
+}
+
+/// Every activity `user` may see that matches `f`, for export, in start order.
+pub async fn export_activities(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    f: &ActivityFilter,
+) -> ApiResult<Vec<ActivityOut>> {
+    let mut q = activity::Entity::find().filter(filter_condition(f)?);
+    if let Some(mine) = visible_activities(user) {
+        q = q.filter(mine);
+    }
+    let rows = q
+        .order_by_asc(activity::Column::StartTime)
+        .order_by_asc(activity::Column::Id)
+        .all(conn)
+        .await?;
+    activity_outs(conn, rows).await
+}
+
+/// The activity `id` if `user` may see it; 404 otherwise, as if it did not exist.
+pub async fn find_visible(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    id: i64,
+) -> ApiResult<activity::Model> {
+    let mut q = activity::Entity::find_by_id(id);
+    if let Some(mine) = visible_activities(user) {
+        q = q.filter(mine);
+    }
+    q.one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("activity"))
+}
+
+/// An activity with its projects, timeline and recurrence; 404 unless `user` may see it.
+pub async fn get_activity(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    id: i64,
+) -> ApiResult<ActivityDetail> {
+    let a = find_visible(conn, user, id).await?;
+    detail(conn, a).await
+}
+
+async fn detail(conn: &impl ConnectionTrait, a: activity::Model) -> ApiResult<ActivityDetail> {
+    let id = a.id;
+    let recurrence = match a.series_id {
+        Some(s) => super::series_recurrence(conn, s).await?,
+        None => None,
+    };
+    let activity = activity_outs(conn, vec![a]).await?.remove(0);
+    Ok(ActivityDetail {
+        activity,
+        projects: activity_projects(conn, id).await?,
+        history: history(conn, id).await?,
+        recurrence,
+    })
+}
+
+async fn activity_projects(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<ProjectRef>> {
+    let ids: Vec<i64> = project_activity::Entity::find()
+        .filter(project_activity::Column::ActivityId.eq(id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.project_id)
+        .collect();
+    Ok(project::Entity::find()
+        .filter(project::Column::Id.is_in(ids))
+        .order_by_asc(project::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| ProjectRef {
+            id: p.id,
+            name: p.name,
+        })
+        .collect())
+}
+
+/// The status and priority changes of activity `id`, newest first.
+pub async fn history(conn: &impl ConnectionTrait, id: i64) -> ApiResult<Vec<HistoryEntry>> {
+    let statuses = status_change::Entity::find()
+        .filter(status_change::Column::ActivityId.eq(id))
+        .all(conn)
+        .await?;
+    let priorities = priority_change::Entity::find()
+        .filter(priority_change::Column::ActivityId.eq(id))
+        .all(conn)
+        .await?;
+    let names = usernames(
+        conn,
+        statuses
+            .iter()
+            .map(|s| s.changed_by_id)
+            .chain(priorities.iter().map(|p| p.changed_by_id)),
+    )
+    .await?;
+    let name = |id: Option<i64>| id.and_then(|i| names.get(&i).cloned());
+    let mut out: Vec<(i64, HistoryEntry)> = statuses
+        .into_iter()
+        .map(|s| {
+            (
+                s.id,
+                HistoryEntry {
+                    kind: "status",
+                    changed_by: name(s.changed_by_id),
+                    value: s.status,
+                    changed_by_id: s.changed_by_id,
+                    changed_at: s.changed_at,
+                    note: s.notes,
+                },
+            )
+        })
+        .chain(priorities.into_iter().map(|p| {
+            (
+                p.id,
+                HistoryEntry {
+                    kind: "priority",
+                    changed_by: name(p.changed_by_id),
+                    value: p.priority,
+                    changed_by_id: p.changed_by_id,
+                    changed_at: p.changed_at,
+                    note: p.reason,
+                },
+            )
+        }))
+        .collect();
+    out.sort_by(|a, b| (b.1.changed_at, b.1.kind, b.0).cmp(&(a.1.changed_at, a.1.kind, a.0)));
+    Ok(out.into_iter().map(|(_, e)| e).collect())
+}
+
+/// 422 on `field` unless `id` is an active user.
+pub(crate) async fn must_be_active_user(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    field: &str,
+) -> ApiResult<()> {
+    match user::Entity::find_by_id(id).one(conn).await? {
+        Some(u) if u.is_active => Ok(()),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("no active user has id {id}"),
+        )),
+    }
+}
+
+/// 422 on `project_ids` unless `user` may see each project (manages it, is on its team, or
+/// sees every project).
+async fn check_projects(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> ApiResult<()> {
+    for &id in ids {
+        let found = project::Entity::find_by_id(id).one(conn).await?;
+        let visible = match &found {
+            None => false,
+            Some(p) if p.manager_id == user.id() || user.can(PROJECTS_READ_ALL) => true,
+            Some(_) => project_member::Entity::find_by_id((id, user.id()))
+                .one(conn)
+                .await?
+                .is_some(),
+        };
+        if !visible {
+            return Err(ApiError::invalid(
+                "project_ids",
+                format!("no project you can see has id {id}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a new activity is made of, whether typed in or an occurrence of a series.
+pub(crate) struct Draft {
+    pub fields: ActivityFields,
+    pub created_by_id: i64,
+    pub series_id: Option<i64>,
+    pub tag_ids: Vec<i64>,
+    pub project_ids: Vec<i64>,
+}
+
+/// Stores a new activity with its first timeline entries, tags and projects, audited and
+/// announced as `activity.created` in `work`. One that ends in the past while planned or
+/// in progress starts overdue, as the sweep would make it.
+pub(crate) async fn insert_activity(work: &mut Work<'_>, d: &Draft) -> ApiResult<activity::Model> {
+    let now = Timestamp::now();
+    let f = &d.fields;
+    let row = activity::ActiveModel {
+        title: Set(f.title.clone()),
+        description: Set(f.description.clone()),
+        activity_type: Set(f.activity_type.clone()),
+        status: Set(f.status.clone()),
+        priority: Set(f.priority.clone()),
+        start_time: Set(f.start_time),
+        end_time: Set(f.end_time),
+        assigned_to_id: Set(f.assigned_to_id),
+        created_by_id: Set(d.created_by_id),
+        series_id: Set(d.series_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&**work)
+    .await?;
+    let actor = work.ctx().actor_id;
+    record_status(&**work, row.id, &row.status, actor, "Created", now).await?;
+    record_priority(&**work, row.id, &row.priority, actor, "Created", now).await?;
+    let row = overdue_if_late(&**work, row, now).await?;
+    set_links(&**work, row.id, Some(&d.tag_ids), Some(&d.project_ids)).await?;
+    let audience = activity_audience(&**work, &row).await?;
+    let out = activity_outs(&**work, vec![row.clone()]).await?.remove(0);
+    work.created("activity", row.id, &out, audience).await?;
+    Ok(row)
+}
+
+/// Makes `a` overdue (a timeline entry by the system) when its end has passed while it
+/// is planned or in progress.
+async fn overdue_if_late(
+    conn: &impl ConnectionTrait,
+    a: activity::Model,
+    now: Timestamp,
+) -> ApiResult<activity::Model> {
+    if a.end_time >= now || !LATE_WHILE.contains(&a.status.as_str()) {
+        return Ok(a);
+    }
+    let version = a.version;
+    let mut am: activity::ActiveModel = a.clone().into();
+    am.status = Set("overdue".into());
+    am.updated_at = Set(now);
+    let a = update_versioned(conn, am, version).await?;
+    record_status(conn, a.id, "overdue", None, OVERDUE_NOTE, now).await?;
+    Ok(a)
+}
+
+/// The timeline note of the system making an activity overdue.
+pub const OVERDUE_NOTE: &str = "The end passed before it was completed";
+
+pub(crate) async fn record_status(
+    conn: &impl ConnectionTrait,
+    activity_id: i64,
+    status: &str,
+    by: Option<i64>,
+    notes: &str,
+    at: Timestamp,
+) -> ApiResult<()> {
+    status_change::ActiveModel {
+        activity_id: Set(activity_id),
+        status: Set(status.into()),
+        changed_by_id: Set(by),
+        changed_at: Set(at),
+        notes: Set(notes.into()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+async fn record_priority(
+    conn: &impl ConnectionTrait,
+    activity_id: i64,
+    priority: &str,
+    by: Option<i64>,
+    reason: &str,
+    at: Timestamp,
+) -> ApiResult<()> {
+    priority_change::ActiveModel {
+        activity_id: Set(activity_id),
+        priority: Set(priority.into()),
+        changed_by_id: Set(by),
+        changed_at: Set(at),
+        reason: Set(reason.into()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the tags and projects of activity `id` (those given).
+async fn set_links(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    tag_ids: Option<&[i64]>,
+    project_ids: Option<&[i64]>,
+) -> ApiResult<()> {
+    if let Some(tags) = tag_ids {
+        activity_tag::Entity::delete_many()
+            .filter(activity_tag::Column::ActivityId.eq(id))
+            .exec(conn)
+            .await?;
+        if !tags.is_empty() {
+            activity_tag::Entity::insert_many(tags.iter().map(|&t| activity_tag::ActiveModel {
+                activity_id: Set(id),
+                tag_id: Set(t),
+            }))
+            .exec(conn)
+            .await?;
+        }
+    }
+    if let Some(projects) = project_ids {
+        project_activity::Entity::delete_many()
+            .filter(project_activity::Column::ActivityId.eq(id))
+            .exec(conn)
+            .await?;
+        if !projects.is_empty() {
+            project_activity::Entity::insert_many(projects.iter().map(|&p| {
+                project_activity::ActiveModel {
+                    project_id: Set(p),
+                    activity_id: Set(id),
+                }
+            }))
+            .exec(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Plans an activity (or a recurring series of them: the occurrences ahead are created
+/// at once). Errors: 422 naming the field (bad input, unknown tag, a project the user
+/// cannot see, an inactive assignee).
+pub async fn create_activity(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    new: NewActivity,
+) -> ApiResult<ActivityDetail> {
+    let d = new.validate()?;
+    if d.status.as_deref() == Some("overdue") {
+        return Err(ApiError::invalid("status", SYSTEM_OVERDUE));
+    }
+    let mut work = Work::begin(state, ctx).await?;
+    let assignee = d.assigned_to_id.unwrap_or(user.id());
+    must_be_active_user(&*work, assignee, "assigned_to_id").await?;
+    check_tags(&*work, &d.tag_ids, "tag_ids").await?;
+    check_projects(&*work, user, &d.project_ids).await?;
+    let draft = Draft {
+        fields: ActivityFields {
+            title: d.title,
+            description: d.description.unwrap_or_default(),
+            activity_type: d.activity_type,
+            status: d.status.unwrap_or_default(),
+            priority: d.priority.unwrap_or_default(),
+            start_time: d.start_time,
+            end_time: d.end_time,
+            assigned_to_id: assignee,
+        },
+        created_by_id: user.id(),
+        series_id: None,
+        tag_ids: d.tag_ids,
+        project_ids: d.project_ids,
+    };
+    let first = match d.recurrence {
+        Some(r) => super::start_series(&mut work, draft, r).await?,
+        None => insert_activity(&mut work, &draft).await?,
+    };
+    let out = detail(&*work, first).await?;
+    work.commit().await?;
+    Ok(out)
+}
+
+const SYSTEM_OVERDUE: &str = "becomes overdue by itself when its end passes";
+
+/// 403 unless `user` created `a`, is assigned to it, or may change any activity.
+fn may_change(user: &CurrentUser, a: &activity::Model) -> ApiResult<()> {
+    if a.created_by_id == user.id() || a.assigned_to_id == user.id() || user.can(ACTIVITIES_MANAGE)
+    {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "only its creator, its assignee or activities:manage may change an activity".into(),
+    ))
+}
+
+pub(crate) fn fields_of(a: &activity::Model) -> ActivityFields {
+    ActivityFields {
+        title: a.title.clone(),
+        description: a.description.clone(),
+        activity_type: a.activity_type.clone(),
+        status: a.status.clone(),
+        priority: a.priority.clone(),
+        start_time: a.start_time,
+        end_time: a.end_time,
+        assigned_to_id: a.assigned_to_id,
+    }
+}
+
+/// The status an overdue activity goes back to when moved: the last it had before.
+async fn status_before_overdue(conn: &impl ConnectionTrait, id: i64) -> ApiResult<String> {
+    Ok(status_change::Entity::find()
+        .filter(status_change::Column::ActivityId.eq(id))
+        .filter(status_change::Column::Status.ne("overdue"))
+        .order_by_desc(status_change::Column::ChangedAt)
+        .order_by_desc(status_change::Column::Id)
+        .one(conn)
+        .await?
+        .map(|s| s.status)
+        .filter(|s| LATE_WHILE.contains(&s.as_str()))
+        .unwrap_or_else(|| "planned".into()))
+}
+
+/// Changes an activity. A status change is kept with `note`, a priority change with
+/// `reason`; moving an overdue activity's end into the future takes it back to the status
+/// it had. With `scope: following` the change (times shifted by as much) also applies to
+/// the later occurrences of its series still to be done, and to those created from now.
+///
+/// Errors: 404 (also when `user` may not see it), 403 not theirs to change, 412 stale,
+/// 422 naming the field.
+pub async fn update_activity(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    id: i64,
+    if_match: IfMatch,
+    mut req: UpdateActivity,
+) -> ApiResult<ActivityDetail> {
+    let mut work = Work::begin(state, ctx).await?;
+    find_visible(&*work, user, id).await?;
+    let current = find_current::<activity::Entity, _>(&*work, id, if_match, "activity").await?;
+    may_change(user, &current)?;
+    let status_asked = req.status.is_some();
+    let mut f = fields_of(&current);
+    req.apply(&mut f)?;
+    if status_asked && f.status == "overdue" && current.status != "overdue" {
+        return Err(ApiError::invalid("status", SYSTEM_OVERDUE));
+    }
+    if f.assigned_to_id != current.assigned_to_id {
+        must_be_active_user(&*work, f.assigned_to_id, "assigned_to_id").await?;
+    }
+    if let Some(tags) = &req.tag_ids {
+        check_tags(&*work, tags, "tag_ids").await?;
+    }
+    if let Some(projects) = &req.project_ids {
+        check_projects(&*work, user, projects).await?;
+    }
+    let now = Timestamp::now();
+    if current.status == "overdue" && f.status == "overdue" && f.end_time >= now {
+        f.status = status_before_overdue(&*work, id).await?;
+        req.note
+            .get_or_insert_with(|| "Moved: the end is ahead again".into());
+    }
+    let after = change_activity(&mut work, &current, &f, &req, now).await?;
+    if req.scope == Scope::Following
+        && let Some(series) = current.series_id
+    {
+        super::change_following(&mut work, series, &current, &after, &req).await?;
+    }
+    let out = detail(&*work, after).await?;
+    work.commit().await?;
+    Ok(out)
+}
+
+/// Writes `f` over `current` with its timeline entries and links, audited and announced.
+pub(crate) async fn change_activity(
+    work: &mut Work<'_>,
+    current: &activity::Model,
+    f: &ActivityFields,
+    req: &UpdateActivity,
+    now: Timestamp,
+) -> ApiResult<activity::Model> {
+    let actor = work.ctx().actor_id;
+    let mut am: activity::ActiveModel = current.clone().into();
+    am.title = Set(f.title.clone());
+    am.description = Set(f.description.clone());
+    am.activity_type = Set(f.activity_type.clone());
+    am.status = Set(f.status.clone());
+    am.priority = Set(f.priority.clone());
+    am.start_time = Set(f.start_time);
+    am.end_time = Set(f.end_time);
+    am.assigned_to_id = Set(f.assigned_to_id);
+    am.updated_at = Set(now);
+    let mut after = update_versioned(&**work, am, current.version).await?;
+    if after.status != current.status {
+        let note = req.note.as_deref().unwrap_or_default();
+        record_status(&**work, current.id, &after.status, actor, note, now).await?;
+    }
+    if after.priority != current.priority {
+        let reason = req.reason.as_deref().unwrap_or_default();
+        record_priority(&**work, current.id, &after.priority, actor, reason, now).await?;
+    }
+    after = overdue_if_late(&**work, after, now).await?;
+    set_links(
+        &**work,
+        current.id,
+        req.tag_ids.as_deref(),
+        req.project_ids.as_deref(),
+    )
+    .await?;
+    let before = activity_outs(&**work, vec![current.clone()])
+        .await?
+        .remove(0);
+    let out = activity_outs(&**work, vec![after.clone()]).await?.remove(0);
+    let mut audience = activity_audience(&**work, &after).await?;
+    if let nexus_core::events::Audience::Involved { users, .. } = &mut audience {
+        // Whoever it was taken from hears that it left them.
+        users.extend([current.assigned_to_id]);
+    }
+    work.updated("activity", current.id, &before, &out, audience)
+        .await?;
+    Ok(after)
+}
+
+/// Deletes an activity; with `scope: following`, also the later occurrences of its series
+/// still to be done, and the series ends before it.
+///
+/// Errors: 404 (also when not visible), 403 not theirs, 412 stale.
+pub async fn delete_activity(
+    state: &AppState,
+    ctx: &AuditCtx,
+    user: &CurrentUser,
+    id: i64,
+    if_match: IfMatch,
+    scope: Scope,
+) -> ApiResult<()> {
+    let mut work = Work::begin(state, ctx).await?;
+    find_visible(&*work, user, id).await?;
+    let current = find_current::<activity::Entity, _>(&*work, id, if_match, "activity").await?;
+    may_change(user, &current)?;
+    if scope == Scope::Following
+        && let Some(series) = current.series_id
+    {
+        super::end_series_before(&mut work, series, &current).await?;
+    }
+    remove_activity(&mut work, &current).await?;
+    work.commit().await
+}
+
+/// Deletes `a` with its timeline and links, audited and announced.
+pub(crate) async fn remove_activity(work: &mut Work<'_>, a: &activity::Model) -> ApiResult<()> {
+    let audience = activity_audience(&**work, a).await?;
+    let before = activity_outs(&**work, vec![a.clone()]).await?.remove(0);
+    delete_versioned::<activity::Entity, _>(&**work, a.id, a.version).await?;
+    work.deleted("activity", a.id, &before, audience).await
+}
+
+/// How many activities one sweep transaction makes overdue: small enough that writers
+/// wait at most a few milliseconds for it.
+const SWEEP_BATCH: u64 = 500;
+
+/// Makes overdue every activity whose end has passed while planned or in progress, in
+/// short transactions of [`SWEEP_BATCH`], each entry by the system. Returns how many.
+pub async fn sweep_overdue(state: &AppState) -> ApiResult<u64> {
+    let ctx = AuditCtx::default();
+    let mut total = 0;
+    loop {
+        let now = Timestamp::now();
+        let mut work = Work::begin(state, &ctx).await?;
+        let late = activity::Entity::find()
+            .filter(activity::Column::Status.is_in(LATE_WHILE))
+            .filter(activity::Column::EndTime.lt(now))
+            .limit(SWEEP_BATCH)
+            .all(&*work)
+            .await?;
+        let n = late.len() as u64;
+        let ids: Vec<i64> = late.iter().map(|a| a.id).collect();
+        activity::Entity::update_many()
+            .col_expr(activity::Column::Status, Expr::value("overdue"))
+            .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                activity::Column::Version,
+                Expr::col(activity::Column::Version).add(1),
+            )
+            .filter(activity::Column::Id.is_in(ids.iter().copied()))
+            .filter(activity::Column::Status.is_in(LATE_WHILE))
+            .exec(&*work)
+            .await?;
+        if !late.is_empty() {
+            status_change::Entity::insert_many(late.iter().map(|a| status_change::ActiveModel {
+                activity_id: Set(a.id),
+                status: Set("overdue".into()),
+                changed_by_id: Set(None),
+                changed_at: Set(now),
+                notes: Set(OVERDUE_NOTE.into()),
+                ..Default::default()
+            }))
+            .exec(&*work)
+            .await?;
+        }
+        let after = activity::Entity::find()
+            .filter(activity::Column::Id.is_in(ids))
+            .order_by_asc(activity::Column::Id)
+            .all(&*work)
+            .await?;
+        let mut audiences = activity_audiences(&*work, &after).await?;
+        let mut befores: HashMap<i64, ActivityOut> = activity_outs(&*work, late)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        for out in activity_outs(&*work, after).await? {
+            if let (Some(before), Some(audience)) =
+                (befores.remove(&out.id), audiences.remove(&out.id))
+            {
+                work.updated("activity", out.id, &before, &out, audience)
+                    .await?;
+            }
+        }
+        work.commit().await?;
+        total += n;
+        if n < SWEEP_BATCH {
+            return Ok(total);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Activities and tags through real HTTP, on SQLite and PostgreSQL.

@@ -1,0 +1,5 @@
+//! Work integration tests, one binary: activities, tags, projects and tasks through real
+//! HTTP on SQLite and PostgreSQL.
+
+mod activities;
+mod projects;

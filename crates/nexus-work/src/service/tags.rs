@@ -245,7 +245,7 @@ async fn tags_by_owner(
         }
     }
     for list in out.values_mut() {
-        list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        list.sort_by_key(|t| t.name.to_lowercase());
     }
     Ok(out)
 }

@@ -251,6 +251,18 @@ pub async fn delete_tag(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What is assigned to you and still to do: overdue, today and the rest of the week,
+/// activities and tasks (up to 50 of each part, with how many there are).
+#[utoipa::path(get, path = "/api/v1/my-work", tag = "work", security(("bearer" = ["activities:read"])),
+    responses((status = 200, body = MyWork)))]
+pub async fn my_work(
+    State(state): State<AppState>,
+    Require(user, _): Require<ActivitiesRead>,
+) -> ApiResult<Json<MyWork>> {
+    let today = chrono::Utc::now().date_naive();
+    Ok(Json(service::my_work(state.db.read(), &user, today).await?))
+}
+
 /// The routes of activities and tags.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -261,4 +273,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_activity, update_activity, delete_activity))
         .routes(routes!(list_tags, create_tag))
         .routes(routes!(get_tag, update_tag, delete_tag))
+        .routes(routes!(my_work))
 }

@@ -427,3 +427,44 @@ pub struct ActivityFilter {
     /// Part of the title, any case.
     pub q: Option<String>,
 }
+
+// ---------------------------------------------------------------- my work
+
+/// A task as "my work" lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskBrief {
+    pub id: i64,
+    pub project_id: i64,
+    pub project: String,
+    pub title: String,
+    pub status: String,
+    pub priority: String,
+    #[schema(value_type = String, format = Date)]
+    pub start_date: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub due_date: NaiveDate,
+}
+
+/// Up to [`MY_WORK_SHOWN`] items of a part of "my work", and how many there are.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Section<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Items shown per part of "my work"; `total` says how many there are.
+pub const MY_WORK_SHOWN: u64 = 50;
+
+/// What is assigned to the signed-in user and still to do: late, today, the rest of the
+/// week (days end at midnight UTC; weeks on Sunday).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyWork {
+    #[schema(value_type = String, format = Date)]
+    pub today: NaiveDate,
+    pub overdue_activities: Section<ActivityOut>,
+    pub today_activities: Section<ActivityOut>,
+    pub week_activities: Section<ActivityOut>,
+    pub overdue_tasks: Section<TaskBrief>,
+    pub today_tasks: Section<TaskBrief>,
+    pub week_tasks: Section<TaskBrief>,
+}

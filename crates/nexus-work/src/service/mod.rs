@@ -3,10 +3,12 @@
 //! through a [`nexus_core::write::Work`].
 
 mod activities;
+mod my_work;
 mod series;
 mod tags;
 
 pub use activities::*;
+pub use my_work::*;
 pub use series::*;
 pub use tags::*;
 

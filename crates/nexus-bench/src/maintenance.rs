@@ -1,6 +1,7 @@
 //! Maintenance at plant scale: the work order list under every combination of its filters
 //! and asset subtrees, over a seeded registry (`nexus seed --assets --work-orders`).
 
+use nexus_core::seeding::Rng;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,19 +15,6 @@ use crate::server::{self, Nexus};
 const PLANT_SIZE: u64 = 1011;
 const STATUSES: [&str; 5] = ["open", "in_progress", "on_hold", "completed", "cancelled"];
 const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];
-
-/// SplitMix64, so every run asks the same questions.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
-}
 
 async fn seed(
     binary: &str,

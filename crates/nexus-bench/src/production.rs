@@ -1,6 +1,7 @@
 //! Production tracking scenarios: recording under load, CSV import, and reports and lists
 //! over a large seeded history, with the rollup compared against a plain GROUP BY.
 
+use nexus_core::seeding::Rng;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,18 +16,6 @@ const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Builds the query string of the `i`-th request of a list scenario.
 type QueryFor = Box<dyn Fn(u64) -> String + Send + Sync>;
-
-/// A small deterministic generator, so runs pick comparable windows.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
 
 /// Movements recorded through the API at 64 connections: each connection moves its own
 /// order IN and OUT in turn, so every OUT takes the WIP-guarded path.

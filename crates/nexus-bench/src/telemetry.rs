@@ -2,6 +2,7 @@
 //! against a bare insert loop of the same rows into the same schema, bytes per stored
 //! sample, and history queries over a large store.
 
+use nexus_core::seeding::Rng;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -473,18 +474,6 @@ async fn set_thresholds(
 fn median_round(mut rounds: Vec<Stats>) -> Stats {
     rounds.sort_by(|a, b| points_per_s(a).total_cmp(&points_per_s(b)));
     rounds.swap_remove(rounds.len() / 2)
-}
-
-/// A small deterministic generator, so runs pick comparable ranges.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
 }
 
 /// Interval between generated samples of the query store.

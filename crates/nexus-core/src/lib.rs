@@ -15,6 +15,7 @@ pub mod paging;
 pub mod ratelimit;
 pub mod recurrence;
 pub mod samples;
+pub mod seeding;
 pub mod settings;
 pub mod state;
 pub mod tabular;

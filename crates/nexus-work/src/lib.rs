@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod entity;
+pub mod home;
 pub mod model;
 pub mod service;
 
@@ -11,7 +12,6 @@ use std::time::Duration;
 
 use nexus_core::auth::BoxFuture;
 use nexus_core::domain::{Domain, NavLink, NavSection};
-use nexus_core::home::Home;
 use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,7 +33,7 @@ pub static DOMAIN: Domain = Domain {
         }],
     }],
     attachables: &[],
-    home: Home::NONE,
+    home: home::HOME,
     setup,
 };
 
@@ -63,7 +63,10 @@ fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
 
 /// The JSON API.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::activities::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::activities::routes())
+        .merge(api::calendar::routes())
+        .merge(api::projects::routes())
 }
 
 #[derive(OpenApi)]

@@ -76,6 +76,13 @@ enum Command {
         /// Work orders to generate over those assets, spread over the last two years.
         #[arg(long, default_value_t = 0)]
         work_orders: u64,
+        /// Activities to generate (with the document's two samples) over the past year
+        /// and the next three months, across a crew of 200.
+        #[arg(long, default_value_t = 0)]
+        activities: u64,
+        /// Projects to generate, 50 chained tasks each, with teams and logged time.
+        #[arg(long, default_value_t = 0)]
+        projects: u64,
     },
 }
 
@@ -217,7 +224,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             movements,
             assets,
             work_orders,
-        } => seed(config, movements, assets, work_orders).await,
+            activities,
+            projects,
+        } => {
+            seed(
+                config,
+                movements,
+                assets,
+                work_orders,
+                (activities, projects),
+            )
+            .await
+        }
     }
 }
 
@@ -273,7 +291,13 @@ async fn import_movements(config: Config, file: PathBuf, username: String) -> an
     Ok(())
 }
 
-async fn seed(config: Config, movements: u64, assets: u64, work_orders: u64) -> anyhow::Result<()> {
+async fn seed(
+    config: Config,
+    movements: u64,
+    assets: u64,
+    work_orders: u64,
+    (activities, projects): (u64, u64),
+) -> anyhow::Result<()> {
     let state = prepare(config).await?;
     if movements > 0 {
         let started = std::time::Instant::now();
@@ -296,6 +320,21 @@ async fn seed(config: Config, movements: u64, assets: u64, work_orders: u64) -> 
             "seeded {} asset(s) and {} work order(s) in {:.1} s",
             n.assets,
             n.work_orders,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if activities > 0 || projects > 0 {
+        let started = std::time::Instant::now();
+        let bar = progress_bar("seeding activities and projects");
+        let n = nexus_work::service::seed::seed(&state, activities, projects, &bar)
+            .await
+            .map_err(describe)?;
+        println!(
+            "seeded {} activities, {} project(s), {} task(s) and {} dependencies in {:.1} s",
+            n.activities,
+            n.projects,
+            n.tasks,
+            n.dependencies,
             started.elapsed().as_secs_f64()
         );
     }

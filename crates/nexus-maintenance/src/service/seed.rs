@@ -6,8 +6,9 @@
 use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
 use nexus_core::db::stmt;
+use nexus_core::seeding::{Progress, Rng, insert_rows, number, sync_sequence};
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
-use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait, Value};
 
 use crate::model::{LocationData, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES};
 
@@ -15,84 +16,11 @@ use crate::model::{LocationData, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES};
 pub const PLANT_SIZE: u64 = 1 + 10 + 100 + 900;
 /// Technicians work orders are assigned to.
 const TECHNICIANS: u64 = 20;
-/// Rows per INSERT statement (within both engines' bound-parameter limits).
-const CHUNK: usize = 1000;
-
-/// Called as rows are written: (rows done, rows in all).
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 
 /// What a seed wrote.
 pub struct Seeded {
     pub assets: u64,
     pub work_orders: u64,
-}
-
-#[derive(FromQueryResult)]
-struct Number {
-    n: Option<i64>,
-}
-
-/// One number from `sql` (`SELECT ... AS n`), 0 when there is none.
-async fn number(conn: &impl ConnectionTrait, sql: &str) -> ApiResult<i64> {
-    let row = Number::find_by_statement(stmt(conn.get_database_backend(), sql, vec![]))
-        .one(conn)
-        .await?;
-    Ok(row.and_then(|r| r.n).unwrap_or(0))
-}
-
-/// Inserts `rows` (each `columns.len()` values) into `table`, `CHUNK` rows a statement.
-async fn insert_rows(
-    conn: &impl ConnectionTrait,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Value>>,
-) -> ApiResult<()> {
-    let backend = conn.get_database_backend();
-    for chunk in rows.chunks(CHUNK) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut values = Vec::with_capacity(chunk.len() * columns.len());
-        for (r, row) in chunk.iter().enumerate() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..columns.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", values.len() + c + 1));
-            }
-            sql.push(')');
-            values.extend(row.iter().cloned());
-        }
-        conn.execute(stmt(backend, &sql, values)).await?;
-    }
-    Ok(())
-}
-
-/// PostgreSQL's id sequence must move past ids written explicitly.
-async fn sync_sequence(conn: &impl ConnectionTrait, table: &str) -> ApiResult<()> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-        );
-        conn.execute(stmt(DatabaseBackend::Postgres, &sql, vec![]))
-            .await?;
-    }
-    Ok(())
-}
-
-/// A small deterministic generator (SplitMix64), so seeded data sets are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
 }
 
 /// Ids of the generated technicians, created on first use (`tech01` … with random

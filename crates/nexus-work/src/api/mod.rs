@@ -1,3 +1,5 @@
 //! Thin handlers of the work API, one module per area.
 
 pub mod activities;
+pub mod calendar;
+pub mod projects;

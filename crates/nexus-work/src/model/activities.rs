@@ -468,3 +468,12 @@ pub struct MyWork {
     pub today_tasks: Section<TaskBrief>,
     pub week_tasks: Section<TaskBrief>,
 }
+
+/// A user's calendar feed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarFeed {
+    pub active: bool,
+    pub created_at: Option<Timestamp>,
+    /// The feed's path, to put after the server's address; shown only when made.
+    pub path: Option<String>,
+}

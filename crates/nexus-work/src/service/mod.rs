@@ -3,14 +3,23 @@
 //! through a [`nexus_core::write::Work`].
 
 mod activities;
+mod calendar;
+mod gantt;
 mod my_work;
+mod projects;
+pub mod seed;
 mod series;
 mod tags;
+mod tasks;
 
 pub use activities::*;
+pub use calendar::*;
+pub use gantt::*;
 pub use my_work::*;
+pub use projects::*;
 pub use series::*;
 pub use tags::*;
+pub use tasks::*;
 
 use std::collections::HashMap;
 

@@ -265,3 +265,55 @@ backend_tests! {
         assert_eq!(nexus_work::service::extend_series(&srv.state).await.unwrap(), 0, "the series ended");
     }
 }
+
+backend_tests! {
+    async fn my_work_home_and_the_calendar_feed(srv) {
+        let admin = srv.admin_token().await;
+        let ann = srv.user_token(&admin, "ann", "user").await;
+        let bob = srv.user_token(&admin, "bob", "user").await;
+        plan(srv, &ann, json!({"title": "Late audit", "type": "Quality",
+            "start_time": at(-3), "end_time": at(-2)})).await;
+        plan(srv, &ann, json!({"title": "Now, ongoing", "type": "Production",
+            "status": "in-progress", "start_time": at(-1), "end_time": at(1)})).await;
+        plan(srv, &bob, json!({"title": "Bob's own", "type": "Training",
+            "start_time": at(-1), "end_time": at(1)})).await;
+
+        let mine = srv.get("/api/v1/my-work", &ann).await;
+        assert_eq!(mine.status, 200, "{:?}", mine.json);
+        assert_eq!(mine.json["overdue_activities"]["total"], 1);
+        assert_eq!(mine.json["overdue_activities"]["items"][0]["title"], "Late audit");
+        assert_eq!(mine.json["today_activities"]["items"][0]["title"], "Now, ongoing");
+
+        let counts = srv.attention(&ann).await;
+        assert_eq!(counts["activities.overdue_mine"]["count"], 1);
+        assert_eq!(counts["activities.overdue_mine"]["nav"], "/work/my");
+        assert!(!counts.contains_key("activities.overdue"), "only for who sees every activity");
+        let admin_counts = srv.attention(&admin).await;
+        assert_eq!(admin_counts["activities.overdue"]["count"], 1);
+
+        // The feed: made, read without signing in, reset, turned off.
+        assert_eq!(srv.get("/api/v1/calendar-feed", &ann).await.json["active"], false);
+        let made = srv.post("/api/v1/calendar-feed", &ann, json!({})).await;
+        assert_eq!(made.status, 201, "{:?}", made.json);
+        let path = made.json["path"].as_str().unwrap().to_string();
+        assert!(path.ends_with(".ics"), "{path}");
+        let (status, kind, body) = srv.download(&path, None).await;
+        assert_eq!(status, 200);
+        assert!(kind.starts_with("text/calendar"), "{kind}");
+        let ics = String::from_utf8(body).unwrap();
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"), "{ics}");
+        assert!(ics.contains("SUMMARY:Late audit\r\n"), "{ics}");
+        assert!(ics.contains("SUMMARY:Now\\, ongoing\r\n"), "commas escaped: {ics}");
+        assert!(!ics.contains("Bob's own"), "only ann's: {ics}");
+        assert_eq!(srv.get("/api/v1/calendar-feed", &ann).await.json["active"], true);
+
+        let again = srv.post("/api/v1/calendar-feed", &ann, json!({})).await;
+        let new_path = again.json["path"].as_str().unwrap().to_string();
+        assert_ne!(new_path, path);
+        assert_eq!(srv.download(&path, None).await.0, 404, "the old URL stops working");
+        assert_eq!(srv.download(&new_path, None).await.0, 200);
+        assert_eq!(srv.download("/api/v1/calendar-feeds/not-a-token.ics", None).await.0, 404);
+        assert_eq!(srv.call("DELETE", "/api/v1/calendar-feed", Some(&ann), None).await.status, 204);
+        assert_eq!(srv.download(&new_path, None).await.0, 404);
+    }
+}

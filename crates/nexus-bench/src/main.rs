@@ -7,6 +7,7 @@ mod maintenance;
 mod production;
 mod server;
 mod telemetry;
+mod work;
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,12 @@ struct Cli {
     /// Work orders the maintenance scenario seeds.
     #[arg(long, default_value_t = 500_000)]
     work_orders: u64,
+    /// Activities the work scenario seeds.
+    #[arg(long, default_value_t = 1_000_000)]
+    activities: u64,
+    /// Projects (50 tasks each) the work scenario seeds.
+    #[arg(long, default_value_t = 2_000)]
+    projects: u64,
     /// Samples the telemetry-query scenario stores.
     #[arg(long, default_value_t = 100_000_000)]
     samples: u64,
@@ -73,6 +80,9 @@ enum Scenario {
     TelemetryIngest,
     /// 500-bucket history queries over a store of `--samples` samples.
     TelemetryQuery,
+    /// Activity list filters and my work over `--activities`, a 2,000-task Gantt chart,
+    /// dependency inserts, and the overdue sweep against concurrent writes.
+    Work,
     /// Every scenario above.
     All,
 }
@@ -93,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Consume,
             Scenario::TelemetryIngest,
             Scenario::TelemetryQuery,
+            Scenario::Work,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -141,6 +152,16 @@ async fn main() -> anyhow::Result<()> {
             }
             Scenario::Consume => {
                 inventory::consume(&cli.nexus, cli.database_url.as_deref(), 20, cli.seconds).await?
+            }
+            Scenario::Work => {
+                work::run(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.activities,
+                    cli.projects,
+                    cli.seconds,
+                )
+                .await?
             }
             Scenario::All => unreachable!("expanded above"),
         }

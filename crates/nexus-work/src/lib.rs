@@ -6,6 +6,7 @@ pub mod api;
 pub mod entity;
 pub mod home;
 pub mod model;
+pub mod pages;
 pub mod service;
 
 use std::time::Duration;
@@ -23,14 +24,31 @@ pub static DOMAIN: Domain = Domain {
     name: "work",
     permissions: PERMISSIONS,
     api,
-    pages: nexus_core::domain::no_pages,
+    pages: pages::router,
     nav: &[NavSection {
         title: "Work",
-        links: &[NavLink {
-            href: "/work/activities",
-            label: "Activities",
-            permission: Some("activities:read"),
-        }],
+        links: &[
+            NavLink {
+                href: "/work/my",
+                label: "My work",
+                permission: Some("activities:read"),
+            },
+            NavLink {
+                href: "/work/activities",
+                label: "Activities",
+                permission: Some("activities:read"),
+            },
+            NavLink {
+                href: "/work/calendar",
+                label: "Calendar",
+                permission: Some("activities:read"),
+            },
+            NavLink {
+                href: "/work/tags",
+                label: "Tags",
+                permission: Some("tags:write"),
+            },
+        ],
     }],
     attachables: &[],
     home: home::HOME,

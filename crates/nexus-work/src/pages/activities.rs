@@ -182,7 +182,9 @@ impl ListForm {
         let priority = one("priority", &self.priority, &ACTIVITY_PRIORITIES, &mut v);
         v.finish()?;
         let midnight = |d: NaiveDate| {
-            nexus_core::Timestamp::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+            nexus_core::Timestamp::from_datetime(
+                d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            )
         };
         Ok(ActivityFilter {
             // A comma would read as several values.
@@ -448,7 +450,7 @@ impl ActivityForm {
 
     fn has_tag(&self, id: &i64) -> bool {
         let id = id.to_string();
-        self.tags.iter().any(|t| *t == id)
+        self.tags.contains(&id)
     }
 
     fn time(v: &mut Validator, field: &str, text: &str) -> Option<nexus_core::Timestamp> {
@@ -505,7 +507,10 @@ impl ActivityForm {
         let end = Self::time(&mut v, "end_time", &self.end_time);
         let assignee = match filled(&self.assignee) {
             None => Some(web.user.id()),
-            Some(name) => absorb(&mut v, super::person(&web.state.db, "assignee", &name).await)?,
+            Some(name) => absorb(
+                &mut v,
+                super::person(&web.state.db, "assignee", &name).await,
+            )?,
         };
         let tag_ids = self.tag_ids(&mut v);
         let recurrence = self.recurrence(&mut v);
@@ -515,8 +520,8 @@ impl ActivityForm {
             activity_type: self.kind.clone(),
             status: filled(&self.status),
             priority: filled(&self.priority),
-            start_time: start.unwrap_or_default(),
-            end_time: end.or(start).unwrap_or_default(),
+            start_time: start.unwrap_or(nexus_core::Timestamp(0)),
+            end_time: end.or(start).unwrap_or(nexus_core::Timestamp(0)),
             assigned_to_id: assignee,
             tag_ids,
             project_ids: Vec::new(),
@@ -598,11 +603,12 @@ impl FormPage {
     }
 
     fn in_series(&self) -> bool {
-        self.activity.as_ref().is_some_and(|a| a.series_id.is_some())
+        self.activity
+            .as_ref()
+            .is_some_and(|a| a.series_id.is_some())
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn form_page(
     web: &Web,
     activity: Option<ActivityOut>,
@@ -704,10 +710,22 @@ async fn edit_form(web: Web, Path(id): Path<i64>) -> Page {
         .activity;
     let form = ActivityForm::of(&a);
     let shell = web.shell(&format!("Edit {}", a.title));
-    form_page(&web, Some(a), form, shell, Errors::default(), StatusCode::OK).await
+    form_page(
+        &web,
+        Some(a),
+        form,
+        shell,
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn update(web: Web, Path(id): Path<i64>, Posted(pairs): Posted<Vec<(String, String)>>) -> Page {
+async fn update(
+    web: Web,
+    Path(id): Path<i64>,
+    Posted(pairs): Posted<Vec<(String, String)>>,
+) -> Page {
     web.require(WRITE)?;
     let form = ActivityForm::from_pairs(pairs);
     let a = service::get_activity(web.state.db.read(), &web.user, id)
@@ -942,11 +960,7 @@ async fn set_status(web: Web, Path(id): Path<i64>, Posted(form): Posted<StatusFo
             } else {
                 r.shell.with_error("The status was not changed.")
             };
-            let kept = if r.stale {
-                StatusForm::default()
-            } else {
-                form
-            };
+            let kept = if r.stale { StatusForm::default() } else { form };
             activity_page(&web, id, shell, r.status, kept, r.errors).await
         }
     }

@@ -230,10 +230,7 @@ pub(crate) async fn person(db: &Db, field: &str, text: &str) -> ApiResult<i64> {
         )),
         _ => Err(ApiError::invalid(
             field,
-            format!(
-                "choose one of the {} people matching “{text}”",
-                list.total
-            ),
+            format!("choose one of the {} people matching “{text}”", list.total),
         )),
     }
 }
@@ -288,7 +285,9 @@ mod tests {
         assert_eq!(ink("#000000"), "#FFFFFF");
         assert_eq!(ink("#2563EB"), "#FFFFFF");
         assert_eq!(ink("#FACC15"), "#000000");
-        for c in ["#16A34A", "#DC2626", "#EA580C", "#6B7280", "#3B82F6", "#777777"] {
+        for c in [
+            "#16A34A", "#DC2626", "#EA580C", "#6B7280", "#3B82F6", "#777777",
+        ] {
             let l = luminance(c);
             let best = ((l + 0.05) / 0.05).max(1.05 / (l + 0.05));
             assert!(best >= 4.5, "{c}: {best}");
@@ -306,7 +305,13 @@ mod tests {
             recurrence_words(&r(2, "weeks", Some("2027-03-01"))),
             "Every 2 weeks until 2027-03-01"
         );
-        assert_eq!(recurrence_words(&r(1, "days", None)), "Every day, with no end");
-        assert_eq!(recurrence_words(&r(1, "months", None)), "Every month, with no end");
+        assert_eq!(
+            recurrence_words(&r(1, "days", None)),
+            "Every day, with no end"
+        );
+        assert_eq!(
+            recurrence_words(&r(1, "months", None)),
+            "Every month, with no end"
+        );
     }
 }

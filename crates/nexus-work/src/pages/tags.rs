@@ -28,7 +28,10 @@ const WRITE: &str = "tags:write";
 const DONE: &[(&str, &str)] = &[
     ("created", "Tag created."),
     ("saved", "Tag saved."),
-    ("deleted", "Tag deleted. It was taken off every activity and task."),
+    (
+        "deleted",
+        "Tag deleted. It was taken off every activity and task.",
+    ),
 ];
 
 fn done_message(done: &str) -> Option<&'static str> {
@@ -76,6 +79,8 @@ struct TagRow {
     errors: Errors,
     /// The edit form failed: open it.
     open: bool,
+    /// The one-line fields of its edit form: (name, label, value, input type).
+    inputs: Vec<(&'static str, &'static str, String, &'static str)>,
 }
 
 /// Which form a refused submission came from.
@@ -123,6 +128,16 @@ async fn tags_page(web: &Web, shell: Shell, failure: Failure, status: StatusCode
                 None => (TagForm::of(&t), Errors::default(), false),
             };
             TagRow {
+                inputs: vec![
+                    ("name", "Name", form.name.clone(), "text"),
+                    ("color", "Colour", form.color_input(), "color"),
+                    (
+                        "category",
+                        "Category (optional)",
+                        form.category.clone(),
+                        "text",
+                    ),
+                ],
                 chip: chip(t.id, &t.name, &t.color),
                 tag: t,
                 form,

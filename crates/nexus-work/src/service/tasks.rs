@@ -289,7 +289,9 @@ pub async fn update_task(
     }
     work.updated("task", id, &before, &out, audience).await?;
     let moved = if moved_dates {
-        move_followers(&mut work, &p, id).await?
+        let (tasks, deps) = project_graph(&*work, p.id).await?;
+        let links: Vec<Link> = deps.iter().map(link_of).collect();
+        move_followers(&mut work, &p, id, tasks, &links).await?
     } else {
         Vec::new()
     };
@@ -297,30 +299,30 @@ pub async fn update_task(
     Ok(TaskChanged { task: out, moved })
 }
 
-/// Pushes later the tasks of `p` following `seed` that no longer satisfy a dependency,
-/// each versioned, audited and announced as `task.updated`. Two queries load the
-/// project's graph.
+/// Pushes later the tasks of `p` (all of them in `tasks`, with every dependency in
+/// `links`) following `seed` that no longer satisfy a dependency, each versioned, audited
+/// and announced as `task.updated`.
 async fn move_followers(
     work: &mut Work<'_>,
     p: &project::Model,
     seed: i64,
+    tasks: Vec<task::Model>,
+    links: &[Link],
 ) -> ApiResult<Vec<MovedTask>> {
-    let (tasks, deps) = project_graph(&**work, p.id).await?;
     let spans: Vec<_> = tasks.iter().map(span_of).collect();
-    let links: Vec<Link> = deps.iter().map(link_of).collect();
     let fixed: HashSet<i64> = tasks
         .iter()
         .filter(|t| CLOSED_TASK.contains(&t.status.as_str()))
         .map(|t| t.id)
         .collect();
-    let pushed = push_followers(&spans, &links, &[seed], &fixed);
+    let pushed = push_followers(&spans, links, &[seed], &fixed);
     if pushed.is_empty() {
         return Ok(Vec::new());
     }
     let mut by_id: HashMap<i64, task::Model> = tasks.into_iter().map(|t| (t.id, t)).collect();
     let audience = project_audience(&**work, p).await?;
     let now = Timestamp::now();
-    let mut moved = Vec::with_capacity(pushed.len());
+    let (mut befores, mut afters) = (Vec::new(), Vec::new());
     for s in pushed {
         let Some(current) = by_id.remove(&s.id) else {
             continue;
@@ -329,10 +331,14 @@ async fn move_followers(
         am.start_date = Set(format_date(date(s.start)));
         am.due_date = Set(format_date(date(s.due)));
         am.updated_at = Set(now);
-        let after = update_versioned(&**work, am, current.version).await?;
-        let mut outs = task_outs(&**work, vec![current, after]).await?;
-        let out = outs.pop().unwrap_or_else(|| unreachable!());
-        let before = outs.pop().unwrap_or_else(|| unreachable!());
+        afters.push(update_versioned(&**work, am, current.version).await?);
+        befores.push(current);
+    }
+    // Names and tags of every moved task in two pairs of queries, not per task.
+    let befores = task_outs(&**work, befores).await?;
+    let afters = task_outs(&**work, afters).await?;
+    let mut moved = Vec::with_capacity(afters.len());
+    for (before, out) in befores.into_iter().zip(afters) {
         moved.push(MovedTask {
             id: out.id,
             title: out.title.clone(),
@@ -635,7 +641,7 @@ pub async fn add_dependency(
     let p = find_visible_project(&*work, user, project_id).await?;
     may_work(&*work, user, &p).await?;
     let (tasks, deps) = project_graph(&*work, project_id).await?;
-    let titles: HashMap<i64, String> = tasks.into_iter().map(|t| (t.id, t.title)).collect();
+    let titles: HashMap<i64, String> = tasks.iter().map(|t| (t.id, t.title.clone())).collect();
     for (field, id) in [
         ("predecessor_id", d.predecessor_id),
         ("successor_id", d.successor_id),
@@ -657,7 +663,7 @@ pub async fn add_dependency(
             "these two tasks are related already",
         ));
     }
-    let links: Vec<Link> = deps.iter().map(link_of).collect();
+    let mut links: Vec<Link> = deps.iter().map(link_of).collect();
     if let Some(cycle) = cycle_closed_by(&links, pred, succ) {
         let named: Vec<String> = cycle
             .iter()
@@ -680,11 +686,12 @@ pub async fn add_dependency(
     }
     .insert(&*work)
     .await?;
+    links.push(link_of(&row));
     let out = dependency_out(row, &titles);
     let audience = project_audience(&*work, &p).await?;
     work.created("task_dependency", out.id, &out, audience)
         .await?;
-    let moved = move_followers(&mut work, &p, pred).await?;
+    let moved = move_followers(&mut work, &p, pred, tasks, &links).await?;
     work.commit().await?;
     Ok(DependencyCreated {
         dependency: out,

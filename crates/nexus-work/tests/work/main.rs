@@ -2,4 +2,5 @@
 //! HTTP on SQLite and PostgreSQL.
 
 mod activities;
+mod pages;
 mod projects;

@@ -56,7 +56,11 @@ async fn call(nexus: &Nexus, req: Request) -> anyhow::Result<(u16, Value)> {
 
 /// Creates a JSON record and returns its id.
 async fn create(nexus: &Nexus, token: &str, path: &str, body: Value) -> anyhow::Result<i64> {
-    let (status, out) = call(nexus, Request::post_json(path, &body.to_string()).bearer(token)).await?;
+    let (status, out) = call(
+        nexus,
+        Request::post_json(path, &body.to_string()).bearer(token),
+    )
+    .await?;
     anyhow::ensure!(status == 201, "POST {path}: {status} {out}");
     out["id"].as_i64().context("an id")
 }
@@ -85,7 +89,11 @@ pub async fn run(
         seeded.as_secs_f64()
     );
     let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
-    let (_, users) = call(&nexus, Request::get("/api/v1/users?q=crew&limit=500").bearer(&token)).await?;
+    let (_, users) = call(
+        &nexus,
+        Request::get("/api/v1/users?q=crew&limit=500").bearer(&token),
+    )
+    .await?;
     let crew: Vec<i64> = users["items"]
         .as_array()
         .context("users")?
@@ -123,10 +131,15 @@ pub async fn run(
             nexus.addr,
             CONNS,
             phase / 2,
-            Arc::new(move |_, _| Request::get(&format!("/api/v1/activities?limit=50&{q}")).bearer(&t)),
+            Arc::new(move |_, _| {
+                Request::get(&format!("/api/v1/activities?limit=50&{q}")).bearer(&t)
+            }),
         )
         .await?;
-        println!("  activities, {name:<22} {CONNS} conns: {}", stats.summary());
+        println!(
+            "  activities, {name:<22} {CONNS} conns: {}",
+            stats.summary()
+        );
     }
 
     // My work of a crew member (1/200 of every activity is theirs).
@@ -142,7 +155,11 @@ pub async fn run(
     .await?;
     anyhow::ensure!(status < 300, "setting crew001's password: {status} {out}");
     let crew_token = nexus.login("crew001", crew_password).await?;
-    let (_, mine) = call(&nexus, Request::get(&format!("/api/v1/activities?assigned_to_id={who}&limit=1")).bearer(&token)).await?;
+    let (_, mine) = call(
+        &nexus,
+        Request::get(&format!("/api/v1/activities?assigned_to_id={who}&limit=1")).bearer(&token),
+    )
+    .await?;
     let t = crew_token.clone();
     let stats = run_load_with(
         nexus.addr,
@@ -181,7 +198,11 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
     for &m in &crew[..10.min(crew.len())] {
         let (status, out) = call(
             nexus,
-            Request::post_json(&format!("/api/v1/projects/{project}/team"), &json!({"user_id": m}).to_string()).bearer(token),
+            Request::post_json(
+                &format!("/api/v1/projects/{project}/team"),
+                &json!({"user_id": m}).to_string(),
+            )
+            .bearer(token),
         )
         .await?;
         anyhow::ensure!(status == 201 || status == 200, "team: {status} {out}");
@@ -215,7 +236,11 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
         let t = Instant::now();
         let (status, out) = call(
             nexus,
-            Request::post_json(&format!("/api/v1/projects/{project}/dependencies"), &body.to_string()).bearer(token),
+            Request::post_json(
+                &format!("/api/v1/projects/{project}/dependencies"),
+                &body.to_string(),
+            )
+            .bearer(token),
         )
         .await?;
         anyhow::ensure!(status == 201, "dependency: {status} {out}");
@@ -224,11 +249,18 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
     println!(
         "  dependency insert with its cycle check (2,000 tasks, up to 3,000 dependencies), 1 conn: p99 {:.2} ms, median {:.2} ms",
         p99(inserts.clone()),
-        { let mut m = inserts; m.sort_unstable(); m[m.len() / 2] as f64 / 1000.0 }
+        {
+            let mut m = inserts;
+            m.sort_unstable();
+            m[m.len() / 2] as f64 / 1000.0
+        }
     );
     for (name, path) in [
         ("Gantt SVG", format!("/api/v1/projects/{project}/gantt")),
-        ("schedule JSON", format!("/api/v1/projects/{project}/schedule")),
+        (
+            "schedule JSON",
+            format!("/api/v1/projects/{project}/schedule"),
+        ),
     ] {
         let t = token.to_string();
         let stats = run_load_with(
@@ -238,7 +270,10 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
             Arc::new(move |_, _| Request::get(&path).bearer(&t)),
         )
         .await?;
-        println!("  {name} of 2,000 tasks / 3,000 dependencies with the critical path, 1 conn: {}", stats.summary());
+        println!(
+            "  {name} of 2,000 tasks / 3,000 dependencies with the critical path, 1 conn: {}",
+            stats.summary()
+        );
     }
     Ok(())
 }
@@ -247,7 +282,8 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
 async fn writes(nexus: &Nexus, token: &str, duration: Duration) -> anyhow::Result<Stats> {
     let t = token.to_string();
     let start = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
-    let end = (chrono::Utc::now() + chrono::Duration::days(30) + chrono::Duration::hours(2)).to_rfc3339();
+    let end =
+        (chrono::Utc::now() + chrono::Duration::days(30) + chrono::Duration::hours(2)).to_rfc3339();
     run_load_with(
         nexus.addr,
         4,
@@ -299,7 +335,10 @@ async fn sweep(
         let now = chrono::Utc::now().timestamp_micros();
         let sql = format!("{count}{now}");
         let row = db
-            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .query_one(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
             .await?
             .context("a count")?;
         let n: i64 = row.try_get("", "n")?;
@@ -311,7 +350,10 @@ async fn sweep(
         "  overdue sweep of {late} late activities: {:.1} s from the server's start",
         started.elapsed().as_secs_f64()
     );
-    println!("  activity writes, 4 conns, before the sweep: {}", before.summary());
+    println!(
+        "  activity writes, 4 conns, before the sweep: {}",
+        before.summary()
+    );
     println!(
         "  activity writes, 4 conns, during the sweep: {written} written, worst p99 of {windows} one-second windows {worst:.2} ms (ratio to before {:.2})",
         worst / before.p99_ms().max(0.001)

@@ -507,14 +507,10 @@ pub async fn list_attachments(
     let query = attachment::Entity::find()
         .filter(attachment::Column::EntityType.eq(entity_type))
         .filter(attachment::Column::EntityId.eq(entity_id));
-    let rows = page_of(conn, query, page, &["id", "created_at"], ("id", false)).await?;
+    let mut rows = page_of(conn, query, page, &["id", "created_at"], ("id", false)).await?;
     let files = files_of(conn, &rows.items).await?;
-    Ok(ListResponse {
-        items: with_files(rows.items, &files),
-        total: rows.total,
-        limit: rows.limit,
-        offset: rows.offset,
-    })
+    let items = with_files(std::mem::take(&mut rows.items), &files);
+    Ok(rows.with(items))
 }
 
 async fn files_of(

@@ -5,9 +5,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use std::str::FromStr;
 
-use sea_orm::{
-    ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::sea_query::{Alias, Expr, Query as SeaQuery};
+use sea_orm::{ConnectionTrait, EntityTrait, Order, QueryOrder, QuerySelect, QueryTrait, Select};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -62,23 +61,49 @@ impl PageParams {
     }
 }
 
+/// Matches counted past the page at most: counting every match of a broad filter over a
+/// large table would read most of it on every request; `COUNT_CAP` more than the page
+/// are still enough to page on, and the answer says the count stopped.
+pub const COUNT_CAP: u64 = 10_000;
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListResponse<T> {
     pub items: Vec<T>,
+    /// How many match; a lower bound when `total_exact` is false.
     pub total: u64,
     pub limit: u64,
     pub offset: u64,
+    /// False when counting stopped [`COUNT_CAP`] matches past the page.
+    pub total_exact: bool,
 }
 
 impl<T> ListResponse<T> {
     /// The same page with each item turned into `U`.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> ListResponse<U> {
+    pub fn map<U>(mut self, f: impl FnMut(T) -> U) -> ListResponse<U> {
+        let items = std::mem::take(&mut self.items).into_iter().map(f).collect();
+        self.with(items)
+    }
+
+    /// The same page holding `items` instead (its rows as the API shows them).
+    pub fn with<U>(self, items: Vec<U>) -> ListResponse<U> {
         ListResponse {
-            items: self.items.into_iter().map(f).collect(),
+            items,
             total: self.total,
             limit: self.limit,
             offset: self.offset,
+            total_exact: self.total_exact,
+        }
+    }
+
+    /// A page of a list counted to its end (`total` matches in all).
+    pub fn page(items: Vec<T>, total: u64, page: &PageParams) -> Self {
+        Self {
+            items,
+            total,
+            limit: page.limit(),
+            offset: page.offset(),
+            total_exact: true,
         }
     }
 
@@ -90,12 +115,14 @@ impl<T> ListResponse<T> {
             total,
             limit: total,
             offset: 0,
+            total_exact: true,
         }
     }
 }
 
-/// One page of `query`, counted, sorted by the requested key among `sorts` (each the name
-/// of a column of `E`), or `default` (name, descending), ties broken by id.
+/// One page of `query`, counted (up to [`COUNT_CAP`] past the page), sorted by the
+/// requested key among `sorts` (each the name of a column of `E`), or `default` (name,
+/// descending), ties broken by id.
 pub async fn page_of<E, C>(
     conn: &C,
     query: Select<E>,
@@ -114,7 +141,8 @@ where
             .map_err(|_| ApiError::internal(format!("no column {name} to sort by")))
     };
     let order = if desc { Order::Desc } else { Order::Asc };
-    let total = query.clone().count(conn).await?;
+    let cap = page.offset() + page.limit() + COUNT_CAP;
+    let total = capped_count(conn, query.clone(), cap).await?;
     let items = query
         .order_by(column(sort)?, order)
         .order_by_asc(column("id")?)
@@ -127,7 +155,35 @@ where
         total,
         limit: page.limit(),
         offset: page.offset(),
+        total_exact: total < cap,
     })
+}
+
+/// How many rows `query` matches, counting no further than `cap`.
+pub async fn capped_count<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    query: Select<E>,
+    cap: u64,
+) -> ApiResult<u64> {
+    let limited = query
+        .select_only()
+        .expr(Expr::cust("1"))
+        .limit(cap)
+        .into_query();
+    let backend = conn.get_database_backend();
+    let counted = conn
+        .query_one(
+            backend.build(
+                SeaQuery::select()
+                    .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                    .from_subquery(limited, Alias::new("capped")),
+            ),
+        )
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(counted as u64)
 }
 
 /// A case-insensitive "contains" pattern for `LOWER(column) LIKE …`: the search is

@@ -971,12 +971,7 @@ pub async fn list_wip(
         .into_iter()
         .map(wip_out)
         .collect();
-    Ok(ListResponse {
-        items,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Ok(ListResponse::page(items, total, page))
 }
 
 // ---------------------------------------------------------------- reports

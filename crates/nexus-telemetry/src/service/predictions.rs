@@ -247,17 +247,12 @@ pub async fn risk_page(
         ranking.reverse();
     }
     let total = ranking.len() as u64;
-    let (limit, offset) = (page.limit(), page.offset());
-    Ok(ListResponse {
-        items: ranking
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect(),
-        total,
-        limit,
-        offset,
-    })
+    let items = ranking
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Ok(ListResponse::page(items, total, page))
 }
 
 /// `Less` when `a` is the riskier: likelier to cross, then sooner.

@@ -171,13 +171,9 @@ pub async fn list_activities(
         ("start_time", true),
     )
     .await?;
-    let items = activity_outs(conn, rows.items).await?;
-    Ok(ListResponse {
-        items,
-        total: rows.total,
-        limit: rows.limit,
-        offset: rows.offset,
-    })
+    let mut rows = rows;
+    let items = activity_outs(conn, std::mem::take(&mut rows.items)).await?;
+    Ok(rows.with(items))
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.

@@ -299,13 +299,9 @@ pub async fn list_projects(
         ("name", false),
     )
     .await?;
-    let items = project_outs(conn, rows.items).await?;
-    Ok(ListResponse {
-        items,
-        total: rows.total,
-        limit: rows.limit,
-        offset: rows.offset,
-    })
+    let mut rows = rows;
+    let items = project_outs(conn, std::mem::take(&mut rows.items)).await?;
+    Ok(rows.with(items))
 }
 
 /// A project; 404 unless `user` may see it.

@@ -132,13 +132,9 @@ pub async fn list_tasks(
         ("start_date", false),
     )
     .await?;
-    let items = task_outs(conn, rows.items).await?;
-    Ok(ListResponse {
-        items,
-        total: rows.total,
-        limit: rows.limit,
-        offset: rows.offset,
-    })
+    let mut rows = rows;
+    let items = task_outs(conn, std::mem::take(&mut rows.items)).await?;
+    Ok(rows.with(items))
 }
 
 /// A task; 404 unless `user` may see its project.

@@ -22,13 +22,13 @@ use crate::service;
 /// priority, type, due range and text; sorted (`-id`, newest first, by default) and paged.
 /// `total` is exact unless `total_exact` is false (more than 10,000 matches past the page).
 #[utoipa::path(get, path = "/api/v1/work-orders", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
-    params(WorkOrderFilter, PageParams), responses((status = 200, body = WorkOrderList), (status = 422)))]
+    params(WorkOrderFilter, PageParams), responses((status = 200, body = ListResponse<WorkOrderOut>), (status = 422)))]
 pub async fn list_work_orders(
     State(state): State<AppState>,
     _: Require<WorkOrdersRead>,
     ApiQuery(f): ApiQuery<WorkOrderFilter>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<WorkOrderList>> {
+) -> ApiResult<Json<ListResponse<WorkOrderOut>>> {
     Ok(Json(
         service::list_work_orders(state.db.read(), &f, &page).await?,
     ))

@@ -316,17 +316,6 @@ pub struct WorkOrderFilter {
     pub q: Option<String>,
 }
 
-/// One page of the work order list. `total` counts the matches exactly unless
-/// `total_exact` is false: a broad filter stops counting 10,000 matches past the page
-/// (then `total` is that many and there are more), which keeps the list fast at any size.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WorkOrderList {
-    pub items: Vec<WorkOrderOut>,
-    pub total: u64,
-    pub total_exact: bool,
-    pub limit: u64,
-    pub offset: u64,
-}
 
 /// Splits a comma list and checks every value against `allowed`.
 pub fn parse_multi(field: &str, raw: &str, allowed: &[&str]) -> ApiResult<Vec<String>> {

@@ -11,13 +11,13 @@ use nexus_core::db::stmt;
 use nexus_core::domain::Attachable;
 use nexus_core::events::Event;
 use nexus_core::extract::IfMatch;
-use nexus_core::paging::page_of;
+use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
 use nexus_core::validate::{Validator, clean};
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::entity::user;
 use sea_orm::IdenStatic;
-use sea_orm::sea_query::{Alias, Expr, Func};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -323,15 +323,13 @@ pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<W
     })
 }
 
-/// Matches counted past the requested page before the count stops (see [`WorkOrderList`]).
-pub const COUNT_CAP: u64 = 10_000;
 
 /// Work orders matching every given filter, sorted (newest first by default) and paged.
 pub async fn list_work_orders(
     conn: &impl ConnectionTrait,
     f: &WorkOrderFilter,
     page: &PageParams,
-) -> ApiResult<WorkOrderList> {
+) -> ApiResult<ListResponse<WorkOrderOut>> {
     use work_order::Column as C;
     let (sort, desc) = page.sort(
         &[
@@ -391,25 +389,8 @@ pub async fn list_work_orders(
     // Counting every match of a broad filter reads a large part of the table; beyond
     // `COUNT_CAP` rows past the offset the count stops, which is still enough to page on.
     let cap = page.offset() + page.limit() + COUNT_CAP;
-    let counted = query
-        .clone()
-        .select_only()
-        .column(C::Id)
-        .limit(cap)
-        .into_query();
+    let total = capped_count(conn, query.clone(), cap).await?;
     let backend = conn.get_database_backend();
-    let total = conn
-        .query_one(
-            backend.build(
-                sea_orm::sea_query::Query::select()
-                    .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-                    .from_subquery(counted, Alias::new("sub")),
-            ),
-        )
-        .await?
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0) as u64;
     let keys = std::iter::once((column, numeric)).chain((sort != "id").then_some((C::Id, true)));
     let items = if total < cap {
         // Few matches (the count ran to its end): sort just their ids, which the covering
@@ -465,7 +446,7 @@ pub async fn list_work_orders(
             sorted.all(conn).await?
         }
     };
-    Ok(WorkOrderList {
+    Ok(ListResponse {
         items: items.into_iter().map(work_order_out).collect(),
         total_exact: total < cap,
         total,

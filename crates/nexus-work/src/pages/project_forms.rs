@@ -55,7 +55,8 @@ pub(crate) fn options(codes: &[&str], word: fn(&str) -> &'static str) -> Vec<(St
 }
 
 /// Minor units as money with thousands grouped: `1250000` is `12,500.00`.
-pub(crate) fn money(minor: i64) -> String {
+pub(crate) fn money(minor: &i64) -> String {
+    let minor = *minor;
     let sign = if minor < 0 { "-" } else { "" };
     let units = (minor.unsigned_abs() / 100).to_string();
     let mut grouped = String::new();
@@ -221,8 +222,8 @@ pub(crate) fn days(from: &NaiveDate, to: &NaiveDate) -> String {
 }
 
 /// Hours as pages show them: `4.5 h`.
-pub(crate) fn hours(h: f64) -> String {
-    let h = (h * 100.0).round() / 100.0;
+pub(crate) fn hours_text(h: &f64) -> String {
+    let h = (*h * 100.0).round() / 100.0;
     format!("{h} h")
 }
 
@@ -294,9 +295,9 @@ mod tests {
 
     #[test]
     fn money_both_ways() {
-        assert_eq!(money(1_250_000), "12,500.00");
-        assert_eq!(money(5), "0.05");
-        assert_eq!(money(-123_456_789), "-1,234,567.89");
+        assert_eq!(money(&1_250_000), "12,500.00");
+        assert_eq!(money(&5), "0.05");
+        assert_eq!(money(&-123_456_789), "-1,234,567.89");
         assert_eq!(minor_units("b", "12,500.00").unwrap(), Some(1_250_000));
         assert_eq!(minor_units("b", "99.5").unwrap(), Some(9950));
         assert_eq!(minor_units("b", " 7 ").unwrap(), Some(700));

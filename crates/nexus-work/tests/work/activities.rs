@@ -317,3 +317,37 @@ backend_tests! {
         assert_eq!(srv.download(&new_path, None).await.0, 404);
     }
 }
+
+backend_tests! {
+    async fn the_event_stream_carries_only_what_one_may_see(srv) {
+        let admin = srv.admin_token().await;
+        let ann = srv.user_token(&admin, "ann", "user").await;
+        let bob_id = srv.create_user(&admin, "bob", "user").await;
+        let bob = srv.login("bob", "bob-password").await;
+        let mut stream = srv
+            .client()
+            .get(srv.url("/api/v1/events/stream?topics=activity"))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        plan(srv, &ann, json!({"title": "Ann secret", "type": "Quality",
+            "start_time": at(1), "end_time": at(2)})).await;
+        plan(srv, &ann, json!({"title": "For Bob", "type": "Quality", "assigned_to_id": bob_id,
+            "start_time": at(1), "end_time": at(2)})).await;
+        let mut buf = String::new();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Some(chunk) = stream.chunk().await.unwrap() {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                if buf.contains("For Bob") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(got, Ok(true), "{buf}");
+        assert!(!buf.contains("Ann secret"), "{buf}");
+    }
+}

@@ -334,13 +334,19 @@ pub struct Done {
 }
 
 impl Done {
-    /// The message: a common one, or one of the domain's `own` (name, text) pairs.
+    /// The message: one of the domain's `own` (name, text) pairs, else a common one.
     pub fn message(&self, own: &[(&str, &'static str)]) -> Option<&'static str> {
-        DONE.iter()
-            .chain(own)
-            .find(|(name, _)| *name == self.done)
-            .map(|(_, text)| *text)
+        done_message(&self.done, own)
     }
+}
+
+/// The message named `done`: one of `own` (name, text) pairs, which may say more than the
+/// common one of the same name ("Project created."), else a common one.
+pub fn done_message(done: &str, own: &[(&str, &'static str)]) -> Option<&'static str> {
+    own.iter()
+        .chain(DONE)
+        .find(|(name, _)| *name == done)
+        .map(|(_, text)| *text)
 }
 
 /// A form that carries nothing but the CSRF token.

@@ -44,6 +44,11 @@ pub static DOMAIN: Domain = Domain {
                 permission: Some("activities:read"),
             },
             NavLink {
+                href: "/work/projects",
+                label: "Projects",
+                permission: Some("projects:read"),
+            },
+            NavLink {
                 href: "/work/tags",
                 label: "Tags",
                 permission: Some("tags:write"),

@@ -316,7 +316,6 @@ pub struct WorkOrderFilter {
     pub q: Option<String>,
 }
 
-
 /// Splits a comma list and checks every value against `allowed`.
 pub fn parse_multi(field: &str, raw: &str, allowed: &[&str]) -> ApiResult<Vec<String>> {
     let values: Vec<String> = raw

@@ -323,7 +323,6 @@ pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<W
     })
 }
 
-
 /// Work orders matching every given filter, sorted (newest first by default) and paged.
 pub async fn list_work_orders(
     conn: &impl ConnectionTrait,

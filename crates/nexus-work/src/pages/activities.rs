@@ -10,7 +10,8 @@ use axum::routing::{get, post};
 use chrono::{NaiveDate, TimeDelta};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, filled, instant, query_string, render,
+    Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, done_message, filled, instant,
+    query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, IfMatch, PageParams, Validator};
 use serde::Deserialize;
@@ -40,18 +41,6 @@ const DONE: &[(&str, &str)] = &[
     ("status", "Status changed."),
     ("deleted", "Activity deleted."),
 ];
-
-pub(super) fn done_message(done: &str) -> Option<&'static str> {
-    DONE.iter()
-        .find(|(name, _)| *name == done)
-        .map(|(_, text)| *text)
-        .or_else(|| {
-            Done {
-                done: done.to_string(),
-            }
-            .message(&[])
-        })
-}
 
 /// Statuses one may set (overdue comes by itself).
 const SETTABLE: [&str; 4] = ["planned", "in-progress", "completed", "cancelled"];
@@ -305,7 +294,7 @@ pub(super) async fn tag_options(web: &Web) -> Result<Vec<(String, String)>, Halt
 
 async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
     web.require(READ)?;
-    let shell = web.shell_done("Activities", done_message(&form.done));
+    let shell = web.shell_done("Activities", done_message(&form.done, DONE));
     let offset = form.offset();
     let page = PageParams {
         limit: Some(PAGE_ROWS),
@@ -931,7 +920,7 @@ async fn activity_page(
 
 async fn show(web: Web, Path(id): Path<i64>, Query(done): Query<Done>) -> Page {
     web.require(READ)?;
-    let shell = web.shell_done("Activity", done_message(&done.done));
+    let shell = web.shell_done("Activity", done_message(&done.done, DONE));
     activity_page(
         &web,
         id,

@@ -6,7 +6,10 @@
 mod activities;
 mod calendar;
 mod my_work;
+mod project_forms;
+mod projects;
 mod tags;
+mod tasks;
 
 use askama::Template;
 use axum::Router;
@@ -23,6 +26,29 @@ use crate::model::{Recurrence, TagRef};
 pub(crate) const READ: &str = "activities:read";
 pub(crate) const WRITE: &str = "activities:write";
 
+/// Every row of a paged list, fetched page after page (a page holds at most 500), so a
+/// page of the site never shows part of a list as if it were all of it.
+pub(crate) async fn every<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(PageParams) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<nexus_core::ListResponse<T>>>,
+{
+    let mut out = Vec::new();
+    loop {
+        let page = PageParams {
+            limit: Some(nexus_core::paging::MAX_LIMIT),
+            offset: Some(out.len() as u64),
+            sort: None,
+        };
+        let got = fetch(page).await?.items;
+        let last = (got.len() as u64) < nexus_core::paging::MAX_LIMIT;
+        out.extend(got);
+        if last {
+            return Ok(out);
+        }
+    }
+}
+
 /// Every page of activities, my work, the calendar and tags.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .merge(calendar::router())
         .merge(my_work::router())
         .merge(tags::router())
+        .merge(projects::router())
+        .merge(tasks::router())
         .route("/work/people/choices", get(people_choices))
 }
 

@@ -3,7 +3,7 @@
 //! forms name them, and the "tasks moved" sentence after a change pushed followers.
 
 use chrono::{Datelike, NaiveDate};
-use nexus_core::pages::{Done, filled};
+use nexus_core::pages::filled;
 use nexus_core::{ApiError, ApiResult, CurrentUser, FieldError, Validator};
 
 use crate::model::{PROJECTS_MANAGE, ProjectOut, TaskOut};
@@ -35,14 +35,25 @@ pub(crate) fn task_status_word(status: &str) -> &'static str {
     }
 }
 
-/// How a dependency ties two tasks, in words.
+/// How a dependency ties two tasks, as a choice.
 pub(crate) fn kind_word(kind: &str) -> &'static str {
     match kind {
-        "finish-to-start" => "Starts after it finishes",
-        "start-to-start" => "Starts when it starts",
-        "finish-to-finish" => "Finishes when it finishes",
-        "start-to-finish" => "Finishes when it starts",
+        "finish-to-start" => "Starts after the other finishes",
+        "start-to-start" => "Starts when the other starts",
+        "finish-to-finish" => "Finishes when the other finishes",
+        "start-to-finish" => "Finishes when the other starts",
         _ => "Unknown",
+    }
+}
+
+/// A dependency as a sentence around the two titles: "(successor) starts after
+/// (predecessor) finishes".
+pub(crate) fn kind_parts(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "start-to-start" => ("starts when", "starts"),
+        "finish-to-finish" => ("finishes when", "finishes"),
+        "start-to-finish" => ("finishes when", "starts"),
+        _ => ("starts after", "finishes"),
     }
 }
 
@@ -61,7 +72,7 @@ pub(crate) fn money(minor: &i64) -> String {
     let units = (minor.unsigned_abs() / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -238,14 +249,6 @@ pub(crate) fn may_work(user: &CurrentUser, p: &ProjectOut) -> bool {
     may_manage(user, p) || (user.can(WRITE) && p.team.iter().any(|m| m.user_id == user.id()))
 }
 
-/// The success message named by `?done=...`: one of `own`, or a common one.
-pub(crate) fn done_message(own: &[(&str, &'static str)], done: &str) -> Option<&'static str> {
-    Done {
-        done: done.to_string(),
-    }
-    .message(own)
-}
-
 /// The ids of moved tasks carried by a redirect (`?moved=3,5`), at most a page's worth.
 pub(crate) fn moved_ids(text: &str) -> Vec<i64> {
     text.split(',')
@@ -311,7 +314,10 @@ mod tests {
     fn spans_in_words() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         assert_eq!(days(&d("2026-05-12"), &d("2026-05-14")), "12–14 May 2026");
-        assert_eq!(days(&d("2026-05-30"), &d("2026-06-02")), "30 May – 2 Jun 2026");
+        assert_eq!(
+            days(&d("2026-05-30"), &d("2026-06-02")),
+            "30 May – 2 Jun 2026"
+        );
         assert_eq!(days(&d("2026-05-12"), &d("2026-05-12")), "12 May 2026");
     }
 }

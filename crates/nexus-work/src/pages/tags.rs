@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::extract::Path;
-use nexus_core::pages::{Done, Errors, OrPage, Page, Posted, Shell, Web, filled, render};
+use nexus_core::pages::{
+    Done, Errors, OrPage, Page, Posted, Shell, Web, done_message, filled, render,
+};
 use nexus_core::{AppState, IfMatch};
 use serde::Deserialize;
 
@@ -33,12 +35,6 @@ const DONE: &[(&str, &str)] = &[
         "Tag deleted. It was taken off every activity and task.",
     ),
 ];
-
-fn done_message(done: &str) -> Option<&'static str> {
-    DONE.iter()
-        .find(|(name, _)| *name == done)
-        .map(|(_, text)| *text)
-}
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -157,7 +153,7 @@ async fn tags_page(web: &Web, shell: Shell, failure: Failure, status: StatusCode
 
 async fn list(web: Web, Query(done): Query<Done>) -> Page {
     web.require(WRITE)?;
-    let shell = web.shell_done("Tags", done_message(&done.done));
+    let shell = web.shell_done("Tags", done_message(&done.done, DONE));
     tags_page(&web, shell, Failure::None, StatusCode::OK).await
 }
 

@@ -3,4 +3,5 @@
 
 mod activities;
 mod pages;
+mod project_pages;
 mod projects;

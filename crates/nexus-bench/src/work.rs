@@ -207,29 +207,30 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
         .await?;
         anyhow::ensure!(status == 201 || status == 200, "team: {status} {out}");
     }
+    // Twenty tasks a layer, a layer every ten days, each task at most five days long; a
+    // dependency goes from a task to one of a later layer, so none closes a cycle or
+    // pushes a task, and every insert is the whole check and nothing else.
     let mut tasks = Vec::with_capacity(2000);
     let mut rng = Rng(99);
     for k in 0..2000i64 {
-        let start = today + chrono::Duration::days(k / 4);
+        let start = today + chrono::Duration::days(10 * (k / 20));
         let id = create(
             nexus,
             token,
             &format!("/api/v1/projects/{project}/tasks"),
             json!({"title": format!("Task {k}"), "start_date": start,
-                   "due_date": start + chrono::Duration::days(1 + rng.below(4) as i64),
+                   "due_date": start + chrono::Duration::days(rng.below(5) as i64),
                    "estimated_hours": 4 + rng.below(20)}),
         )
         .await?;
         tasks.push(id);
     }
-    // Each dependency goes from an earlier task to a later one, so none closes a cycle
-    // and every insert runs the whole check.
     let mut inserts = Vec::with_capacity(3000);
     let mut pairs = std::collections::HashSet::new();
     while inserts.len() < 3000 {
-        let a = rng.below(1999) as usize;
-        let b = a + 1 + rng.below((40).min(1999 - a as u64)) as usize;
-        if !pairs.insert((a, b)) {
+        let a = rng.below(1960) as usize;
+        let b = (a / 20 + 1) * 20 + rng.below(40) as usize;
+        if b >= 2000 || !pairs.insert((a, b)) {
             continue;
         }
         let body = json!({"predecessor_id": tasks[a], "successor_id": tasks[b], "kind": "finish-to-start"});
@@ -244,6 +245,10 @@ async fn gantt(nexus: &Nexus, token: &str, crew: &[i64], phase: Duration) -> any
         )
         .await?;
         anyhow::ensure!(status == 201, "dependency: {status} {out}");
+        anyhow::ensure!(
+            out["moved"].as_array().is_some_and(|m| m.is_empty()),
+            "a dependency moved tasks: {out}"
+        );
         inserts.push(t.elapsed().as_micros() as u64);
     }
     println!(

@@ -122,6 +122,40 @@ impl<'a> Work<'a> {
         Ok(())
     }
 
+    /// [`Work::updated`] for many records at once (a sweep over many rows): their audit
+    /// rows in one statement, an `entity.updated` event each.
+    pub async fn updated_all<T: Serialize>(
+        &mut self,
+        entity: &str,
+        changes: Vec<(i64, T, T, Audience)>,
+    ) -> ApiResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let now = crate::time::Timestamp::now();
+        let rows = changes
+            .iter()
+            .map(|(id, before, after, _)| audit::entity::ActiveModel {
+                actor_id: sea_orm::ActiveValue::Set(self.ctx.actor_id),
+                action: sea_orm::ActiveValue::Set("update".into()),
+                entity_type: sea_orm::ActiveValue::Set(entity.into()),
+                entity_id: sea_orm::ActiveValue::Set(Some(*id)),
+                previous_state: sea_orm::ActiveValue::Set(Some(to_json(before).to_string())),
+                new_state: sea_orm::ActiveValue::Set(Some(to_json(after).to_string())),
+                ip_address: sea_orm::ActiveValue::Set(self.ctx.ip.clone()),
+                user_agent: sea_orm::ActiveValue::Set(self.ctx.user_agent.clone()),
+                created_at: sea_orm::ActiveValue::Set(now),
+                ..Default::default()
+            });
+        audit::entity::Entity::insert_many(rows)
+            .exec(&self.txn)
+            .await?;
+        for (id, _, after, audience) in changes {
+            self.emit(Event::new(entity, "updated", id, to_json(&after), audience));
+        }
+        Ok(())
+    }
+
     /// Writes the audit row of a change whose event differs from it (or has none). Id 0
     /// names a record that is one of a kind (settings): audited without an id.
     pub async fn audit<T: Serialize>(

@@ -16,7 +16,7 @@ use nexus_core::{
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{department, permission, refresh_token, role, role_permission, session, user};
@@ -833,13 +833,15 @@ pub async fn usernames(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(user::Entity::find()
+    // Two columns, not the whole profile: lists call this for every page they show.
+    let pairs: Vec<(i64, String)> = user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Username])
         .filter(user::Column::Id.is_in(ids))
+        .into_tuple()
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect())
+        .await?;
+    Ok(pairs.into_iter().collect())
 }
 
 /// The id of the user called `username`, if there is one.

@@ -18,6 +18,7 @@ mod m0011_wip_by_work_center;
 mod m0012_rule_versions;
 mod m0013_asset_criticality;
 mod m0014_work;
+mod m0015_my_work_indexes;
 mod shapes;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_rule_versions::Migration),
             Box::new(m0013_asset_criticality::Migration),
             Box::new(m0014_work::Migration),
+            Box::new(m0015_my_work_indexes::Migration),
         ]
     }
 }

@@ -714,9 +714,11 @@ pub(crate) async fn remove_activity(work: &mut Work<'_>, a: &activity::Model) ->
     work.deleted("activity", a.id, &before, audience).await
 }
 
-/// How many activities one sweep transaction makes overdue: small enough that writers
-/// wait at most a few milliseconds for it.
-const SWEEP_BATCH: u64 = 500;
+/// How many activities one sweep transaction makes overdue: small enough that a writer
+/// waits a few milliseconds at most for it.
+const SWEEP_BATCH: u64 = 100;
+/// The pause between two sweep transactions, in which waiting writers go first.
+const SWEEP_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Makes overdue every activity whose end has passed while planned or in progress, in
 /// short transactions of [`SWEEP_BATCH`], each entry by the system. Returns how many.
@@ -768,18 +770,21 @@ pub async fn sweep_overdue(state: &AppState) -> ApiResult<u64> {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        for out in activity_outs(&*work, after).await? {
-            if let (Some(before), Some(audience)) =
-                (befores.remove(&out.id), audiences.remove(&out.id))
-            {
-                work.updated("activity", out.id, &before, &out, audience)
-                    .await?;
-            }
-        }
+        let changes = activity_outs(&*work, after)
+            .await?
+            .into_iter()
+            .filter_map(|out| {
+                let before = befores.remove(&out.id)?;
+                let audience = audiences.remove(&out.id)?;
+                Some((out.id, before, out, audience))
+            })
+            .collect();
+        work.updated_all("activity", changes).await?;
         work.commit().await?;
         total += n;
         if n < SWEEP_BATCH {
             return Ok(total);
         }
+        tokio::time::sleep(SWEEP_PAUSE).await;
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use nexus_core::{ApiResult, CurrentUser, Timestamp};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
 
@@ -22,34 +22,58 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-async fn activities(
+/// Up to [`MY_WORK_SHOWN`] rows of `q` in start order, and how many there are: counted
+/// only when the rows fill the part (fewer are all of them).
+async fn activity_rows(
     conn: &impl ConnectionTrait,
     q: Select<activity::Entity>,
-) -> ApiResult<Section<ActivityOut>> {
-    let total = q.clone().count(conn).await?;
+) -> ApiResult<(Vec<activity::Model>, u64)> {
     let rows = q
+        .clone()
         .order_by_asc(activity::Column::StartTime)
         .order_by_asc(activity::Column::Id)
         .limit(MY_WORK_SHOWN)
         .all(conn)
         .await?;
-    Ok(Section {
-        items: activity_outs(conn, rows).await?,
-        total,
-    })
+    let total = match rows.len() as u64 {
+        n if n < MY_WORK_SHOWN => n,
+        _ => q.count(conn).await?,
+    };
+    Ok((rows, total))
+}
+
+/// The three parts' rows with their names and tags, read together.
+async fn activity_sections(
+    conn: &impl ConnectionTrait,
+    parts: [(Vec<activity::Model>, u64); 3],
+) -> ApiResult<[Section<ActivityOut>; 3]> {
+    let sizes: Vec<usize> = parts.iter().map(|(rows, _)| rows.len()).collect();
+    let totals: Vec<u64> = parts.iter().map(|(_, total)| *total).collect();
+    let mut outs = activity_outs(conn, parts.into_iter().flat_map(|(rows, _)| rows).collect())
+        .await?
+        .into_iter();
+    let mut take = |i: usize| Section {
+        items: outs.by_ref().take(sizes[i]).collect(),
+        total: totals[i],
+    };
+    Ok([take(0), take(1), take(2)])
 }
 
 async fn tasks(
     conn: &impl ConnectionTrait,
     q: Select<task::Entity>,
 ) -> ApiResult<Section<TaskBrief>> {
-    let total = q.clone().count(conn).await?;
     let rows = q
+        .clone()
         .order_by_asc(task::Column::DueDate)
         .order_by_asc(task::Column::Id)
         .limit(MY_WORK_SHOWN)
         .all(conn)
         .await?;
+    let total = match rows.len() as u64 {
+        n if n < MY_WORK_SHOWN => n,
+        _ => q.count(conn).await?,
+    };
     let names: std::collections::HashMap<i64, String> = project::Entity::find()
         .filter(project::Column::Id.is_in(rows.iter().map(|t| t.project_id)))
         .all(conn)
@@ -86,29 +110,36 @@ pub async fn my_work(
     let tomorrow = today + TimeDelta::days(1);
     let week_end = today + TimeDelta::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let mine = activity::Entity::find().filter(A::AssignedToId.eq(user.id()));
-    let open = Condition::any()
-        .add(A::Status.eq("planned"))
-        .add(A::Status.eq("in-progress"));
+    let open = A::Status.is_in(["planned", "in-progress"]);
     let my_tasks = task::Entity::find()
         .filter(T::AssigneeId.eq(user.id()))
         .filter(T::Status.is_in(OPEN_TASKS));
+    let [overdue, today_part, week] = activity_sections(
+        conn,
+        [
+            activity_rows(conn, mine.clone().filter(A::Status.eq("overdue"))).await?,
+            activity_rows(
+                conn,
+                mine.clone()
+                    .filter(open.clone())
+                    .filter(A::StartTime.lt(midnight(tomorrow))),
+            )
+            .await?,
+            activity_rows(
+                conn,
+                mine.filter(open)
+                    .filter(A::StartTime.gte(midnight(tomorrow)))
+                    .filter(A::StartTime.lt(midnight(week_end))),
+            )
+            .await?,
+        ],
+    )
+    .await?;
     Ok(MyWork {
         today,
-        overdue_activities: activities(conn, mine.clone().filter(A::Status.eq("overdue"))).await?,
-        today_activities: activities(
-            conn,
-            mine.clone()
-                .filter(open.clone())
-                .filter(A::StartTime.lt(midnight(tomorrow))),
-        )
-        .await?,
-        week_activities: activities(
-            conn,
-            mine.filter(open)
-                .filter(A::StartTime.gte(midnight(tomorrow)))
-                .filter(A::StartTime.lt(midnight(week_end))),
-        )
-        .await?,
+        overdue_activities: overdue,
+        today_activities: today_part,
+        week_activities: week,
         overdue_tasks: tasks(conn, my_tasks.clone().filter(T::DueDate.lt(day(today)))).await?,
         today_tasks: tasks(
             conn,

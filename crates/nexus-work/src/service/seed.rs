@@ -279,7 +279,7 @@ pub async fn seed(
         insert_rows(&txn, "activity_tags", &["activity_id", "tag_id"], links).await?;
         txn.commit().await?;
         written += n;
-        done += n.min(activities);
+        done = (done + n).min(activities);
         progress(done, total);
     }
     sync_sequence(db, "activities").await?;

@@ -2,9 +2,8 @@
 //! and asset subtrees, over a seeded registry (`nexus seed --assets --work-orders`).
 
 use nexus_core::seeding::Rng;
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -15,36 +14,6 @@ use crate::server::{self, Nexus};
 const PLANT_SIZE: u64 = 1011;
 const STATUSES: [&str; 5] = ["open", "in_progress", "on_hold", "completed", "cancelled"];
 const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];
-
-async fn seed(
-    binary: &str,
-    database_url: Option<&str>,
-    dir: &Path,
-    assets: u64,
-    work_orders: u64,
-) -> anyhow::Result<Duration> {
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.args([
-        "seed",
-        "--assets",
-        &assets.to_string(),
-        "--work-orders",
-        &work_orders.to_string(),
-    ])
-    .env("NEXUS_DATA_DIR", dir)
-    .env("NEXUS_ADMIN_PASSWORD", server::ADMIN_PASSWORD)
-    .env("NEXUS_LOG", "warn")
-    .env_remove("DATABASE_URL")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    if let Some(url) = server::database_url_for(dir, database_url)? {
-        cmd.env("DATABASE_URL", url);
-    }
-    let started = Instant::now();
-    let status = cmd.status().await.context("running nexus seed")?;
-    anyhow::ensure!(status.success(), "nexus seed failed");
-    Ok(started.elapsed())
-}
 
 /// A random filter combination of the work order list: each of status, asset, assignee,
 /// priority and due range present or not.
@@ -91,7 +60,8 @@ pub async fn run(
     secs: u64,
 ) -> anyhow::Result<()> {
     let dir = server::fresh_dir()?;
-    let seeded = seed(binary, database_url, &dir, assets, work_orders).await?;
+    let flags = [("--assets", assets), ("--work-orders", work_orders)];
+    let seeded = server::seed(binary, database_url, &dir, &flags).await?;
     let nexus = Nexus::start_in(binary, database_url, &dir).await?;
     let backend = nexus.backend();
     let plants = assets.div_ceil(PLANT_SIZE);

@@ -2,7 +2,6 @@
 //! over a large seeded history, with the rollup compared against a plain GROUP BY.
 
 use nexus_core::seeding::Rng;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,29 +88,6 @@ pub async fn import(binary: &str, database_url: Option<&str>, rows: u64) -> anyh
     Ok(())
 }
 
-async fn seed(
-    binary: &str,
-    database_url: Option<&str>,
-    dir: &Path,
-    movements: u64,
-) -> anyhow::Result<Duration> {
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.args(["seed", "--movements", &movements.to_string()])
-        .env("NEXUS_DATA_DIR", dir)
-        .env("NEXUS_ADMIN_PASSWORD", server::ADMIN_PASSWORD)
-        .env("NEXUS_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    if let Some(url) = server::database_url_for(dir, database_url)? {
-        cmd.env("DATABASE_URL", url);
-    }
-    let started = Instant::now();
-    let status = cmd.status().await.context("running nexus seed")?;
-    anyhow::ensure!(status.success(), "nexus seed failed");
-    Ok(started.elapsed())
-}
-
 async fn time_query(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Duration> {
     let started = Instant::now();
     db.query_all(Statement::from_string(
@@ -136,7 +112,7 @@ pub async fn reports(
     secs: u64,
 ) -> anyhow::Result<()> {
     let dir = server::fresh_dir()?;
-    let seeded = seed(binary, database_url, &dir, movements).await?;
+    let seeded = server::seed(binary, database_url, &dir, &[("--movements", movements)]).await?;
     let nexus = Nexus::start_in(binary, database_url, &dir).await?;
     let backend = nexus.backend();
     println!(

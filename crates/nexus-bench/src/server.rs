@@ -194,3 +194,30 @@ pub async fn remove_data(dir: &Path) {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs `nexus seed` with `flags` (`("--assets", n)`, ...) on `dir`; returns how long it took.
+pub async fn seed(
+    binary: &str,
+    database_url: Option<&str>,
+    dir: &Path,
+    flags: &[(&str, u64)],
+) -> anyhow::Result<Duration> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("seed");
+    for (flag, n) in flags {
+        cmd.arg(flag).arg(n.to_string());
+    }
+    cmd.env("NEXUS_DATA_DIR", dir)
+        .env("NEXUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("NEXUS_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url_for(dir, database_url)? {
+        cmd.env("DATABASE_URL", url);
+    }
+    let started = Instant::now();
+    let status = cmd.status().await.context("running nexus seed")?;
+    anyhow::ensure!(status.success(), "nexus seed failed");
+    Ok(started.elapsed())
+}

@@ -18,36 +18,6 @@ use crate::server::{self, Nexus};
 /// Connections of the list phases, as the issue names.
 const CONNS: usize = 16;
 
-async fn seed(
-    binary: &str,
-    database_url: Option<&str>,
-    dir: &Path,
-    activities: u64,
-    projects: u64,
-) -> anyhow::Result<Duration> {
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.args([
-        "seed",
-        "--activities",
-        &activities.to_string(),
-        "--projects",
-        &projects.to_string(),
-    ])
-    .env("NEXUS_DATA_DIR", dir)
-    .env("NEXUS_ADMIN_PASSWORD", server::ADMIN_PASSWORD)
-    .env("NEXUS_LOG", "warn")
-    .env_remove("DATABASE_URL")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    if let Some(url) = server::database_url_for(dir, database_url)? {
-        cmd.env("DATABASE_URL", url);
-    }
-    let started = Instant::now();
-    let status = cmd.status().await.context("running nexus seed")?;
-    anyhow::ensure!(status.success(), "nexus seed failed");
-    Ok(started.elapsed())
-}
-
 /// Sends one JSON request and returns its status and body.
 async fn call(nexus: &Nexus, req: Request) -> anyhow::Result<(u16, Value)> {
     let (status, body) = send_once(nexus.addr, &req).await?;
@@ -80,7 +50,8 @@ pub async fn run(
     secs: u64,
 ) -> anyhow::Result<()> {
     let dir = server::fresh_dir()?;
-    let seeded = seed(binary, database_url, &dir, activities, projects).await?;
+    let flags = [("--activities", activities), ("--projects", projects)];
+    let seeded = server::seed(binary, database_url, &dir, &flags).await?;
     let nexus = Nexus::start_in(binary, database_url, &dir).await?;
     let backend = nexus.backend();
     println!(

@@ -36,8 +36,8 @@ backend_tests! {
         assert!(html.contains("href=\"/production/entry\""), "{html}");
         assert!(html.contains("production_order.created"), "{html}");
         // The panel comes first for someone who records production and does no maintenance.
-        let production = html.find("Production today").unwrap();
-        assert!(html.find("My work").is_none_or(|w| production < w), "{html}");
+        let production = html.find("<h2>Production today").unwrap();
+        assert!(html.find("<h2>My work").is_none_or(|w| production < w), "{html}");
 
         // Without a department: every active work center.
         let (_, html) = srv.page("/", &admin).await;

@@ -25,13 +25,13 @@ pub async fn get_feed(
 }
 
 /// Make your calendar feed URL, or a new one (the old one stops working): subscribe
-/// your calendar app to `path` after this server's address.
-#[utoipa::path(post, path = "/api/v1/calendar-feed", tag = "work", security(("bearer" = ["activities:read"])),
+/// your calendar app to `path` after this server's address. Guests (read-only) may not.
+#[utoipa::path(post, path = "/api/v1/calendar-feed", tag = "work", security(("bearer" = ["activities:write"])),
     responses((status = 201, body = CalendarFeed)))]
 pub async fn reset_feed(
     State(state): State<AppState>,
     client: ClientInfo,
-    Require(user, _): Require<ActivitiesRead>,
+    Require(user, _): Require<ActivitiesWrite>,
 ) -> ApiResult<impl IntoResponse> {
     let ctx = client.audit(Some(user.id()));
     let out = service::reset_calendar_feed(&state, &ctx, &user).await?;
@@ -39,12 +39,12 @@ pub async fn reset_feed(
 }
 
 /// Turn your calendar feed off.
-#[utoipa::path(delete, path = "/api/v1/calendar-feed", tag = "work", security(("bearer" = ["activities:read"])),
+#[utoipa::path(delete, path = "/api/v1/calendar-feed", tag = "work", security(("bearer" = ["activities:write"])),
     responses((status = 204), (status = 404)))]
 pub async fn delete_feed(
     State(state): State<AppState>,
     client: ClientInfo,
-    Require(user, _): Require<ActivitiesRead>,
+    Require(user, _): Require<ActivitiesWrite>,
 ) -> ApiResult<StatusCode> {
     let ctx = client.audit(Some(user.id()));
     service::delete_calendar_feed(&state, &ctx, &user).await?;
@@ -54,7 +54,7 @@ pub async fn delete_feed(
 /// A calendar feed (iCalendar, RFC 5545): the activities and tasks of the user whose
 /// secret token is in the path, 90 days back to a year ahead. No sign-in: the token is
 /// the key; 404 for any other.
-#[utoipa::path(get, path = "/api/v1/calendar-feeds/{token}", tag = "work",
+#[utoipa::path(get, path = "/api/v1/calendar-feeds/{token}", tag = "work", security(()),
     params(("token" = String, Path, description = "The feed's secret token, `.ics` after it or not")),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404)))]
 pub async fn feed(

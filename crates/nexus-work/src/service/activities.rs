@@ -14,7 +14,7 @@ use nexus_core::{
 };
 use nexus_identity::entity::user;
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -116,26 +116,20 @@ fn filter_condition(f: &ActivityFilter) -> ApiResult<Condition> {
         cond = cond.add(C::StartTime.lt(t));
     }
     if let Some(tag) = f.tag_id {
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(activity_tag::Column::ActivityId)
-                    .from(activity_tag::Entity)
-                    .and_where(activity_tag::Column::TagId.eq(tag))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(super::through::<activity_tag::Entity>(
+            C::Id,
+            activity_tag::Column::ActivityId,
+            activity_tag::Column::TagId,
+            tag,
+        ));
     }
     if let Some(p) = f.project_id {
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(project_activity::Column::ActivityId)
-                    .from(project_activity::Entity)
-                    .and_where(project_activity::Column::ProjectId.eq(p))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(super::through::<project_activity::Entity>(
+            C::Id,
+            project_activity::Column::ActivityId,
+            project_activity::Column::ProjectId,
+            p,
+        ));
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         cond = cond.add(Expr::expr(Func::lower(Expr::col(C::Title))).like(contains_pattern(q)));

@@ -27,10 +27,27 @@ use nexus_core::db::stmt;
 use nexus_core::events::Audience;
 use nexus_core::{ApiResult, CurrentUser};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, FromQueryResult};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult};
 
 use crate::entity::activity;
 use crate::model::ACTIVITIES_READ_ALL;
+
+/// `column IN (SELECT pick FROM <link table> WHERE key = value)`: a filter through a link
+/// table (an activity's tags, a project's members).
+pub(crate) fn through<L: EntityTrait>(
+    column: impl ColumnTrait,
+    pick: L::Column,
+    key: L::Column,
+    value: i64,
+) -> sea_orm::sea_query::SimpleExpr {
+    column.in_subquery(
+        sea_orm::sea_query::Query::select()
+            .column(pick)
+            .from(L::default())
+            .and_where(key.eq(value))
+            .to_owned(),
+    )
+}
 
 /// The activities `user` may see: all of them with `activities:read_all`, else the ones
 /// they created or are assigned to and those of the projects they manage or are on.

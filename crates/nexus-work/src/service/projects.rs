@@ -15,7 +15,7 @@ use nexus_core::{
     contains_pattern,
 };
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder,
@@ -33,15 +33,14 @@ pub fn visible_projects(user: &CurrentUser) -> Option<Condition> {
     }
     let me = user.id();
     Some(
-        Condition::any().add(project::Column::ManagerId.eq(me)).add(
-            project::Column::Id.in_subquery(
-                Query::select()
-                    .column(project_member::Column::ProjectId)
-                    .from(project_member::Entity)
-                    .and_where(project_member::Column::UserId.eq(me))
-                    .to_owned(),
-            ),
-        ),
+        Condition::any()
+            .add(project::Column::ManagerId.eq(me))
+            .add(super::through::<project_member::Entity>(
+                project::Column::Id,
+                project_member::Column::ProjectId,
+                project_member::Column::UserId,
+                me,
+            )),
     )
 }
 
@@ -268,15 +267,12 @@ pub async fn list_projects(
         q = q.filter(C::ManagerId.eq(m));
     }
     if let Some(m) = f.member_id {
-        q = q.filter(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(project_member::Column::ProjectId)
-                    .from(project_member::Entity)
-                    .and_where(project_member::Column::UserId.eq(m))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(super::through::<project_member::Entity>(
+            C::Id,
+            project_member::Column::ProjectId,
+            project_member::Column::UserId,
+            m,
+        ));
     }
     if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q = q.filter(Expr::expr(Func::lower(Expr::col(C::Name))).like(contains_pattern(s)));

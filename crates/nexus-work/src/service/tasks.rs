@@ -12,7 +12,6 @@ use nexus_core::extract::IfMatch;
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder,
@@ -99,15 +98,12 @@ pub async fn list_tasks(
         q = q.filter(C::AssigneeId.eq(a));
     }
     if let Some(tag) = f.tag_id {
-        q = q.filter(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(task_tag::Column::TaskId)
-                    .from(task_tag::Entity)
-                    .and_where(task_tag::Column::TagId.eq(tag))
-                    .to_owned(),
-            ),
-        );
+        q = q.filter(super::through::<task_tag::Entity>(
+            C::Id,
+            task_tag::Column::TaskId,
+            task_tag::Column::TagId,
+            tag,
+        ));
     }
     if let Some(d) = f.due_from {
         q = q.filter(C::DueDate.gte(format_date(d)));

@@ -135,14 +135,32 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    let cap = page.offset() + page.limit() + COUNT_CAP;
+    let total = capped_count(conn, query.clone(), cap).await?;
+    page_counted(conn, query, page, sorts, default, (total, total < cap)).await
+}
+
+/// [`page_of`] with the count already known (`total`, exact or not): for a list that
+/// counts its matches a cheaper way than counting `query`'s.
+pub async fn page_counted<E, C>(
+    conn: &C,
+    query: Select<E>,
+    page: &PageParams,
+    sorts: &[&str],
+    default: (&str, bool),
+    (total, total_exact): (u64, bool),
+) -> ApiResult<ListResponse<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
     let (sort, desc) = page.sort(sorts, default)?;
     let column = |name: &str| {
         E::Column::from_str(name)
             .map_err(|_| ApiError::internal(format!("no column {name} to sort by")))
     };
     let order = if desc { Order::Desc } else { Order::Asc };
-    let cap = page.offset() + page.limit() + COUNT_CAP;
-    let total = capped_count(conn, query.clone(), cap).await?;
     let items = query
         .order_by(column(sort)?, order)
         .order_by_asc(column("id")?)
@@ -155,7 +173,7 @@ where
         total,
         limit: page.limit(),
         offset: page.offset(),
-        total_exact: total < cap,
+        total_exact,
     })
 }
 

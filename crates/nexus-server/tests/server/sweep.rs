@@ -135,6 +135,65 @@ async fn seed(srv: &TestServer, admin: &str) -> Further {
     ])
 }
 
+/// A project with everyone of the sweep on its team, with a task and an activity, so each
+/// role sees their pages (a user sees only the work of their projects): those pages.
+async fn seed_work(srv: &TestServer, admin: &str, people: &[Person]) -> Further {
+    let project = srv
+        .create(
+            "/api/v1/projects",
+            admin,
+            json!({"name": "Line 3 retrofit", "start_date": "2031-03-01", "end_date": "2031-06-30", "budget_minor": 2_500_000}),
+        )
+        .await;
+    for person in people.iter().filter(|p| p.role != "admin") {
+        let found = srv
+            .get(&format!("/api/v1/users?q={}", person.username), admin)
+            .await;
+        let id = found.json["items"][0]["id"].clone();
+        let res = srv
+            .post(
+                &format!("/api/v1/projects/{project}/team"),
+                admin,
+                json!({"user_id": id}),
+            )
+            .await;
+        assert!(res.status < 300, "team: {:?}", res.json);
+    }
+    let task = srv
+        .create(
+            &format!("/api/v1/projects/{project}/tasks"),
+            admin,
+            json!({"title": "Remove the old conveyor", "start_date": "2031-03-02", "due_date": "2031-03-05", "estimated_hours": 6}),
+        )
+        .await;
+    let activity = srv
+        .create(
+            "/api/v1/activities",
+            admin,
+            json!({"title": "Retrofit kick-off", "type": "Meetings", "start_time": "2031-03-01T08:00:00Z",
+                   "end_time": "2031-03-01T09:00:00Z", "project_ids": [project]}),
+        )
+        .await;
+    Further::from([
+        (
+            "/work/activities",
+            vec![
+                format!("/work/activities/{activity}"),
+                "/work/activities/new".into(),
+            ],
+        ),
+        (
+            "/work/projects",
+            vec![
+                format!("/work/projects/{project}"),
+                format!("/work/projects/{project}/board"),
+                format!("/work/projects/{project}/schedule"),
+                format!("/work/tasks/{task}"),
+            ],
+        ),
+    ])
+}
+
 /// Whether the permissions `held` grant `permission`: itself, `resource:*` or `*`.
 fn can(held: &BTreeSet<&str>, permission: &str) -> bool {
     let (resource, _) = permission.split_once(':').unwrap_or((permission, ""));
@@ -460,8 +519,9 @@ async fn every_page_of_the_navigation_for_every_role() {
         .await
         .expect("server");
     let admin = server.admin_token().await;
-    let further = seed(&server, &admin).await;
+    let mut further = seed(&server, &admin).await;
     let people = people(&server, &admin).await;
+    further.extend(seed_work(&server, &admin, &people).await);
     let sessions = [("phone", Screen::Phone), ("desk", Screen::Desk)];
     let started = Instant::now();
     let server = driver

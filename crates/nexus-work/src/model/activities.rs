@@ -404,7 +404,7 @@ impl UpdateActivity {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ActivityFilter {
     /// One status or several, comma-separated.

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::extract::IfMatch;
+use nexus_core::paging::{COUNT_CAP, capped_count, page_counted, page_of};
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp,
@@ -14,7 +15,7 @@ use nexus_core::{
 };
 use nexus_identity::entity::user;
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -116,11 +117,18 @@ fn filter_condition(f: &ActivityFilter) -> ApiResult<Condition> {
         cond = cond.add(C::StartTime.lt(t));
     }
     if let Some(tag) = f.tag_id {
-        cond = cond.add(super::through::<activity_tag::Entity>(
-            C::Id,
-            activity_tag::Column::ActivityId,
-            activity_tag::Column::TagId,
-            tag,
+        // EXISTS, not IN: the page then walks the start-time order and probes each row's
+        // tags, instead of sorting every activity of the tag.
+        cond = cond.add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(activity_tag::Entity)
+                .and_where(
+                    Expr::col((activity_tag::Entity, activity_tag::Column::ActivityId))
+                        .equals((activity::Entity, C::Id)),
+                )
+                .and_where(activity_tag::Column::TagId.eq(tag))
+                .to_owned(),
         ));
     }
     if let Some(p) = f.project_id {
@@ -145,26 +153,39 @@ pub async fn list_activities(
     page: &PageParams,
 ) -> ApiResult<ListResponse<ActivityOut>> {
     let mut q = activity::Entity::find().filter(filter_condition(f)?);
-    if let Some(mine) = visible_activities(user) {
+    let visible = visible_activities(user);
+    if let Some(mine) = visible.clone() {
         q = q.filter(mine);
     }
-    let rows = nexus_core::paging::page_of(
-        conn,
-        q,
-        page,
-        &[
-            "start_time",
-            "end_time",
-            "created_at",
-            "updated_at",
-            "title",
-            "priority",
-            "status",
-            "id",
-        ],
-        ("start_time", true),
-    )
-    .await?;
+    let sorts = [
+        "start_time",
+        "end_time",
+        "created_at",
+        "updated_at",
+        "title",
+        "priority",
+        "status",
+        "id",
+    ];
+    let default = ("start_time", true);
+    let only_tag = f.tag_id.filter(|_| {
+        visible.is_none()
+            && *f
+                == ActivityFilter {
+                    tag_id: f.tag_id,
+                    ..Default::default()
+                }
+    });
+    let rows = match only_tag {
+        // Every activity of one tag: counted on the tag's index.
+        Some(tag) => {
+            let cap = page.offset() + page.limit() + COUNT_CAP;
+            let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
+            let total = capped_count(conn, links, cap).await?;
+            page_counted(conn, q, page, &sorts, default, (total, total < cap)).await?
+        }
+        None => page_of(conn, q, page, &sorts, default).await?,
+    };
     let mut rows = rows;
     let items = activity_outs(conn, std::mem::take(&mut rows.items)).await?;
     Ok(rows.with(items))

@@ -11,6 +11,8 @@ use super::activity_outs;
 use crate::entity::{activity, project, task};
 use crate::model::*;
 
+/// Activity statuses still to do (overdue ones have their own part).
+const OPEN: [&str; 2] = ["planned", "in-progress"];
 /// Task statuses still to do.
 const OPEN_TASKS: [&str; 3] = ["todo", "in-progress", "blocked"];
 
@@ -22,23 +24,42 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Up to [`MY_WORK_SHOWN`] rows of `q` in start order, and how many there are: counted
-/// only when the rows fill the part (fewer are all of them).
+/// Up to [`MY_WORK_SHOWN`] of `mine` in each of `statuses` starting in `from..to`, in
+/// start order, and how many there are. One status at a time, so each read is one range
+/// of the (assignee, status, start) index; a status is counted only when its rows fill
+/// the part (fewer are all of them).
 async fn activity_rows(
     conn: &impl ConnectionTrait,
-    q: Select<activity::Entity>,
+    mine: &Select<activity::Entity>,
+    statuses: &[&str],
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
 ) -> ApiResult<(Vec<activity::Model>, u64)> {
-    let rows = q
-        .clone()
-        .order_by_asc(activity::Column::StartTime)
-        .order_by_asc(activity::Column::Id)
-        .limit(MY_WORK_SHOWN)
-        .all(conn)
-        .await?;
-    let total = match rows.len() as u64 {
-        n if n < MY_WORK_SHOWN => n,
-        _ => q.count(conn).await?,
-    };
+    use activity::Column as A;
+    let (mut rows, mut total) = (Vec::new(), 0);
+    for status in statuses {
+        let mut q = mine.clone().filter(A::Status.eq(*status));
+        if let Some(from) = from {
+            q = q.filter(A::StartTime.gte(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(A::StartTime.lt(to));
+        }
+        let some = q
+            .clone()
+            .order_by_asc(A::StartTime)
+            .order_by_asc(A::Id)
+            .limit(MY_WORK_SHOWN)
+            .all(conn)
+            .await?;
+        total += match some.len() as u64 {
+            n if n < MY_WORK_SHOWN => n,
+            _ => q.count(conn).await?,
+        };
+        rows.extend(some);
+    }
+    rows.sort_by_key(|a| (a.start_time, a.id));
+    rows.truncate(MY_WORK_SHOWN as usize);
     Ok((rows, total))
 }
 
@@ -110,26 +131,20 @@ pub async fn my_work(
     let tomorrow = today + TimeDelta::days(1);
     let week_end = today + TimeDelta::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let mine = activity::Entity::find().filter(A::AssignedToId.eq(user.id()));
-    let open = A::Status.is_in(["planned", "in-progress"]);
     let my_tasks = task::Entity::find()
         .filter(T::AssigneeId.eq(user.id()))
         .filter(T::Status.is_in(OPEN_TASKS));
     let [overdue, today_part, week] = activity_sections(
         conn,
         [
-            activity_rows(conn, mine.clone().filter(A::Status.eq("overdue"))).await?,
+            activity_rows(conn, &mine, &["overdue"], None, None).await?,
+            activity_rows(conn, &mine, &OPEN, None, Some(midnight(tomorrow))).await?,
             activity_rows(
                 conn,
-                mine.clone()
-                    .filter(open.clone())
-                    .filter(A::StartTime.lt(midnight(tomorrow))),
-            )
-            .await?,
-            activity_rows(
-                conn,
-                mine.filter(open)
-                    .filter(A::StartTime.gte(midnight(tomorrow)))
-                    .filter(A::StartTime.lt(midnight(week_end))),
+                &mine,
+                &OPEN,
+                Some(midnight(tomorrow)),
+                Some(midnight(week_end)),
             )
             .await?,
         ],

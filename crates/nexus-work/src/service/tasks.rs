@@ -13,8 +13,8 @@ use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::service::usernames;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder,
 };
 
 use super::{
@@ -618,6 +618,27 @@ pub async fn list_dependencies(
     ))
 }
 
+#[derive(FromQueryResult)]
+struct Reached {
+    n: i64,
+}
+
+/// Whether task `to` follows task `from`, through any chain of dependencies.
+async fn reaches(conn: &impl ConnectionTrait, from: i64, to: i64) -> ApiResult<bool> {
+    let sql = "WITH RECURSIVE reach(id) AS ( \
+           SELECT successor_id FROM task_dependencies WHERE predecessor_id = $1 \
+           UNION SELECT d.successor_id FROM task_dependencies d JOIN reach r ON d.predecessor_id = r.id) \
+         SELECT COUNT(*) AS n FROM reach WHERE id = $2";
+    let found = Reached::find_by_statement(stmt(
+        conn.get_database_backend(),
+        sql,
+        vec![from.into(), to.into()],
+    ))
+    .one(conn)
+    .await?;
+    Ok(found.is_some_and(|r| r.n > 0))
+}
+
 /// Makes one task of a project follow another; the tasks that then no longer fit are
 /// pushed later (answered in `moved`). Errors: 404, 403 not on the team, 422 (a task of
 /// another project, itself, a cycle, named in words), 409 the pair is related already.
@@ -632,12 +653,14 @@ pub async fn add_dependency(
     let mut work = Work::begin(state, ctx).await?;
     let p = find_visible_project(&*work, user, project_id).await?;
     may_work(&*work, user, &p).await?;
-    let (tasks, deps) = project_graph(&*work, project_id).await?;
-    let titles: HashMap<i64, String> = tasks.iter().map(|t| (t.id, t.title.clone())).collect();
-    for (field, id) in [
-        ("predecessor_id", d.predecessor_id),
-        ("successor_id", d.successor_id),
-    ] {
+    let (pred, succ) = (d.predecessor_id, d.successor_id);
+    let pair = task::Entity::find()
+        .filter(task::Column::Id.is_in([pred, succ]))
+        .filter(task::Column::ProjectId.eq(project_id))
+        .all(&*work)
+        .await?;
+    let titles: HashMap<i64, String> = pair.iter().map(|t| (t.id, t.title.clone())).collect();
+    for (field, id) in [("predecessor_id", pred), ("successor_id", succ)] {
         if !titles.contains_key(&id) {
             return Err(ApiError::invalid(
                 field,
@@ -645,18 +668,35 @@ pub async fn add_dependency(
             ));
         }
     }
-    let (pred, succ) = (d.predecessor_id, d.successor_id);
-    if deps.iter().any(|x| {
-        (x.predecessor_id == pred && x.successor_id == succ)
-            || (x.predecessor_id == succ && x.successor_id == pred)
-    }) {
+    let related = dependency::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(dependency::Column::PredecessorId.eq(pred))
+                        .add(dependency::Column::SuccessorId.eq(succ)),
+                )
+                .add(
+                    Condition::all()
+                        .add(dependency::Column::PredecessorId.eq(succ))
+                        .add(dependency::Column::SuccessorId.eq(pred)),
+                ),
+        )
+        .one(&*work)
+        .await?;
+    if related.is_some() {
         return Err(ApiError::conflict_on(
             "successor_id",
             "these two tasks are related already",
         ));
     }
-    let mut links: Vec<Link> = deps.iter().map(link_of).collect();
-    if let Some(cycle) = cycle_closed_by(&links, pred, succ) {
+    // The cycle check runs in the database (what follows the successor, transitively);
+    // only a refusal reads the whole graph, to name the cycle.
+    if reaches(&*work, succ, pred).await? {
+        let (tasks, deps) = project_graph(&*work, project_id).await?;
+        let titles: HashMap<i64, String> = tasks.iter().map(|t| (t.id, t.title.clone())).collect();
+        let links: Vec<Link> = deps.iter().map(link_of).collect();
+        let cycle = cycle_closed_by(&links, pred, succ).unwrap_or_else(|| vec![succ, pred, succ]);
         let named: Vec<String> = cycle
             .iter()
             .map(|id| format!("{} (#{id})", titles.get(id).map_or("", String::as_str)))
@@ -678,12 +718,25 @@ pub async fn add_dependency(
     }
     .insert(&*work)
     .await?;
-    links.push(link_of(&row));
+    let link = link_of(&row);
     let out = dependency_out(row, &titles);
     let audience = project_audience(&*work, &p).await?;
     work.created("task_dependency", out.id, &out, audience)
         .await?;
-    let moved = move_followers(&mut work, &p, pred, tasks, &links).await?;
+    // Only when the successor no longer fits does the rest of the graph matter.
+    let spans: Vec<_> = pair.iter().map(span_of).collect();
+    let fixed: HashSet<i64> = pair
+        .iter()
+        .filter(|t| CLOSED_TASK.contains(&t.status.as_str()))
+        .map(|t| t.id)
+        .collect();
+    let moved = if push_followers(&spans, std::slice::from_ref(&link), &[pred], &fixed).is_empty() {
+        Vec::new()
+    } else {
+        let (tasks, deps) = project_graph(&*work, project_id).await?;
+        let links: Vec<Link> = deps.iter().map(link_of).collect();
+        move_followers(&mut work, &p, pred, tasks, &links).await?
+    };
     work.commit().await?;
     Ok(DependencyCreated {
         dependency: out,

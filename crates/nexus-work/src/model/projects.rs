@@ -9,6 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{MAX_TAGS, TagRef};
 
+/// The largest budget, in minor units (ten trillion in a currency of cents): sums of
+/// budgets and costs then stay far inside 64 bits on both engines.
+pub const MAX_BUDGET_MINOR: i64 = 1_000_000_000_000_000;
+/// The largest single cost, in minor units.
+pub const MAX_COST_MINOR: i64 = 1_000_000_000_000;
+
 pub const PROJECT_STATUSES: [&str; 5] = ["planning", "active", "on-hold", "completed", "cancelled"];
 /// Priorities of projects and tasks (`002_62df140f2ee747f7.txt`).
 pub const PRIORITIES: [&str; 4] = ["low", "medium", "high", "critical"];
@@ -147,9 +153,9 @@ impl ProjectFields {
             "must not be before start_date",
         );
         v.check(
-            self.budget_minor >= 0,
+            (0..=MAX_BUDGET_MINOR).contains(&self.budget_minor),
             "budget_minor",
-            "must not be negative",
+            format!("must be between 0 and {MAX_BUDGET_MINOR}"),
         );
         v.finish()
     }
@@ -252,7 +258,11 @@ pub struct NewCost {
 impl NewCost {
     pub fn validate(mut self) -> ApiResult<Self> {
         let mut v = Validator::new();
-        v.check(self.amount_minor > 0, "amount_minor", "must be more than 0");
+        v.check(
+            (1..=MAX_COST_MINOR).contains(&self.amount_minor),
+            "amount_minor",
+            format!("must be between 1 and {MAX_COST_MINOR}"),
+        );
         self.description = self.description.trim().to_string();
         v.text("description", &self.description, 1, 200);
         let on = *self

@@ -220,7 +220,7 @@ pub async fn project_outs(
                 manager: name(p.manager_id),
                 team: teams.remove(&p.id).unwrap_or_default(),
                 cost_minor: cost,
-                budget_remaining_minor: p.budget_minor - cost,
+                budget_remaining_minor: p.budget_minor.saturating_sub(cost),
                 estimated_hours: hours(estimated),
                 actual_hours: hours(actual),
                 completion_percent: completion,

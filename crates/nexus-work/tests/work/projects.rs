@@ -275,3 +275,27 @@ backend_tests! {
         assert_eq!(srv.get(&format!("/api/v1/tasks/{elsewhere}"), &admin).await.status, 404);
     }
 }
+
+backend_tests! {
+    async fn money_stays_within_what_sums_can_hold(srv) {
+        let admin = srv.admin_token().await;
+        let too_big = srv.post("/api/v1/projects", &admin, json!({"name": "Huge", "start_date": "2031-01-01",
+            "end_date": "2031-02-01", "budget_minor": i64::MAX})).await;
+        assert_eq!(too_big.status, 422);
+        assert_eq!(too_big.error_fields(), vec!["budget_minor"]);
+        let id = srv.create("/api/v1/projects", &admin, json!({"name": "Big", "start_date": "2031-01-01",
+            "end_date": "2031-02-01", "budget_minor": 1_000_000_000_000_000i64})).await;
+        for _ in 0..2 {
+            let res = srv.post(&format!("/api/v1/projects/{id}/costs"), &admin,
+                json!({"amount_minor": i64::MAX, "description": "Too much"})).await;
+            assert_eq!(res.status, 422, "{:?}", res.json);
+            assert_eq!(res.error_fields(), vec!["amount_minor"]);
+        }
+        let res = srv.post(&format!("/api/v1/projects/{id}/costs"), &admin,
+            json!({"amount_minor": 1_000_000_000_000i64, "description": "Steel"})).await;
+        assert_eq!(res.status, 201, "{:?}", res.json);
+        let p = srv.get(&format!("/api/v1/projects/{id}"), &admin).await;
+        assert_eq!(p.status, 200);
+        assert_eq!(p.json["budget_remaining_minor"], 999_000_000_000_000i64);
+    }
+}

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ClientInfo;
 use crate::state::AppState;
 use crate::time::Timestamp;
+use crate::validate::Validator;
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// The first entry of every navigation.
@@ -290,6 +291,58 @@ pub fn instant(text: &str) -> Result<Option<Timestamp>, NotATime> {
 pub fn filled(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// A number typed into `field` (`4.5` or `4,5`); empty is `None`.
+pub fn typed_decimal(v: &mut Validator, field: &str, text: &str) -> Option<f64> {
+    let n = filled(text).map(|t| t.replace(',', ".").parse::<f64>());
+    let ok = match &n {
+        Some(Ok(x)) => x.is_finite(),
+        Some(Err(_)) => false,
+        None => true,
+    };
+    v.check(ok, field, "must be a number, like 4.5");
+    n.and_then(Result::ok).filter(|x| x.is_finite())
+}
+
+/// A whole number typed into `field`; empty is `None`.
+pub fn typed_whole<T: std::str::FromStr>(v: &mut Validator, field: &str, text: &str) -> Option<T> {
+    let n = filled(text).map(|t| t.parse::<T>());
+    v.check(
+        !matches!(n, Some(Err(_))),
+        field,
+        "must be a whole number, like 2",
+    );
+    n.and_then(Result::ok)
+}
+
+/// A date typed into `field` (`2026-01-31`, as date inputs send it); empty is `None`.
+pub fn typed_date(v: &mut Validator, field: &str, text: &str) -> Option<NaiveDate> {
+    let d = filled(text).map(|t| t.parse::<NaiveDate>());
+    v.check(
+        !matches!(d, Some(Err(_))),
+        field,
+        "must be a date like 2026-01-31",
+    );
+    d.and_then(Result::ok)
+}
+
+/// Takes the field errors of `result` into `v` (then `None`), so a form reports all its
+/// errors at once; a conflict or any other error passes through.
+pub fn absorb<T>(v: &mut Validator, result: ApiResult<T>) -> ApiResult<Option<T>> {
+    match result {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            let fields = e.field_errors();
+            if fields.is_empty() || matches!(e, ApiError::Conflict { .. }) {
+                return Err(e);
+            }
+            for f in fields {
+                v.add(&f.field, f.message);
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// A select's id value, empty for none; anything else is refused on `field` as not one

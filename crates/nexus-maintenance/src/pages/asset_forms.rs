@@ -17,10 +17,11 @@ use nexus_core::{ApiResult, AppState, IfMatch, Validator};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
-use super::pick::{self, ASSET_FIELDS, Choices, absorb};
+use super::pick::{self, ASSET_FIELDS, Choices};
 use super::words;
 use crate::model::*;
 use crate::service;
+use nexus_core::pages::{absorb, typed_date, typed_decimal, typed_whole};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -216,28 +217,28 @@ impl AssetForm {
             description: filled(&self.description),
             asset_type_id,
             status: filled(&self.status),
-            health_score: pick::whole(&mut v, "health_score", &self.health_score),
+            health_score: typed_whole(&mut v, "health_score", &self.health_score),
             location_id,
             manufacturer: filled(&self.manufacturer),
             model: filled(&self.model),
             serial_number: filled(&self.serial_number),
             tag: filled(&self.tag),
-            installation_date: pick::date(&mut v, "installation_date", &self.installation_date),
+            installation_date: typed_date(&mut v, "installation_date", &self.installation_date),
             purchase_cost_cents: pick::money(&mut v, "purchase_cost", &self.purchase_cost),
-            expected_lifetime: pick::whole(&mut v, "expected_lifetime", &self.expected_lifetime),
-            warranty_expiry_date: pick::date(
+            expected_lifetime: typed_whole(&mut v, "expected_lifetime", &self.expected_lifetime),
+            warranty_expiry_date: typed_date(
                 &mut v,
                 "warranty_expiry_date",
                 &self.warranty_expiry_date,
             ),
             criticality: filled(&self.criticality),
-            purchase_date: pick::date(&mut v, "purchase_date", &self.purchase_date),
-            last_maintenance_date: pick::date(
+            purchase_date: typed_date(&mut v, "purchase_date", &self.purchase_date),
+            last_maintenance_date: typed_date(
                 &mut v,
                 "last_maintenance_date",
                 &self.last_maintenance_date,
             ),
-            next_maintenance_date: pick::date(
+            next_maintenance_date: typed_date(
                 &mut v,
                 "next_maintenance_date",
                 &self.next_maintenance_date,
@@ -491,8 +492,8 @@ impl LocationForm {
             state: filled(&self.state),
             country: filled(&self.country),
             postal_code: filled(&self.postal_code),
-            latitude: pick::decimal(&mut v, "latitude", &self.latitude),
-            longitude: pick::decimal(&mut v, "longitude", &self.longitude),
+            latitude: typed_decimal(&mut v, "latitude", &self.latitude),
+            longitude: typed_decimal(&mut v, "longitude", &self.longitude),
             parent_id,
         };
         absorb(&mut v, d.clone().validate())?;

@@ -3,8 +3,7 @@
 //! the one place where the API's field names become the forms' field names, and the
 //! parsing of typed numbers and dates that reports every error at once.
 
-use chrono::NaiveDate;
-use nexus_core::pages::filled;
+use nexus_core::pages::{absorb, filled};
 use nexus_core::{ApiError, ApiResult, FieldError, Validator};
 use sea_orm::ConnectionTrait;
 
@@ -69,54 +68,6 @@ pub(super) fn for_form(err: ApiError, map: &[(&str, &str)]) -> ApiError {
         },
         other => other,
     }
-}
-
-/// Takes the field errors of `result` into `v` (then `None`), so a form reports all its
-/// errors at once; any other error passes through.
-pub(super) fn absorb<T>(v: &mut Validator, result: ApiResult<T>) -> ApiResult<Option<T>> {
-    match result {
-        Ok(t) => Ok(Some(t)),
-        Err(e) => {
-            let fields = e.field_errors();
-            if fields.is_empty() || matches!(e, ApiError::Conflict { .. }) {
-                return Err(e);
-            }
-            for f in fields {
-                v.add(&f.field, f.message);
-            }
-            Ok(None)
-        }
-    }
-}
-
-/// A whole number typed into `field`; empty is `None`.
-pub(super) fn whole(v: &mut Validator, field: &str, text: &str) -> Option<i64> {
-    let n = filled(text).map(|t| t.parse::<i64>());
-    v.check(!matches!(n, Some(Err(_))), field, "must be a whole number");
-    n.and_then(Result::ok)
-}
-
-/// A number typed into `field` (`4.5` or `4,5`); empty is `None`.
-pub(super) fn decimal(v: &mut Validator, field: &str, text: &str) -> Option<f64> {
-    let n = filled(text).map(|t| t.replace(',', ".").parse::<f64>());
-    let ok = match &n {
-        Some(Ok(x)) => x.is_finite(),
-        Some(Err(_)) => false,
-        None => true,
-    };
-    v.check(ok, field, "must be a number, like 4.5");
-    n.and_then(Result::ok).filter(|x| x.is_finite())
-}
-
-/// A date typed into `field` (`2026-01-31`, as date inputs send it); empty is `None`.
-pub(super) fn date(v: &mut Validator, field: &str, text: &str) -> Option<NaiveDate> {
-    let d = filled(text).map(|t| t.parse::<NaiveDate>());
-    v.check(
-        !matches!(d, Some(Err(_))),
-        field,
-        "must be a date like 2026-01-31",
-    );
-    d.and_then(Result::ok)
 }
 
 /// Money typed into `field` (`12.50`) in cents; empty is `None`.

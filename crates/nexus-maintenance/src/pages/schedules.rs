@@ -14,9 +14,10 @@ use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
-use super::pick::{self, Choices, absorb};
+use super::pick::{self, Choices};
 use crate::model::*;
 use crate::service;
+use nexus_core::pages::absorb;
 
 /// The schedule form's fields named differently from the API's.
 const SCHEDULE_FIELDS: &[(&str, &str)] = &[("asset_id", "asset"), ("checklist", "checklist")];

@@ -26,10 +26,11 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 const BOARD_DAYS: i64 = 7;
 use serde::Deserialize;
 
-use super::pick::{self, Choices, STEP_FIELDS, WORK_ORDER_FIELDS, absorb};
+use super::pick::{self, Choices, STEP_FIELDS, WORK_ORDER_FIELDS};
 use super::words::{self, priority_word, step_kind_word, type_word, wo_status};
 use crate::model::*;
 use crate::service;
+use nexus_core::pages::{absorb, typed_date, typed_whole};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -406,8 +407,8 @@ impl OrderForm {
             work_order_type: filled(&self.kind),
             priority: filled(&self.priority),
             asset_id: asset.map(|a| a.id),
-            due_date: pick::date(&mut v, "due_date", &self.due_date),
-            estimated_minutes: pick::whole(&mut v, "estimated_minutes", &self.estimated_minutes),
+            due_date: typed_date(&mut v, "due_date", &self.due_date),
+            estimated_minutes: typed_whole(&mut v, "estimated_minutes", &self.estimated_minutes),
             assigned_to_id: assignee,
             checklist: steps(&self.checklist),
             ..NewWorkOrder::default()

@@ -3,7 +3,7 @@
 //! forms name them, and the "tasks moved" sentence after a change pushed followers.
 
 use chrono::{Datelike, NaiveDate};
-use nexus_core::pages::filled;
+use nexus_core::pages::{filled, typed_date};
 use nexus_core::{ApiError, ApiResult, CurrentUser, FieldError, Validator};
 
 use crate::model::{PROJECTS_MANAGE, ProjectOut, TaskOut};
@@ -102,65 +102,13 @@ pub(crate) fn minor_units(field: &str, text: &str) -> ApiResult<Option<i64>> {
         .ok_or_else(bad)
 }
 
-/// A date typed into `field` (`2026-01-31`, as date inputs send it); empty is `None`.
-pub(crate) fn date(v: &mut Validator, field: &str, text: &str) -> Option<NaiveDate> {
-    let d = filled(text).map(|t| t.parse::<NaiveDate>());
-    v.check(
-        !matches!(d, Some(Err(_))),
-        field,
-        "must be a date like 2026-01-31",
-    );
-    d.and_then(Result::ok)
-}
-
 /// A date that must be there.
 pub(crate) fn required_date(v: &mut Validator, field: &str, text: &str) -> Option<NaiveDate> {
     if filled(text).is_none() {
         v.add(field, "is required");
         return None;
     }
-    date(v, field, text)
-}
-
-/// A number typed into `field` (`4.5` or `4,5`); empty is `None`.
-pub(crate) fn decimal(v: &mut Validator, field: &str, text: &str) -> Option<f64> {
-    let n = filled(text).map(|t| t.replace(',', ".").parse::<f64>());
-    let ok = match &n {
-        Some(Ok(x)) => x.is_finite(),
-        Some(Err(_)) => false,
-        None => true,
-    };
-    v.check(ok, field, "must be a number, like 4.5");
-    n.and_then(Result::ok).filter(|x| x.is_finite())
-}
-
-/// A whole number typed into `field`; empty is `None`.
-pub(crate) fn whole(v: &mut Validator, field: &str, text: &str) -> Option<i32> {
-    let n = filled(text).map(|t| t.parse::<i32>());
-    v.check(
-        !matches!(n, Some(Err(_))),
-        field,
-        "must be a whole number, like 2",
-    );
-    n.and_then(Result::ok)
-}
-
-/// Takes the field errors of `result` into `v` (then `None`), so a form reports all its
-/// errors at once; any other error passes through.
-pub(crate) fn absorb<T>(v: &mut Validator, result: ApiResult<T>) -> ApiResult<Option<T>> {
-    match result {
-        Ok(t) => Ok(Some(t)),
-        Err(e) => {
-            let fields = e.field_errors();
-            if fields.is_empty() || matches!(e, ApiError::Conflict { .. }) {
-                return Err(e);
-            }
-            for f in fields {
-                v.add(&f.field, f.message);
-            }
-            Ok(None)
-        }
-    }
+    typed_date(v, field, text)
 }
 
 /// The API's field names as the forms name them, and the words for the fields that

@@ -18,13 +18,14 @@ use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use serde::Deserialize;
 
 use super::project_forms::{
-    READ, WRITE, absorb, date, day, days, decimal, flash, for_form, hours_text, kind_parts,
-    kind_word, may_manage, may_work, minor_units, money, moved_ids, moved_param, moved_sentence,
-    options, project_status_word, required_date, task_status_word, whole,
+    READ, WRITE, day, days, flash, for_form, hours_text, kind_parts, kind_word, may_manage,
+    may_work, minor_units, money, moved_ids, moved_param, moved_sentence, options,
+    project_status_word, required_date, task_status_word,
 };
 use super::{Chip, Choices, chips, priority_word};
 use crate::model::*;
 use crate::service;
+use nexus_core::pages::{absorb, typed_date, typed_decimal, typed_whole};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -820,7 +821,7 @@ fn cost_request(form: &CostForm) -> ApiResult<NewCost> {
         v.add("amount", "is required");
     }
     let amount = absorb(&mut v, minor_units("amount", &form.amount))?.flatten();
-    let booked_on = date(&mut v, "booked_on", &form.booked_on);
+    let booked_on = typed_date(&mut v, "booked_on", &form.booked_on);
     let req = NewCost {
         amount_minor: amount.unwrap_or(1),
         description: form.cost_description.clone(),
@@ -861,8 +862,8 @@ async fn create_task(web: Web, Path(id): Path<i64>, Posted(form): Posted<TaskFor
 fn task_request(form: &TaskForm) -> ApiResult<NewTask> {
     let mut v = Validator::new();
     let start = required_date(&mut v, "start_date", &form.start_date);
-    let due = date(&mut v, "due_date", &form.due_date);
-    let estimate = decimal(&mut v, "estimated_hours", &form.estimated_hours);
+    let due = typed_date(&mut v, "due_date", &form.due_date);
+    let estimate = typed_decimal(&mut v, "estimated_hours", &form.estimated_hours);
     let assignee = absorb(&mut v, chosen_id("assignee", &form.assignee, "person"))?.flatten();
     let today = chrono::Utc::now().date_naive();
     let req = NewTask {
@@ -931,7 +932,7 @@ fn dependency_request(form: &DependencyForm) -> ApiResult<NewDependency> {
     };
     let pred = task(&mut v, "predecessor", &form.predecessor);
     let succ = task(&mut v, "successor", &form.successor);
-    let lag = whole(&mut v, "lag_days", &form.lag_days);
+    let lag = typed_whole(&mut v, "lag_days", &form.lag_days);
     let req = NewDependency {
         predecessor_id: pred.unwrap_or(0),
         successor_id: succ.unwrap_or(-1),

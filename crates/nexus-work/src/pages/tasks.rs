@@ -17,13 +17,14 @@ use nexus_core::{ApiResult, AppState, IfMatch, Validator};
 use serde::Deserialize;
 
 use super::project_forms::{
-    READ, WRITE, absorb, date, day, days, decimal, for_form, hours_text, kind_parts, may_manage,
-    may_work, moved_param, options, required_date, task_status_word,
+    READ, WRITE, day, days, for_form, hours_text, kind_parts, may_manage, may_work, moved_param,
+    options, required_date, task_status_word,
 };
 use super::projects::{ShowQuery, assignees};
 use super::{Chip, chips, priority_word};
 use crate::model::*;
 use crate::service;
+use nexus_core::pages::{absorb, typed_date, typed_decimal};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -101,7 +102,7 @@ impl TaskEditForm {
         let mut v = Validator::new();
         let start = required_date(&mut v, "start_date", &self.start_date);
         let due = required_date(&mut v, "due_date", &self.due_date);
-        let estimate = decimal(&mut v, "estimated_hours", &self.estimated_hours);
+        let estimate = typed_decimal(&mut v, "estimated_hours", &self.estimated_hours);
         let assignee = absorb(&mut v, chosen_id("assignee", &self.assignee, "person"))?.flatten();
         let tag_ids: Vec<i64> = self.tags.iter().filter_map(|t| t.parse().ok()).collect();
         v.check(
@@ -148,8 +149,8 @@ impl LogForm {
         if filled(&self.hours).is_none() {
             v.add("hours", "is required");
         }
-        let hours = decimal(&mut v, "hours", &self.hours);
-        let worked_on = date(&mut v, "worked_on", &self.worked_on);
+        let hours = typed_decimal(&mut v, "hours", &self.hours);
+        let worked_on = typed_date(&mut v, "worked_on", &self.worked_on);
         let person = absorb(&mut v, chosen_id("person", &self.person, "person"))?.flatten();
         let req = NewWorklog {
             hours: hours.unwrap_or(1.0),

@@ -507,10 +507,10 @@ pub async fn list_attachments(
     let query = attachment::Entity::find()
         .filter(attachment::Column::EntityType.eq(entity_type))
         .filter(attachment::Column::EntityId.eq(entity_id));
-    let mut rows = page_of(conn, query, page, &["id", "created_at"], ("id", false)).await?;
+    let rows = page_of(conn, query, page, &["id", "created_at"], ("id", false)).await?;
     let files = files_of(conn, &rows.items).await?;
-    let items = with_files(std::mem::take(&mut rows.items), &files);
-    Ok(rows.with(items))
+    rows.map_page(|items| async move { Ok(with_files(items, &files)) })
+        .await
 }
 
 async fn files_of(

@@ -85,8 +85,21 @@ impl<T> ListResponse<T> {
         self.with(items)
     }
 
-    /// The same page holding `items` instead (its rows as the API shows them).
-    pub fn with<U>(self, items: Vec<U>) -> ListResponse<U> {
+    /// The same page with its rows made, all at once, into what the API shows: names and
+    /// tags read for the whole page in one query, say.
+    pub async fn map_page<U, Fut>(
+        mut self,
+        f: impl FnOnce(Vec<T>) -> Fut,
+    ) -> ApiResult<ListResponse<U>>
+    where
+        Fut: std::future::Future<Output = ApiResult<Vec<U>>>,
+    {
+        let items = f(std::mem::take(&mut self.items)).await?;
+        Ok(self.with(items))
+    }
+
+    /// The same page holding `items` instead.
+    fn with<U>(self, items: Vec<U>) -> ListResponse<U> {
         ListResponse {
             items,
             total: self.total,

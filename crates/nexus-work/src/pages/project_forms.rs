@@ -2,11 +2,12 @@
 //! typed numbers and dates that report every error at once, the API's field names as the
 //! forms name them, and the "tasks moved" sentence after a change pushed followers.
 
+use axum::response::{IntoResponse, Redirect};
 use chrono::{Datelike, NaiveDate};
-use nexus_core::pages::{filled, typed_date};
+use nexus_core::pages::{Page, filled, query_string, typed_date};
 use nexus_core::{ApiError, ApiResult, CurrentUser, FieldError, Validator};
 
-use crate::model::{PROJECTS_MANAGE, ProjectOut, TaskOut};
+use crate::model::{MovedTask, PROJECTS_MANAGE, ProjectOut, TaskOut};
 
 pub(crate) const READ: &str = "projects:read";
 pub(crate) const WRITE: &str = "projects:write";
@@ -205,12 +206,12 @@ pub(crate) fn moved_ids(text: &str) -> Vec<i64> {
         .collect()
 }
 
-/// The ids as a redirect carries them.
-pub(crate) fn moved_param(ids: impl IntoIterator<Item = i64>) -> String {
-    ids.into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// Back to `path` after a change that may have pushed tasks: `?done=` names the change
+/// and `?moved=` carries the moved tasks' ids, so the page can say where they went.
+pub(crate) fn after_moves(path: &str, done: &str, moved: &[MovedTask], anchor: &str) -> Page {
+    let ids: Vec<String> = moved.iter().map(|m| m.id.to_string()).collect();
+    let query = query_string(&[("done", done), ("moved", &ids.join(","))]);
+    Ok(Redirect::to(&format!("{path}?{query}{anchor}")).into_response())
 }
 
 /// "Moved 2 following tasks: Paint (now 12–14 May 2026), Assemble (now 15 May 2026)."

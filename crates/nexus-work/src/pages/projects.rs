@@ -18,8 +18,8 @@ use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use serde::Deserialize;
 
 use super::project_forms::{
-    READ, WRITE, day, days, flash, for_form, hours_text, kind_parts, kind_word, may_manage,
-    may_work, minor_units, money, moved_ids, moved_param, moved_sentence, options,
+    READ, WRITE, after_moves, day, days, flash, for_form, hours_text, kind_parts, kind_word,
+    may_manage, may_work, minor_units, money, moved_ids, moved_sentence, options,
     project_status_word, required_date, task_status_word,
 };
 use super::{Chip, Choices, chips, priority_word};
@@ -896,14 +896,12 @@ async fn add_dependency(
         Err(e) => Err(e),
     };
     match added {
-        Ok(d) => {
-            let moved = moved_param(d.moved.iter().map(|m| m.id));
-            let to = format!(
-                "/work/projects/{id}?{}#dependencies",
-                query_string(&[("done", "dependency"), ("moved", &moved)])
-            );
-            Ok(Redirect::to(&to).into_response())
-        }
+        Ok(d) => after_moves(
+            &format!("/work/projects/{id}"),
+            "dependency",
+            &d.moved,
+            "#dependencies",
+        ),
         Err(err) => {
             let r = web.refused("Project", err)?;
             let shell = r

@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, query_string, render,
+    CsrfForm, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, render,
 };
 use nexus_core::{ApiResult, AppState, IfMatch, Validator};
 use serde::Deserialize;
 
 use super::project_forms::{
-    READ, WRITE, day, days, for_form, hours_text, kind_parts, may_manage, may_work, moved_param,
+    READ, WRITE, after_moves, day, days, for_form, hours_text, kind_parts, may_manage, may_work,
     options, required_date, task_status_word,
 };
 use super::projects::{ShowQuery, assignees};
@@ -333,14 +333,7 @@ async fn update(
         Err(e) => Err(e),
     };
     match changed {
-        Ok(c) => {
-            let moved = moved_param(c.moved.iter().map(|m| m.id));
-            let to = format!(
-                "/work/tasks/{id}?{}",
-                query_string(&[("done", "saved"), ("moved", &moved)])
-            );
-            Ok(Redirect::to(&to).into_response())
-        }
+        Ok(c) => after_moves(&format!("/work/tasks/{id}"), "saved", &c.moved, ""),
         Err(err) => {
             let r = web.refused("Task", err)?;
             if r.stale {

@@ -186,9 +186,7 @@ pub async fn list_activities(
         }
         None => page_of(conn, q, page, &sorts, default).await?,
     };
-    let mut rows = rows;
-    let items = activity_outs(conn, std::mem::take(&mut rows.items)).await?;
-    Ok(rows.with(items))
+    rows.map_page(|items| activity_outs(conn, items)).await
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.

@@ -295,9 +295,7 @@ pub async fn list_projects(
         ("name", false),
     )
     .await?;
-    let mut rows = rows;
-    let items = project_outs(conn, std::mem::take(&mut rows.items)).await?;
-    Ok(rows.with(items))
+    rows.map_page(|items| project_outs(conn, items)).await
 }
 
 /// A project; 404 unless `user` may see it.

@@ -128,9 +128,7 @@ pub async fn list_tasks(
         ("start_date", false),
     )
     .await?;
-    let mut rows = rows;
-    let items = task_outs(conn, std::mem::take(&mut rows.items)).await?;
-    Ok(rows.with(items))
+    rows.map_page(|items| task_outs(conn, items)).await
 }
 
 /// A task; 404 unless `user` may see its project.

@@ -34,6 +34,7 @@ pub static DOMAIN: Domain = Domain {
     pages: no_pages,
     nav: &[],
     attachables: &[],
+    records: &[],
     home: nexus_core::home::Home::NONE,
     setup,
 };

@@ -42,6 +42,28 @@ pub struct Attachable {
     pub write: &'static str,
 }
 
+/// A kind of record with a page of its own: its type as events and the audit trail name
+/// it, a noun for sentences ("work order") and the page's address, `{id}` standing for the id.
+pub struct RecordPage {
+    pub entity_type: &'static str,
+    pub noun: &'static str,
+    pub href: &'static str,
+}
+
+/// The noun and the page address of record `id` of `entity_type`, from whichever domain
+/// shows it.
+pub fn record_page(
+    registry: &[&Domain],
+    entity_type: &str,
+    id: i64,
+) -> Option<(&'static str, String)> {
+    registry
+        .iter()
+        .flat_map(|d| d.records)
+        .find(|r| r.entity_type == entity_type)
+        .map(|r| (r.noun, r.href.replace("{id}", &id.to_string())))
+}
+
 /// What a domain does once on start (caches, background tasks), after migrations and
 /// first-start defaults.
 pub type Setup = fn(&AppState) -> BoxFuture<'_, ApiResult<()>>;
@@ -56,6 +78,8 @@ pub struct Domain {
     pub pages: fn() -> Router<AppState>,
     pub nav: &'static [NavSection],
     pub attachables: &'static [Attachable],
+    /// The records this domain shows on pages of their own.
+    pub records: &'static [RecordPage],
     /// The domain's panels on the home page, with the counts shown on the navigation.
     pub home: Home,
     pub setup: Setup,

@@ -48,6 +48,10 @@ pub struct Event {
     pub data: serde_json::Value,
     pub at: Timestamp,
     pub audience: Audience,
+    /// Received from another node: live clients get it, reactions ([`on`]) do not (they
+    /// ran on the node where the change happened).
+    #[serde(skip)]
+    pub remote: bool,
 }
 
 impl Event {
@@ -65,6 +69,7 @@ impl Event {
             data,
             at: Timestamp::now(),
             audience,
+            remote: false,
         }
     }
 }
@@ -80,18 +85,47 @@ struct Envelope {
     event: Event,
 }
 
-/// The NOTIFY payload of an event: the envelope, without the event's data when too big.
-fn envelope(node: &str, event: &Event) -> String {
-    let mut env = Envelope {
-        node: node.to_string(),
-        event: event.clone(),
+/// How many users one envelope names at most, so that an event for thousands of users
+/// crosses as several envelopes that each fit.
+const USERS_PER_ENVELOPE: usize = 500;
+
+/// The NOTIFY payloads of an event: one envelope, without the event's data when too big;
+/// an audience of many users is split over several envelopes (each user is in one).
+fn envelopes(node: &str, event: &Event) -> Vec<String> {
+    let parts: Vec<Audience> = match &event.audience {
+        Audience::Users(users) if users.len() > USERS_PER_ENVELOPE => users
+            .chunks(USERS_PER_ENVELOPE)
+            .map(|c| Audience::Users(c.to_vec()))
+            .collect(),
+        Audience::Involved { users, permission } if users.len() > USERS_PER_ENVELOPE => {
+            let mut parts = vec![Audience::Permission(permission.clone())];
+            parts.extend(
+                users
+                    .chunks(USERS_PER_ENVELOPE)
+                    .map(|c| Audience::Users(c.to_vec())),
+            );
+            parts
+        }
+        other => vec![other.clone()],
     };
-    let payload = serde_json::to_string(&env).unwrap_or_default();
-    if payload.len() <= MAX_PAYLOAD {
-        return payload;
-    }
-    env.event.data = serde_json::Value::Null;
-    serde_json::to_string(&env).unwrap_or_default()
+    parts
+        .into_iter()
+        .map(|audience| {
+            let mut env = Envelope {
+                node: node.to_string(),
+                event: Event {
+                    audience,
+                    ..event.clone()
+                },
+            };
+            let payload = serde_json::to_string(&env).unwrap_or_default();
+            if payload.len() <= MAX_PAYLOAD {
+                return payload;
+            }
+            env.event.data = serde_json::Value::Null;
+            serde_json::to_string(&env).unwrap_or_default()
+        })
+        .collect()
 }
 
 /// In-process broadcast of committed changes; with PostgreSQL, also NOTIFY/LISTEN so that
@@ -130,10 +164,10 @@ impl EventBus {
         tokio::spawn(async move {
             while let Some(first) = out_rx.recv().await {
                 // Everything queued goes out in one statement, in order.
-                let mut payloads = vec![envelope(&node, &first)];
+                let mut payloads = envelopes(&node, &first);
                 while payloads.len() < 1000 {
                     match out_rx.try_recv() {
-                        Ok(event) => payloads.push(envelope(&node, &event)),
+                        Ok(event) => payloads.extend(envelopes(&node, &event)),
                         Err(_) => break,
                     }
                 }
@@ -161,7 +195,10 @@ impl EventBus {
                 match listener.recv().await {
                     Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
                         Ok(env) if *env.node != *node => {
-                            let _ = tx.send(Arc::new(env.event));
+                            let _ = tx.send(Arc::new(Event {
+                                remote: true,
+                                ..env.event
+                            }));
                         }
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "unreadable event from another node"),
@@ -209,8 +246,9 @@ impl Event {
 }
 
 /// The one way a background reaction listens: `handler` runs, in order, for each event
-/// matching one of `patterns` (see [`Event::matches`]) and with [`Heard::Missed`] after
-/// falling behind, until the bus closes.
+/// of this node matching one of `patterns` (see [`Event::matches`]) and with
+/// [`Heard::Missed`] after falling behind, until the bus closes. Events from other nodes
+/// are left to the node where the change happened, so a reaction runs once.
 pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], mut handler: F)
 where
     F: FnMut(Heard) -> Fut + Send + 'static,
@@ -220,7 +258,7 @@ where
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(event) if patterns.iter().any(|p| event.matches(p)) => {
+                Ok(event) if !event.remote && patterns.iter().any(|p| event.matches(p)) => {
                     handler(Heard::Event(event)).await
                 }
                 Ok(_) => {}
@@ -232,4 +270,47 @@ where
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_for_many_users_crosses_in_envelopes_that_fit() {
+        let users: Vec<i64> = (1_000_000..1_010_000).collect();
+        let data = serde_json::json!({"title": "x".repeat(9000)});
+        let event = Event::new(
+            "update",
+            "published",
+            7,
+            data,
+            Audience::Users(users.clone()),
+        );
+        let payloads = envelopes("node", &event);
+        assert_eq!(payloads.len(), 20);
+        let mut named = Vec::new();
+        for p in &payloads {
+            assert!(p.len() <= MAX_PAYLOAD, "{}", p.len());
+            let env: Envelope = serde_json::from_str(p).unwrap();
+            assert_eq!(env.event.kind, "update.published");
+            match env.event.audience {
+                Audience::Users(ids) => named.extend(ids),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(named, users);
+        let involved = Audience::Involved {
+            users: users[..600].to_vec(),
+            permission: "updates:manage".into(),
+        };
+        let payloads = envelopes(
+            "node",
+            &Event {
+                audience: involved,
+                ..event
+            },
+        );
+        assert_eq!(payloads.len(), 3, "the permission once, the users in two");
+    }
 }

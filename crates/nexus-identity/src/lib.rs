@@ -8,7 +8,7 @@ pub mod pages;
 pub mod service;
 
 use nexus_core::auth::{BoxFuture, Principal, PrincipalLoader};
-use nexus_core::domain::{Domain, NavLink, NavSection};
+use nexus_core::domain::{Domain, NavLink, NavSection, RecordPage};
 use nexus_core::{ApiResult, AppState, Db};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -67,6 +67,11 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    records: &[RecordPage {
+        entity_type: "user",
+        noun: "user",
+        href: "/admin/users/{id}",
+    }],
     home: nexus_core::home::Home::NONE,
     setup,
 };

@@ -10,7 +10,7 @@ pub mod pages;
 pub mod service;
 
 use nexus_core::auth::BoxFuture;
-use nexus_core::domain::{Attachable, Domain, NavLink, NavSection};
+use nexus_core::domain::{Attachable, Domain, NavLink, NavSection, RecordPage};
 use nexus_core::{ApiError, ApiResult, AppState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -95,6 +95,23 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: ATTACHABLE,
+    records: &[
+        RecordPage {
+            entity_type: "asset",
+            noun: "asset",
+            href: "/maintenance/assets/{id}",
+        },
+        RecordPage {
+            entity_type: "work_order",
+            noun: "work order",
+            href: "/maintenance/work-orders/{id}",
+        },
+        RecordPage {
+            entity_type: "part",
+            noun: "part",
+            href: "/maintenance/parts/{id}",
+        },
+    ],
     home: home::HOME,
     setup,
 };

@@ -19,6 +19,7 @@ mod m0012_rule_versions;
 mod m0013_asset_criticality;
 mod m0014_work;
 mod m0015_my_work_indexes;
+mod m0016_comms;
 mod shapes;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_asset_criticality::Migration),
             Box::new(m0014_work::Migration),
             Box::new(m0015_my_work_indexes::Migration),
+            Box::new(m0016_comms::Migration),
         ]
     }
 }

@@ -58,6 +58,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    records: &[],
     home: home::HOME,
     setup,
 };

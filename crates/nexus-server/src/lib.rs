@@ -33,6 +33,7 @@ pub static DOMAINS: &[&Domain] = &[
     &nexus_telemetry::DOMAIN,
     &nexus_content::DOMAIN,
     &nexus_work::DOMAIN,
+    &nexus_comms::DOMAIN,
     &nexus_identity::DOMAIN,
 ];
 

@@ -45,6 +45,7 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    records: &[],
     home: home::HOME,
     setup,
 };

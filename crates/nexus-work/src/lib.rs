@@ -12,7 +12,7 @@ pub mod service;
 use std::time::Duration;
 
 use nexus_core::auth::BoxFuture;
-use nexus_core::domain::{Domain, NavLink, NavSection};
+use nexus_core::domain::{Domain, NavLink, NavSection, RecordPage};
 use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +56,23 @@ pub static DOMAIN: Domain = Domain {
         ],
     }],
     attachables: &[],
+    records: &[
+        RecordPage {
+            entity_type: "activity",
+            noun: "activity",
+            href: "/work/activities/{id}",
+        },
+        RecordPage {
+            entity_type: "project",
+            noun: "project",
+            href: "/work/projects/{id}",
+        },
+        RecordPage {
+            entity_type: "task",
+            noun: "task",
+            href: "/work/tasks/{id}",
+        },
+    ],
     home: home::HOME,
     setup,
 };

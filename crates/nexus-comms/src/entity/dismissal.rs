@@ -1,0 +1,18 @@
+use nexus_core::Timestamp;
+use sea_orm::entity::prelude::*;
+
+/// A user having closed a system message's banner.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "system_message_dismissals")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub message_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: i64,
+    pub dismissed_at: Timestamp,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! TODO
+
+use axum::Router;
+use nexus_core::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+}

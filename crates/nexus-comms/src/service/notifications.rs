@@ -1,0 +1,356 @@
+//! Notifications: created in bulk for the users who want that kind, listed, counted and
+//! marked by their owner only. Every change is an event to its owner alone, so their bell
+//! updates live.
+
+use std::collections::{BTreeSet, HashMap};
+
+use nexus_core::audit::AuditCtx;
+use nexus_core::events::{Audience, Event};
+use nexus_core::paging::{PageParams, page_of};
+use nexus_core::write::Work;
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
+use nexus_identity::entity::{role, user};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
+use serde_json::json;
+
+use crate::entity::{notification, preference};
+use crate::model::*;
+
+/// Users read, and rows written, per statement when notifying many.
+const CHUNK: usize = 500;
+
+/// A notification to create for some users.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    /// The preference it falls under: one of [`KINDS`] (`work_order_assigned`, ...).
+    pub kind: &'static str,
+    /// One of [`NOTIFICATION_TYPES`]: `info`, `warning`, `alert`, `success`.
+    pub r#type: &'static str,
+    /// What happened, in a line.
+    pub title: String,
+    /// What happened, in words a person reads.
+    pub message: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+    /// The page of the record it is about.
+    pub link: Option<String>,
+}
+
+/// `text` cut to at most `max` characters, so a long name never fails the insert.
+fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Which of `users` (active ones) want notifications of `kind`: their own choice, or
+/// their role's default.
+async fn wanting(conn: &impl ConnectionTrait, users: &[i64], kind: &Kind) -> ApiResult<Vec<i64>> {
+    let mut out = Vec::with_capacity(users.len());
+    for chunk in users.chunks(CHUNK) {
+        let roles: Vec<(i64, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(role::Column::Name)
+            .join(
+                JoinType::InnerJoin,
+                user::Entity::belongs_to(role::Entity)
+                    .from(user::Column::RoleId)
+                    .to(role::Column::Id)
+                    .into(),
+            )
+            .filter(user::Column::Id.is_in(chunk.iter().copied()))
+            .filter(user::Column::IsActive.eq(true))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let chosen: HashMap<i64, bool> = preference::Entity::find()
+            .select_only()
+            .column(preference::Column::UserId)
+            .column(preference::Column::Enabled)
+            .filter(preference::Column::Kind.eq(kind.name))
+            .filter(preference::Column::UserId.is_in(chunk.iter().copied()))
+            .into_tuple::<(i64, bool)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        out.extend(roles.into_iter().filter_map(|(id, role)| {
+            chosen
+                .get(&id)
+                .copied()
+                .unwrap_or_else(|| kind.default_for(&role))
+                .then_some(id)
+        }));
+    }
+    Ok(out)
+}
+
+/// Notifies each of `users` who has not turned `n.kind` off, in the unit of work `work`,
+/// and queues one `notification.created` event for them (id 0 when there are several).
+pub async fn notify_users(
+    work: &mut Work<'_>,
+    users: &[i64],
+    n: &NewNotification,
+) -> ApiResult<()> {
+    let kind = kind(n.kind).ok_or_else(|| ApiError::internal(format!("no kind {}", n.kind)))?;
+    let unique: Vec<i64> = users
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let recipients = wanting(&**work, &unique, kind).await?;
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let title = cut(&n.title, 200);
+    let link = n.link.as_deref().map(|l| cut(l, 300));
+    let entity_type = n.entity_type.as_deref().map(|e| cut(e, 40));
+    let now = Timestamp::now();
+    let mut last_id = 0;
+    for chunk in recipients.chunks(CHUNK) {
+        let rows = chunk.iter().map(|&user_id| notification::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(kind.name.into()),
+            r#type: Set(n.r#type.into()),
+            title: Set(title.clone()),
+            message: Set(n.message.clone()),
+            entity_type: Set(entity_type.clone()),
+            entity_id: Set(n.entity_id),
+            link: Set(link.clone()),
+            is_read: Set(false),
+            read_at: Set(None),
+            is_dismissed: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        last_id = notification::Entity::insert_many(rows)
+            .exec(&**work)
+            .await?
+            .last_insert_id;
+    }
+    let id = if recipients.len() == 1 { last_id } else { 0 };
+    work.emit(Event::new(
+        "notification",
+        "created",
+        id,
+        json!({ "kind": kind.name, "title": title, "link": link }),
+        Audience::Users(recipients),
+    ));
+    Ok(())
+}
+
+fn out(n: notification::Model) -> NotificationOut {
+    NotificationOut {
+        id: n.id,
+        kind: n.kind,
+        r#type: n.r#type,
+        title: n.title,
+        message: n.message,
+        entity_type: n.entity_type,
+        entity_id: n.entity_id,
+        link: n.link,
+        is_read: n.is_read,
+        read_at: n.read_at,
+        is_dismissed: n.is_dismissed,
+        created_at: n.created_at,
+    }
+}
+
+/// `me`'s notifications, newest first, without the dismissed ones unless asked.
+/// Errors: 422 for an unknown kind or type.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    me: i64,
+    f: &NotificationFilter,
+    page: &PageParams,
+) -> ApiResult<ListResponse<NotificationOut>> {
+    let mut q = notification::Entity::find().filter(notification::Column::UserId.eq(me));
+    if f.include_dismissed != Some(true) {
+        q = q.filter(notification::Column::IsDismissed.eq(false));
+    }
+    if let Some(read) = f.is_read {
+        q = q.filter(notification::Column::IsRead.eq(read));
+    }
+    if let Some(k) = f.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        let k =
+            kind(k).ok_or_else(|| ApiError::invalid("kind", "is not a kind of notification"))?;
+        q = q.filter(notification::Column::Kind.eq(k.name));
+    }
+    if let Some(t) = f.r#type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if !NOTIFICATION_TYPES.contains(&t) {
+            return Err(ApiError::invalid(
+                "type",
+                format!("must be one of {}", NOTIFICATION_TYPES.join(", ")),
+            ));
+        }
+        q = q.filter(notification::Column::Type.eq(t));
+    }
+    Ok(page_of(conn, q, page, &["id", "created_at"], ("id", true))
+        .await?
+        .map(out))
+}
+
+/// How many of `me`'s notifications are unread: one count on the `(user_id, is_read)` index.
+pub async fn unread_count(conn: &impl ConnectionTrait, me: i64) -> ApiResult<u64> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(me))
+        .filter(notification::Column::IsRead.eq(false))
+        .count(conn)
+        .await?)
+}
+
+/// The event telling `me`'s pages that their notifications changed.
+fn changed(me: i64, id: i64, data: serde_json::Value) -> Event {
+    Event::new(
+        "notification",
+        "updated",
+        id,
+        data,
+        Audience::Users(vec![me]),
+    )
+}
+
+/// Marks `me`'s notification `id` read, or also dismissed; 404 when it is not theirs.
+pub async fn mark(
+    state: &AppState,
+    ctx: &AuditCtx,
+    me: i64,
+    id: i64,
+    dismiss: bool,
+) -> ApiResult<NotificationOut> {
+    let mut work = Work::begin(state, ctx).await?;
+    let row = notification::Entity::find_by_id(id)
+        .filter(notification::Column::UserId.eq(me))
+        .one(&*work)
+        .await?
+        .ok_or_else(|| ApiError::not_found("notification"))?;
+    let mut q = notification::Entity::update_many()
+        .col_expr(notification::Column::IsRead, Expr::value(true))
+        .col_expr(
+            notification::Column::ReadAt,
+            Expr::value(row.read_at.unwrap_or_else(Timestamp::now)),
+        )
+        .filter(notification::Column::Id.eq(id));
+    if dismiss {
+        q = q.col_expr(notification::Column::IsDismissed, Expr::value(true));
+    }
+    q.exec(&*work).await?;
+    let after = notification::Entity::find_by_id(id)
+        .one(&*work)
+        .await?
+        .ok_or_else(|| ApiError::not_found("notification"))?;
+    work.emit(changed(
+        me,
+        id,
+        json!({ "is_read": true, "is_dismissed": after.is_dismissed }),
+    ));
+    work.commit().await?;
+    Ok(out(after))
+}
+
+/// Marks every unread notification of `me` read; how many changed.
+pub async fn read_all(state: &AppState, ctx: &AuditCtx, me: i64) -> ApiResult<u64> {
+    let mut work = Work::begin(state, ctx).await?;
+    let done = notification::Entity::update_many()
+        .col_expr(notification::Column::IsRead, Expr::value(true))
+        .col_expr(notification::Column::ReadAt, Expr::value(Timestamp::now()))
+        .filter(notification::Column::UserId.eq(me))
+        .filter(notification::Column::IsRead.eq(false))
+        .exec(&*work)
+        .await?
+        .rows_affected;
+    if done > 0 {
+        work.emit(changed(me, 0, json!({ "read_all": true })));
+    }
+    work.commit().await?;
+    Ok(done)
+}
+
+/// The name of `me`'s role, for the defaults of their preferences.
+async fn role_of(conn: &impl ConnectionTrait, me: i64) -> ApiResult<String> {
+    let name: Option<String> = user::Entity::find_by_id(me)
+        .select_only()
+        .column(role::Column::Name)
+        .join(
+            JoinType::InnerJoin,
+            user::Entity::belongs_to(role::Entity)
+                .from(user::Column::RoleId)
+                .to(role::Column::Id)
+                .into(),
+        )
+        .into_tuple()
+        .one(conn)
+        .await?;
+    name.ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// Every kind with `me`'s choice, or their role's default where they made none.
+pub async fn preferences(conn: &impl ConnectionTrait, me: i64) -> ApiResult<Vec<PreferenceOut>> {
+    let role = role_of(conn, me).await?;
+    let chosen: HashMap<String, bool> = preference::Entity::find()
+        .filter(preference::Column::UserId.eq(me))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.kind, p.enabled))
+        .collect();
+    Ok(KINDS
+        .iter()
+        .map(|k| PreferenceOut {
+            kind: k.name.into(),
+            label: k.label.into(),
+            enabled: chosen
+                .get(k.name)
+                .copied()
+                .unwrap_or_else(|| k.default_for(&role)),
+            is_default: !chosen.contains_key(k.name),
+        })
+        .collect())
+}
+
+/// Records `me`'s choices (kinds left out keep theirs); 422 `preferences` for an unknown kind.
+pub async fn set_preferences(
+    state: &AppState,
+    ctx: &AuditCtx,
+    me: i64,
+    input: PreferencesIn,
+) -> ApiResult<Vec<PreferenceOut>> {
+    let mut rows = Vec::with_capacity(input.preferences.len());
+    for p in &input.preferences {
+        let k = kind(p.kind.trim())
+            .ok_or_else(|| ApiError::invalid("preferences", format!("{} is not a kind", p.kind)))?;
+        rows.push(preference::ActiveModel {
+            user_id: Set(me),
+            kind: Set(k.name.into()),
+            enabled: Set(p.enabled),
+            email: Set(false),
+        });
+    }
+    let work = Work::begin(state, ctx).await?;
+    let before = preferences(&*work, me).await?;
+    if !rows.is_empty() {
+        preference::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([preference::Column::UserId, preference::Column::Kind])
+                    .update_column(preference::Column::Enabled)
+                    .to_owned(),
+            )
+            .exec(&*work)
+            .await?;
+    }
+    let after = preferences(&*work, me).await?;
+    work.audit(
+        "update",
+        "notification_preferences",
+        me,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(after)
+}

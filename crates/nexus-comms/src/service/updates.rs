@@ -1,0 +1,5 @@
+//! TODO
+
+use nexus_core::AppState;
+
+pub fn start(_state: &AppState) {}

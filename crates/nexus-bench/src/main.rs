@@ -1,6 +1,7 @@
 //! `nexus-bench`: starts the real `nexus` binary and measures it from outside, over HTTP
 //! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
 
+mod comms;
 mod inventory;
 mod load;
 mod maintenance;
@@ -47,6 +48,15 @@ struct Cli {
     /// Projects (50 tasks each) the work scenario seeds.
     #[arg(long, default_value_t = 2_000)]
     projects: u64,
+    /// Readers the comms scenario seeds.
+    #[arg(long, default_value_t = 10_000)]
+    people: u64,
+    /// Notifications the comms scenario seeds.
+    #[arg(long, default_value_t = 1_000_000)]
+    notifications: u64,
+    /// Event streams the comms scenario opens (0: skip that phase).
+    #[arg(long, default_value_t = 10_000)]
+    streams: usize,
     /// Samples the telemetry-query scenario stores.
     #[arg(long, default_value_t = 100_000_000)]
     samples: u64,
@@ -83,6 +93,9 @@ enum Scenario {
     /// Activity list filters and my work over `--activities`, a 2,000-task Gantt chart,
     /// dependency inserts, and the overdue sweep against concurrent writes.
     Work,
+    /// A reader's notifications over `--notifications`, announcements published to
+    /// `--people` readers while they read, and broadcasts to `--streams` event streams.
+    Comms,
     /// Every scenario above.
     All,
 }
@@ -104,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::TelemetryIngest,
             Scenario::TelemetryQuery,
             Scenario::Work,
+            Scenario::Comms,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -159,6 +173,16 @@ async fn main() -> anyhow::Result<()> {
                     cli.database_url.as_deref(),
                     cli.activities,
                     cli.projects,
+                    cli.seconds,
+                )
+                .await?
+            }
+            Scenario::Comms => {
+                comms::run(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    (cli.people, cli.notifications),
+                    cli.streams,
                     cli.seconds,
                 )
                 .await?

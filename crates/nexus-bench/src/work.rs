@@ -19,13 +19,18 @@ use crate::server::{self, Nexus};
 const CONNS: usize = 16;
 
 /// Sends one JSON request and returns its status and body.
-async fn call(nexus: &Nexus, req: Request) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn call(nexus: &Nexus, req: Request) -> anyhow::Result<(u16, Value)> {
     let (status, body) = send_once(nexus.addr, &req).await?;
     Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 /// Creates a JSON record and returns its id.
-async fn create(nexus: &Nexus, token: &str, path: &str, body: Value) -> anyhow::Result<i64> {
+pub(crate) async fn create(
+    nexus: &Nexus,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<i64> {
     let (status, out) = call(
         nexus,
         Request::post_json(path, &body.to_string()).bearer(token),
@@ -35,7 +40,7 @@ async fn create(nexus: &Nexus, token: &str, path: &str, body: Value) -> anyhow::
     out["id"].as_i64().context("an id")
 }
 
-fn p99(mut micros: Vec<u64>) -> f64 {
+pub(crate) fn p99(mut micros: Vec<u64>) -> f64 {
     micros.sort_unstable();
     let at = (micros.len() * 99 / 100).min(micros.len().saturating_sub(1));
     micros.get(at).copied().unwrap_or(0) as f64 / 1000.0

@@ -1508,3 +1508,87 @@ pub async fn audit_page(db: &Db, q: AuditQuery) -> ApiResult<AuditPage> {
         next_after,
     })
 }
+
+// ---------------------------------------------------------------- generated people
+
+/// Ids of `n` generated people (`{prefix}00001` …, role `user`, spread over the
+/// departments, a password that matches nothing until an admin sets one), written many
+/// per statement; those that exist already are kept. For `nexus seed` and benchmarks.
+pub async fn seed_people(state: &AppState, prefix: &str, n: u64) -> ApiResult<Vec<i64>> {
+    use nexus_core::seeding::{insert_rows, sync_sequence};
+    let conn = state.db.write();
+    let name = |i: u64| format!("{prefix}{i:05}");
+    let existing: HashMap<String, i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Username)
+        .column(user::Column::Id)
+        .filter(user::Column::Username.starts_with(prefix))
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let role = role::Entity::find()
+        .filter(role::Column::Name.eq("user"))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::internal("the built-in role user is missing"))?;
+    let departments: Vec<i64> = department::Entity::find()
+        .select_only()
+        .column(department::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let next = user::Entity::find()
+        .select_only()
+        .column_as(user::Column::Id.max(), "id")
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?
+        .flatten()
+        .unwrap_or(0)
+        + 1;
+    let now = Timestamp::now();
+    let mut ids = Vec::with_capacity(n as usize);
+    let mut rows = Vec::new();
+    for i in 1..=n {
+        if let Some(id) = existing.get(&name(i)) {
+            ids.push(*id);
+            continue;
+        }
+        let id = next + rows.len() as i64;
+        let department = departments
+            .get(i as usize % departments.len().max(1))
+            .copied();
+        rows.push(vec![
+            id.into(),
+            name(i).into(),
+            "!".into(),
+            Some("Reader".to_string()).into(),
+            Some(format!("{i:05}")).into(),
+            department.into(),
+            "{}".into(),
+            role.id.into(),
+            true.into(),
+            now.into(),
+            now.into(),
+        ]);
+        ids.push(id);
+    }
+    let columns = [
+        "id",
+        "username",
+        "password_hash",
+        "first_name",
+        "last_name",
+        "department_id",
+        "preferences",
+        "role_id",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ];
+    insert_rows(conn, "users", &columns, rows).await?;
+    sync_sequence(conn, "users").await?;
+    Ok(ids)
+}

@@ -83,6 +83,16 @@ enum Command {
         /// Projects to generate, 50 chained tasks each, with teams and logged time.
         #[arg(long, default_value_t = 0)]
         projects: u64,
+        /// Readers to generate (`reader00001` …, spread over the departments; an admin
+        /// sets a password before one signs in).
+        #[arg(long, default_value_t = 0)]
+        people: u64,
+        /// Notifications to generate over the readers and the last 90 days.
+        #[arg(long, default_value_t = 0)]
+        notifications: u64,
+        /// Announcements to publish to everyone, one a day up to today.
+        #[arg(long, default_value_t = 0)]
+        announcements: u64,
     },
 }
 
@@ -226,6 +236,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             work_orders,
             activities,
             projects,
+            people,
+            notifications,
+            announcements,
         } => {
             seed(
                 config,
@@ -233,6 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 assets,
                 work_orders,
                 (activities, projects),
+                (people, notifications, announcements),
             )
             .await
         }
@@ -297,6 +311,7 @@ async fn seed(
     assets: u64,
     work_orders: u64,
     (activities, projects): (u64, u64),
+    (people, notifications, announcements): (u64, u64, u64),
 ) -> anyhow::Result<()> {
     let state = prepare(config).await?;
     if movements > 0 {
@@ -335,6 +350,21 @@ async fn seed(
             n.projects,
             n.tasks,
             n.dependencies,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if people > 0 || notifications > 0 || announcements > 0 {
+        let started = std::time::Instant::now();
+        let bar = progress_bar("seeding notifications and announcements");
+        let n =
+            nexus_comms::service::seed::seed(&state, people, notifications, announcements, &bar)
+                .await
+                .map_err(describe)?;
+        println!(
+            "seeded {} reader(s), {} notification(s) and {} announcement(s) in {:.1} s",
+            n.people,
+            n.notifications,
+            n.announcements,
             started.elapsed().as_secs_f64()
         );
     }

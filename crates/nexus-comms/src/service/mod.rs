@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod messages;
 pub mod notifications;
 pub mod reactions;
+pub mod seed;
 pub mod updates;
 
 use nexus_core::{ApiResult, AppState};

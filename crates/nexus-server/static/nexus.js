@@ -513,3 +513,83 @@ document.addEventListener("input", (event) => {
       .catch(() => {});
   }, 250);
 });
+
+// The bell and the system message banners: my unread count and the messages for me,
+// fetched once the page is shown and again (at most every second or so) when an event
+// about one of mine arrives. A banner's Dismiss closes it for good.
+document.addEventListener("DOMContentLoaded", () => {
+  const bell = document.getElementById("bell");
+  const banners = document.getElementById("system-messages");
+  if (!bell || !banners || !window.fetch) {
+    return;
+  }
+  const json = (url) =>
+    fetch(url, { headers: { Accept: "application/json" } }).then((res) =>
+      res.ok ? res.json() : Promise.reject(new Error(res.statusText)),
+    );
+  const count = () =>
+    json("/api/v1/notifications/unread-count")
+      .then(({ unread }) => {
+        const badge = bell.querySelector(".bell-count");
+        badge.hidden = unread === 0;
+        badge.textContent = unread > 99 ? "99+" : String(unread);
+        bell.querySelector(".bell-unread").textContent = unread === 0 ? ", none unread" : `, ${unread} unread`;
+        bell.classList.toggle("has-unread", unread > 0);
+      })
+      .catch(() => {});
+  const dismiss = (id, item) =>
+    fetch(`/api/v1/system-messages/${id}/dismiss`, {
+      method: "POST",
+      headers: { "x-csrf-token": banners.dataset.csrf || "" },
+    })
+      .then((res) => {
+        if (res.ok || res.status === 404) {
+          item.remove();
+        }
+      })
+      .catch(() => {});
+  const messages = () =>
+    json("/api/v1/system-messages/active")
+      .then((list) => {
+        const items = list.map((m) => {
+          const item = document.createElement("div");
+          item.className = `system-message tone-${m.message_type}`;
+          item.setAttribute("role", m.message_type === "error" ? "alert" : "status");
+          const text = document.createElement("p");
+          const title = document.createElement("strong");
+          title.textContent = m.title;
+          text.append(title, ` ${m.content}`);
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "link";
+          button.textContent = "Dismiss";
+          const what = document.createElement("span");
+          what.className = "visually-hidden";
+          what.textContent = `: ${m.title}`;
+          button.append(what);
+          button.addEventListener("click", () => dismiss(m.id, item));
+          item.append(text, button);
+          return item;
+        });
+        banners.replaceChildren(...items);
+      })
+      .catch(() => {});
+  count();
+  messages();
+  if (!window.EventSource) {
+    return;
+  }
+  const source = new EventSource("/api/v1/events/stream?topics=notification,system_message");
+  closeOnLeaving(source);
+  const later = { notification: null, system_message: null };
+  const soon = (topic, redo) => {
+    window.clearTimeout(later[topic]);
+    later[topic] = window.setTimeout(redo, 800);
+  };
+  for (const name of ["notification.created", "notification.updated"]) {
+    source.addEventListener(name, () => soon("notification", count));
+  }
+  for (const name of ["system_message.created", "system_message.updated", "system_message.deleted", "system_message.dismissed"]) {
+    source.addEventListener(name, () => soon("system_message", messages));
+  }
+});

@@ -78,7 +78,9 @@ pub async fn dismiss_notification(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<NotificationOut>> {
     let ctx = client.audit(Some(user.id()));
-    Ok(Json(service::mark(&state, &ctx, user.id(), id, true).await?))
+    Ok(Json(
+        service::mark(&state, &ctx, user.id(), id, true).await?,
+    ))
 }
 
 /// Mark every one of your notifications read.
@@ -101,7 +103,9 @@ pub async fn get_preferences(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> ApiResult<Json<Vec<PreferenceOut>>> {
-    Ok(Json(service::preferences(state.db.read(), user.id()).await?))
+    Ok(Json(
+        service::preferences(state.db.read(), user.id()).await?,
+    ))
 }
 
 /// Turn kinds of notification on or off; kinds left out keep their setting.

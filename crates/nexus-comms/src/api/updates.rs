@@ -9,8 +9,8 @@ use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::tabular::csv_download;
 use nexus_core::{
-    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, IfMatch, ListResponse, PageParams,
-    Versioned,
+    ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse,
+    PageParams, Versioned,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -108,13 +108,14 @@ pub async fn delete_update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Acknowledge an update that asks for it; once (409 the second time).
-#[utoipa::path(post, path = "/api/v1/updates/{id}/acknowledge", tag = "comms", security(("bearer" = ["updates:read"])),
+/// Acknowledge an update published for you that asks for it, once (409 the second
+/// time). Being among its recipients is all it takes, guests included.
+#[utoipa::path(post, path = "/api/v1/updates/{id}/acknowledge", tag = "comms", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = UpdateDetail), (status = 404), (status = 409)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     client: ClientInfo,
-    Require(user, _): Require<UpdatesRead>,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> ApiResult<impl IntoResponse> {
     let ctx = client.audit(Some(user.id()));

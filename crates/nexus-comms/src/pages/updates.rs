@@ -18,7 +18,7 @@ use nexus_core::{AppState, Db};
 use nexus_identity::entity::{department, user};
 use nexus_identity::model::{DepartmentFilter, UserFilter};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 
 use crate::model::*;
@@ -35,12 +35,18 @@ const OFFERED: u64 = 20;
 
 const DONE: &[(&str, &str)] = &[
     ("draft", "Draft saved. Nobody else sees it yet."),
-    ("scheduled", "Scheduled. It is published at the time you chose."),
+    (
+        "scheduled",
+        "Scheduled. It is published at the time you chose.",
+    ),
     ("published", "Published. Its audience can read it now."),
     ("saved", "Update saved."),
     ("unpublished", "Unpublished. Its readers no longer see it."),
     ("deleted", "Draft deleted."),
-    ("acknowledged", "Thank you: your acknowledgement is recorded."),
+    (
+        "acknowledged",
+        "Thank you: your acknowledgement is recorded.",
+    ),
     ("commented", "Comment posted."),
     ("liked", "Liked."),
     ("unliked", "Like taken back."),
@@ -77,7 +83,11 @@ fn options(codes: &[&str]) -> Vec<(String, String)> {
 /// Whether `value` is empty or one of `allowed`; otherwise a field error.
 fn pick(v: &mut Validator, field: &str, value: &str, allowed: &[&str]) -> Option<String> {
     let value = filled(value)?;
-    v.check(allowed.contains(&value.as_str()), field, "choose one from the list");
+    v.check(
+        allowed.contains(&value.as_str()),
+        field,
+        "choose one from the list",
+    );
     Some(value)
 }
 
@@ -178,7 +188,13 @@ async fn feed(web: Web, Query(form): Query<FeedForm>) -> Page {
         Err(e) => Err(e),
     };
     let (shell, status, items, total, errors) = match found {
-        Ok(list) => (shell, StatusCode::OK, list.items, list.total, Errors::default()),
+        Ok(list) => (
+            shell,
+            StatusCode::OK,
+            list.items,
+            list.total,
+            Errors::default(),
+        ),
         Err(err) => {
             let r = web.refused("Announcements", err)?;
             let shell = r
@@ -298,7 +314,15 @@ async fn show(web: Web, Path(id): Path<i64>, Query(q): Query<ShowQuery>) -> Page
         .await
         .or_page(&web)?;
     let shell = web.shell_done(&u.update.title, done_message(&q.done, DONE));
-    show_page(&web, u, shell, String::new(), Errors::default(), StatusCode::OK).await
+    show_page(
+        &web,
+        u,
+        shell,
+        String::new(),
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn acknowledge(web: Web, Path(id): Path<i64>, Posted(_): Posted<CsrfForm>) -> Page {
@@ -345,9 +369,9 @@ async fn comment(web: Web, Path(id): Path<i64>, Posted(form): Posted<CommentForm
         content: form.content.clone(),
     };
     match service::comment(&web.state, &web.audit(), &web.user, id, req).await {
-        Ok(c) => Ok(
-            Redirect::to(&format!("/updates/{id}?done=commented#c{}", c.id)).into_response(),
-        ),
+        Ok(c) => {
+            Ok(Redirect::to(&format!("/updates/{id}?done=commented#c{}", c.id)).into_response())
+        }
         Err(err) => {
             let u = service::peek(web.state.db.read(), &web.user, id)
                 .await
@@ -436,7 +460,11 @@ impl UpdateForm {
             content: u.content.clone(),
             kind: u.update_type.clone(),
             priority: u.priority.clone(),
-            ack_required: if u.ack_required { "on".into() } else { String::new() },
+            ack_required: if u.ack_required {
+                "on".into()
+            } else {
+                String::new()
+            },
             audience: if u.target_all { "all" } else { "chosen" }.into(),
             people: join(&d.targets.users),
             departments: join(&d.targets.departments),
@@ -496,7 +524,10 @@ impl UpdateForm {
                 None
             }
             Err(_) => {
-                v.add("publish_at", "must be a date and time like 2026-01-31 14:00");
+                v.add(
+                    "publish_at",
+                    "must be a date and time like 2026-01-31 14:00",
+                );
                 None
             }
         }
@@ -690,7 +721,13 @@ async fn edit_form(web: Web, Path(id): Path<i64>) -> Page {
     let d = editable(&web, id).await?;
     let form = UpdateForm::of(&d);
     let shell = web.shell(&format!("Edit {}", d.update.title));
-    form_page(Some(d.update), form, shell, Errors::default(), StatusCode::OK)
+    form_page(
+        Some(d.update),
+        form,
+        shell,
+        Errors::default(),
+        StatusCode::OK,
+    )
 }
 
 async fn save(web: Web, Path(id): Path<i64>, Posted(form): Posted<UpdateForm>) -> Page {
@@ -783,11 +820,7 @@ impl ReceiptsPage {
 
     /// `part` of `whole` in percent, whole numbers.
     fn percent(&self, part: &u64, whole: &u64) -> u64 {
-        if *whole == 0 {
-            0
-        } else {
-            part * 100 / whole
-        }
+        if *whole == 0 { 0 } else { part * 100 / whole }
     }
 }
 
@@ -839,7 +872,10 @@ async fn receipts(web: Web, Path(id): Path<i64>, Query(form): Query<ReceiptForm>
     let departments = report
         .departments
         .iter()
-        .filter_map(|d| d.department_id.map(|i| (i.to_string(), d.department.clone())))
+        .filter_map(|d| {
+            d.department_id
+                .map(|i| (i.to_string(), d.department.clone()))
+        })
         .collect();
     let csv = format!(
         "/api/v1/updates/{id}/receipts.csv?{}",
@@ -847,7 +883,10 @@ async fn receipts(web: Web, Path(id): Path<i64>, Query(form): Query<ReceiptForm>
             ("state", filter.state.as_deref().unwrap_or("")),
             (
                 "department_id",
-                &filter.department_id.map(|d| d.to_string()).unwrap_or_default()
+                &filter
+                    .department_id
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
             ),
         ])
     );

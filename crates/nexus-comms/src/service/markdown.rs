@@ -52,19 +52,25 @@ pub fn excerpt(content: &str, max: usize) -> String {
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
                 text.push_str(&t)
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(_) if !text.ends_with(' ') => {
-                text.push(' ')
-            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_),
+            ) => text.push(' '),
             _ => {}
         }
-        if text.chars().count() > max {
+        if text.len() > max * 4 {
             break;
         }
     }
-    let text = text.trim();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
-        None => text.to_string(),
+        None => text,
     }
 }
 
@@ -115,7 +121,8 @@ mod tests {
 
     #[test]
     fn excerpts_are_plain_and_short() {
-        assert_eq!(excerpt("**Bold** and *soft*", 100), "Bold and soft");
+        assert_eq!(excerpt("**Bold** and *soft*ly", 100), "Bold and softly");
+        assert_eq!(excerpt("# Title\n\n- one\n- two", 100), "Title one two");
         assert_eq!(excerpt("abcdefghij", 4), "abcd…");
     }
 }

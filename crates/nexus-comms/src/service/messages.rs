@@ -121,6 +121,33 @@ async fn check_targets(conn: &impl ConnectionTrait, ids: &[i64]) -> ApiResult<()
     }
 }
 
+/// The ids of the users called `names` (as typed on a page); 422 `target_users` naming
+/// those that are no user.
+pub async fn users_named(conn: &impl ConnectionTrait, names: &[String]) -> ApiResult<Vec<i64>> {
+    let found: HashMap<String, i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Username)
+        .column(user::Column::Id)
+        .filter(user::Column::Username.is_in(names.iter().cloned()))
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| !found.contains_key(*n))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid(
+            "target_users",
+            format!("no user named {}", unknown.join(", ")),
+        ));
+    }
+    Ok(names.iter().filter_map(|n| found.get(n).copied()).collect())
+}
+
 /// Replaces the targets of message `id` with `users`.
 async fn set_targets(conn: &impl ConnectionTrait, id: i64, users: &[i64]) -> ApiResult<()> {
     message_target::Entity::delete_many()
@@ -214,7 +241,8 @@ pub async fn create(
     .await?;
     set_targets(&*work, row.id, &d.target_users).await?;
     let m = out(&*work, row).await?;
-    work.created("system_message", m.id, &m, audience(&m)).await?;
+    work.created("system_message", m.id, &m, audience(&m))
+        .await?;
     notify_targets(&mut work, &m, &d.target_users).await?;
     work.commit().await?;
     Ok(m)
@@ -238,8 +266,8 @@ pub async fn update(
     change: UpdateSystemMessage,
 ) -> ApiResult<SystemMessageOut> {
     let mut work = Work::begin(state, ctx).await?;
-    let current = find_current::<system_message::Entity, _>(&*work, id, if_match, "system message")
-        .await?;
+    let current =
+        find_current::<system_message::Entity, _>(&*work, id, if_match, "system message").await?;
     let before = out(&*work, current.clone()).await?;
     let mut d = NewSystemMessage {
         title: before.title.clone(),
@@ -284,8 +312,8 @@ pub async fn update(
 /// Withdraws a message over the version the client read (412 when stale).
 pub async fn delete(state: &AppState, ctx: &AuditCtx, id: i64, if_match: IfMatch) -> ApiResult<()> {
     let mut work = Work::begin(state, ctx).await?;
-    let current = find_current::<system_message::Entity, _>(&*work, id, if_match, "system message")
-        .await?;
+    let current =
+        find_current::<system_message::Entity, _>(&*work, id, if_match, "system message").await?;
     let before = out(&*work, current.clone()).await?;
     delete_versioned::<system_message::Entity, _>(&*work, id, current.version).await?;
     work.deleted("system_message", id, &before, audience(&before))

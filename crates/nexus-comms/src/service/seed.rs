@@ -25,10 +25,30 @@ pub struct Seeded {
 
 /// Kind, type, title and entity of the generated notifications, by turn.
 const SAMPLES: [(&str, &str, &str, &str); 5] = [
-    (WORK_ORDER_ASSIGNED, "info", "Work order assigned to you", "work_order"),
-    (ALERT_RAISED, "alert", "Critical alert on an asset you follow", "asset"),
-    (PART_LOW_STOCK, "warning", "A part you follow is below its reorder point", "part"),
-    (ACTIVITY_ASSIGNED, "info", "Activity assigned to you", "activity"),
+    (
+        WORK_ORDER_ASSIGNED,
+        "info",
+        "Work order assigned to you",
+        "work_order",
+    ),
+    (
+        ALERT_RAISED,
+        "alert",
+        "Critical alert on an asset you follow",
+        "asset",
+    ),
+    (
+        PART_LOW_STOCK,
+        "warning",
+        "A part you follow is below its reorder point",
+        "part",
+    ),
+    (
+        ACTIVITY_ASSIGNED,
+        "info",
+        "Activity assigned to you",
+        "activity",
+    ),
     (DUE_TOMORROW, "warning", "Due tomorrow", "task"),
 ];
 
@@ -39,8 +59,7 @@ pub async fn seed(
     announcements: u64,
     progress: Progress<'_>,
 ) -> ApiResult<Seeded> {
-    let readers =
-        nexus_identity::service::seed_people(state, "reader", people.max(1)).await?;
+    let readers = nexus_identity::service::seed_people(state, "reader", people.max(1)).await?;
     let conn = state.db.write();
     let mut rng = Rng(18);
     let now = Timestamp::now().0;
@@ -79,8 +98,18 @@ pub async fn seed(
             &txn,
             "notifications",
             &[
-                "id", "user_id", "kind", "type", "title", "message", "entity_type",
-                "entity_id", "is_read", "read_at", "is_dismissed", "created_at",
+                "id",
+                "user_id",
+                "kind",
+                "type",
+                "title",
+                "message",
+                "entity_type",
+                "entity_id",
+                "is_read",
+                "read_at",
+                "is_dismissed",
+                "created_at",
             ],
             rows,
         )
@@ -114,8 +143,18 @@ pub async fn seed(
             &txn,
             "updates",
             &[
-                "id", "title", "content", "type", "priority", "created_by_id", "target_all",
-                "ack_required", "status", "published_at", "created_at", "updated_at",
+                "id",
+                "title",
+                "content",
+                "type",
+                "priority",
+                "created_by_id",
+                "target_all",
+                "ack_required",
+                "status",
+                "published_at",
+                "created_at",
+                "updated_at",
             ],
             vec![row],
         )

@@ -291,8 +291,7 @@ async fn materialize(
             "DELETE FROM update_recipients WHERE update_id = $1 \
              AND user_id NOT IN (SELECT u.id FROM users u WHERE {audience})"
         );
-        conn.execute(stmt(backend, &sql, vec![u.id.into()]))
-            .await?;
+        conn.execute(stmt(backend, &sql, vec![u.id.into()])).await?;
     }
     let sql = format!(
         "INSERT INTO update_recipients (update_id, user_id, department_id, published_at) \
@@ -797,7 +796,13 @@ pub async fn list(
             conn,
             update::Entity::find().filter(cond),
             page,
-            &["created_at", "updated_at", "published_at", "publish_at", "title"],
+            &[
+                "created_at",
+                "updated_at",
+                "published_at",
+                "publish_at",
+                "title",
+            ],
             ("created_at", true),
         )
         .await?;
@@ -807,7 +812,10 @@ pub async fn list(
         page.sort(&["published_at"], ("published_at", true))?;
     }
     let mut feed = update_recipient::Entity::find()
-        .join(JoinType::InnerJoin, update_recipient::Relation::Update.def())
+        .join(
+            JoinType::InnerJoin,
+            update_recipient::Relation::Update.def(),
+        )
         .filter(update_recipient::Column::UserId.eq(user.id()))
         .filter(update::Column::Status.eq("published"))
         .filter(cond);
@@ -842,10 +850,16 @@ pub async fn list(
 }
 
 /// How many updates published for `user` they have not read, and not acknowledged.
-pub async fn unread_count(conn: &impl ConnectionTrait, user: &CurrentUser) -> ApiResult<UnreadCount> {
+pub async fn unread_count(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+) -> ApiResult<UnreadCount> {
     let mine = || {
         update_recipient::Entity::find()
-            .join(JoinType::InnerJoin, update_recipient::Relation::Update.def())
+            .join(
+                JoinType::InnerJoin,
+                update_recipient::Relation::Update.def(),
+            )
             .filter(update_recipient::Column::UserId.eq(user.id()))
             .filter(update::Column::Status.eq("published"))
     };
@@ -882,7 +896,11 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Upd
 }
 
 /// Update `id` as `user` sees it, without marking it read (forms and reports).
-pub async fn peek(conn: &impl ConnectionTrait, user: &CurrentUser, id: i64) -> ApiResult<UpdateDetail> {
+pub async fn peek(
+    conn: &impl ConnectionTrait,
+    user: &CurrentUser,
+    id: i64,
+) -> ApiResult<UpdateDetail> {
     let (u, _) = visible(conn, user, id).await?;
     detail(conn, user, u).await
 }
@@ -1079,7 +1097,9 @@ async fn usable_file(
 ) -> ApiResult<nexus_content::entity::file::Model> {
     nexus_content::service::visible_file(state, conn, Some(user), file_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("file_id", format!("no file you may use has id {file_id}")))
+        .ok_or_else(|| {
+            ApiError::invalid("file_id", format!("no file you may use has id {file_id}"))
+        })
 }
 
 /// Attaches stored file `req.file_id` to update `id`.
@@ -1187,7 +1207,9 @@ pub async fn remove_file(
             .one(&*w)
             .await?
             .ok_or_else(|| ApiError::not_found("attachment"))?;
-        update_attachment::Entity::delete_by_id(item).exec(&*w).await?;
+        update_attachment::Entity::delete_by_id(item)
+            .exec(&*w)
+            .await?;
         w.deleted("update_attachment", item, &row, audience).await?;
     }
     w.commit().await

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use nexus_server::backend_tests;
+use nexus_server::testing::csrf;
 use serde_json::json;
 
 fn at(hours: i64) -> String {
@@ -10,7 +11,11 @@ fn at(hours: i64) -> String {
 }
 
 fn titles(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 backend_tests! {
@@ -89,5 +94,35 @@ backend_tests! {
         assert_eq!(srv.post("/api/v1/system-messages", &guest, body).await.status, 403);
         assert_eq!(srv.get("/api/v1/system-messages", &bob).await.status, 403);
         assert_eq!(srv.get("/api/v1/system-messages/active", &guest).await.status, 200);
+    }
+
+    async fn the_page_posts_for_users_chosen_by_name(srv) {
+        let admin = srv.admin_token().await;
+        srv.create_user(&admin, "ann", "staff").await;
+        let ann = srv.login("ann", "ann-password").await;
+        let (status, html) = srv.page("/system-messages", &admin).await;
+        assert_eq!(status, 200);
+        let token = csrf(&html);
+        let (status, _, html) = srv.submit("/system-messages", &admin, &[("csrf", &token), ("title", "Fire drill"),
+            ("content", "At noon."), ("message_type", "warning"), ("target_users", "ann, nobody"), ("expires_at", "")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("no user named nobody"), "{html}");
+        assert!(html.contains(r#"value="Fire drill""#), "a refused form keeps what was typed");
+        let (status, _, html) = srv.submit("/system-messages", &admin, &[("csrf", &token), ("title", "Fire drill"),
+            ("content", "At noon."), ("target_users", "ann"), ("expires_at", "2001-01-01T10:00")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("must be in the future"), "{html}");
+        let (status, to, _) = srv.submit("/system-messages", &admin, &[("csrf", &token), ("title", "Fire drill"),
+            ("content", "At noon."), ("message_type", "warning"), ("target_users", "@ann"), ("expires_at", "")]).await;
+        assert_eq!(status, 303);
+        assert!(to.starts_with("/system-messages?done=posted#m"), "{to}");
+        let active = srv.get("/api/v1/system-messages/active", &ann).await.json;
+        assert_eq!(titles(&active), ["Fire drill"]);
+        assert_eq!(active[0]["message_type"], "warning");
+        let (_, html) = srv.page("/system-messages", &admin).await;
+        assert!(html.contains("For ann"), "{html}");
+
+        let (status, _) = srv.page("/system-messages", &ann).await;
+        assert_eq!(status, 403);
     }
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use nexus_core::Event;
 use nexus_core::events::Audience;
 use nexus_server::backend_tests;
-use nexus_server::testing::TestServer;
+use nexus_server::testing::{TestServer, csrf};
 use serde_json::{Value, json};
 
 /// The notifications of `token`'s user once `ready` holds for them, polled for up to 5 s
@@ -93,7 +93,7 @@ backend_tests! {
         }
         let items = until(srv, &ann, |n| n.len() == 3).await;
         assert_eq!(unread(srv, &ann).await, 3);
-        assert_eq!(items[0]["title"].as_str().unwrap().contains("Three"), true, "newest first");
+        assert!(items[0]["title"].as_str().unwrap().contains("Three"), "newest first");
         let first = items[0]["id"].as_i64().unwrap();
         let second = items[1]["id"].as_i64().unwrap();
 
@@ -153,5 +153,71 @@ backend_tests! {
         })).await;
         let items = until(srv, &ann, |n| !of_kind(n, "activity_assigned").is_empty()).await;
         assert!(of_kind(&items, "work_order_assigned").is_empty(), "{items:?}");
+    }
+
+    async fn the_page_lists_marks_and_saves_preferences(srv) {
+        let admin = srv.admin_token().await;
+        let ann_id = srv.create_user(&admin, "ann", "staff").await;
+        let ann = srv.login("ann", "ann-password").await;
+        srv.create("/api/v1/work-orders", &admin, json!({"title": "Fix the <door>", "assigned_to_id": ann_id})).await;
+        let items = until(srv, &ann, |n| n.len() == 1).await;
+        let id = items[0]["id"].as_i64().unwrap();
+
+        let (status, html) = srv.page("/notifications", &ann).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("admin assigned work order"), "says in words what happened");
+        assert!(html.contains("Fix the &lt;door&gt;") || html.contains("Fix the &#60;door&#62;"));
+        assert!(html.contains("1 unread notification."));
+        assert!(html.contains(r#"id="bell""#), "the shell has the bell");
+        assert!(html.contains(r#"id="system-messages""#), "and the banners' place");
+        let token = csrf(&html);
+
+        let (status, to, _) = srv.submit(&format!("/notifications/{id}/read"), &ann, &[("csrf", &token), ("show", "unread"), ("kind", "")]).await;
+        assert_eq!((status, to.as_str()), (303, "/notifications?show=unread&done=read"));
+        assert_eq!(unread(srv, &ann).await, 0);
+        let (_, html) = srv.page("/notifications?show=unread", &ann).await;
+        assert!(html.contains("No notifications unread"), "{html}");
+
+        // Someone else's: not found, nothing changes.
+        let bob = srv.user_token(&admin, "bob", "user").await;
+        let (_, bob_html) = srv.page("/notifications", &bob).await;
+        let (status, _, _) = srv.submit(&format!("/notifications/{id}/dismiss"), &bob, &[("csrf", &csrf(&bob_html))]).await;
+        assert_eq!(status, 404);
+
+        // Preferences: only the checked kinds stay on.
+        let (status, to, _) = srv.submit("/notifications/preferences", &ann, &[("csrf", &token), ("task_assigned", "on")]).await;
+        assert_eq!((status, to.as_str()), (303, "/notifications?done=preferences#preferences"));
+        let prefs = srv.get("/api/v1/notification-preferences", &ann).await.json;
+        let on: Vec<&str> = prefs.as_array().unwrap().iter()
+            .filter(|p| p["enabled"] == true).map(|p| p["kind"].as_str().unwrap()).collect();
+        assert_eq!(on, ["task_assigned"]);
+        let (_, html) = srv.page("/notifications", &ann).await;
+        assert!(html.contains(r#"name="task_assigned" value="on" checked"#));
+        assert!(html.contains(r#"name="mention" value="on">"#));
+    }
+
+    async fn mentions_and_due_tomorrow(srv) {
+        let admin = srv.admin_token().await;
+        let ann = srv.user_token(&admin, "ann", "staff").await;
+        let wo = srv.create("/api/v1/work-orders", &admin, json!({"title": "Leak"})).await;
+        let said = srv.post(&format!("/api/v1/work-orders/{wo}/comments"), &admin,
+            json!({"content": "@ann can you look? cc @admin @nobody."})).await;
+        assert_eq!(said.status, 201, "{:?}", said.json);
+        let items = until(srv, &ann, |n| !of_kind(n, "mention").is_empty()).await;
+        assert!(of_kind(&items, "mention")[0]["message"].as_str().unwrap().contains("can you look?"));
+
+        let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
+        srv.create("/api/v1/activities", &ann, json!({
+            "title": "Audit the press", "type": "Inspection & Audit",
+            "start_time": format!("{tomorrow}T09:00:00Z"), "end_time": format!("{tomorrow}T11:00:00Z")
+        })).await;
+        nexus_comms::service::reactions::remind_due(&srv.state).await.unwrap();
+        nexus_comms::service::reactions::remind_due(&srv.state).await.unwrap();
+        let due = srv.get("/api/v1/notifications?kind=due_tomorrow", &ann).await.json;
+        assert_eq!(due["total"], 1, "reminded once: {due:?}");
+        assert!(due["items"][0]["title"].as_str().unwrap().contains("Audit the press"));
+        assert_eq!(due["items"][0]["link"], "/work/activities/".to_string() + &due["items"][0]["entity_id"].to_string());
+        let admin_mentions = srv.get("/api/v1/notifications?kind=mention", &admin).await.json;
+        assert_eq!(admin_mentions["total"], 0, "the author is not told of their own mention");
     }
 }

@@ -3,8 +3,13 @@
 //! read what, and that nobody outside the audience ever learns of one.
 
 use chrono::{Duration, Utc};
+use fantoccini::Client;
 use nexus_server::backend_tests;
-use nexus_server::testing::{TestServer, csrf};
+use nexus_server::testing::browser::{
+    Screen, Step, appears, check, click, fill, fits, flash, goto, run_on_sqlite, screenshot,
+    select, sign_in, text, value,
+};
+use nexus_server::testing::{ADMIN_PASSWORD, TestServer, csrf};
 use serde_json::{Value, json};
 
 /// An RFC 3339 instant `hours` from now.
@@ -369,10 +374,108 @@ backend_tests! {
         let (_, page) = srv.page(&back, &ann).await;
         assert!(page.contains("your acknowledgement is recorded") && page.contains("You acknowledged this on"), "{page}");
 
+        // The author edits it; a reader may not. A schedule needs its time, next to the field.
+        let edit = format!("/updates/{id}/edit");
+        let (status, html) = srv.page(&edit, &mgr).await;
+        assert!(status == 200 && html.contains("value=\"Fire drill\"") && html.contains("id=\"unpublish-update\""), "{html}");
+        assert_eq!(srv.page(&edit, &ann).await.0, 403);
+        let (status, _, html) = srv.submit("/updates", &mgr, &[("csrf", &token), ("title", "Later"), ("content", "x"),
+            ("type", "news"), ("priority", "low"), ("audience", "all"), ("publish_at", "not a time"), ("action", "schedule")]).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("id=\"publish_at-error\"") && html.contains("value=\"Later\""), "{html}");
+
         // The author's report says who read it.
         let (status, report) = srv.page(&format!("/updates/{id}/receipts"), &mgr).await;
         assert_eq!(status, 200, "{report}");
         assert!(report.contains("1 of 1 recipient read it") && report.contains("receipts.csv"), "{report}");
         assert_eq!(srv.page(&format!("/updates/{id}/receipts"), &ann).await.0, 403);
     }
+}
+
+/// A manager at a desk composes a safety notice with a picture for one person by name;
+/// she reads and acknowledges it on a phone, and the manager sees it in the report.
+async fn notice_in_the_browser(desk: &Client, phone: &Client, srv: &TestServer) -> Step {
+    let base = &srv.base_url;
+    let admin = srv.admin_token().await;
+    srv.create_user(&admin, "ann", "user").await;
+    let png = upload(srv, &admin, "gate.png", PNG).await;
+
+    goto(desk, &format!("{base}/updates/new")).await?;
+    sign_in(desk, "admin", ADMIN_PASSWORD).await?;
+    fill(desk, "title", "Gate 2 closed").await?;
+    fill(
+        desk,
+        "content",
+        "Use **gate 3** until Friday.\n\n- bring your badge\n- <script>alert(1)</script>",
+    )
+    .await?;
+    select(desk, "type", "Alert").await?;
+    select(desk, "priority", "High").await?;
+    click(desk, "input[name='ack_required']").await?;
+    click(desk, "input[name='audience'][value='chosen']").await?;
+    fill(desk, "people", "nobody").await?;
+    click(desk, "#publish-update").await?;
+    let error = text(desk, "#people-error").await?;
+    check(error.contains("nobody"), format!("people error: {error}"))?;
+    check(
+        value(desk, "#title").await? == "Gate 2 closed",
+        "title kept after a refusal",
+    )?;
+    fill(desk, "people", "ann").await?;
+    click(desk, "#publish-update").await?;
+    flash(desk, "Published. Its audience can read it now.").await?;
+    let url = desk.current_url().await.map_err(|e| e.to_string())?;
+    let id: i64 = url
+        .path()
+        .trim_start_matches("/updates/")
+        .parse()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let media = srv
+        .post(
+            &format!("/api/v1/updates/{id}/media"),
+            &admin,
+            json!({"file_id": png, "media_type": "image", "caption": "Gate 3 is by the canteen"}),
+        )
+        .await;
+    check(media.status == 201, format!("media: {:?}", media.json))?;
+    screenshot(desk, "/tmp/update-desk.png").await?;
+
+    goto(phone, &format!("{base}/updates")).await?;
+    sign_in(phone, "ann", "ann-password").await?;
+    let card = text(phone, "#updates").await?;
+    check(
+        card.contains("Gate 2 closed")
+            && card.contains("New")
+            && card.contains("Please acknowledge"),
+        format!("feed: {card}"),
+    )?;
+    fits(phone).await?;
+    click(phone, &format!("#u{id} a")).await?;
+    let content = text(phone, "#update-content").await?;
+    check(
+        content.contains("<script>alert(1)</script>"),
+        format!("script shown as text: {content}"),
+    )?;
+    appears(phone, "figure.upd-media img").await?;
+    fits(phone).await?;
+    screenshot(phone, "/tmp/update-phone.png").await?;
+    click(phone, "#acknowledge").await?;
+    flash(phone, "Thank you: your acknowledgement is recorded.").await?;
+
+    goto(desk, &format!("{base}/updates/{id}/receipts")).await?;
+    let summary = text(desk, "#receipt-summary").await?;
+    check(
+        summary.contains("1 of 1 recipient read it") && summary.contains("1 acknowledged it"),
+        format!("summary: {summary}"),
+    )?;
+    screenshot(desk, "/tmp/update-receipts-desk.png").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_composed_at_a_desk_is_acknowledged_on_a_phone() {
+    run_on_sqlite(
+        &[("desk", Screen::Desk), ("phone", Screen::Phone)],
+        async |c, srv| notice_in_the_browser(&c[0], &c[1], srv).await,
+    )
+    .await;
 }

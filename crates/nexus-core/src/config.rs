@@ -37,6 +37,15 @@ pub struct Config {
     pub mqtt_client_id: String,
     /// When set, `/metrics` answers only requests bearing this token.
     pub metrics_token: Option<String>,
+    /// SMTP server that notification digests go through (`smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host`); no email when absent.
+    pub smtp_url: Option<String>,
+    /// Sender of Nexus's emails: `nexus@plant.example` or `Nexus <nexus@plant.example>`.
+    pub mail_from: String,
+    /// Least minutes between two digests to the same user.
+    pub digest_minutes: u64,
+    /// Where people reach Nexus, for the links in emails.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -61,6 +70,10 @@ impl Default for Config {
             mqtt_format: "json".into(),
             mqtt_client_id: "nexus".into(),
             metrics_token: None,
+            smtp_url: None,
+            mail_from: "nexus@localhost".into(),
+            digest_minutes: 60,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

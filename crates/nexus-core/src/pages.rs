@@ -261,6 +261,15 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The address of a list page: `path` with `pairs` as its query and the rows from
+/// `offset` (left out when 0, as are empty values).
+pub fn paged_link(path: &str, pairs: &[(&str, &str)], offset: u64) -> String {
+    let offset = offset.to_string();
+    let mut all = pairs.to_vec();
+    all.push(("offset", if offset == "0" { "" } else { &offset }));
+    format!("{path}?{}", query_string(&all))
+}
+
 /// Typed text that is no date or time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotATime;

@@ -18,7 +18,7 @@ use nexus_core::extract::Path;
 use nexus_core::home::{self, Count, Widget};
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, cookie_header, describe,
-    error_page, filled, query_string, render,
+    error_page, filled, paged_link, query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, PageParams};
 use serde::Deserialize;
@@ -369,14 +369,15 @@ struct UsersQuery {
 
 impl UsersQuery {
     fn link(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        let query = query_string(&[
-            ("q", &self.q),
-            ("role", &self.role),
-            ("active", &self.active),
-            ("offset", if offset == "0" { "" } else { &offset }),
-        ]);
-        format!("/admin/users?{query}")
+        paged_link(
+            "/admin/users",
+            &[
+                ("q", &self.q),
+                ("role", &self.role),
+                ("active", &self.active),
+            ],
+            offset,
+        )
     }
 }
 

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, cookie, cookie_header,
-    filled, query_string, render,
+    filled, paged_link, query_string, render,
 };
 use nexus_core::{ApiResult, AppState, IfMatch, PageParams, Timestamp, Validator};
 use nexus_identity::model::{DepartmentFilter, DepartmentOut};
@@ -387,14 +387,13 @@ impl WipForm {
     }
 
     fn at(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        format!(
-            "/production/wip?{}",
-            query_string(&[
+        paged_link(
+            "/production/wip",
+            &[
                 ("workcenter_id", &self.workcenter_id),
                 ("order", &self.order),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+            ],
+            offset,
         )
     }
 }

@@ -264,6 +264,16 @@ window.addEventListener("pageshow", (event) => {
   }
 });
 
+// What the shell's parts want from its one event stream (opened at the end of loading).
+const shellWants = [];
+
+// Calls `handler` when one of the events `names` arrives on the shell's stream.
+function onShellEvents(names, handler) {
+  if (names.length > 0) {
+    shellWants.push({ names, handler });
+  }
+}
+
 // The page's event stream of `topics`, its state told in the page's #live status.
 function stream(topics) {
   const status = document.getElementById("live");
@@ -479,19 +489,11 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   refresh();
   const events = (nav.dataset.attentionEvents || "").split(" ").filter((e) => e);
-  if (events.length === 0 || !window.EventSource) {
-    return;
-  }
-  const topics = [...new Set(events.map((e) => e.split(".")[0]))].join(",");
-  const source = new EventSource(`/api/v1/events/stream?topics=${topics}`);
-  closeOnLeaving(source);
   let later = null;
-  for (const name of events) {
-    source.addEventListener(name, () => {
-      window.clearTimeout(later);
-      later = window.setTimeout(refresh, 1000);
-    });
-  }
+  onShellEvents(events, () => {
+    window.clearTimeout(later);
+    later = window.setTimeout(refresh, 1000);
+  });
 });
 
 // Search as you type: an input with data-choices fills its datalist with the matches the
@@ -576,20 +578,32 @@ document.addEventListener("DOMContentLoaded", () => {
       .catch(() => {});
   count();
   messages();
-  if (!window.EventSource) {
-    return;
-  }
-  const source = new EventSource("/api/v1/events/stream?topics=notification,system_message");
-  closeOnLeaving(source);
   const later = { notification: null, system_message: null };
-  const soon = (topic, redo) => {
+  const soon = (topic, redo) => () => {
     window.clearTimeout(later[topic]);
     later[topic] = window.setTimeout(redo, 800);
   };
-  for (const name of ["notification.created", "notification.updated"]) {
-    source.addEventListener(name, () => soon("notification", count));
+  onShellEvents(["notification.created", "notification.updated"], soon("notification", count));
+  onShellEvents(
+    ["system_message.created", "system_message.updated", "system_message.deleted", "system_message.dismissed"],
+    soon("system_message", messages),
+  );
+});
+
+// The shell's one event stream, for the navigation's counts, the bell and the banners
+// alike (a browser keeps few connections per server open): opened once every part has
+// said which events it wants.
+document.addEventListener("DOMContentLoaded", () => {
+  if (shellWants.length === 0 || !window.EventSource) {
+    return;
   }
-  for (const name of ["system_message.created", "system_message.updated", "system_message.deleted", "system_message.dismissed"]) {
-    source.addEventListener(name, () => soon("system_message", messages));
+  const names = shellWants.flatMap((want) => want.names);
+  const topics = [...new Set(names.map((e) => e.split(".")[0]))].join(",");
+  const source = new EventSource(`/api/v1/events/stream?topics=${topics}`);
+  closeOnLeaving(source);
+  for (const want of shellWants) {
+    for (const name of want.names) {
+      source.addEventListener(name, want.handler);
+    }
   }
 });

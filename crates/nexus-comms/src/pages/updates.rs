@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Errors, OrPage, Page, Posted, Shell, Web, absorb, done_message, filled, instant,
-    query_string, render,
+    paged_link, query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, FieldError, IfMatch, PageParams, Timestamp, Validator};
 use nexus_core::{AppState, Db};
@@ -129,17 +129,16 @@ impl FeedForm {
     }
 
     fn at(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        format!(
-            "/updates?{}",
-            query_string(&[
+        paged_link(
+            "/updates",
+            &[
                 ("view", &self.view),
                 ("type", &self.kind),
                 ("priority", &self.priority),
                 ("status", &self.status),
                 ("unread", &self.unread),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+            ],
+            offset,
         )
     }
 }
@@ -858,14 +857,10 @@ async fn receipts(web: Web, Path(id): Path<i64>, Query(form): Query<ReceiptForm>
         .await
         .or_page(&web)?;
     let at = |offset: u64| {
-        let offset = offset.to_string();
-        format!(
-            "/updates/{id}/receipts?{}",
-            query_string(&[
-                ("state", &form.state),
-                ("department", &form.department),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+        paged_link(
+            &format!("/updates/{id}/receipts"),
+            &[("state", &form.state), ("department", &form.department)],
+            offset,
         )
     };
     let total = report.people.total;

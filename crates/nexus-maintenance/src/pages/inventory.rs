@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, query_string, render,
+    Done, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, filled, paged_link, render,
 };
 use nexus_core::{ApiError, ApiResult, PageParams, Validator};
 use serde::Deserialize;
@@ -171,10 +171,10 @@ async fn list_page(
         .await
         .or_page(web)?;
     let at = |offset: u64| {
-        let offset = offset.to_string();
-        format!(
-            "/maintenance/parts?{}",
-            query_string(&[("q", &form.q), ("low", &form.low), ("offset", &offset)])
+        paged_link(
+            "/maintenance/parts",
+            &[("q", &form.q), ("low", &form.low)],
+            offset,
         )
     };
     let page = ListPage {

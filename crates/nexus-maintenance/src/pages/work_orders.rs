@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
-    CsrfForm, Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, chosen_id, filled,
-    query_string, render, sentence,
+    CsrfForm, Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, chosen_id, filled, paged_link,
+    render, sentence,
 };
 use nexus_core::paging::MAX_LIMIT;
 use nexus_core::{
@@ -194,17 +194,16 @@ impl ListForm {
 
     /// The list's address at another offset, keeping the filters.
     fn at(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        format!(
-            "/maintenance/work-orders?{}",
-            query_string(&[
+        paged_link(
+            "/maintenance/work-orders",
+            &[
                 ("q", &self.q),
                 ("status", &self.status),
                 ("priority", &self.priority),
                 ("assigned", &self.assigned),
                 ("overdue", if self.overdue() { "1" } else { "" }),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+            ],
+            offset,
         )
     }
 }

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, TimeDelta};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
     Done, Errors, Halt, OrPage, Page, Posted, Shell, Web, done_message, filled, instant,
-    query_string, render,
+    paged_link, query_string, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, FieldError, IfMatch, PageParams, Validator};
 use serde::Deserialize;
@@ -191,10 +191,9 @@ impl ListForm {
 
     /// The list's address at another offset, keeping the filters.
     fn at(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        format!(
-            "/work/activities?{}",
-            query_string(&[
+        paged_link(
+            "/work/activities",
+            &[
                 ("q", &self.q),
                 ("status", &self.status),
                 ("type", &self.kind),
@@ -203,8 +202,8 @@ impl ListForm {
                 ("tag", &self.tag),
                 ("from", &self.from),
                 ("to", &self.to),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+            ],
+            offset,
         )
     }
 }

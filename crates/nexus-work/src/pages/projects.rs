@@ -12,7 +12,7 @@ use chrono::{NaiveDate, TimeDelta};
 use nexus_core::extract::Path;
 use nexus_core::pages::{
     CsrfForm, Errors, OrPage, Page, Posted, Shell, Web, chosen_id, done_message, filled,
-    query_string, render,
+    paged_link, render,
 };
 use nexus_core::{ApiError, ApiResult, AppState, IfMatch, PageParams, Validator};
 use serde::Deserialize;
@@ -144,16 +144,15 @@ impl ListForm {
     }
 
     fn at(&self, offset: u64) -> String {
-        let offset = offset.to_string();
-        format!(
-            "/work/projects?{}",
-            query_string(&[
+        paged_link(
+            "/work/projects",
+            &[
                 ("q", &self.q),
                 ("status", &self.status),
                 ("priority", &self.priority),
                 ("manager", &self.manager),
-                ("offset", if offset == "0" { "" } else { &offset }),
-            ])
+            ],
+            offset,
         )
     }
 }

@@ -20,6 +20,7 @@ mod m0013_asset_criticality;
 mod m0014_work;
 mod m0015_my_work_indexes;
 mod m0016_comms;
+mod m0017_digests;
 mod shapes;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_work::Migration),
             Box::new(m0015_my_work_indexes::Migration),
             Box::new(m0016_comms::Migration),
+            Box::new(m0017_digests::Migration),
         ]
     }
 }

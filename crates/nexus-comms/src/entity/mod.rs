@@ -1,5 +1,6 @@
 //! SeaORM entities of the comms tables.
 
+pub mod digest;
 pub mod dismissal;
 pub mod follow;
 pub mod message_target;

@@ -147,6 +147,8 @@ pub struct PreferenceOut {
     /// What it means, in words.
     pub label: String,
     pub enabled: bool,
+    /// Whether this kind also comes by email, in the digest (when the server sends email).
+    pub email: bool,
     /// Whether this is the default of the user's role (they never changed it).
     pub is_default: bool,
 }
@@ -163,4 +165,7 @@ pub struct PreferencesIn {
 pub struct PreferenceChoice {
     pub kind: String,
     pub enabled: bool,
+    /// Also by email, in the digest; left out, it stays as it was.
+    #[serde(default)]
+    pub email: Option<bool>,
 }

@@ -62,6 +62,8 @@ struct NotificationsPage {
     shows: [(&'static str, &'static str); 3],
     kinds: &'static [Kind],
     preferences: Vec<PreferenceOut>,
+    /// Whether this server sends email, so the form offers "also by email".
+    email: bool,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -143,6 +145,7 @@ async fn list(web: Web, Query(q): Query<ListQuery>) -> Page {
         shows: SHOWS,
         kinds: KINDS,
         preferences,
+        email: web.state.config.smtp_url.is_some(),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -201,14 +204,17 @@ async fn read_all(web: Web, Posted(form): Posted<MarkForm>) -> Page {
     Ok(Redirect::to(&form.back("all-read")).into_response())
 }
 
-/// The preferences form: a checkbox per kind, checked ones on.
+/// The preferences form: a checkbox per kind, checked ones on, and one `email.<kind>` per
+/// kind when the server sends email (else the email choices stay as they were).
 async fn save_preferences(web: Web, Posted(form): Posted<HashMap<String, String>>) -> Page {
+    let email = web.state.config.smtp_url.is_some();
     let input = PreferencesIn {
         preferences: KINDS
             .iter()
             .map(|k| PreferenceChoice {
                 kind: k.name.into(),
                 enabled: form.contains_key(k.name),
+                email: email.then(|| form.contains_key(&format!("email.{}", k.name))),
             })
             .collect(),
     };

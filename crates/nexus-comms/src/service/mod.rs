@@ -1,5 +1,6 @@
 //! Business rules and queries of comms; functions take a connection or the state.
 
+pub mod digests;
 pub mod feed;
 pub mod follows;
 pub mod markdown;
@@ -15,6 +16,7 @@ use nexus_core::{ApiResult, AppState};
 /// passes over scheduled announcements and due reminders.
 pub async fn start(state: &AppState) -> ApiResult<()> {
     reactions::start(state);
+    digests::start(state)?;
     updates::start(state);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! marked by their owner only. Every change is an event to its owner alone, so their bell
 //! updates live.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::events::{Audience, Event};
@@ -288,55 +288,66 @@ async fn role_of(conn: &impl ConnectionTrait, me: i64) -> ApiResult<String> {
     name.ok_or_else(|| ApiError::not_found("user"))
 }
 
-/// Every kind with `me`'s choice, or their role's default where they made none.
+/// Every kind with `me`'s choice, or their role's default where they made none (by email
+/// too: the kinds they get by default also come in the digest).
 pub async fn preferences(conn: &impl ConnectionTrait, me: i64) -> ApiResult<Vec<PreferenceOut>> {
     let role = role_of(conn, me).await?;
-    let chosen: HashMap<String, bool> = preference::Entity::find()
+    let chosen: HashMap<String, preference::Model> = preference::Entity::find()
         .filter(preference::Column::UserId.eq(me))
         .all(conn)
         .await?
         .into_iter()
-        .map(|p| (p.kind, p.enabled))
+        .map(|p| (p.kind.clone(), p))
         .collect();
     Ok(KINDS
         .iter()
-        .map(|k| PreferenceOut {
-            kind: k.name.into(),
-            label: k.label.into(),
-            enabled: chosen
-                .get(k.name)
-                .copied()
-                .unwrap_or_else(|| k.default_for(&role)),
-            is_default: !chosen.contains_key(k.name),
+        .map(|k| {
+            let default = k.default_for(&role);
+            let choice = chosen.get(k.name);
+            PreferenceOut {
+                kind: k.name.into(),
+                label: k.label.into(),
+                enabled: choice.map_or(default, |p| p.enabled),
+                email: choice.map_or(default, |p| p.email),
+                is_default: choice.is_none(),
+            }
         })
         .collect())
 }
 
-/// Records `me`'s choices (kinds left out keep theirs); 422 `preferences` for an unknown kind.
+/// Records `me`'s choices (kinds left out keep theirs, and so does `email` where a choice
+/// leaves it out); 422 `preferences` for an unknown kind.
 pub async fn set_preferences(
     state: &AppState,
     ctx: &AuditCtx,
     me: i64,
     input: PreferencesIn,
 ) -> ApiResult<Vec<PreferenceOut>> {
-    let mut rows = Vec::with_capacity(input.preferences.len());
+    // By kind, the last choice winning: one row each for the upsert.
+    let mut choices = BTreeMap::new();
     for p in &input.preferences {
         let k = kind(p.kind.trim())
             .ok_or_else(|| ApiError::invalid("preferences", format!("{} is not a kind", p.kind)))?;
-        rows.push(preference::ActiveModel {
-            user_id: Set(me),
-            kind: Set(k.name.into()),
-            enabled: Set(p.enabled),
-            email: Set(false),
-        });
+        choices.insert(k.name, p);
     }
     let work = Work::begin(state, ctx).await?;
     let before = preferences(&*work, me).await?;
+    let rows: Vec<_> = choices
+        .into_iter()
+        .map(|(name, p)| preference::ActiveModel {
+            user_id: Set(me),
+            kind: Set(name.into()),
+            enabled: Set(p.enabled),
+            email: Set(p
+                .email
+                .unwrap_or_else(|| before.iter().any(|b| b.kind == name && b.email))),
+        })
+        .collect();
     if !rows.is_empty() {
         preference::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([preference::Column::UserId, preference::Column::Kind])
-                    .update_column(preference::Column::Enabled)
+                    .update_columns([preference::Column::Enabled, preference::Column::Email])
                     .to_owned(),
             )
             .exec(&*work)

@@ -147,7 +147,24 @@ async fn change_of(conn: &impl ConnectionTrait, e: &Event) -> ApiResult<(Option<
         .unwrap_or((None, Value::Null)))
 }
 
+/// Whether the update `e` announces left who is on the record as it was (the overdue
+/// sweep changing thousands of statuses, say): then there is nothing to follow or tell,
+/// and the writer is not taken. Read on a reader.
+async fn same_people(state: &AppState, e: &Event) -> ApiResult<bool> {
+    let fields: &[&str] = match e.kind.as_str() {
+        "activity.updated" => &["assigned_to_id"],
+        "task.updated" => &["assignee_id"],
+        "project.updated" => &["manager_id", "team"],
+        _ => return Ok(false),
+    };
+    let (_, before) = change_of(state.db.read(), e).await?;
+    Ok(!before.is_null() && fields.iter().all(|f| before.get(f) == e.data.get(f)))
+}
+
 async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
+    if same_people(state, e).await? {
+        return Ok(());
+    }
     let ctx = AuditCtx::default();
     let mut work = Work::begin(state, &ctx).await?;
     let d = &e.data;

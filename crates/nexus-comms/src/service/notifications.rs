@@ -8,19 +8,19 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::events::{Audience, Event};
 use nexus_core::paging::{PageParams, page_of};
 use nexus_core::write::Work;
-use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp, db::stmt};
 use nexus_identity::entity::{role, user};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QuerySelect, Value,
 };
 use serde_json::json;
 
 use crate::entity::{notification, preference};
 use crate::model::*;
 
-/// Users read, and rows written, per statement when notifying many.
+/// Users named per statement when notifying a list of them.
 const CHUNK: usize = 500;
 
 /// A notification to create for some users.
@@ -45,101 +45,109 @@ fn cut(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-/// Which of `users` (active ones) want notifications of `kind`: their own choice, or
-/// their role's default.
-async fn wanting(conn: &impl ConnectionTrait, users: &[i64], kind: &Kind) -> ApiResult<Vec<i64>> {
-    let mut out = Vec::with_capacity(users.len());
-    for chunk in users.chunks(CHUNK) {
-        let roles: Vec<(i64, String)> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(role::Column::Name)
-            .join(
-                JoinType::InnerJoin,
-                user::Entity::belongs_to(role::Entity)
-                    .from(user::Column::RoleId)
-                    .to(role::Column::Id)
-                    .into(),
-            )
-            .filter(user::Column::Id.is_in(chunk.iter().copied()))
-            .filter(user::Column::IsActive.eq(true))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let chosen: HashMap<i64, bool> = preference::Entity::find()
-            .select_only()
-            .column(preference::Column::UserId)
-            .column(preference::Column::Enabled)
-            .filter(preference::Column::Kind.eq(kind.name))
-            .filter(preference::Column::UserId.is_in(chunk.iter().copied()))
-            .into_tuple::<(i64, bool)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect();
-        out.extend(roles.into_iter().filter_map(|(id, role)| {
-            chosen
-                .get(&id)
-                .copied()
-                .unwrap_or_else(|| kind.default_for(&role))
-                .then_some(id)
-        }));
+/// Notifies the active users `select` names (SQL giving one column of user ids, with
+/// `params` as its `$1`…) who want `n.kind` (their own choice, else their role's
+/// default), in one `INSERT ... SELECT`; answers who was notified.
+async fn insert_for(
+    work: &Work<'_>,
+    select: &str,
+    mut params: Vec<Value>,
+    n: &NewNotification,
+) -> ApiResult<Vec<i64>> {
+    let kind = kind(n.kind).ok_or_else(|| ApiError::internal(format!("no kind {}", n.kind)))?;
+    let first = params.len() + 1;
+    let at = |i: usize| format!("${}", first + i);
+    let defaults = if kind.on_for.is_empty() {
+        "FALSE".to_string()
+    } else {
+        let roles: Vec<String> = (0..kind.on_for.len()).map(|i| at(8 + i)).collect();
+        format!("r.name IN ({})", roles.join(", "))
+    };
+    let sql = format!(
+        "INSERT INTO notifications (user_id, kind, type, title, message, entity_type, \
+         entity_id, link, is_read, is_dismissed, created_at) \
+         SELECT u.id, {k}, {t}, {title}, {message}, {et}, {eid}, {link}, FALSE, FALSE, {now} \
+         FROM users u JOIN roles r ON r.id = u.role_id \
+         LEFT JOIN notification_preferences p ON p.user_id = u.id AND p.kind = {k} \
+         WHERE u.is_active AND u.id IN ({select}) AND COALESCE(p.enabled, {defaults}) \
+         RETURNING user_id",
+        k = at(0),
+        t = at(1),
+        title = at(2),
+        message = at(3),
+        et = at(4),
+        eid = at(5),
+        link = at(6),
+        now = at(7),
+    );
+    params.extend([
+        kind.name.into(),
+        n.r#type.into(),
+        cut(&n.title, 200).into(),
+        n.message.clone().into(),
+        n.entity_type.as_deref().map(|e| cut(e, 40)).into(),
+        n.entity_id.into(),
+        n.link.as_deref().map(|l| cut(l, 300)).into(),
+        Timestamp::now().into(),
+    ]);
+    params.extend(kind.on_for.iter().map(|r| Value::from(*r)));
+    let rows = work
+        .query_all(stmt(work.get_database_backend(), &sql, params))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<i64>("", "user_id").ok())
+        .collect())
+}
+
+/// Queues the event telling `users`' pages that they have a new notification.
+fn announce(work: &mut Work<'_>, users: Vec<i64>, n: &NewNotification) {
+    if users.is_empty() {
+        return;
     }
-    Ok(out)
+    work.emit(Event::new(
+        "notification",
+        "created",
+        0,
+        json!({ "kind": n.kind, "title": cut(&n.title, 200), "link": n.link }),
+        Audience::Users(users),
+    ));
 }
 
 /// Notifies each of `users` who has not turned `n.kind` off, in the unit of work `work`,
-/// and queues one `notification.created` event for them (id 0 when there are several).
+/// and queues one `notification.created` event for them.
 pub async fn notify_users(
     work: &mut Work<'_>,
     users: &[i64],
     n: &NewNotification,
 ) -> ApiResult<()> {
-    let kind = kind(n.kind).ok_or_else(|| ApiError::internal(format!("no kind {}", n.kind)))?;
     let unique: Vec<i64> = users
         .iter()
         .copied()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let recipients = wanting(&**work, &unique, kind).await?;
-    if recipients.is_empty() {
-        return Ok(());
+    let mut notified = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(CHUNK) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let select = format!("SELECT id FROM users WHERE id IN ({})", list.join(", "));
+        let params = chunk.iter().map(|&id| Value::from(id)).collect();
+        notified.extend(insert_for(work, &select, params, n).await?);
     }
-    let title = cut(&n.title, 200);
-    let link = n.link.as_deref().map(|l| cut(l, 300));
-    let entity_type = n.entity_type.as_deref().map(|e| cut(e, 40));
-    let now = Timestamp::now();
-    let mut last_id = 0;
-    for chunk in recipients.chunks(CHUNK) {
-        let rows = chunk.iter().map(|&user_id| notification::ActiveModel {
-            user_id: Set(user_id),
-            kind: Set(kind.name.into()),
-            r#type: Set(n.r#type.into()),
-            title: Set(title.clone()),
-            message: Set(n.message.clone()),
-            entity_type: Set(entity_type.clone()),
-            entity_id: Set(n.entity_id),
-            link: Set(link.clone()),
-            is_read: Set(false),
-            read_at: Set(None),
-            is_dismissed: Set(false),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        last_id = notification::Entity::insert_many(rows)
-            .exec(&**work)
-            .await?
-            .last_insert_id;
-    }
-    let id = if recipients.len() == 1 { last_id } else { 0 };
-    work.emit(Event::new(
-        "notification",
-        "created",
-        id,
-        json!({ "kind": kind.name, "title": title, "link": link }),
-        Audience::Users(recipients),
-    ));
+    announce(work, notified, n);
+    Ok(())
+}
+
+/// [`notify_users`] for the users `select` names (SQL giving one column of user ids,
+/// with `params` as its `$1`…): thousands in one statement, as when publishing.
+pub async fn notify_selected(
+    work: &mut Work<'_>,
+    select: &str,
+    params: Vec<Value>,
+    n: &NewNotification,
+) -> ApiResult<()> {
+    let notified = insert_for(work, select, params, n).await?;
+    announce(work, notified, n);
     Ok(())
 }
 

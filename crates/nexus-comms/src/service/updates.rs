@@ -28,7 +28,7 @@ use sea_orm::{
 };
 
 use super::markdown;
-use super::notifications::{NewNotification, notify_users};
+use super::notifications::{NewNotification, notify_selected};
 use crate::entity::{
     update, update_attachment, update_comment, update_like, update_media, update_recipient,
     update_target,
@@ -306,14 +306,6 @@ async fn materialize(
 /// Notifies the recipients of `u` who received it at `at` (all of them on a first
 /// publish, the ones added later otherwise).
 async fn notify_new(w: &mut Work<'_>, u: &update::Model, at: Timestamp) -> ApiResult<()> {
-    let users: Vec<i64> = update_recipient::Entity::find()
-        .select_only()
-        .column(update_recipient::Column::UserId)
-        .filter(update_recipient::Column::UpdateId.eq(u.id))
-        .filter(update_recipient::Column::PublishedAt.eq(at))
-        .into_tuple()
-        .all(&**w)
-        .await?;
     let r#type = match u.priority.as_str() {
         "critical" => "alert",
         "high" => "warning",
@@ -333,7 +325,9 @@ async fn notify_new(w: &mut Work<'_>, u: &update::Model, at: Timestamp) -> ApiRe
         entity_id: Some(u.id),
         link: Some(format!("/updates/{}", u.id)),
     };
-    notify_users(w, &users, &n).await
+    let recipients =
+        "SELECT user_id FROM update_recipients WHERE update_id = $1 AND published_at = $2";
+    notify_selected(w, recipients, vec![u.id.into(), at.into()], &n).await
 }
 
 /// Publishes `after` (already stored as published) in `w`: its recipients, the

@@ -94,6 +94,23 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         announcements: u64,
     },
+    /// Back up the database and the files into a new folder, while the server runs.
+    Backup {
+        /// Folder to write the backup folder into; `<data dir>/backups` when absent.
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Restore a backup folder into an empty data folder (SQLite) or database (DATABASE_URL),
+    /// then migrate it forward.
+    Restore {
+        /// The backup folder (the one holding `manifest.json`).
+        backup: PathBuf,
+    },
+    /// Copy this SQLite installation into an empty PostgreSQL database.
+    CopyTo {
+        /// The target, postgres://user@host/database (created when missing).
+        target: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +173,23 @@ struct ServeArgs {
     /// When set, /metrics answers only scrapers sending it as a bearer token.
     #[arg(long, env = "NEXUS_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// SMTP server for digests of unread notifications (smtp://host:25,
+    /// smtp://user:pass@host:587?tls=required, smtps://host); no email when absent.
+    #[arg(long, env = "NEXUS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of the digests (nexus@plant.example or "Nexus <nexus@plant.example>").
+    #[arg(long, env = "NEXUS_MAIL_FROM", default_value = "nexus@localhost")]
+    mail_from: String,
+    /// Least minutes between two digests to the same user.
+    #[arg(long, env = "NEXUS_DIGEST_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    digest_minutes: u64,
+    /// Where people reach Nexus, for the links in emails.
+    #[arg(
+        long,
+        env = "NEXUS_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +253,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.mqtt_format = args.mqtt_format;
             config.mqtt_client_id = args.mqtt_client_id;
             config.metrics_token = args.metrics_token.filter(|t| !t.is_empty());
+            config.smtp_url = args.smtp_url.filter(|u| !u.is_empty());
+            config.mail_from = args.mail_from;
+            config.digest_minutes = args.digest_minutes;
+            config.public_url = args.public_url;
             serve(config, args.bind).await
         }
         Command::Migrate => {
@@ -249,6 +287,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 (people, notifications, announcements),
             )
             .await
+        }
+        Command::Backup { to } => {
+            let started = std::time::Instant::now();
+            let done = crate::ops::backup::backup(&config, to).await?;
+            println!(
+                "backed up {} ({} schema {}, {} file(s), {} bytes) in {:.1} s",
+                done.path.display(),
+                done.manifest.backend.name(),
+                done.manifest.schema_version,
+                done.manifest.files.len(),
+                done.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { backup } => {
+            let manifest = crate::ops::restore::restore(&config, &backup).await?;
+            println!(
+                "restored {} (taken {}, schema {}) and migrated it forward",
+                backup.display(),
+                manifest.created_at,
+                manifest.schema_version
+            );
+            Ok(())
+        }
+        Command::CopyTo { target } => {
+            let bar = progress_bar("copying");
+            let copied = crate::ops::copy::copy_to(&config, &target, &bar).await?;
+            println!("{:<32} {:>12}", "TABLE", "ROWS");
+            for t in &copied.tables {
+                println!("{:<32} {:>12}", t.table, t.rows);
+            }
+            let secs = copied.elapsed.as_secs_f64();
+            println!(
+                "copied {} row(s) in {} table(s) in {secs:.1} s ({:.0} rows/s); every count verified",
+                copied.rows,
+                copied.tables.len(),
+                copied.rows as f64 / secs.max(1e-9)
+            );
+            println!(
+                "the files stay in {}: serve with DATABASE_URL set to the target and this data folder",
+                config.data_dir.join("files").display()
+            );
+            Ok(())
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `nexus`: the Nexus manufacturing operations platform in one binary.
 
 mod cli;
+mod ops;
 
 use clap::Parser;
 

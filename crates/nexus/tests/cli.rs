@@ -2,6 +2,8 @@
 
 #[path = "cli/durability.rs"]
 mod durability;
+#[path = "cli/ops.rs"]
+mod ops;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

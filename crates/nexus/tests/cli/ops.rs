@@ -1,0 +1,591 @@
+//! `nexus backup`, `nexus restore` and `nexus copy-to` as an operator runs them: a backup
+//! taken under write load restores every write acknowledged before it began, on SQLite and
+//! PostgreSQL; damaged, newer or misdirected backups are refused and change nothing; a
+//! seeded SQLite installation moves to PostgreSQL and serves from there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nexus_server::testing::{ADMIN_PASSWORD, Backend, TestServer};
+use sea_orm::sqlx::{self, Connection, PgConnection, SqliteConnection};
+use serde_json::{Value, json};
+
+/// The `nexus` binary over a data folder and, for PostgreSQL, a database.
+fn nexus_command(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
+    cmd.args(args)
+        .env("NEXUS_DATA_DIR", dir)
+        .env("NEXUS_LOG", "warn")
+        .env("NEXUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd
+}
+
+fn nexus(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    nexus_command(dir, database_url, args)
+        .output()
+        .expect("run nexus")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "nexus failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What a refused command said.
+fn refused(out: Output) -> String {
+    assert!(!out.status.success(), "expected a refusal: {out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "nexus-ops-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now()) % 1_000_000
+}
+
+/// The one backup folder `nexus backup --to root` wrote.
+fn backup_in(root: &Path) -> PathBuf {
+    let entries: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("backup root")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].join("manifest.json").is_file());
+    entries[0].clone()
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("NEXUS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh PostgreSQL database of its own (named so the test harness sweeps it up if the
+/// test dies), or `None` when PostgreSQL is unreachable and not required; says so loudly.
+struct PgDatabase {
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> Option<Self> {
+        let admin = pg_admin_url();
+        let mut conn = match PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var("NEXUS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!("PostgreSQL required but unreachable at {admin}: {e}");
+                }
+                eprintln!("SKIPPED (PostgreSQL unreachable at {admin}: {e})");
+                return None;
+            }
+        };
+        let name = format!("nexus_t_{}_ops{}", std::process::id(), rand_suffix());
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        let _ = conn.close().await;
+        let base = admin.rsplit_once('/').expect("database in URL").0;
+        Some(Self {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+
+    async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.expect("connect")
+    }
+
+    async fn drop(self) {
+        let mut conn = PgConnection::connect(&pg_admin_url())
+            .await
+            .expect("connect");
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        sqlx::query(&sql).execute(&mut conn).await.expect("drop");
+        let _ = conn.close().await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// `nexus serve` over a data folder and database on a free port: (child, base URL).
+fn serve(dir: &Path, database_url: Option<&str>) -> (Child, String) {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("NEXUS_DATA_DIR", dir)
+        .env("NEXUS_LOG", "warn")
+        .env_remove("NEXUS_ADMIN_PASSWORD")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let child = cmd.spawn().expect("spawn nexus serve");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Waits until `base` answers `/readyz`, then signs in as admin: the access token.
+async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(res) = http.get(format!("{base}/readyz")).send().await
+            && res.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nexus did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), 200, "admin signs in");
+    let body: Value = res.json().await.expect("token");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+/// What the writers had acknowledged: (path of the record, the title it must have).
+type Acked = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Creates work orders until told to stop, recording each one acknowledged.
+async fn writer(srv_base: String, token: String, n: usize, acked: Acked, stop: Arc<Mutex<bool>>) {
+    let http = reqwest::Client::new();
+    for i in 0.. {
+        if *stop.lock().unwrap() {
+            return;
+        }
+        let title = format!("Backup load {n}-{i}");
+        let res = http
+            .post(format!("{srv_base}/api/v1/work-orders"))
+            .bearer_auth(&token)
+            .json(&json!({"title": title}))
+            .send()
+            .await
+            .expect("write");
+        assert_eq!(res.status(), 201);
+        let id = res.json::<Value>().await.expect("body")["id"]
+            .as_i64()
+            .expect("id");
+        acked
+            .lock()
+            .unwrap()
+            .push((format!("/api/v1/work-orders/{id}"), title));
+    }
+}
+
+async fn backup_under_load(backend: Backend) {
+    let Some(srv) = TestServer::start(backend).await else {
+        return;
+    };
+    let url = srv.state.config.database_url.clone();
+    let token = srv.admin_token().await;
+    // A blob, to come back with the database.
+    let part = reqwest::multipart::Part::bytes(b"pump nameplate\n".to_vec())
+        .file_name("nameplate.txt")
+        .mime_str("text/plain")
+        .unwrap();
+    let res = srv
+        .client()
+        .post(srv.url("/api/v1/files"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 201);
+    let file_id = res.json::<Value>().await.expect("file")["id"]
+        .as_i64()
+        .expect("file id");
+
+    let acked: Acked = Arc::default();
+    let stop = Arc::new(Mutex::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|n| {
+            tokio::spawn(writer(
+                srv.base_url.clone(),
+                token.clone(),
+                n,
+                acked.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    while acked.lock().unwrap().len() < 30 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let root = temp_dir("backups");
+    if backend == Backend::Postgres {
+        // Without pg_dump the backup stops, naming it, and leaves nothing behind.
+        let out = nexus_command(
+            &srv.data_dir,
+            url.as_deref(),
+            &["backup", "--to", &root.display().to_string()],
+        )
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("run nexus");
+        let err = refused(out);
+        assert!(err.contains("pg_dump was not found"), "{err}");
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+    }
+    // Every write acknowledged by now must be in the backup.
+    let before: Vec<(String, String)> = acked.lock().unwrap().clone();
+    let dir = srv.data_dir.clone();
+    let root_arg = root.display().to_string();
+    let url_arg = url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        nexus(&dir, url_arg.as_deref(), &["backup", "--to", &root_arg])
+    })
+    .await
+    .expect("backup");
+    let said = ok(out);
+    *stop.lock().unwrap() = true;
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let during = acked.lock().unwrap().len() - before.len();
+    assert!(said.contains("backed up"), "{said}");
+    let backup = backup_in(&root);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(backup.join("manifest.json")).unwrap()).unwrap();
+    let engine = if backend == Backend::Sqlite {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    assert_eq!(manifest["backend"], engine);
+    assert_eq!(manifest["format_version"], 1);
+    assert!(
+        manifest["schema_version"]
+            .as_str()
+            .unwrap()
+            .starts_with('m')
+    );
+    let files = manifest["files"].as_object().unwrap();
+    assert!(files.keys().any(|k| k.starts_with("files/")), "{files:?}");
+
+    // Restore into a fresh folder (and, on PostgreSQL, a fresh database) and serve it.
+    let target = temp_dir("restored");
+    let pg = match backend {
+        Backend::Postgres => Some(PgDatabase::create().await.expect("PostgreSQL is up")),
+        Backend::Sqlite => None,
+    };
+    let target_url = pg.as_ref().map(|p| p.url.clone());
+    ok(nexus(
+        &target,
+        target_url.as_deref(),
+        &["restore", &backup.display().to_string()],
+    ));
+    let (mut child, base) = serve(&target, target_url.as_deref());
+    let http = reqwest::Client::new();
+    let token = sign_in(&http, &base).await;
+    let mut lost = Vec::new();
+    for (path, title) in &before {
+        let res = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("read back");
+        let found = res.status() == 200
+            && res
+                .json::<Value>()
+                .await
+                .is_ok_and(|v| v["title"] == *title);
+        if !found {
+            lost.push(path.clone());
+        }
+    }
+    let blob = http
+        .get(format!("{base}/api/v1/files/{file_id}/content"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(blob.status(), 200);
+    assert_eq!(&blob.bytes().await.unwrap()[..], b"pump nameplate\n");
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+    eprintln!(
+        "{backend:?}: {} writes acknowledged before the backup, {during} during it, {} lost",
+        before.len(),
+        lost.len()
+    );
+    assert!(
+        lost.is_empty(),
+        "acknowledged before the backup but lost: {lost:?}"
+    );
+
+    // The same backup again into the now restored target: refused, nothing changed.
+    let err = refused(nexus(
+        &target,
+        target_url.as_deref(),
+        &["restore", &backup.display().to_string()],
+    ));
+    let expected = match backend {
+        Backend::Sqlite => "already holds a database: restore into an empty data folder",
+        Backend::Postgres => "restore into an empty database",
+    };
+    assert!(err.contains(expected), "{err}");
+
+    if let Some(pg) = pg {
+        pg.drop().await;
+    }
+    let _ = std::fs::remove_dir_all(root);
+    let _ = std::fs::remove_dir_all(target);
+    srv.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_under_load_restores_every_acknowledged_write_sqlite() {
+    backup_under_load(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_under_load_restores_every_acknowledged_write_postgres() {
+    backup_under_load(Backend::Postgres).await;
+}
+
+/// A backup of a freshly migrated SQLite installation with one blob: (its folder, the
+/// data folder, the backup root).
+fn small_backup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let source = temp_dir(&format!("{name}-source"));
+    ok(nexus(&source, None, &["migrate"]));
+    let blob = source.join("files/ab/cd/abcd");
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, b"blob bytes").unwrap();
+    let root = temp_dir(&format!("{name}-backups"));
+    ok(nexus(
+        &source,
+        None,
+        &["backup", "--to", &root.display().to_string()],
+    ));
+    (backup_in(&root), source, root)
+}
+
+#[test]
+fn a_damaged_backup_is_refused_naming_the_file_and_nothing_changes() {
+    let (backup, source, root) = small_backup("damaged");
+    let target = temp_dir("damaged-target");
+    let arg = backup.display().to_string();
+
+    // One byte flipped in the database.
+    let db = backup.join("nexus.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[5000] ^= 0x01;
+    std::fs::write(&db, &bytes).unwrap();
+    let err = refused(nexus(&target, None, &["restore", &arg]));
+    assert!(
+        err.contains("nexus.db does not match its checksum"),
+        "{err}"
+    );
+    assert!(!target.exists(), "a refused restore wrote nothing");
+    bytes[5000] ^= 0x01;
+    std::fs::write(&db, &bytes).unwrap();
+
+    // A truncated blob.
+    let blob = backup.join("files/ab/cd/abcd");
+    std::fs::write(&blob, b"blob").unwrap();
+    let err = refused(nexus(&target, None, &["restore", &arg]));
+    assert!(err.contains("files/ab/cd/abcd does not match"), "{err}");
+    // A missing one.
+    std::fs::remove_file(&blob).unwrap();
+    let err = refused(nexus(&target, None, &["restore", &arg]));
+    assert!(err.contains("files/ab/cd/abcd is missing"), "{err}");
+    assert!(!target.exists(), "a refused restore wrote nothing");
+
+    // Not a backup at all.
+    let err = refused(nexus(
+        &target,
+        None,
+        &["restore", &source.display().to_string()],
+    ));
+    assert!(err.contains("is not a Nexus backup"), "{err}");
+    for dir in [source, root, target] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn a_backup_of_a_newer_schema_is_refused() {
+    let (backup, source, root) = small_backup("newer");
+    let path = backup.join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest["schema_version"] = json!("m9999_from_the_future");
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let target = temp_dir("newer-target");
+    let err = refused(nexus(
+        &target,
+        None,
+        &["restore", &backup.display().to_string()],
+    ));
+    assert!(
+        err.contains("schema version m9999_from_the_future is newer than this nexus knows"),
+        "{err}"
+    );
+    assert!(!target.exists());
+    for dir in [source, root, target] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn a_restore_into_a_used_folder_is_refused_and_changes_nothing() {
+    let (backup, source, root) = small_backup("used");
+    let arg = backup.display().to_string();
+    // A folder with a database.
+    let target = temp_dir("used-target");
+    ok(nexus(&target, None, &["user", "list"]));
+    let before = std::fs::read(target.join("nexus.db")).unwrap();
+    let err = refused(nexus(&target, None, &["restore", &arg]));
+    assert!(err.contains("already holds a database"), "{err}");
+    assert_eq!(std::fs::read(target.join("nexus.db")).unwrap(), before);
+    // A folder with files but no database.
+    let files_only = temp_dir("used-files");
+    std::fs::create_dir_all(files_only.join("files")).unwrap();
+    std::fs::write(files_only.join("files/blob"), b"x").unwrap();
+    let err = refused(nexus(&files_only, None, &["restore", &arg]));
+    assert!(err.contains("files is not empty"), "{err}");
+    assert!(!files_only.join("nexus.db").exists());
+    // A SQLite backup is not restored into PostgreSQL.
+    let err = refused(nexus(
+        &files_only,
+        Some("postgres://postgres@127.0.0.1:5432/nexus_never_created"),
+        &["restore", &arg],
+    ));
+    assert!(err.contains("nexus copy-to"), "{err}");
+    for dir in [source, root, target, files_only] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_to_moves_a_seeded_installation_to_postgres() {
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let source = temp_dir("copy-source");
+    let dir = source.clone();
+    let url = pg.url.clone();
+    let (seeded, copied) = tokio::task::spawn_blocking(move || {
+        let seed_args = [
+            "seed",
+            "--assets",
+            "1011",
+            "--work-orders",
+            "200",
+            "--activities",
+            "200",
+        ];
+        let seeded = ok(nexus(&dir, None, &seed_args));
+        (seeded, nexus(&dir, None, &["copy-to", &url]))
+    })
+    .await
+    .unwrap();
+    assert!(seeded.contains("seeded 1011 asset(s)"), "{seeded}");
+    let printed = ok(copied);
+    assert!(printed.contains("every count verified"), "{printed}");
+
+    // Every table, counted on both sides, as the command printed it.
+    let mut sqlite =
+        SqliteConnection::connect(&format!("sqlite://{}", source.join("nexus.db").display()))
+            .await
+            .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite%' AND name <> 'seaql_migrations'",
+    )
+    .fetch_all(&mut sqlite)
+    .await
+    .unwrap();
+    assert!(tables.len() > 50, "{tables:?}");
+    let mut target = pg.connect().await;
+    for table in &tables {
+        let sql = format!("SELECT count(*) FROM \"{table}\"");
+        let here: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&mut sqlite)
+            .await
+            .unwrap();
+        let there: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&mut target)
+            .await
+            .unwrap();
+        assert_eq!(here, there, "rows of {table}");
+        let line = printed
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(table.as_str()))
+            .unwrap_or_else(|| panic!("{table} printed: {printed}"));
+        assert!(line.ends_with(&format!(" {here}")), "{line}");
+    }
+    let assets: i64 = sqlx::query_scalar("SELECT count(*) FROM assets")
+        .fetch_one(&mut target)
+        .await
+        .unwrap();
+    assert_eq!(assets, 1011);
+    // Booleans arrived as booleans, and new rows get fresh ids.
+    let active: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE is_active")
+        .fetch_one(&mut target)
+        .await
+        .unwrap();
+    assert!(active > 0);
+    let _ = target.close().await;
+    let _ = sqlite.close().await;
+
+    let (mut child, base) = serve(&source, Some(&pg.url));
+    let http = reqwest::Client::new();
+    let token = sign_in(&http, &base).await;
+    let res = http
+        .post(format!("{base}/api/v1/work-orders"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "First on PostgreSQL"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "ids continue past the copied ones");
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+
+    // A second copy into the now used database is refused.
+    let dir = source.clone();
+    let url = pg.url.clone();
+    let out = tokio::task::spawn_blocking(move || nexus(&dir, None, &["copy-to", &url]))
+        .await
+        .unwrap();
+    let err = refused(out);
+    assert!(err.contains("the target database is not empty"), "{err}");
+    pg.drop().await;
+    let _ = std::fs::remove_dir_all(source);
+}

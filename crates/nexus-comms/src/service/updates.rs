@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event};
+use nexus_core::events::{Audience, Event, Heard, on};
 use nexus_core::extract::IfMatch;
 use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
 use nexus_core::write::{Work, delete_versioned, to_json, update_versioned};
@@ -350,7 +350,8 @@ async fn publish_in(
         audience,
     )
     .await?;
-    notify_new(w, after, now).await
+    notify_later(w, after, now);
+    Ok(())
 }
 
 // ---------------------------------------------------------------- shown
@@ -618,7 +619,7 @@ pub async fn change(
         materialize(&*w, &after, now, true).await?;
         let audience = audience(&*w, &after, true).await?;
         w.updated(ENTITY, id, &before, &after, audience).await?;
-        notify_new(&mut w, &after, now).await?;
+        notify_later(&mut w, &after, now);
     } else if after.status == "unpublished" && before.status != "unpublished" {
         // Its readers hear that it is gone.
         let audience = audience(&*w, &after, true).await?;
@@ -668,6 +669,24 @@ pub async fn delete(
 
 /// Starts the background pass that publishes scheduled updates when their time comes.
 pub fn start(state: &AppState) {
+    let s = state.clone();
+    on(&state.events, &["update.delivered"], move |heard| {
+        let s = s.clone();
+        async move {
+            match heard {
+                Heard::Event(e) => {
+                    if let Err(err) = notify_delivered(&s, &e).await {
+                        tracing::warn!(error = %err, id = e.id, "recipients of an update not notified");
+                    }
+                }
+                Heard::Missed => {
+                    tracing::warn!(
+                        "fell behind published updates: some recipients were not notified"
+                    )
+                }
+            }
+        }
+    });
     let state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
@@ -678,6 +697,31 @@ pub fn start(state: &AppState) {
             }
         }
     });
+}
+
+/// Queues the notifications of the recipients of `u` who received it at `at`: an
+/// internal event (heard by [`start`]'s reaction, seen by no client) so that publishing
+/// to thousands answers once they are recipients, and their notifications follow.
+fn notify_later(w: &mut Work<'_>, u: &update::Model, at: Timestamp) {
+    w.emit(Event::new(
+        ENTITY,
+        "delivered",
+        u.id,
+        serde_json::json!({ "at": at }),
+        Audience::Users(Vec::new()),
+    ));
+}
+
+/// Notifies the recipients an `update.delivered` event names.
+async fn notify_delivered(state: &AppState, e: &Event) -> ApiResult<()> {
+    let at: Timestamp = serde_json::from_value(e.data["at"].clone()).map_err(ApiError::internal)?;
+    let ctx = AuditCtx::default();
+    let mut w = Work::begin(state, &ctx).await?;
+    let Some(u) = update::Entity::find_by_id(e.id).one(&*w).await? else {
+        return Ok(());
+    };
+    notify_new(&mut w, &u, at).await?;
+    w.commit().await
 }
 
 /// Publishes every scheduled update whose time has come; the ids published. Each is

@@ -44,6 +44,19 @@ async fn unread(srv: &TestServer, token: &str) -> i64 {
     res.json["unread"].as_i64().expect("unread")
 }
 
+/// The newest notification of `token`'s user, once one has been made (publishing answers
+/// before its recipients' notifications are written).
+async fn until_notified(srv: &TestServer, token: &str) -> Value {
+    for _ in 0..250 {
+        let res = srv.get("/api/v1/notifications", token).await;
+        if let Some(first) = res.json["items"].as_array().and_then(|a| a.first()) {
+            return first.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no notification came");
+}
+
 /// Uploads `bytes` as `name` through the files API; the new file's id.
 async fn upload(srv: &TestServer, token: &str, name: &str, bytes: &[u8]) -> i64 {
     let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
@@ -84,6 +97,14 @@ backend_tests! {
         assert_eq!((u["title"].as_str(), u["type"].as_str(), u["status"].as_str()), (Some("Lockout procedure changed"), Some("alert"), Some("published")));
         assert_eq!(u["targets"]["users"][0]["name"], "ann");
         assert_eq!(u["targets"]["roles"][0]["name"], "guest");
+
+        // Its audience is notified (after the publish answers), nobody else.
+        let told = until_notified(srv, &ann).await;
+        assert_eq!((told["kind"].as_str(), told["type"].as_str()), (Some("announcement"), Some("alert")));
+        assert_eq!(told["link"], format!("/updates/{id}"));
+        assert!(told["message"].as_str().unwrap().ends_with("Please acknowledge it."), "{told:?}");
+        let bobs = srv.get("/api/v1/notifications", &bob).await;
+        assert_eq!(bobs.json["total"], 0, "{:?}", bobs.json);
 
         // Its audience has it, unread; anyone else has nothing, and gets 404 by id.
         assert_eq!(feed(srv, &ann).await, [id]);

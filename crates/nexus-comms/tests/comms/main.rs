@@ -4,5 +4,6 @@
 mod digests;
 mod feed;
 mod messages;
+mod nodes;
 mod notifications;
 mod updates;

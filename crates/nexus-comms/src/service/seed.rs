@@ -6,7 +6,7 @@
 
 use nexus_core::seeding::{Progress, Rng, insert_rows, number, sync_sequence};
 use nexus_core::{ApiResult, AppState, Timestamp, db::stmt};
-use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait, Value};
 
 use crate::model::{
     ACTIVITY_ASSIGNED, ALERT_RAISED, DUE_TOMORROW, PART_LOW_STOCK, WORK_ORDER_ASSIGNED,
@@ -170,6 +170,13 @@ pub async fn seed(
         progress(notifications + a as u64 + 1, total);
     }
     sync_sequence(conn, "updates").await?;
+    // Planner statistics (and, on PostgreSQL, the visibility map that lets the counts read
+    // the index alone) for the bulk-loaded tables, as after any large load.
+    let sql = match state.db.backend() {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE users, notifications, update_recipients",
+        _ => "ANALYZE",
+    };
+    conn.execute_unprepared(sql).await?;
     Ok(Seeded {
         people: readers.len() as u64,
         notifications,

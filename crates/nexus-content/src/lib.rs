@@ -1,5 +1,5 @@
 //! Content (`002_62df140f2ee747f7.txt`): files stored once by content hash in a blob
-//! store (a local folder through `object_store`, S3-compatible later), download counts,
+//! store (a local folder or S3-compatible storage, through `object_store`), download counts,
 //! public and private files, and attachments of files to records of any domain.
 
 pub mod api;
@@ -7,6 +7,7 @@ pub mod entity;
 pub mod model;
 pub mod service;
 mod store;
+pub mod sweep;
 
 use std::sync::Arc;
 
@@ -39,10 +40,12 @@ pub static DOMAIN: Domain = Domain {
     setup,
 };
 
-/// Opens the blob store under `<data dir>/files` and takes every domain's attachable
-/// record types.
+/// Opens the blob store (`NEXUS_FILES_URL`, else `<data dir>/files`), takes every domain's attachable
+/// record types and starts the sweep of orphaned blobs.
 fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
-    let opened = Store::local(&state.config.data_dir.join("files")).map(|store| {
+    sweep::spawn(state);
+    Box::pin(async move {
+        let store = Store::open(&state.config).await?;
         state.domains.insert(Content {
             store,
             attachables: state
@@ -51,9 +54,9 @@ fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
                 .flat_map(|d| d.attachables)
                 .copied()
                 .collect(),
-        })
-    });
-    Box::pin(async move { opened })
+        });
+        Ok(())
+    })
 }
 
 pub(crate) fn content(state: &AppState) -> Arc<Content> {

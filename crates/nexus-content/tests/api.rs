@@ -1,5 +1,8 @@
 //! Files and attachments through real HTTP, on SQLite and on PostgreSQL.
 
+#[path = "api/s3.rs"]
+mod s3;
+
 use nexus_server::backend_tests;
 use nexus_server::testing::{Resp, TestServer};
 use serde_json::{Value, json};
@@ -261,5 +264,41 @@ backend_tests! {
         assert_eq!(srv.get(&format!("/api/v1/files/{open}"), &sam).await.status, 200);
         let audit = srv.get(&format!("/api/v1/audit-logs?entity_type=file&entity_id={mine}"), &admin).await;
         assert_eq!(audit.json["items"][0]["action"], "delete");
+    }
+}
+
+/// Writes a blob no file names, as the store lays blobs out.
+fn orphan(dir: &std::path::Path, hash: &str) -> std::path::PathBuf {
+    let path = dir.join(&hash[..2]).join(&hash[2..4]).join(hash);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"lost bytes").unwrap();
+    path
+}
+
+backend_tests! {
+    async fn sweep_removes_blobs_orphaned_for_a_whole_period(srv) {
+        let admin = srv.admin_token().await;
+        let dir = srv.data_dir.join("files");
+        let mut sweep = nexus_content::sweep::Sweep::default();
+        let old = orphan(&dir, &"ab".repeat(32));
+        assert_eq!(sweep.pass(&srv.state).await.unwrap(), 0, "a first sighting only marks it");
+        assert!(old.exists());
+
+        // Between two passes: a named blob, and one whose upload may still be on its way.
+        let up = upload(srv, Some(&admin), "pump.png", PNG, "image/png", &[]).await;
+        assert_eq!(up.status, 201, "{:?}", up.json);
+        let fresh = orphan(&dir, &"cd".repeat(32));
+        assert_eq!(sweep.pass(&srv.state).await.unwrap(), 1);
+        assert!(!old.exists(), "an orphan on two passes goes");
+        assert!(fresh.exists(), "one first seen now stays");
+        assert_eq!(blobs(&dir), 2);
+
+        // Named blobs stay on every pass; the new orphan goes on the next.
+        assert_eq!(sweep.pass(&srv.state).await.unwrap(), 1);
+        assert!(!fresh.exists());
+        assert_eq!(blobs(&dir), 1);
+        let id = up.json["id"].as_i64().unwrap();
+        assert_eq!(download(srv, Some(&admin), id).await.2, PNG);
+        assert_eq!(sweep.pass(&srv.state).await.unwrap(), 0);
     }
 }

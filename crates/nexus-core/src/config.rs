@@ -46,6 +46,12 @@ pub struct Config {
     pub digest_minutes: u64,
     /// Where people reach Nexus, for the links in emails.
     pub public_url: String,
+    /// Object storage for file blobs (`s3://bucket/prefix`, configured by the usual `AWS_*`
+    /// variables); `<data_dir>/files` when absent.
+    pub files_url: Option<String>,
+    /// object_store settings for `files_url` (`aws_endpoint`, `aws_access_key_id`, ...)
+    /// that override the `AWS_*` variables: for embedding Nexus and for tests.
+    pub files_options: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -74,6 +80,8 @@ impl Default for Config {
             mail_from: "nexus@localhost".into(),
             digest_minutes: 60,
             public_url: "http://127.0.0.1:8080".into(),
+            files_url: None,
+            files_options: Vec::new(),
         }
     }
 }

@@ -48,8 +48,8 @@ pub struct Event {
     pub data: serde_json::Value,
     pub at: Timestamp,
     pub audience: Audience,
-    /// Received from another node: live clients get it, reactions ([`on`]) do not (they
-    /// ran on the node where the change happened).
+    /// Received from another node: live clients and caches get it, reactions that write
+    /// ([`on_local`]) do not (they ran on the node where the change happened).
     #[serde(skip)]
     pub remote: bool,
 }
@@ -245,11 +245,29 @@ impl Event {
     }
 }
 
-/// The one way a background reaction listens: `handler` runs, in order, for each event
-/// of this node matching one of `patterns` (see [`Event::matches`]) and with
-/// [`Heard::Missed`] after falling behind, until the bus closes. Events from other nodes
-/// are left to the node where the change happened, so a reaction runs once.
-pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], mut handler: F)
+/// The one way a background task listens: `handler` runs, in order, for each event
+/// matching one of `patterns` (see [`Event::matches`]), from any node, and with
+/// [`Heard::Missed`] after falling behind, until the bus closes. For what every node
+/// keeps (caches); a reaction that writes listens with [`on_local`].
+pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], handler: F)
+where
+    F: FnMut(Heard) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    listen(bus, patterns, true, handler)
+}
+
+/// [`on`] for the events of this node only: a reaction that writes (a notification, the
+/// next work order) runs once, on the node where the change happened.
+pub fn on_local<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], handler: F)
+where
+    F: FnMut(Heard) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    listen(bus, patterns, false, handler)
+}
+
+fn listen<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], remote: bool, mut handler: F)
 where
     F: FnMut(Heard) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
@@ -258,7 +276,9 @@ where
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(event) if !event.remote && patterns.iter().any(|p| event.matches(p)) => {
+                Ok(event)
+                    if (remote || !event.remote) && patterns.iter().any(|p| event.matches(p)) =>
+                {
                     handler(Heard::Event(event)).await
                 }
                 Ok(_) => {}

@@ -3,7 +3,7 @@
 //! plumbing of page handlers (the signed-in request, CSRF check, refused forms).
 
 use askama::Template;
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, OptionalFromRequestParts, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -481,6 +481,51 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
                 )))
             })
     }
+}
+
+/// A multipart form (one that carries files) posted by a signed-in user, its CSRF token
+/// checked before anything else is read: the token must be the first part, where every
+/// page's form puts it. The handler reads the parts that follow. Refusals are pages: 403
+/// for a missing or bad token.
+pub struct PostedMultipart(pub Multipart);
+
+/// Longest CSRF part read; a longer one is not a token.
+const MAX_TOKEN: usize = 256;
+
+impl FromRequest<AppState> for PostedMultipart {
+    type Rejection = Halt;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Halt> {
+        let (mut parts, body) = req.into_parts();
+        let web = Web::from_request_parts(&mut parts, state).await?;
+        // A body that is not multipart carries no token either.
+        let mut form = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .ok();
+        let token = match form.as_mut() {
+            Some(form) => first_token(form).await,
+            None => None,
+        };
+        web.check_csrf(token.as_deref().unwrap_or(""))?;
+        form.map(Self)
+            .ok_or_else(|| web.fail(ApiError::BadRequest("the form is not multipart".into())))
+    }
+}
+
+/// The `csrf` part's text when it comes first and is short enough to be a token.
+async fn first_token(form: &mut Multipart) -> Option<String> {
+    let mut field = form.next_field().await.ok()??;
+    if field.name() != Some("csrf") {
+        return None;
+    }
+    let mut token = Vec::new();
+    while let Some(chunk) = field.chunk().await.ok()? {
+        token.extend_from_slice(&chunk);
+        if token.len() > MAX_TOKEN {
+            return None;
+        }
+    }
+    String::from_utf8(token).ok()
 }
 
 /// How a refused form is answered: the form again, with field errors (422, or 409 for a

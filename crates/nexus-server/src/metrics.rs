@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status, latency histogram, DB pool use.
+//! Prometheus metrics: requests by route and status, latency histogram, DB pool use, and
+//! scheduled backups (runs, failures, age of the newest), which the binary records.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -28,9 +29,28 @@ fn handle() -> &'static PrometheusHandle {
             .build_recorder();
         let handle = recorder.handle();
         // A second install (another server in the same test process) keeps the first.
-        let _ = metrics::set_global_recorder(recorder);
+        if metrics::set_global_recorder(recorder).is_ok() {
+            describe();
+        }
         handle
     })
+}
+
+/// Help for what other parts of Nexus record; the backup counters start at zero so a
+/// scraper can tell "no failures" from "not reported".
+fn describe() {
+    metrics::describe_counter!(
+        "backup_runs_total",
+        "Scheduled backups finished, failed or not"
+    );
+    metrics::describe_counter!("backup_failures_total", "Scheduled backups that failed");
+    metrics::describe_gauge!(
+        "backup_age_seconds",
+        metrics::Unit::Seconds,
+        "Seconds since the newest successful scheduled backup in this node's backup folder (absent before the first)"
+    );
+    metrics::counter!("backup_runs_total").absolute(0);
+    metrics::counter!("backup_failures_total").absolute(0);
 }
 
 /// Installs the recorder before the first request is counted.

@@ -13,6 +13,15 @@ const WRITES: [&str; 4] = ["post", "put", "patch", "delete"];
 
 /// Every operation of the OpenAPI document: (method, concrete path, public, scopes).
 async fn operations(srv: &TestServer) -> Vec<(String, String, bool, Vec<String>)> {
+    let mut ops = documented(srv).await;
+    for (_, path, _, _) in &mut ops {
+        *path = path.replace("{id}", "1");
+    }
+    ops
+}
+
+/// Every operation of the OpenAPI document: (method, documented path, public, scopes).
+async fn documented(srv: &TestServer) -> Vec<(String, String, bool, Vec<String>)> {
     let doc = srv.call("GET", "/api/openapi.json", None, None).await.json;
     assert_eq!(doc["openapi"], "3.1.0");
     let mut out = Vec::new();
@@ -30,7 +39,7 @@ async fn operations(srv: &TestServer) -> Vec<(String, String, bool, Vec<String>)
                 .flatten()
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect();
-            out.push((method.clone(), path.replace("{id}", "1"), public, scopes));
+            out.push((method.clone(), path.clone(), public, scopes));
         }
     }
     assert!(out.len() > 20, "the document lists the API");
@@ -496,6 +505,235 @@ backend_tests! {
             }
         }
         assert!(checked > 300, "{checked} route and role pairs");
+    }
+}
+
+/// A record one user made that others may not see, and the permissions that see every
+/// record of its kind anyway.
+struct Owned {
+    /// The documented path of the record, `/api/v1/activities/{id}`.
+    path: &'static str,
+    id: i64,
+    sees_all: &'static [&'static str],
+    /// Who made it, and where they see it.
+    owner: String,
+    seen_at: String,
+}
+
+/// Records of a staff member `owner` (and an admin's draft announcement) that only they
+/// (and whoever sees all of a kind) may see.
+async fn owned_records(srv: &TestServer, admin: &str) -> Vec<Owned> {
+    let owner_id = srv.create_user(admin, "owner", "staff").await;
+    let owner = srv.login("owner", "owner-password").await;
+    let now = nexus_core::Timestamp::now();
+    let later = nexus_core::Timestamp(now.0 + 3_600_000_000);
+    let activity = srv
+        .create("/api/v1/activities", &owner, json!({
+            "title": "Own planning", "type": "Maintenance", "start_time": now, "end_time": later,
+        }))
+        .await;
+    let day = json!(now).as_str().unwrap()[..10].to_string();
+    let project = srv
+        .create(
+            "/api/v1/projects",
+            &owner,
+            json!({"name": "Own project", "start_date": day, "end_date": day}),
+        )
+        .await;
+    let task = srv
+        .create(
+            &format!("/api/v1/projects/{project}/tasks"),
+            &owner,
+            json!({"title": "Own task", "start_date": day}),
+        )
+        .await;
+    let update = srv
+        .create(
+            "/api/v1/updates",
+            admin,
+            json!({"title": "Draft", "content": "Not yet", "type": "news"}),
+        )
+        .await;
+    let part = reqwest::multipart::Part::bytes(b"private notes\n".to_vec()).file_name("notes.txt");
+    let res = srv
+        .client()
+        .post(srv.url("/api/v1/files"))
+        .bearer_auth(&owner)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let file = TestServer::read(res).await;
+    assert_eq!(file.status, 201, "{:?}", file.json);
+    // A work order assigned to the owner tells them, and only them, once comms hears of it.
+    srv.create(
+        "/api/v1/work-orders",
+        admin,
+        json!({"title": "Yours", "assigned_to_id": owner_id}),
+    )
+    .await;
+    let mine =
+        || async { srv.get("/api/v1/notifications", &owner).await.json["items"][0]["id"].as_i64() };
+    assert!(
+        eventually(|| async { mine().await.is_some() }).await,
+        "the owner is told of the work order"
+    );
+    let notification = mine().await.unwrap();
+    let owned = |path: &'static str, id: i64, sees_all, owner: &str| Owned {
+        path,
+        id,
+        sees_all,
+        owner: owner.to_string(),
+        seen_at: match path {
+            "/api/v1/notifications/{id}" => "/api/v1/notifications".to_string(),
+            _ => path.replace("{id}", &id.to_string()),
+        },
+    };
+    vec![
+        owned(
+            "/api/v1/activities/{id}",
+            activity,
+            &["activities:read_all"],
+            &owner,
+        ),
+        owned(
+            "/api/v1/projects/{id}",
+            project,
+            &["projects:read_all", "projects:manage"],
+            &owner,
+        ),
+        owned(
+            "/api/v1/tasks/{id}",
+            task,
+            &["projects:read_all", "projects:manage"],
+            &owner,
+        ),
+        owned("/api/v1/updates/{id}", update, &["updates:manage"], admin),
+        owned(
+            "/api/v1/files/{id}",
+            file.json["id"].as_i64().unwrap(),
+            &["files:manage"],
+            &owner,
+        ),
+        owned("/api/v1/notifications/{id}", notification, &[], &owner),
+    ]
+}
+
+/// A body the request schema of `method path` accepts as far as types go (every required
+/// field filled, the first of an enum), so that what answers is the record's lookup.
+fn example_body(doc: &Value, path: &str, method: &str) -> Value {
+    let content = &doc["paths"][path][method]["requestBody"]["content"];
+    match content["application/json"]["schema"] {
+        Value::Null => json!({}),
+        ref schema => example(doc, schema, &mut 0),
+    }
+}
+
+/// Integers count up from 1 (`n`), so two ids in one body differ.
+fn example(doc: &Value, schema: &Value, n: &mut i64) -> Value {
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        return example(doc, &doc["components"]["schemas"][name], n);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(first) = schema[key]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["type"] != "null"))
+        {
+            return example(doc, first, n);
+        }
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    let ty = match &schema["type"] {
+        Value::Array(types) => types
+            .iter()
+            .find(|t| *t != "null")
+            .cloned()
+            .unwrap_or_default(),
+        ty => ty.clone(),
+    };
+    match ty.as_str() {
+        Some("string") => match schema["format"].as_str() {
+            Some("date") => json!("2030-01-01"),
+            Some("date-time") => json!("2030-01-01T00:00:00Z"),
+            _ => json!("x"),
+        },
+        Some("integer") => {
+            *n += 1;
+            json!(schema["minimum"].as_i64().unwrap_or(1).max(*n))
+        }
+        Some("number") => json!(1.0),
+        Some("boolean") => json!(false),
+        Some("array") => json!([]),
+        _ => {
+            let required = schema["required"].as_array().into_iter().flatten();
+            let fields = required.filter_map(Value::as_str).map(|name| {
+                (
+                    name.to_string(),
+                    example(doc, &schema["properties"][name], n),
+                )
+            });
+            Value::Object(fields.collect())
+        }
+    }
+}
+
+// Another user's record, for every route on it in the document: a role that may use the
+// route but not see the record gets 404 (as for an absent one), one that may not use the
+// route 403, a visitor on a public route 404; and the record is unchanged. Each request
+// carries a body its schema accepts, so the answer is the record's.
+backend_tests! {
+    async fn another_users_records_are_not_found(srv) {
+        let admin = srv.admin_token().await;
+        let roles = srv.get("/api/v1/roles?limit=500", &admin).await.json;
+        let roles = roles.get("items").unwrap_or(&roles).as_array().unwrap().clone();
+        let owned = owned_records(srv, &admin).await;
+        let ops = documented(srv).await;
+        let doc = srv.call("GET", "/api/openapi.json", None, None).await.json;
+        let mut people = Vec::new();
+        for role in ["anonymous", "manager", "staff", "user", "guest"] {
+            let held: Vec<String> = roles
+                .iter()
+                .find(|r| r["name"] == role)
+                .and_then(|r| r["permissions"].as_array())
+                .map(|p| p.iter().filter_map(|p| p.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            let token = match role {
+                "anonymous" => None,
+                _ => Some(srv.user_token(&admin, &format!("other_{role}"), role).await),
+            };
+            people.push((role, held, token));
+        }
+        let mut checked = 0;
+        for record in &owned {
+            let on: Vec<_> = ops.iter().filter(|(_, path, ..)| path.starts_with(record.path)).collect();
+            assert!(!on.is_empty(), "the document has routes on {}", record.path);
+            let before = srv.get(&record.seen_at, &record.owner).await;
+            assert_eq!(before.status, 200, "{} {:?}", record.path, before.json);
+            for (role, held, token) in &people {
+                if record.sees_all.iter().any(|p| held.iter().any(|h| h == p)) {
+                    continue;
+                }
+                for (method, path, public, scopes) in &on {
+                    if token.is_none() && !public {
+                        continue;
+                    }
+                    // Other parameters name a child of the record, which it hides too.
+                    let concrete = path.replace("{id}", &record.id.to_string());
+                    let concrete = concrete.split('{').map(|s| s.split_once('}').map_or(s.to_string(), |(_, rest)| format!("1{rest}"))).collect::<String>();
+                    let body = example_body(&doc, path, method);
+                    let res = srv.call(&method.to_uppercase(), &concrete, token.as_deref(), Some(body)).await;
+                    let allowed = token.is_none() || scopes.is_empty() || scopes.iter().any(|s| held.contains(s));
+                    let expected = if allowed { 404 } else { 403 };
+                    assert_eq!(res.status, expected, "{role} {method} {concrete}: {:?}", res.json);
+                    checked += 1;
+                }
+            }
+            let after = srv.get(&record.seen_at, &record.owner).await;
+            assert_eq!(after.json, before.json, "{} unchanged", record.path);
+        }
+        assert!(checked > 100, "{checked} route, role and record triples");
     }
 }
 

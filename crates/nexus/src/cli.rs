@@ -10,6 +10,8 @@ use nexus_core::{AppState, Config};
 use nexus_identity::model::{CreateUser, ResetPasswordRequest, UpdateUser, UserFilter};
 use nexus_identity::service;
 
+use crate::ops::schedule::Schedule;
+
 #[derive(Parser)]
 #[command(
     name = "nexus",
@@ -51,12 +53,16 @@ struct Settings {
         global = true
     )]
     admin_password: Option<String>,
+    /// Object storage for file blobs (s3://bucket/prefix, with AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); the data folder's files/ when absent.
+    #[arg(long, env = "NEXUS_FILES_URL", global = true)]
+    files_url: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Migrate, create first-start defaults and serve HTTP.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -190,6 +196,16 @@ struct ServeArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     public_url: String,
+    /// Take a backup this often while serving (90s, 30m, 6h, 1d); off when absent. With
+    /// several nodes on PostgreSQL, one node takes each.
+    #[arg(long, env = "NEXUS_BACKUP_EVERY", value_parser = crate::ops::schedule::parse_every)]
+    backup_every: Option<std::time::Duration>,
+    /// Scheduled backups to keep; older ones are deleted.
+    #[arg(long, env = "NEXUS_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..))]
+    backup_keep: u64,
+    /// Folder for scheduled backups; <data dir>/backups when absent.
+    #[arg(long, env = "NEXUS_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -230,6 +246,7 @@ impl Settings {
             secret: self.secret.clone(),
             db_pool_size: self.db_pool_size,
             admin_password: self.admin_password.clone(),
+            files_url: self.files_url.clone().filter(|u| !u.is_empty()),
             ..Config::default()
         }
     }
@@ -239,6 +256,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = cli.settings.config();
     match cli.command {
         Command::Serve(args) => {
+            let args = *args;
             config.access_token_ttl_secs = args.access_token_ttl;
             config.refresh_token_ttl_secs = args.refresh_token_ttl;
             config.web_session_ttl_secs = args.web_session_ttl;
@@ -257,7 +275,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.mail_from = args.mail_from;
             config.digest_minutes = args.digest_minutes;
             config.public_url = args.public_url;
-            serve(config, args.bind).await
+            let schedule = args.backup_every.map(|every| Schedule {
+                every,
+                keep: args.backup_keep as usize,
+                dir: args
+                    .backup_dir
+                    .unwrap_or_else(|| config.data_dir.join("backups")),
+            });
+            serve(config, args.bind, schedule).await
         }
         Command::Migrate => {
             nexus_server::migrate(&config).await?;
@@ -326,9 +351,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 copied.tables.len(),
                 copied.rows as f64 / secs.max(1e-9)
             );
+            let files = match &config.files_url {
+                Some(url) => url.clone(),
+                None => config.data_dir.join("files").display().to_string(),
+            };
             println!(
-                "the files stay in {}: serve with DATABASE_URL set to the target and this data folder",
-                config.data_dir.join("files").display()
+                "the files stay in {files}: serve with DATABASE_URL set to the target and this data folder"
             );
             Ok(())
         }
@@ -472,8 +500,11 @@ fn tell_password(password: Option<&str>) {
     }
 }
 
-async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
+async fn serve(config: Config, bind: SocketAddr, schedule: Option<Schedule>) -> anyhow::Result<()> {
     let prepared = nexus_server::prepare(config).await?;
+    if let Some(schedule) = schedule {
+        crate::ops::schedule::spawn(prepared.state.clone(), schedule);
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;

@@ -125,13 +125,13 @@ pub async fn acknowledge(
 
 /// The comments on an update, oldest first.
 #[utoipa::path(get, path = "/api/v1/updates/{id}/comments", tag = "comms", security(("bearer" = ["updates:read"])),
-    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<CommentOut>), (status = 404)))]
+    params(("id" = i64, Path), PageParams), responses((status = 200, body = ListResponse<UpdateCommentOut>), (status = 404)))]
 pub async fn list_comments(
     State(state): State<AppState>,
     Require(user, _): Require<UpdatesRead>,
     Path(id): Path<i64>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<ListResponse<CommentOut>>> {
+) -> ApiResult<Json<ListResponse<UpdateCommentOut>>> {
     Ok(Json(
         service::comments(state.db.read(), &user, id, &page).await?,
     ))
@@ -139,14 +139,14 @@ pub async fn list_comments(
 
 /// Comment on an update you can read.
 #[utoipa::path(post, path = "/api/v1/updates/{id}/comments", tag = "comms", security(("bearer" = ["updates:comment"])),
-    params(("id" = i64, Path)), request_body = NewComment,
-    responses((status = 201, body = CommentOut), (status = 403), (status = 404), (status = 422)))]
+    params(("id" = i64, Path)), request_body = NewUpdateComment,
+    responses((status = 201, body = UpdateCommentOut), (status = 403), (status = 404), (status = 422)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     client: ClientInfo,
     Require(user, _): Require<UpdatesComment>,
     Path(id): Path<i64>,
-    ApiJson(req): ApiJson<NewComment>,
+    ApiJson(req): ApiJson<NewUpdateComment>,
 ) -> ApiResult<impl IntoResponse> {
     let ctx = client.audit(Some(user.id()));
     let out = service::comment(&state, &ctx, &user, id, req).await?;
@@ -182,7 +182,7 @@ pub async fn unlike(
 /// Attach a stored file (`/api/v1/files`) you may see to an update you manage.
 #[utoipa::path(post, path = "/api/v1/updates/{id}/attachments", tag = "comms", security(("bearer" = ["updates:write"])),
     params(("id" = i64, Path)), request_body = NewAttachment,
-    responses((status = 201, body = AttachmentOut), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 201, body = UpdateAttachmentOut), (status = 403), (status = 404), (status = 422)))]
 pub async fn attach(
     State(state): State<AppState>,
     client: ClientInfo,

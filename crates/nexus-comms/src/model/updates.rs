@@ -266,7 +266,7 @@ pub struct UpdateOut {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AttachmentOut {
+pub struct UpdateAttachmentOut {
     pub id: i64,
     pub file_id: i64,
     pub filename: String,
@@ -297,7 +297,7 @@ pub struct UpdateDetail {
     /// The content as safe HTML.
     pub content_html: String,
     pub targets: TargetsOut,
-    pub attachments: Vec<AttachmentOut>,
+    pub attachments: Vec<UpdateAttachmentOut>,
     pub media: Vec<MediaOut>,
     pub like_count: u64,
     pub liked_by_me: bool,
@@ -332,12 +332,12 @@ pub struct UnreadCount {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewComment {
+pub struct NewUpdateComment {
     /// At most 2000 characters.
     pub content: String,
 }
 
-impl NewComment {
+impl NewUpdateComment {
     pub fn validate(mut self) -> ApiResult<Self> {
         let mut v = Validator::new();
         self.content = self.content.trim().to_string();
@@ -348,7 +348,7 @@ impl NewComment {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CommentOut {
+pub struct UpdateCommentOut {
     pub id: i64,
     pub update_id: i64,
     pub author_id: i64,

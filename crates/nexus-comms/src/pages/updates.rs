@@ -231,7 +231,7 @@ async fn feed(web: Web, Query(form): Query<FeedForm>) -> Page {
 struct ShowPage {
     shell: Shell,
     u: UpdateDetail,
-    comments: Vec<CommentOut>,
+    comments: Vec<UpdateCommentOut>,
     comment: String,
     errors: Errors,
     can_comment: bool,
@@ -364,7 +364,7 @@ struct CommentForm {
 
 async fn comment(web: Web, Path(id): Path<i64>, Posted(form): Posted<CommentForm>) -> Page {
     web.require(COMMENT)?;
-    let req = NewComment {
+    let req = NewUpdateComment {
         content: form.content.clone(),
     };
     match service::comment(&web.state, &web.audit(), &web.user, id, req).await {

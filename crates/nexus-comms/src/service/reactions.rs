@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
-use nexus_core::events::{Event, Heard, on};
+use nexus_core::events::{Event, Heard, on_local};
 use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState, Timestamp};
 use nexus_identity::entity::user;
@@ -42,7 +42,7 @@ const DUE_PASS: Duration = Duration::from_secs(600);
 /// Starts listening, and the due-tomorrow pass.
 pub fn start(state: &AppState) {
     let s = state.clone();
-    on(&state.events, HEARD, move |heard| {
+    on_local(&state.events, HEARD, move |heard| {
         let s = s.clone();
         async move {
             match heard {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event, Heard, on};
+use nexus_core::events::{Audience, Event, Heard, on_local};
 use nexus_core::extract::IfMatch;
 use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
 use nexus_core::write::{Work, delete_versioned, to_json, update_versioned};
@@ -400,8 +400,8 @@ async fn outs(
         .collect())
 }
 
-fn attachment_out(a: update_attachment::Model) -> AttachmentOut {
-    AttachmentOut {
+fn attachment_out(a: update_attachment::Model) -> UpdateAttachmentOut {
+    UpdateAttachmentOut {
         url: format!("/api/v1/updates/{}/attachments/{}", a.update_id, a.id),
         id: a.id,
         file_id: a.file_id,
@@ -670,7 +670,7 @@ pub async fn delete(
 /// Starts the background pass that publishes scheduled updates when their time comes.
 pub fn start(state: &AppState) {
     let s = state.clone();
-    on(&state.events, &["update.delivered"], move |heard| {
+    on_local(&state.events, &["update.delivered"], move |heard| {
         let s = s.clone();
         async move {
             match heard {
@@ -1013,11 +1013,11 @@ pub async fn acknowledge(
 async fn comment_outs(
     conn: &impl ConnectionTrait,
     rows: Vec<update_comment::Model>,
-) -> ApiResult<Vec<CommentOut>> {
+) -> ApiResult<Vec<UpdateCommentOut>> {
     let names = usernames(conn, rows.iter().map(|c| Some(c.author_id))).await?;
     Ok(rows
         .into_iter()
-        .map(|c| CommentOut {
+        .map(|c| UpdateCommentOut {
             author: names.get(&c.author_id).cloned().unwrap_or_default(),
             id: c.id,
             update_id: c.update_id,
@@ -1034,7 +1034,7 @@ pub async fn comments(
     user: &CurrentUser,
     id: i64,
     page: &PageParams,
-) -> ApiResult<ListResponse<CommentOut>> {
+) -> ApiResult<ListResponse<UpdateCommentOut>> {
     visible(conn, user, id).await?;
     let rows = page_of(
         conn,
@@ -1053,8 +1053,8 @@ pub async fn comment(
     ctx: &AuditCtx,
     user: &CurrentUser,
     id: i64,
-    req: NewComment,
-) -> ApiResult<CommentOut> {
+    req: NewUpdateComment,
+) -> ApiResult<UpdateCommentOut> {
     let req = req.validate()?;
     let mut w = Work::begin(state, ctx).await?;
     let (u, _) = visible(&*w, user, id).await?;
@@ -1148,7 +1148,7 @@ pub async fn attach(
     user: &CurrentUser,
     id: i64,
     req: NewAttachment,
-) -> ApiResult<AttachmentOut> {
+) -> ApiResult<UpdateAttachmentOut> {
     let mut w = Work::begin(state, ctx).await?;
     let u = managed(&*w, user, id).await?;
     let f = usable_file(state, &*w, user, req.file_id).await?;

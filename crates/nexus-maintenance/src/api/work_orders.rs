@@ -20,6 +20,7 @@ use crate::service;
 
 /// Work orders, filtered by any combination of status, asset, location, assignee,
 /// priority, type, due range and text; sorted (`-id`, newest first, by default) and paged.
+/// `sort=-criticality` puts work on the most critical assets (A, then B, C, none) first.
 /// `total` is exact unless `total_exact` is false (more than 10,000 matches past the page).
 #[utoipa::path(get, path = "/api/v1/work-orders", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
     params(WorkOrderFilter, PageParams), responses((status = 200, body = ListResponse<WorkOrderOut>), (status = 422)))]

@@ -3,7 +3,6 @@
 //! one. Files are stored and attached by nexus-content, on the terms of its API.
 
 use axum::Router;
-use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -11,7 +10,7 @@ use nexus_content::attachments_of;
 use nexus_content::model::{AttachmentOut, Upload};
 use nexus_content::service::{get_settings, human_size, read_field, read_text};
 use nexus_core::extract::Path;
-use nexus_core::pages::{Errors, Halt, OrPage, Page, Web, sentence};
+use nexus_core::pages::{Errors, Halt, OrPage, Page, PostedMultipart, Web, sentence};
 use nexus_core::{ApiError, ApiResult, AppState, FieldError};
 
 use super::work_orders::{back, refused, work_order_page};
@@ -94,22 +93,20 @@ pub(super) async fn photos_block(
 /// A multipart form of this page as far as it was read.
 #[derive(Default)]
 struct Sent {
-    csrf: String,
     content: String,
     /// The chosen file; browsers send an empty part when none was chosen.
     file: Option<Upload>,
 }
 
-/// Reads a multipart form into `sent`, its file from the part `file_field` (413 on that
-/// field past the upload limit). `sent` keeps what was read before a failure, so the
-/// CSRF token is checked whatever the upload's fate.
+/// Reads the parts after the CSRF token into `sent`, its file from the part `file_field`
+/// (413 on that field past the upload limit). `sent` keeps what was read before a
+/// failure, so a refused comment keeps its text.
 async fn read_form(
     state: &AppState,
-    form: Result<Multipart, MultipartRejection>,
+    mut form: Multipart,
     file_field: &str,
     sent: &mut Sent,
 ) -> ApiResult<()> {
-    let mut form = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = get_settings(state.db.read()).await?.max_upload_bytes;
     while let Some(field) = form
         .next_field()
@@ -117,7 +114,6 @@ async fn read_form(
         .map_err(|e| ApiError::BadRequest(e.body_text()))?
     {
         match field.name().unwrap_or("") {
-            "csrf" => sent.csrf = read_text(field, "csrf").await?,
             "content" => sent.content = read_text(field, "content").await?,
             name if name == file_field => {
                 let filename = field.file_name().unwrap_or("").to_string();
@@ -167,15 +163,9 @@ async fn refused_on(
 }
 
 /// Adds a photo (or another accepted file) to the work order.
-async fn add_photo(
-    web: Web,
-    Path(id): Path<i64>,
-    form: Result<Multipart, MultipartRejection>,
-) -> Page {
+async fn add_photo(web: Web, Path(id): Path<i64>, PostedMultipart(form): PostedMultipart) -> Page {
     let mut sent = Sent::default();
     let read = read_form(&web.state, form, "file", &mut sent).await;
-    // Multipart, which `Posted` does not read: the token is checked here.
-    web.check_csrf(&sent.csrf)?;
     let added = match read {
         Ok(()) => {
             let file = sent.file.take();
@@ -193,15 +183,10 @@ async fn add_photo(
 }
 
 /// Adds a comment, with a photo when one was chosen; both or neither are saved.
-async fn comment(
-    web: Web,
-    Path(id): Path<i64>,
-    form: Result<Multipart, MultipartRejection>,
-) -> Page {
+async fn comment(web: Web, Path(id): Path<i64>, PostedMultipart(form): PostedMultipart) -> Page {
+    web.require("work_orders:write")?;
     let mut sent = Sent::default();
     let read = read_form(&web.state, form, "photo", &mut sent).await;
-    web.check_csrf(&sent.csrf)?;
-    web.require("work_orders:write")?;
     let added = match read {
         Ok(()) => {
             let req = NewComment {

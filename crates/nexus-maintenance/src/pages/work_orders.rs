@@ -156,6 +156,8 @@ struct ListForm {
     assigned: String,
     /// `on` (the checkbox) or `1`: only orders due before today.
     overdue: String,
+    /// Empty (newest first) or `-criticality` (most critical asset first).
+    sort: String,
     offset: u64,
     done: String,
 }
@@ -202,6 +204,7 @@ impl ListForm {
                 ("priority", &self.priority),
                 ("assigned", &self.assigned),
                 ("overdue", if self.overdue() { "1" } else { "" }),
+                ("sort", &self.sort),
             ],
             offset,
         )
@@ -240,7 +243,7 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
     let page = PageParams {
         limit: Some(PAGE_ROWS),
         offset: Some(form.offset),
-        sort: None,
+        sort: filled(&form.sort),
     };
     let (shell, status, rows_, total, more, errors) =
         match service::list_work_orders(web.state.db.read(), &form.filter(web.user.id()), &page)

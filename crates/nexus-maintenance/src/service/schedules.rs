@@ -412,7 +412,7 @@ pub fn spawn_pm_generator(state: &AppState) {
         }
     });
     let state = state.clone();
-    events::on(
+    events::on_local(
         &state.events.clone(),
         &["work_order.status_changed"],
         move |heard| {

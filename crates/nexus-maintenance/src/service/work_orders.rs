@@ -16,8 +16,7 @@ use nexus_core::validate::{Validator, clean};
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::entity::user;
-use sea_orm::IdenStatic;
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -339,6 +338,7 @@ pub async fn list_work_orders(
             "status",
             "created_at",
             "updated_at",
+            "criticality",
         ],
         ("id", true),
     )?;
@@ -376,9 +376,6 @@ pub async fn list_work_orders(
                 .add(Expr::expr(Func::lower(Expr::col(C::Number))).like(pattern)),
         );
     }
-    // Sort keys are column names; numbers and instants sort as numbers below.
-    let column = C::from_str(sort).map_err(|_| ApiError::internal("unknown sort column"))?;
-    let numeric = matches!(sort, "id" | "created_at" | "updated_at");
     let order = if desc {
         sea_orm::Order::Desc
     } else {
@@ -390,21 +387,18 @@ pub async fn list_work_orders(
     let cap = page.offset() + page.limit() + COUNT_CAP;
     let total = capped_count(conn, query.clone(), cap).await?;
     let backend = conn.get_database_backend();
-    let keys = std::iter::once((column, numeric)).chain((sort != "id").then_some((C::Id, true)));
+    let keys = std::iter::once(sort)
+        .chain((sort != "id").then_some("id"))
+        .map(sort_key)
+        .collect::<ApiResult<Vec<_>>>()?;
     let items = if total < cap {
         // Few matches (the count ran to its end): sort just their ids, which the covering
         // indexes hold, then read the page's rows. Ordering by an expression keeps either
         // planner from walking the primary key or the sort column's index instead, past
         // every row the filter rejects.
         let mut ids = query.clone().select_only().column(C::Id);
-        for (col, numeric) in keys {
-            let name = col.as_str();
-            let key = if numeric {
-                format!("(\"{name}\" + 0)")
-            } else {
-                format!("(\"{name}\" || '')")
-            };
-            ids = ids.order_by(Expr::cust(key), order.clone());
+        for (_, wrapped) in &keys {
+            ids = ids.order_by(wrapped.clone(), order.clone());
         }
         let ids: Vec<i64> = ids
             .limit(page.limit())
@@ -424,8 +418,8 @@ pub async fn list_work_orders(
     } else {
         // Many matches: walking the sort order meets a page of them early.
         let mut sorted = query;
-        for (col, _) in keys {
-            sorted = sorted.order_by(col, order.clone());
+        for (plain, _) in keys {
+            sorted = sorted.order_by(plain, order.clone());
         }
         let sorted = sorted.limit(page.limit()).offset(page.offset());
         if sort == "id" && backend == DbBackend::Sqlite {
@@ -452,6 +446,26 @@ pub async fn list_work_orders(
         limit: page.limit(),
         offset: page.offset(),
     })
+}
+
+/// The rank of a work order's asset's criticality: A 3, B 2, C 1, none (or no asset) 0,
+/// so `-criticality` lists the most critical first.
+const CRITICALITY_RANK: &str = r#"COALESCE((SELECT CASE "assets"."criticality" WHEN 'A' THEN 3 WHEN 'B' THEN 2 WHEN 'C' THEN 1 END FROM "assets" WHERE "assets"."id" = "work_orders"."asset_id"), 0)"#;
+
+/// What the work order list orders by for sort key `name`: the column itself, and the
+/// column in an expression no index serves (numbers and instants as numbers).
+fn sort_key(name: &str) -> ApiResult<(SimpleExpr, SimpleExpr)> {
+    if name == "criticality" {
+        return Ok((Expr::cust(CRITICALITY_RANK), Expr::cust(CRITICALITY_RANK)));
+    }
+    let column = work_order::Column::from_str(name)
+        .map_err(|_| ApiError::internal("unknown sort column"))?;
+    let wrapped = if matches!(name, "id" | "created_at" | "updated_at") {
+        format!("(\"{name}\" + 0)")
+    } else {
+        format!("(\"{name}\" || '')")
+    };
+    Ok((Expr::col(column).into(), Expr::cust(wrapped)))
 }
 
 /// Total minutes of the finished labor entries of a work order.

@@ -107,10 +107,22 @@ backend_tests! {
         // A forged form, or a work order that is not there.
         let (status, _, _) = send(srv, &tech, &photos, &[("csrf", "forged")], Some(("file", "x.png", png.clone()))).await;
         assert_eq!(status, 403);
+        // The token is read before anything else, so it must come first: a file sent ahead
+        // of it, a form without one and a form that is not multipart are all refused.
+        let late = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(png.clone()).file_name("x.png"))
+            .text("csrf", token.clone());
+        assert_eq!(srv.submit_multipart(&photos, &tech, late).await.0, 403);
+        assert_eq!(send(srv, &tech, &photos, &[], Some(("file", "x.png", png.clone()))).await.0, 403);
+        assert_eq!(srv.submit(&photos, &tech, &[("csrf", &token)]).await.0, 403);
+        let (status, _, html) = send(srv, &tech, &format!("{path}/comments"), &[("csrf", "forged"), ("content", "Forged")], None).await;
+        assert_eq!(status, 403);
+        assert!(html.contains("reload the page"), "{html}");
         let (status, _, _) = send(srv, &tech, "/maintenance/work-orders/999999/photos", &[("csrf", &token)], Some(("file", "x.png", png.clone()))).await;
         assert_eq!(status, 404);
-        // None of these stored a file or attached one.
+        // None of these stored a file, attached one or commented.
         assert_eq!(srv.get(&attached, &tech).await.json["total"], 1);
+        assert_eq!(srv.get(&format!("/api/v1/work-orders/{wo}/comments"), &tech).await.json["total"], 0);
         assert_eq!(srv.get(&format!("/api/v1/files/{}", file_id + 1), &admin).await.status, 404);
 
         // A comment may carry a photo, shown next to it.

@@ -366,6 +366,9 @@ backend_tests! {
             assert!(items.windows(2).all(|w| key(&w[0]) >= key(&w[1])), "{q}: not in order");
             assert!(items.iter().all(|w| w["status"] == "on_hold" || !q.starts_with("status=on_hold")), "{q}");
         }
+        // Past the count cap, criticality sorts by its rank as below it.
+        let critical = page("sort=-criticality&limit=20").await;
+        assert_eq!(critical["items"].as_array().unwrap().len(), 20);
         // Paging the few-matches path: the two pages follow each other.
         let p1 = page("status=on_hold&limit=20").await;
         let p2 = page("status=on_hold&limit=20&offset=20").await;
@@ -520,5 +523,40 @@ backend_tests! {
         // A closed order's time is final.
         assert_eq!(status(srv, &admin, id, "completed").await.status, 200);
         assert_eq!(srv.patch(&running, &kim, json!({"note": "late"})).await.status, 409);
+    }
+}
+
+backend_tests! {
+    async fn work_orders_sort_by_their_assets_criticality(srv) {
+        let admin = srv.admin_token().await;
+        let mut ids = Vec::new();
+        for (name, criticality) in [("Fan", json!("C")), ("Press", json!("A")), ("Lamp", Value::Null), ("Pump", json!("B"))] {
+            let asset = create(srv, &admin, "/api/v1/assets", json!({"name": name, "criticality": criticality})).await["id"].as_i64().unwrap();
+            ids.push(create(srv, &admin, "/api/v1/work-orders", json!({"title": format!("Service {name}"), "asset_id": asset})).await["id"].as_i64().unwrap());
+        }
+        create(srv, &admin, "/api/v1/work-orders", json!({"title": "Sweep the floor"})).await;
+        // WO-1 Fan C, WO-2 Press A, WO-3 Lamp none, WO-4 Pump B, WO-5 no asset.
+        let most = numbers(&srv.get("/api/v1/work-orders?sort=-criticality", &admin).await.json);
+        assert_eq!(most, ["WO-000002", "WO-000004", "WO-000001", "WO-000005", "WO-000003"], "A, B, C, then none, newest first");
+        let least = numbers(&srv.get("/api/v1/work-orders?sort=criticality", &admin).await.json);
+        assert_eq!(least, ["WO-000003", "WO-000005", "WO-000001", "WO-000004", "WO-000002"]);
+        let paged = srv.get("/api/v1/work-orders?sort=-criticality&limit=2&offset=1", &admin).await.json;
+        assert_eq!(numbers(&paged), ["WO-000004", "WO-000001"]);
+        assert_eq!(paged["total"], 5);
+
+        // A changed criticality reorders the list at once.
+        let patched = srv.patch(&format!("/api/v1/assets/{}", srv.get(&format!("/api/v1/work-orders/{}", ids[0]), &admin).await.json["asset_id"]), &admin, json!({"criticality": "A"})).await;
+        assert_eq!(patched.status, 200, "{:?}", patched.json);
+        assert_eq!(numbers(&srv.get("/api/v1/work-orders?sort=-criticality&limit=2", &admin).await.json), ["WO-000002", "WO-000001"]);
+
+        // The page offers the order and keeps it while paging.
+        let (code, html) = srv.page("/maintenance/work-orders?status=all&sort=-criticality", &admin).await;
+        assert_eq!(code, 200);
+        assert!(html.contains(r#"<option value="-criticality" selected>"#), "{html}");
+        let at = |n: &str| html.find(&format!(">{n}</a>")).unwrap_or_else(|| panic!("{n} not listed"));
+        assert!(at("WO-000002") < at("WO-000001") && at("WO-000001") < at("WO-000004") && at("WO-000004") < at("WO-000005"));
+        let (code, html) = srv.page("/maintenance/work-orders?sort=secret", &admin).await;
+        assert_eq!(code, 422);
+        assert!(html.contains("can sort by"), "the field says why");
     }
 }

@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use chrono::{SecondsFormat, Utc};
+use futures_util::TryStreamExt;
 use nexus_core::Config;
 use sea_orm::sqlx;
 
 use super::{
-    Engine, FILES_DIR, FORMAT_VERSION, MANIFEST, Manifest, PG_DUMP_FILE, SQLITE_FILE, copy_files,
-    files_under, open_postgres, open_sqlite, schema_version, sha256_file, sqlite_path,
+    Engine, FILES_DIR, FORMAT_VERSION, MANIFEST, Manifest, PG_DUMP_FILE, SQLITE_FILE, files_under,
+    open_postgres, open_sqlite, schema_version, sha256_file, sqlite_path,
 };
 
 /// A finished backup.
@@ -84,9 +85,39 @@ async fn write(config: &Config, engine: Engine, dir: &Path) -> anyhow::Result<St
             dump_postgres(&url, &dir.join(PG_DUMP_FILE)).await?
         }
     };
-    let (from, to) = (config.data_dir.join(FILES_DIR), dir.join(FILES_DIR));
-    tokio::task::spawn_blocking(move || copy_files(&from, &to, &files_under(&from)?)).await??;
+    let store = nexus_content::Store::open(config)
+        .await
+        .map_err(|e| anyhow!("opening the file store: {e}"))?;
+    copy_blobs(&store, &dir.join(FILES_DIR)).await?;
     Ok(version)
+}
+
+/// Blobs read at once: a remote store answers each after a round trip.
+const BLOB_READS: usize = 8;
+
+/// Copies every blob of `store` (local folder or object storage) into `to`, laid out as
+/// the local store lays them out (`ab/cd/<hash>`).
+async fn copy_blobs(store: &nexus_content::Store, to: &Path) -> anyhow::Result<()> {
+    store
+        .hashes()
+        .map_err(|e| anyhow!("listing the blobs: {e}"))
+        .try_for_each_concurrent(BLOB_READS, |hash| async move {
+            let bytes = store
+                .get(&hash)
+                .await
+                .map_err(|e| anyhow!("reading blob {hash}: {e}"))?;
+            let target = to.join(nexus_content::Store::key(&hash)?.as_ref());
+            tokio::task::spawn_blocking(move || {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::fs::write(&target, &bytes)
+                    .with_context(|| format!("writing {}", target.display()))
+            })
+            .await?
+        })
+        .await
 }
 
 /// `VACUUM INTO` writes a consistent snapshot from one read transaction: with the

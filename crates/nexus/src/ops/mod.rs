@@ -1,9 +1,10 @@
-//! Operating an installation: backups taken while it runs, restores into an empty one,
-//! and the move from SQLite to PostgreSQL. The CLI parses arguments and calls these.
+//! Operating an installation: backups taken while it runs (on demand or on a schedule),
+//! restores into an empty one, and the move from SQLite to PostgreSQL. The CLI parses arguments and calls these.
 
 pub mod backup;
 pub mod copy;
 pub mod restore;
+pub mod schedule;
 
 use std::collections::BTreeMap;
 use std::io::Read;

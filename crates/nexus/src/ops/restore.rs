@@ -1,9 +1,10 @@
-//! `nexus restore`: a backup into an empty data folder or database, checked first, then
-//! migrated forward.
+//! `nexus restore`: a backup into an empty data folder or database, and its blobs into the
+//! file store (local or object storage), checked first, then migrated forward.
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use futures_util::TryStreamExt;
 use nexus_core::Config;
 use sea_orm::sqlx;
 
@@ -43,8 +44,19 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<Manifest> {
         Engine::Sqlite => refuse_used_sqlite(config).await?,
         Engine::Postgres => refuse_used_postgres(&url).await?,
     }
+    // Blobs go where the server reads them: to object storage when it is configured
+    // (reached before anything is written; blobs named by content merge harmlessly into
+    // what is there), else into the data folder, which must be empty.
+    let remote = match &config.files_url {
+        Some(_) => Some(
+            nexus_content::Store::open(config)
+                .await
+                .map_err(|e| anyhow!("opening the file store: {e}"))?,
+        ),
+        None => None,
+    };
     let files_dir = config.data_dir.join(FILES_DIR);
-    if !files_under(&files_dir)?.is_empty() {
+    if remote.is_none() && !files_under(&files_dir)?.is_empty() {
         bail!(
             "{} is not empty: restore into an empty data folder",
             files_dir.display()
@@ -61,8 +73,13 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<Manifest> {
         .filter(|rel| rel.starts_with(&format!("{FILES_DIR}/")))
         .cloned()
         .collect();
-    let (source, target) = (from.to_path_buf(), config.data_dir.clone());
-    tokio::task::spawn_blocking(move || copy_files(&source, &target, &blobs)).await??;
+    match remote {
+        Some(store) => put_blobs(&store, from, &blobs).await?,
+        None => {
+            let (source, target) = (from.to_path_buf(), config.data_dir.clone());
+            tokio::task::spawn_blocking(move || copy_files(&source, &target, &blobs)).await??;
+        }
+    }
     let db = nexus_server::migrate(config).await?;
     db.close().await;
     Ok(manifest)
@@ -188,4 +205,31 @@ async fn restore_postgres(url: &str, dump: &Path) -> anyhow::Result<()> {
         ],
     )
     .await
+}
+
+/// Blobs written to object storage at once: each waits on a round trip.
+const BLOB_WRITES: usize = 8;
+
+/// Puts the backup's blobs (`files/ab/cd/<hash>`, relative to `from`) into `store`.
+async fn put_blobs(
+    store: &nexus_content::Store,
+    from: &Path,
+    blobs: &[String],
+) -> anyhow::Result<()> {
+    futures_util::stream::iter(blobs.iter().map(Ok))
+        .try_for_each_concurrent(BLOB_WRITES, |rel| async move {
+            let hash = rel.rsplit('/').next().unwrap_or_default();
+            let path = from.join(rel);
+            let bytes = tokio::task::spawn_blocking({
+                let path = path.clone();
+                move || std::fs::read(path)
+            })
+            .await?
+            .with_context(|| format!("reading {}", path.display()))?;
+            store
+                .put(hash, bytes)
+                .await
+                .map_err(|e| anyhow!("storing blob {hash}: {e}"))
+        })
+        .await
 }

@@ -1,7 +1,9 @@
 //! `nexus backup`, `nexus restore` and `nexus copy-to` as an operator runs them: a backup
 //! taken under write load restores every write acknowledged before it began, on SQLite and
 //! PostgreSQL; damaged, newer or misdirected backups are refused and change nothing; a
-//! seeded SQLite installation moves to PostgreSQL and serves from there.
+//! seeded SQLite installation moves to PostgreSQL and serves from there. Scheduled backups
+//! keep the newest few, and a failed one is told to the admins. Blobs on S3-compatible
+//! storage (moto's server, from PyPI) are backed up and restored through the store.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -137,6 +139,11 @@ fn free_port() -> u16 {
 
 /// `nexus serve` over a data folder and database on a free port: (child, base URL).
 fn serve(dir: &Path, database_url: Option<&str>) -> (Child, String) {
+    serve_with(dir, database_url, &[])
+}
+
+/// [`serve`] with more settings in its environment.
+fn serve_with(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> (Child, String) {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -146,7 +153,8 @@ fn serve(dir: &Path, database_url: Option<&str>) -> (Child, String) {
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        .envs(env.iter().copied());
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
@@ -379,12 +387,15 @@ async fn backup_under_load_restores_every_acknowledged_write_postgres() {
     backup_under_load(Backend::Postgres).await;
 }
 
+/// A blob as the store lays it out (named by a SHA-256 digest, not of its bytes here).
+const BLOB: &str = "files/ab/cd/abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd";
+
 /// A backup of a freshly migrated SQLite installation with one blob: (its folder, the
 /// data folder, the backup root).
 fn small_backup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let source = temp_dir(&format!("{name}-source"));
     ok(nexus(&source, None, &["migrate"]));
-    let blob = source.join("files/ab/cd/abcd");
+    let blob = source.join(BLOB);
     std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
     std::fs::write(&blob, b"blob bytes").unwrap();
     let root = temp_dir(&format!("{name}-backups"));
@@ -417,14 +428,14 @@ fn a_damaged_backup_is_refused_naming_the_file_and_nothing_changes() {
     std::fs::write(&db, &bytes).unwrap();
 
     // A truncated blob.
-    let blob = backup.join("files/ab/cd/abcd");
+    let blob = backup.join(BLOB);
     std::fs::write(&blob, b"blob").unwrap();
     let err = refused(nexus(&target, None, &["restore", &arg]));
-    assert!(err.contains("files/ab/cd/abcd does not match"), "{err}");
+    assert!(err.contains(&format!("{BLOB} does not match")), "{err}");
     // A missing one.
     std::fs::remove_file(&blob).unwrap();
     let err = refused(nexus(&target, None, &["restore", &arg]));
-    assert!(err.contains("files/ab/cd/abcd is missing"), "{err}");
+    assert!(err.contains(&format!("{BLOB} is missing")), "{err}");
     assert!(!target.exists(), "a refused restore wrote nothing");
 
     // Not a backup at all.
@@ -588,4 +599,383 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
     assert!(err.contains("the target database is not empty"), "{err}");
     pg.drop().await;
     let _ = std::fs::remove_dir_all(source);
+}
+
+/// A sample of `/metrics` by its full name (`name` or `name{labels}`), when present.
+async fn metric(http: &reqwest::Client, base: &str, name: &str) -> Option<f64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("metrics");
+    text.lines()
+        .filter_map(|line| line.split_once(' '))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().parse().expect("a number"))
+}
+
+/// Polls `check` until it answers, for at most a minute.
+async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    check: impl Fn() -> F,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The complete backups (with a manifest) in `root`, oldest first.
+fn complete_backups(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .expect("backup root")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("manifest.json").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_run_and_keep_the_newest_sqlite() {
+    let dir = temp_dir("scheduled");
+    ok(nexus(&dir, None, &["user", "list"]));
+    let root = dir.join("kept");
+    let root_arg = root.to_string_lossy().into_owned();
+    let (mut child, base) = serve_with(
+        &dir,
+        None,
+        &[
+            ("NEXUS_BACKUP_EVERY", "2s"),
+            ("NEXUS_BACKUP_KEEP", "2"),
+            ("NEXUS_BACKUP_DIR", &root_arg),
+        ],
+    );
+    let http = reqwest::Client::new();
+    sign_in(&http, &base).await;
+    assert_eq!(
+        metric(&http, &base, "backup_failures_total").await,
+        Some(0.0)
+    );
+    until("three scheduled backups", || async {
+        metric(&http, &base, "backup_runs_total")
+            .await
+            .filter(|&n| n >= 3.0)
+    })
+    .await;
+    // The next run starts at the next two-second boundary: the third one is pruned after.
+    let kept = complete_backups(&root);
+    assert_eq!(kept.len(), 2, "only the newest two are kept: {kept:?}");
+    assert_eq!(
+        metric(&http, &base, "backup_failures_total").await,
+        Some(0.0)
+    );
+    assert!(metric(&http, &base, "backup_age_seconds").await.is_some());
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+
+    // A kept backup restores like any other.
+    let restored = temp_dir("scheduled-restored");
+    let from = root.join(&kept[1]).to_string_lossy().into_owned();
+    ok(nexus(&restored, None, &["restore", &from]));
+    let _ = std::fs::remove_dir_all(restored);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A scheduled backup into a folder that is a file fails; the admins get an error message.
+async fn failed_backup_tells_the_admins(backend: Backend) {
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match PgDatabase::create().await {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+    };
+    let url = pg.as_ref().map(|p| p.url.clone());
+    let dir = temp_dir("failing");
+    ok(nexus(&dir, url.as_deref(), &["user", "list"]));
+    let blocker = dir.join("not-a-folder");
+    std::fs::write(&blocker, b"in the way").unwrap();
+    let blocker_arg = blocker.to_string_lossy().into_owned();
+    let (mut child, base) = serve_with(
+        &dir,
+        url.as_deref(),
+        &[
+            ("NEXUS_BACKUP_EVERY", "1s"),
+            ("NEXUS_BACKUP_DIR", &blocker_arg),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let token = sign_in(&http, &base).await;
+    let message = until("the admins' system message", || async {
+        let res = http
+            .get(format!("{base}/api/v1/system-messages/active"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("active messages");
+        assert_eq!(res.status(), 200);
+        let list: Value = res.json().await.expect("messages");
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .find(|m| m["title"] == "Scheduled backup failed")
+            .cloned()
+    })
+    .await;
+    assert_eq!(message["message_type"], "error");
+    let content = message["content"].as_str().unwrap();
+    assert!(content.contains(&blocker_arg), "{content}");
+    assert!(content.contains("creating"), "says what failed: {content}");
+    let failures = metric(&http, &base, "backup_failures_total").await;
+    assert!(failures.is_some_and(|n| n >= 1.0), "{failures:?}");
+    assert_eq!(metric(&http, &base, "backup_age_seconds").await, None);
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+    if let Some(pg) = pg {
+        pg.drop().await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scheduled_backup_tells_the_admins_sqlite() {
+    failed_backup_tells_the_admins(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scheduled_backup_tells_the_admins_postgres() {
+    failed_backup_tells_the_admins(Backend::Postgres).await;
+}
+
+/// A moto S3 server (from PyPI) on a free port, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let found = Command::new("python3")
+            .args(["-c", "import moto.server, flask"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "moto's server mode is missing: python3 -m pip install 'moto[server]' (or run .ci/run)"
+        );
+        let port = free_port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn bucket(&self, name: &str) {
+        let res = reqwest::Client::new()
+            .put(format!("{}/{name}", self.endpoint))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(res.status().is_success(), "{res:?}");
+    }
+
+    /// The environment of a `nexus` keeping its blobs in `url` on this server.
+    fn env<'a>(&'a self, url: &'a str) -> [(&'a str, &'a str); 5] {
+        [
+            ("NEXUS_FILES_URL", url),
+            ("AWS_ENDPOINT_URL", &self.endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "nexus-test"),
+            ("AWS_SECRET_ACCESS_KEY", "nexus-test-secret"),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_on_s3_are_backed_up_and_restored_through_the_store() {
+    let moto = Moto::start();
+    moto.bucket("plant").await;
+    moto.bucket("restored").await;
+    let env = moto.env("s3://plant/blobs");
+    let dir = temp_dir("s3");
+    ok(nexus_command(&dir, None, &["user", "list"])
+        .envs(env)
+        .output()
+        .unwrap());
+    let (mut child, base) = serve_with(&dir, None, &env);
+    let http = reqwest::Client::new();
+    let token = sign_in(&http, &base).await;
+    let part = reqwest::multipart::Part::bytes(b"pump nameplate\n".to_vec())
+        .file_name("nameplate.txt")
+        .mime_str("text/plain")
+        .unwrap();
+    let res = http
+        .post(format!("{base}/api/v1/files"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 201);
+    let file: Value = res.json().await.unwrap();
+    let hash = file["file_hash"].as_str().unwrap().to_string();
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+    assert!(!dir.join("files").exists(), "the blob went to S3");
+
+    let root = temp_dir("s3-backups");
+    let root_arg = root.to_string_lossy().into_owned();
+    let out = nexus_command(&dir, None, &["backup", "--to", &root_arg])
+        .envs(env)
+        .output()
+        .unwrap();
+    ok(out);
+    let backup = backup_in(&root);
+    let blob = backup
+        .join("files")
+        .join(&hash[..2])
+        .join(&hash[2..4])
+        .join(&hash);
+    assert_eq!(std::fs::read(&blob).unwrap(), b"pump nameplate\n");
+
+    // Restored into another bucket, the file downloads from there.
+    let restored = temp_dir("s3-restored");
+    let env = moto.env("s3://restored/blobs");
+    let from = backup.to_string_lossy().into_owned();
+    ok(nexus_command(&restored, None, &["restore", &from])
+        .envs(env)
+        .output()
+        .unwrap());
+    let (mut child, base) = serve_with(&restored, None, &env);
+    let token = sign_in(&http, &base).await;
+    let res = http
+        .get(format!("{base}/api/v1/files/{}/content", file["id"]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(&res.bytes().await.unwrap()[..], b"pump nameplate\n");
+    child.kill().expect("stop");
+    child.wait().expect("reap");
+
+    // An unreachable endpoint stops the backup with the reason, leaving no folder behind.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let err = refused(
+        nexus_command(&dir, None, &["backup", "--to", &root_arg])
+            .envs(moto.env("s3://plant/blobs"))
+            .env("AWS_ENDPOINT_URL", &nowhere)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("opening the file store: NEXUS_FILES_URL s3://plant/blobs"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+    for d in [dir, root, restored] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// The slot (of `every`) a scheduled backup's folder name falls in.
+fn slot_of(name: &str, every: i64) -> i64 {
+    let time = name.trim_start_matches("nexus-");
+    let at =
+        chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S%.3fZ").expect("a backup name");
+    at.and_utc().timestamp() / every
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_postgres_take_each_scheduled_backup_once() {
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let mut nodes = Vec::new();
+    for name in ["node-a", "node-b"] {
+        let dir = temp_dir(name);
+        ok(nexus(&dir, Some(&pg.url), &["user", "list"]));
+        let (child, base) = serve_with(
+            &dir,
+            Some(&pg.url),
+            &[("NEXUS_BACKUP_EVERY", "2s"), ("NEXUS_BACKUP_KEEP", "100")],
+        );
+        nodes.push((dir, child, base));
+    }
+    for (_, _, base) in &nodes {
+        sign_in(&http, base).await;
+    }
+    until("four scheduled backups over both nodes", || async {
+        let mut runs = 0.0;
+        for (_, _, base) in &nodes {
+            runs += metric(&http, base, "backup_runs_total")
+                .await
+                .unwrap_or(0.0);
+        }
+        (runs >= 4.0).then_some(())
+    })
+    .await;
+    let mut slots = Vec::new();
+    for (dir, child, base) in &mut nodes {
+        assert_eq!(
+            metric(&http, base, "backup_failures_total").await,
+            Some(0.0)
+        );
+        child.kill().expect("stop");
+        child.wait().expect("reap");
+        let root = dir.join("backups");
+        if root.exists() {
+            slots.extend(complete_backups(&root).iter().map(|n| slot_of(n, 2)));
+        }
+    }
+    let taken = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert!(taken >= 4, "{slots:?}");
+    assert_eq!(slots.len(), taken, "one backup per period across the nodes");
+    pg.drop().await;
+    for (dir, _, _) in nodes {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -208,10 +208,7 @@ async fn live(nexus: &Nexus, admin: &str, reader: &str, streams: usize) -> anyho
                 tokio::spawn(async move {
                     let mut seen = 0;
                     let mut carry = String::new();
-                    loop {
-                        let Ok(n) = stream.read(&mut buf).await else {
-                            break;
-                        };
+                    while let Ok(n) = stream.read(&mut buf).await {
                         if n == 0 {
                             break;
                         }

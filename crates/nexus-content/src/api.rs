@@ -1,6 +1,7 @@
 //! HTTP handlers of files and attachments.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -124,6 +125,37 @@ pub async fn get_file(
     Ok(Json(service::get_file(&state, user.as_ref(), id).await?))
 }
 
+/// Stored bytes as a download named `filename`: shown in the browser when `inline`, saved
+/// otherwise; whatever they hold, they never run as a page of this site.
+pub fn download_response(bytes: Bytes, filename: &str, mime_type: &str, inline: bool) -> Response {
+    let mime = if mime_type.starts_with("text/") {
+        format!("{mime_type}; charset=utf-8")
+    } else {
+        mime_type.to_string()
+    };
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        nexus_core::pages::encode(filename)
+    );
+    let mut res = bytes.into_response();
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, mime),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CACHE_CONTROL, "private, no-cache".to_string()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'".to_string(),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    res
+}
+
 /// Shown in the browser rather than saved: images and PDF.
 fn inline(mime: &str) -> bool {
     mime.starts_with("image/") || mime == "application/pdf"
@@ -139,37 +171,12 @@ pub async fn file_content(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     let (f, bytes) = service::download(&state, user.as_ref(), id).await?;
-    let mime = if f.mime_type.starts_with("text/") {
-        format!("{}; charset=utf-8", f.mime_type)
-    } else {
-        f.mime_type.clone()
-    };
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if inline(&f.mime_type) {
-            "inline"
-        } else {
-            "attachment"
-        },
-        nexus_core::pages::encode(&f.filename)
-    );
-    let mut res = bytes.into_response();
-    let headers = res.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, mime),
-        (header::CONTENT_DISPOSITION, disposition),
-        (header::CACHE_CONTROL, "private, no-cache".to_string()),
-        // Whatever the bytes hold, they never run as a page of this site.
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "sandbox; default-src 'none'".to_string(),
-        ),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-    Ok(res)
+    Ok(download_response(
+        bytes,
+        &f.filename,
+        &f.mime_type,
+        inline(&f.mime_type),
+    ))
 }
 
 /// Upload limits.

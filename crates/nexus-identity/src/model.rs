@@ -485,3 +485,15 @@ pub struct AuditPage {
     pub limit: u64,
     pub next_after: Option<i64>,
 }
+
+/// A person's first and last names joined, `None` when they have neither.
+pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let full = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!full.is_empty()).then_some(full)
+}

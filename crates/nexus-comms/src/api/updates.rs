@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
@@ -212,30 +212,9 @@ pub async fn add_media(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// A file of an update as a download, to whoever may read the update. Never run as a
-/// page of this site.
+/// A file of an update as a download, to whoever may read the update.
 fn file_response(d: service::Download, inline: bool) -> Response {
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if inline { "inline" } else { "attachment" },
-        nexus_core::pages::encode(&d.filename)
-    );
-    let mut res = d.bytes.into_response();
-    let headers = res.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, d.mime_type),
-        (header::CONTENT_DISPOSITION, disposition),
-        (header::CACHE_CONTROL, "private, no-cache".to_string()),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "sandbox; default-src 'none'".to_string(),
-        ),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-    res
+    nexus_content::api::download_response(d.bytes, &d.filename, &d.mime_type, inline)
 }
 
 /// Download an attachment of an update you can read (no file permission needed).

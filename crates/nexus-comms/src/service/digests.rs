@@ -291,18 +291,8 @@ async fn send_one(
 
 /// How the email addresses a user: their full name, else their username.
 fn name_of(u: &user::Model) -> String {
-    let full = [u.first_name.as_deref(), u.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if full.is_empty() {
-        u.username.clone()
-    } else {
-        full
-    }
+    nexus_identity::model::full_name(u.first_name.as_deref(), u.last_name.as_deref())
+        .unwrap_or_else(|| u.username.clone())
 }
 
 /// The plain-text digest: the newest notifications listed with their links, the rest

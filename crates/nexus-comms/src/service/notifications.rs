@@ -362,12 +362,14 @@ pub async fn set_preferences(
             .await?;
     }
     let after = preferences(&*work, me).await?;
+    // Audited states are objects, as the audit trail's readers expect.
+    let (was, now) = (json!({ "preferences": before }), json!({ "preferences": after }));
     work.audit(
         "update",
         "notification_preferences",
         me,
-        Some(&before),
-        Some(&after),
+        Some(&was),
+        Some(&now),
     )
     .await?;
     work.commit().await?;

@@ -1319,19 +1319,9 @@ struct ReceiptRow {
 
 impl From<ReceiptRow> for Receipt {
     fn from(r: ReceiptRow) -> Self {
-        let full = [r.first_name.as_deref(), r.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
         Self {
-            name: if full.is_empty() {
-                r.username.clone()
-            } else {
-                full
-            },
+            name: nexus_identity::model::full_name(r.first_name.as_deref(), r.last_name.as_deref())
+                .unwrap_or_else(|| r.username.clone()),
             user_id: r.user_id,
             username: r.username,
             department_id: r.department_id,

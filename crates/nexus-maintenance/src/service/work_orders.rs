@@ -1392,19 +1392,12 @@ pub async fn assignable_users(conn: &impl ConnectionTrait) -> ApiResult<Vec<Assi
 
 /// A user as an [`Assignee`].
 pub fn assignee(u: &user::Model) -> Assignee {
-    let full = [u.first_name.as_deref(), u.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let full = nexus_identity::model::full_name(u.first_name.as_deref(), u.last_name.as_deref());
     Assignee {
         id: u.id,
-        name: if full.is_empty() {
-            u.username.clone()
-        } else {
-            format!("{full} ({})", u.username)
+        name: match full {
+            Some(full) => format!("{full} ({})", u.username),
+            None => u.username.clone(),
         },
     }
 }

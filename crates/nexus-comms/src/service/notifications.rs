@@ -363,7 +363,10 @@ pub async fn set_preferences(
     }
     let after = preferences(&*work, me).await?;
     // Audited states are objects, as the audit trail's readers expect.
-    let (was, now) = (json!({ "preferences": before }), json!({ "preferences": after }));
+    let (was, now) = (
+        json!({ "preferences": before }),
+        json!({ "preferences": after }),
+    );
     work.audit(
         "update",
         "notification_preferences",

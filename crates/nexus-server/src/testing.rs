@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod services;
 
 use nexus_core::{AppState, Config};
 use nexus_migration::{Migrator, MigratorTrait};

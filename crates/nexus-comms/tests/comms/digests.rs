@@ -3,65 +3,54 @@
 //! unread notifications, none again within the interval, none for kinds they take off
 //! email, one when two passes race, and a retry after the server was unreachable.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nexus_comms::service::digests::send_due;
 use nexus_comms::service::notifications::{NewNotification, notify_users};
 use nexus_core::audit::AuditCtx;
 use nexus_core::write::Work;
+use nexus_server::testing::services::{PyServer, free_port};
 use nexus_server::testing::{Backend, TestServer, csrf};
 use serde_json::{Value, json};
 
 const PUBLIC_URL: &str = "http://nexus.plant.example";
 
-/// An aiosmtpd process storing what it receives in a Maildir; killed when dropped.
+/// An aiosmtpd process storing what it receives in a Maildir; stopped when dropped.
 struct Smtpd {
-    child: Child,
+    _server: PyServer,
     dir: PathBuf,
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 impl Smtpd {
     /// Starts aiosmtpd on `port` and waits until it accepts connections.
     fn start(port: u16) -> Self {
-        let found = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status();
-        assert!(
-            found.is_ok_and(|s| s.success()),
-            "the digest tests need Python's aiosmtpd: pip install aiosmtpd (`.ci/run` installs it)"
-        );
         let dir = std::env::temp_dir().join(format!(
             "nexus-maildir-{}-{}",
             std::process::id(),
             nexus_core::auth::random_token(6)
         ));
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start python3 -m aiosmtpd");
-        let smtpd = Self { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd never listened on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let listen = format!("127.0.0.1:{port}");
+        let maildir = dir.to_string_lossy().into_owned();
+        let server = PyServer::start(
+            "aiosmtpd",
+            "pip install aiosmtpd",
+            &[
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &listen,
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                &maildir,
+            ],
+            &[],
+            port,
+        );
+        Self {
+            _server: server,
+            dir,
         }
-        smtpd
     }
 
     /// Every email received: (its raw headers, its decoded body).
@@ -99,8 +88,6 @@ impl Smtpd {
 
 impl Drop for Smtpd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

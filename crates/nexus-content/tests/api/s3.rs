@@ -1,117 +1,13 @@
 //! Blobs on S3-compatible storage: the upload, download and dedup path against moto's
 //! server mode (from PyPI), started here as a child process on a free port.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nexus_core::Config;
+use nexus_server::testing::services::{Moto, free_port};
 use nexus_server::testing::{Backend, TestServer};
 
 use super::{PNG, download, upload};
-
-/// A moto S3 server for one test, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    /// Started with these environment variables (moto's own settings).
-    fn start_with(env: &[(&str, &str)]) -> Self {
-        let found = Command::new("python3")
-            .args(["-c", "import moto.server, flask"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "moto's server mode is missing: python3 -m pip install 'moto[server]' (or run .ci/run)"
-        );
-        let port = free_port();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        let moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    /// A new, empty bucket.
-    async fn bucket(&self, name: &str) {
-        let res = reqwest::Client::new()
-            .put(format!("{}/{name}", self.endpoint))
-            .send()
-            .await
-            .expect("create bucket");
-        assert!(res.status().is_success(), "{res:?}");
-    }
-
-    /// The object keys under `bucket/prefix`.
-    async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
-        let url = format!("{}/{bucket}?list-type=2&prefix={prefix}", self.endpoint);
-        let xml = reqwest::get(url).await.unwrap().text().await.unwrap();
-        xml.split("<Key>")
-            .skip(1)
-            .map(|s| s.split("</Key>").next().unwrap().to_string())
-            .collect()
-    }
-
-    /// Settings for `bucket/prefix` on this server.
-    fn configure(&self, config: &mut Config, bucket: &str, prefix: &str) {
-        config.files_url = Some(format!("s3://{bucket}/{prefix}"));
-        config.files_options = [
-            ("aws_endpoint", self.endpoint.as_str()),
-            ("aws_region", "us-east-1"),
-            ("aws_access_key_id", "nexus-test"),
-            ("aws_secret_access_key", "nexus-test-secret"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .to_vec();
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn stored_once_on_s3(backend: Backend) {
     let moto = Moto::start();

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nexus_server::testing::services::{Moto, free_port};
 use nexus_server::testing::{ADMIN_PASSWORD, Backend, TestServer};
 use sea_orm::sqlx::{self, Connection, PgConnection, SqliteConnection};
 use serde_json::{Value, json};
@@ -128,13 +129,6 @@ impl PgDatabase {
         sqlx::query(&sql).execute(&mut conn).await.expect("drop");
         let _ = conn.close().await;
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// `nexus serve` over a data folder and database on a free port: (child, base URL).
@@ -754,81 +748,6 @@ async fn a_failed_scheduled_backup_tells_the_admins_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_scheduled_backup_tells_the_admins_postgres() {
     failed_backup_tells_the_admins(Backend::Postgres).await;
-}
-
-/// A moto S3 server (from PyPI) on a free port, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let found = Command::new("python3")
-            .args(["-c", "import moto.server, flask"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "moto's server mode is missing: python3 -m pip install 'moto[server]' (or run .ci/run)"
-        );
-        let port = free_port();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn bucket(&self, name: &str) {
-        let res = reqwest::Client::new()
-            .put(format!("{}/{name}", self.endpoint))
-            .send()
-            .await
-            .expect("create bucket");
-        assert!(res.status().is_success(), "{res:?}");
-    }
-
-    /// The environment of a `nexus` keeping its blobs in `url` on this server.
-    fn env<'a>(&'a self, url: &'a str) -> [(&'a str, &'a str); 5] {
-        [
-            ("NEXUS_FILES_URL", url),
-            ("AWS_ENDPOINT_URL", &self.endpoint),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "nexus-test"),
-            ("AWS_SECRET_ACCESS_KEY", "nexus-test-secret"),
-        ]
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
+use nexus_core::domain::record_page;
 use nexus_core::events::{Event, Heard, on_local};
 use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState, Timestamp};
@@ -67,6 +68,13 @@ pub fn start(state: &AppState) {
             }
         }
     });
+}
+
+/// The page of record `id` of `entity`, as the domain showing it declares.
+fn page(state: &AppState, entity: &str, id: i64) -> String {
+    record_page(state.registry, entity, id)
+        .map(|(_, href)| href)
+        .unwrap_or_else(|| "/notifications".into())
 }
 
 fn int(data: &Value, field: &str) -> Option<i64> {
@@ -180,7 +188,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
         "work_order.assigned" => {
             let number = text(d, "number");
             let what = format!("work order {number} \"{}\"", text(d, "title"));
-            let link = format!("/maintenance/work-orders/{}", e.id);
+            let link = page(state, "work_order", e.id);
             if let (Some(assignee), Some(asset)) = (int(d, "assigned_to_id"), int(d, "asset_id")) {
                 follow(&*work, &[assignee], "asset", asset, "work_order").await?;
             }
@@ -196,7 +204,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
         }
         "activity.created" | "activity.updated" => {
             let what = format!("activity \"{}\"", text(d, "title"));
-            let link = format!("/work/activities/{}", e.id);
+            let link = page(state, "activity", e.id);
             assigned(
                 &mut work,
                 e,
@@ -209,7 +217,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
         }
         "task.created" | "task.updated" => {
             let what = format!("task \"{}\"", text(d, "title"));
-            let link = format!("/work/tasks/{}", e.id);
+            let link = page(state, "task", e.id);
             assigned(&mut work, e, "assignee_id", TASK_ASSIGNED, &what, link).await?;
         }
         "project.created" | "project.updated" => {
@@ -227,7 +235,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
         "activity.deleted" | "task.deleted" | "project.deleted" | "part.deleted" => {
             forget(&*work, &e.entity, e.id).await?;
         }
-        "work_order.comment_added" => mentioned(&mut work, e).await?,
+        "work_order.comment_added" => mentioned(state, &mut work, e).await?,
         "work_request.created" => {
             let Some(asset) = int(d, "asset_id") else {
                 return Ok(());
@@ -298,7 +306,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
                     int(d, "quantity_in_stock").unwrap_or_default(),
                     int(d, "reorder_point").unwrap_or_default()
                 ),
-                ("part", e.id, format!("/maintenance/parts/{}", e.id)),
+                ("part", e.id, page(state, "part", e.id)),
             );
             notify_users(&mut work, &users, &n).await?;
         }
@@ -353,7 +361,7 @@ fn mentions(content: &str) -> Vec<String> {
 }
 
 /// Tells the users `@named` in a work order comment, except its author.
-async fn mentioned(work: &mut Work<'_>, e: &Event) -> ApiResult<()> {
+async fn mentioned(state: &AppState, work: &mut Work<'_>, e: &Event) -> ApiResult<()> {
     let names = mentions(text(&e.data, "content"));
     if names.is_empty() {
         return Ok(());
@@ -377,11 +385,7 @@ async fn mentioned(work: &mut Work<'_>, e: &Event) -> ApiResult<()> {
         "info",
         format!("{by} mentioned you on work order {number}"),
         format!("{by} wrote: \"{excerpt}\""),
-        (
-            "work_order",
-            e.id,
-            format!("/maintenance/work-orders/{}", e.id),
-        ),
+        ("work_order", e.id, page(state, "work_order", e.id)),
     );
     notify_users(work, &users, &n).await
 }
@@ -463,9 +467,9 @@ pub async fn remind_due(state: &AppState) -> ApiResult<()> {
     .all(&*work)
     .await?;
     let day = tomorrow.format("%A %-d %B");
-    for (entity, noun, path, rows) in [
-        ("activity", "Activity", "activities", activities),
-        ("task", "Task", "tasks", tasks),
+    for (entity, noun, rows) in [
+        ("activity", "Activity", activities),
+        ("task", "Task", tasks),
     ] {
         for due in rows {
             let n = about(
@@ -473,7 +477,7 @@ pub async fn remind_due(state: &AppState) -> ApiResult<()> {
                 "warning",
                 format!("{noun} \"{}\" is due tomorrow", due.title),
                 format!("{noun} \"{}\" is due tomorrow, {day}.", due.title),
-                (entity, due.id, format!("/work/{path}/{}", due.id)),
+                (entity, due.id, page(state, entity, due.id)),
             );
             notify_users(&mut work, &[due.user_id], &n).await?;
         }

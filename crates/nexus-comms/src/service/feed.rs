@@ -2,8 +2,6 @@
 //! user's own entries (index on actor, id) and the entries of the records they follow
 //! (index on entity type, id), merged newest first and paged by the entry's id.
 
-use std::collections::BTreeMap;
-
 use nexus_core::audit::entity as audit;
 use nexus_core::domain::record_page;
 use nexus_core::{ApiResult, AppState, CurrentUser, db::stmt};
@@ -131,10 +129,9 @@ fn changed(before: &Value, after: &Value) -> Vec<String> {
         return Vec::new();
     };
     let skip = ["version", "updated_at", "updated_by"];
-    let keys: BTreeMap<&String, ()> = a
-        .iter()
+    // serde_json's map keeps its keys sorted.
+    a.iter()
         .filter(|(k, v)| !skip.contains(&k.as_str()) && b.get(*k) != Some(*v))
-        .map(|(k, _)| (k, ()))
-        .collect();
-    keys.into_keys().cloned().collect()
+        .map(|(k, _)| k.clone())
+        .collect()
 }

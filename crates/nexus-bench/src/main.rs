@@ -5,6 +5,7 @@ mod comms;
 mod inventory;
 mod load;
 mod maintenance;
+mod pages;
 mod production;
 mod server;
 mod telemetry;
@@ -96,6 +97,10 @@ enum Scenario {
     /// A reader's notifications over `--notifications`, announcements published to
     /// `--people` readers while they read, and broadcasts to `--streams` event streams.
     Comms,
+    /// Home, every navigation page and the records and next pages they link to first,
+    /// as an admin, over `--assets`, `--work-orders` and `--movements` (and some of every
+    /// other domain).
+    Pages,
     /// Every scenario above.
     All,
 }
@@ -118,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::TelemetryQuery,
             Scenario::Work,
             Scenario::Comms,
+            Scenario::Pages,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -186,6 +192,19 @@ async fn main() -> anyhow::Result<()> {
                     cli.seconds,
                 )
                 .await?
+            }
+            Scenario::Pages => {
+                let sizes = [
+                    ("--assets", cli.assets),
+                    ("--work-orders", cli.work_orders),
+                    ("--movements", cli.movements),
+                    ("--activities", cli.activities),
+                    ("--projects", cli.projects),
+                    ("--people", cli.people),
+                    ("--notifications", cli.notifications),
+                    ("--announcements", 100),
+                ];
+                pages::run(&cli.nexus, cli.database_url.as_deref(), &sizes, cli.seconds).await?
             }
             Scenario::All => unreachable!("expanded above"),
         }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod home;
 pub mod pages;
 pub mod paging;
+pub mod plant;
 pub mod ratelimit;
 pub mod recurrence;
 pub mod samples;

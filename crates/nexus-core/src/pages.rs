@@ -274,9 +274,11 @@ pub fn paged_link(path: &str, pairs: &[(&str, &str)], offset: u64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotATime;
 
-/// A time typed into a page, in UTC: RFC 3339, a `datetime-local` value
-/// (`2026-11-23T14:05`) or a day (its midnight); `Ok(None)` when blank, `Err(NotATime)`
-/// when it is none of these.
+/// A time typed into a page: RFC 3339 (any offset), else plant-local time
+/// ([`crate::plant::current`]): a `datetime-local` value (`2026-11-23T14:05`) or a day
+/// (its start). `Ok(None)` when blank, `Err(NotATime)` when it is none of these or names
+/// a wall-clock time the plant skips when its clocks go forward; of a time that happens
+/// twice when they go back, the earlier.
 pub fn instant(text: &str) -> Result<Option<Timestamp>, NotATime> {
     let Some(text) = filled(text) else {
         return Ok(None);
@@ -284,16 +286,32 @@ pub fn instant(text: &str) -> Result<Option<Timestamp>, NotATime> {
     if let Some(t) = Timestamp::parse(&text) {
         return Ok(Some(t));
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+    let plant = crate::plant::current();
+    if let Some(local) = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .map(|t| Some(Timestamp::from_datetime(t.and_utc())))
-        .ok_or(NotATime)
+    {
+        return plant.instant_of(local).map(Some).ok_or(NotATime);
+    }
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(|d| Some(plant.day_start(d)))
+        .map_err(|_| NotATime)
+}
+
+/// Minor units (hundredths) as money in the plant's currency: `€1,234.50`,
+/// `1,234.50 CHF` (see [`crate::plant::format_money`]). Takes `i64` or `&i64`, as
+/// templates pass either.
+pub fn money(minor: impl std::borrow::Borrow<i64>) -> String {
+    crate::plant::current().money(*minor.borrow())
+}
+
+/// Minor units (hundredths) as an amount to put back into a form's input: `1234.50`, no
+/// currency and no grouping, so that it reads back as typed.
+pub fn amount(minor: impl std::borrow::Borrow<i64>) -> String {
+    let minor = *minor.borrow();
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// `Some(text)` unless blank: form fields arrive as empty strings.
@@ -617,5 +635,72 @@ pub trait OrPage<T> {
 impl<T> OrPage<T> for ApiResult<T> {
     fn or_page(self, web: &Web) -> Result<T, Halt> {
         self.map_err(|e| web.fail(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin() -> std::sync::Arc<crate::plant::Plant> {
+        std::sync::Arc::new(
+            crate::plant::validate(&crate::plant::PlantSettings {
+                currency: "EUR".into(),
+                timezone: "Europe/Berlin".into(),
+            })
+            .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn typed_times_are_plant_time() {
+        let at = |s: &str| instant(s).map(|t| t.map(|t| t.to_rfc3339()));
+        // Outside a request: UTC.
+        assert_eq!(
+            at("2026-12-07T09:05"),
+            Ok(Some("2026-12-07T09:05:00.000000Z".into()))
+        );
+        assert_eq!(at(" "), Ok(None));
+        assert_eq!(at("soon"), Err(NotATime));
+        let answers = crate::plant::scope(berlin(), async move {
+            [
+                at("2026-12-07T09:05"),
+                at("2026-07-01 09:05"),
+                at("2026-12-07"),
+                at("2026-12-07T09:05:00Z"),
+                at("2026-03-29T02:30"),
+                at("2026-10-25T02:30"),
+            ]
+        })
+        .await;
+        let ok = |s: &str| Ok(Some(s.to_string()));
+        assert_eq!(answers[0], ok("2026-12-07T08:05:00.000000Z"));
+        assert_eq!(answers[1], ok("2026-07-01T07:05:00.000000Z"));
+        assert_eq!(answers[2], ok("2026-12-06T23:00:00.000000Z"));
+        assert_eq!(
+            answers[3],
+            ok("2026-12-07T09:05:00.000000Z"),
+            "an offset is kept"
+        );
+        assert_eq!(
+            answers[4],
+            Err(NotATime),
+            "skipped when the clocks go forward"
+        );
+        assert_eq!(
+            answers[5],
+            ok("2026-10-25T00:30:00.000000Z"),
+            "the earlier of two"
+        );
+    }
+
+    #[tokio::test]
+    async fn money_in_the_plant_currency() {
+        assert_eq!(money(123_450), "$1,234.50");
+        assert_eq!(money(-5), "-$0.05");
+        let shown = crate::plant::scope(berlin(), async { money(123_450) }).await;
+        assert_eq!(shown, "€1,234.50");
+        assert_eq!(amount(123_450), "1234.50");
+        assert_eq!(amount(-5), "-0.05");
     }
 }

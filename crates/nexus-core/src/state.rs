@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::Domain;
 use crate::events::EventBus;
+use crate::plant::PlantCell;
 use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub domains: Arc<Domains>,
     /// Every domain the server runs, in navigation order.
     pub registry: &'static [&'static Domain],
+    /// The plant's currency and time zone (`nexus_core::plant`), kept current on every node.
+    pub plant: Arc<PlantCell>,
 }
 
 /// A map from type to one shared value of that type: where a domain keeps its caches

@@ -41,9 +41,25 @@ impl Timestamp {
             .to_rfc3339_opts(SecondsFormat::Micros, true)
     }
 
-    /// Short human form for pages: `2026-11-23 14:05 UTC`.
+    /// Short human form for pages, in the plant's time zone with its abbreviation:
+    /// `2026-12-07 09:05 CET` (see [`crate::plant::current`]).
     pub fn display(self) -> String {
-        self.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
+        crate::plant::current().display(self)
+    }
+
+    /// The plant-local time of this instant.
+    pub fn local(self) -> DateTime<chrono_tz::Tz> {
+        crate::plant::current().local(self)
+    }
+
+    /// The plant-local day of this instant.
+    pub fn local_day(self) -> chrono::NaiveDate {
+        self.local().date_naive()
+    }
+
+    /// This instant as a `datetime-local` input's value, in plant time: `2026-12-07T09:05`.
+    pub fn input_value(self) -> String {
+        self.local().format("%Y-%m-%dT%H:%M").to_string()
     }
 }
 
@@ -96,5 +112,28 @@ mod tests {
         let b = Timestamp::parse("2026-01-02T04:04:05+01:00").unwrap();
         assert!(b < a);
         assert!(Timestamp::parse("yesterday").is_none());
+    }
+
+    #[tokio::test]
+    async fn shown_in_the_plant_time_zone() {
+        let t = Timestamp::parse("2026-12-07T08:05:09Z").unwrap();
+        assert_eq!(t.display(), "2026-12-07 08:05 UTC");
+        assert_eq!(t.input_value(), "2026-12-07T08:05");
+        let berlin = crate::plant::validate(&crate::plant::PlantSettings {
+            currency: "EUR".into(),
+            timezone: "Europe/Berlin".into(),
+        })
+        .unwrap();
+        let shown = crate::plant::scope(std::sync::Arc::new(berlin), async move {
+            (
+                t.display(),
+                t.input_value(),
+                Timestamp::parse("2026-07-01T22:30:00Z").unwrap().display(),
+            )
+        })
+        .await;
+        assert_eq!(shown.0, "2026-12-07 09:05 CET");
+        assert_eq!(shown.1, "2026-12-07T09:05");
+        assert_eq!(shown.2, "2026-07-02 00:30 CEST");
     }
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::home::{self, Count};
+use nexus_core::plant::{self, PlantSettings};
 use nexus_core::{
     ApiJson, ApiQuery, ApiResult, AppState, ClientInfo, CurrentUser, IfMatch, ListResponse,
     PageParams, Versioned,
@@ -340,4 +341,27 @@ pub async fn audit_logs(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     Ok(Json(service::audit_page(&state.db, q).await?))
+}
+
+/// The plant's currency and time zone: pages show times in that zone and money in that
+/// currency, and count days ("today", "overdue") in it. The API's times stay RFC 3339.
+#[utoipa::path(get, path = "/api/v1/plant", tag = "plant", security(("bearer" = [])),
+    responses((status = 200, body = PlantSettings)))]
+pub async fn get_plant(State(state): State<AppState>, _: CurrentUser) -> Json<PlantSettings> {
+    Json(state.plant.get().settings())
+}
+
+/// Change the plant's currency (ISO 4217, e.g. `EUR`) and time zone (IANA, e.g.
+/// `Europe/Berlin`); every node uses them from then on. Production's daily report is
+/// re-counted in a new time zone.
+#[utoipa::path(put, path = "/api/v1/plant", tag = "plant", security(("bearer" = ["plant:configure"])),
+    request_body = PlantSettings, responses((status = 200, body = PlantSettings), (status = 422)))]
+pub async fn put_plant(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Require(user, _): Require<PlantConfigure>,
+    ApiJson(req): ApiJson<PlantSettings>,
+) -> ApiResult<Json<PlantSettings>> {
+    let plant = plant::update(&state, &client.audit(Some(user.id())), &req).await?;
+    Ok(Json(plant.settings()))
 }

@@ -60,6 +60,11 @@ pub static DOMAIN: Domain = Domain {
                 permission: Some("audit:read"),
             },
             NavLink {
+                href: "/admin/plant",
+                label: "Plant",
+                permission: Some("plant:configure"),
+            },
+            NavLink {
                 href: "/profile",
                 label: "Profile",
                 permission: None,
@@ -104,6 +109,7 @@ fn api() -> OpenApiRouter<AppState> {
             api::delete_department
         ))
         .routes(routes!(api::audit_logs))
+        .routes(routes!(api::get_plant, api::put_plant))
 }
 
 #[derive(OpenApi)]
@@ -113,5 +119,6 @@ fn api() -> OpenApiRouter<AppState> {
     (name = "roles", description = "Roles and permissions"),
     (name = "departments", description = "Departments"),
     (name = "audit", description = "The audit trail"),
+    (name = "plant", description = "The plant's currency and time zone"),
 ))]
 struct ApiDoc;

@@ -29,6 +29,7 @@ pub mod perm {
         DepartmentsRead = "departments:read";
         DepartmentsWrite = "departments:write";
         AuditRead = "audit:read";
+        PlantConfigure = "plant:configure";
     }
 }
 
@@ -68,6 +69,11 @@ pub const PERMISSIONS: &[PermissionDef] = &[
         name: "audit:read",
         description: "Read the audit trail",
         granted_to: &["manager"],
+    },
+    PermissionDef {
+        name: "plant:configure",
+        description: "Change the plant's currency and time zone",
+        granted_to: &[],
     },
 ];
 

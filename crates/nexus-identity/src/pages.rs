@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/departments/{id}", post(update_department))
         .route("/admin/departments/{id}/delete", post(delete_department))
         .route("/admin/audit", get(audit))
+        .route("/admin/plant", get(plant).post(update_plant))
 }
 
 /// Users per page of the user list.
@@ -1165,4 +1166,87 @@ async fn audit(web: Web, Query(mut filter): Query<AuditFilterForm>) -> Page {
         errors,
     };
     Ok(render(status, &view))
+}
+
+// ---------------------------------------------------------------- plant
+
+#[derive(Template)]
+#[template(path = "plant.html")]
+struct PlantPage {
+    shell: Shell,
+    /// The plant as it is now.
+    current: nexus_core::plant::PlantSettings,
+    /// The time now at the plant, and an amount in its currency.
+    now: String,
+    example: String,
+    form: nexus_core::plant::PlantSettings,
+    errors: Errors,
+    zones: Vec<&'static str>,
+}
+
+fn plant_page(
+    web: &Web,
+    shell: Shell,
+    status: StatusCode,
+    form: Option<nexus_core::plant::PlantSettings>,
+    errors: Errors,
+) -> Response {
+    let current = web.state.plant.get();
+    let page = PlantPage {
+        shell,
+        now: current.display(nexus_core::Timestamp::now()),
+        example: current.money(123_450),
+        form: form.unwrap_or_else(|| current.settings()),
+        current: current.settings(),
+        errors,
+        zones: nexus_core::plant::timezone_names().collect(),
+    };
+    render(status, &page)
+}
+
+async fn plant(web: Web, Query(done): Query<Done>) -> Page {
+    web.require("plant:configure")?;
+    let mut shell = web.shell("Plant");
+    if done.done == "saved" {
+        // Says what the saved settings do, from the settings themselves.
+        let p = web.state.plant.get();
+        shell = shell.with_flash(format!(
+            "Plant settings saved. Pages now show times in {} ({}) and money in {}, like {}; \
+             days such as \"today\" and \"overdue\" are counted in that time zone.",
+            p.timezone.name(),
+            p.local(nexus_core::Timestamp::now()).format("%Z"),
+            p.currency,
+            p.money(123_450),
+        ));
+    }
+    Ok(plant_page(
+        &web,
+        shell,
+        StatusCode::OK,
+        None,
+        Errors::default(),
+    ))
+}
+
+async fn update_plant(web: Web, Posted(form): Posted<PlantForm>) -> Page {
+    web.require("plant:configure")?;
+    let req = nexus_core::plant::PlantSettings {
+        currency: form.currency,
+        timezone: form.timezone,
+    };
+    match nexus_core::plant::update(&web.state, &web.audit(), &req).await {
+        Ok(_) => Ok(Redirect::to("/admin/plant?done=saved").into_response()),
+        Err(err) => {
+            let r = web.refused("Plant", err)?;
+            Ok(plant_page(&web, r.shell, r.status, Some(req), r.errors))
+        }
+    }
+}
+
+/// The plant form as posted.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlantForm {
+    currency: String,
+    timezone: String,
 }

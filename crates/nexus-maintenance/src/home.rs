@@ -1,7 +1,7 @@
 //! Maintenance on the home page: a technician's work for today and what is overdue, new
 //! requests, a manager's backlog and availability, parts to reorder.
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use nexus_core::auth::BoxFuture;
 use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser, Timestamp};
@@ -51,9 +51,9 @@ fn widgets<'a>(
     })
 }
 
-/// Today's date as work orders store due dates.
+/// Today's date at the plant, as work orders store due dates.
 fn today() -> String {
-    Utc::now().date_naive().to_string()
+    nexus_core::plant::today().to_string()
 }
 
 /// Open work orders: open, in progress or on hold.
@@ -147,7 +147,7 @@ async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Widget> {
 /// A manager's view: the backlog, availability and failures over the last seven days.
 async fn backlog(state: &AppState) -> ApiResult<Widget> {
     let db = state.db.read();
-    let to = Utc::now().date_naive();
+    let to = nexus_core::plant::today();
     let open_count = work_order::Entity::find().filter(open()).count(db).await?;
     let week = service::downtime_figures(db, to - TimeDelta::days(6), to, Timestamp::now()).await?;
     let availability = week

@@ -21,6 +21,7 @@ mod m0014_work;
 mod m0015_my_work_indexes;
 mod m0016_comms;
 mod m0017_digests;
+mod m0018_plant;
 mod shapes;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_my_work_indexes::Migration),
             Box::new(m0016_comms::Migration),
             Box::new(m0017_digests::Migration),
+            Box::new(m0018_plant::Migration),
         ]
     }
 }

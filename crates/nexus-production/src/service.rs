@@ -10,6 +10,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Audience, Event, Heard};
 use nexus_core::extract::IfMatch;
+use nexus_core::plant::{self, Plant};
 use nexus_core::write::{Work, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
 use nexus_core::{ListResponse, PageParams};
@@ -98,10 +99,13 @@ pub fn day_start(day: NaiveDate, tz: &Tz) -> Timestamp {
 }
 
 fn parse_tz(name: &str) -> ApiResult<Tz> {
-    name.parse::<Tz>().map_err(|_| {
+    nexus_core::plant::parse_timezone(name).ok_or_else(|| {
         ApiError::invalid(
             "timezone",
-            format!("'{name}' is not an IANA time zone like Europe/Berlin"),
+            format!(
+                "'{}' is not an IANA time zone like Europe/Berlin",
+                name.trim()
+            ),
         )
     })
 }
@@ -147,6 +151,19 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     reload_work_centers(&state.db, &cache).await?;
     state.domains.insert(cache.clone());
     tokio::spawn(write_movements(state.clone(), jobs));
+    follow_plant_timezone(state).await?;
+
+    // The plant's time zone changed (here; other nodes hear `production_settings.updated`
+    // once this one has re-counted): count days in it.
+    let following = state.clone();
+    events::on_local(&state.events, &["plant.updated"], move |_heard| {
+        let state = following.clone();
+        async move {
+            if let Err(e) = follow_plant_timezone(&state).await {
+                tracing::error!(error = %e, "re-counting production days in the plant's time zone");
+            }
+        }
+    });
 
     let db = state.db.clone();
     events::on(
@@ -322,33 +339,100 @@ pub async fn update_work_center(
 
 // ---------------------------------------------------------------- settings
 
+/// The settings as the API shows them: the time zone is the plant's.
 pub fn get_settings(state: &AppState) -> ProductionSettings {
-    cache(state).settings().0
+    ProductionSettings {
+        timezone: state.plant.get().timezone.name().to_string(),
+        ..cache(state).settings().0
+    }
 }
 
-/// Changes the settings; a new time zone re-counts the daily rollup in it.
+/// Changes the settings; a new time zone is the plant's (`nexus_core::plant`), and the
+/// daily rollup is re-counted in it.
 pub async fn set_settings(
     state: &AppState,
     ctx: &AuditCtx,
     req: ProductionSettings,
 ) -> ApiResult<ProductionSettings> {
-    let tz = parse_tz(req.timezone.trim())?;
+    let tz = parse_tz(&req.timezone)?;
     let req = ProductionSettings {
         timezone: tz.name().to_string(),
         allow_negative_wip: req.allow_negative_wip,
     };
     let cache = cache(state);
-    let (before, old_tz) = cache.settings();
+    let before = get_settings(state);
     let mut work = Work::begin(state, ctx).await?;
+    lock_rollup(&*work).await?;
+    // As stored, not as this node last heard: another node may have changed the currency.
+    let plant_before = plant::load(&*work).await?;
+    let plant_after = Plant {
+        timezone: tz,
+        ..plant_before.clone()
+    };
+    let stored: ProductionSettings = settings::get(&*work, SETTINGS_KEY)
+        .await?
+        .unwrap_or_default();
     settings::set(&*work, SETTINGS_KEY, &req).await?;
-    if old_tz != tz {
+    if parse_tz(&stored.timezone).ok() != Some(tz) {
         rebuild_daily(&*work, &tz).await?;
+    }
+    if plant_before != plant_after {
+        plant::write(&mut work, &plant_before, &plant_after).await?;
     }
     work.updated("production_settings", 0, &before, &req, Audience::All)
         .await?;
     work.commit().await?;
+    state.plant.set(plant_after);
     *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (req.clone(), tz);
     Ok(req)
+}
+
+/// Serialises the transactions that re-count the daily rollup (PostgreSQL; SQLite runs
+/// one writer at a time), so two nodes never count it twice over.
+async fn lock_rollup<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute(stmt(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            vec![ROLLUP_LOCK.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The advisory lock of [`lock_rollup`]: "nexuspro" in ASCII.
+const ROLLUP_LOCK: i64 = 0x6e65_7875_7370_726f;
+
+/// Makes the daily rollup count days in the plant's time zone when it counts them in
+/// another (the plant's zone changed, or this database was counted before): re-counts
+/// it in one transaction and tells every node. The plant is read from the database, which
+/// is ahead of this node's memory while `plant.updated` is being heard.
+async fn follow_plant_timezone(state: &AppState) -> ApiResult<()> {
+    let cache = cache(state);
+    if cache.settings().1 == plant::load(state.db.write()).await?.timezone {
+        return Ok(());
+    }
+    let ctx = AuditCtx::default();
+    let mut work = Work::begin(state, &ctx).await?;
+    lock_rollup(&*work).await?;
+    let plant_tz = plant::load(&*work).await?.timezone;
+    let before: ProductionSettings = settings::get(&*work, SETTINGS_KEY)
+        .await?
+        .unwrap_or_default();
+    let after = ProductionSettings {
+        timezone: plant_tz.name().to_string(),
+        ..before.clone()
+    };
+    if parse_tz(&before.timezone).ok() != Some(plant_tz) {
+        settings::set(&*work, SETTINGS_KEY, &after).await?;
+        rebuild_daily(&*work, &plant_tz).await?;
+        work.updated("production_settings", 0, &before, &after, Audience::All)
+            .await?;
+    }
+    work.commit().await?;
+    *cache.settings.write().unwrap_or_else(|e| e.into_inner()) = (after, plant_tz);
+    Ok(())
 }
 
 /// Re-counts the whole daily rollup from the movements, in `tz`.

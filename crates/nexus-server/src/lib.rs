@@ -115,7 +115,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
             .await
             .context("listening for events of other nodes")?;
     }
+    let plant = nexus_core::plant::load(db.write())
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the plant settings: {}", e.problem().detail))?;
     let state = AppState {
+        plant: Arc::new(nexus_core::plant::PlantCell::new(plant)),
         auth: Arc::new(Auth::new(
             &secret,
             Arc::new(nexus_identity::IdentityPrincipals),
@@ -130,6 +134,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         domains: Arc::new(Domains::default()),
         registry: DOMAINS,
     };
+    nexus_core::plant::watch(&state);
     for domain in DOMAINS {
         (domain.setup)(&state)
             .await

@@ -76,10 +76,20 @@ async fn request_id(req: Request, next: Next) -> Response {
     res
 }
 
+/// Runs the request with the plant's currency and time zone as `nexus_core::plant::current`,
+/// which pages read to show times and money.
+async fn plant_scope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    nexus_core::plant::scope(state.plant.get(), next.run(req)).await
+}
+
 pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let timeout = std::time::Duration::from_secs(state.config.request_timeout_secs);
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            plant_scope,
+        ))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(

@@ -607,3 +607,63 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// Trees (locations, assets): a node's button fetches its branch (list items drawn by the
+// server) the first time it opens, and a branch's "Show more" fetches its next page in
+// place. Without script the buttons stay hidden and the links lead to the same rows.
+function treeItems(url) {
+  return fetch(url, { headers: { Accept: "text/html" } })
+    .then((res) => (res.ok ? res.text() : Promise.reject(new Error(res.statusText))))
+    .then((html) => new DOMParser().parseFromString(`<ul>${html}</ul>`, "text/html").body.firstChild.children);
+}
+
+function showTreeButtons(root) {
+  for (const button of root.querySelectorAll("button[data-tree]")) {
+    button.hidden = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.fetch) {
+    showTreeButtons(document);
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const target = event.target.closest ? event.target : null;
+  const toggle = target && target.closest("button[data-tree]");
+  const more = target && target.closest("a[data-tree-more]");
+  if (toggle) {
+    const branch = document.getElementById(toggle.getAttribute("aria-controls"));
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    branch.hidden = !open;
+    if (open && !branch.dataset.loaded) {
+      branch.dataset.loaded = "1";
+      branch.setAttribute("aria-busy", "true");
+      treeItems(toggle.dataset.tree)
+        .then((items) => {
+          branch.replaceChildren(...items);
+          showTreeButtons(branch);
+        })
+        .catch(() => {
+          delete branch.dataset.loaded;
+          toggle.setAttribute("aria-expanded", "false");
+          branch.hidden = true;
+        })
+        .finally(() => branch.removeAttribute("aria-busy"));
+    }
+  } else if (more) {
+    event.preventDefault();
+    const item = more.closest("li");
+    const list = item.parentElement;
+    treeItems(more.dataset.treeMore)
+      .then((items) => {
+        item.replaceWith(...items);
+        showTreeButtons(list);
+      })
+      .catch(() => {
+        window.location.href = more.href;
+      });
+  }
+});

@@ -1,7 +1,6 @@
 //! Activities and tasks on the home page: what is assigned to the signed-in user and late
 //! or due today, and for those who see every activity, how many are overdue in the plant.
 
-use chrono::Utc;
 use nexus_core::auth::BoxFuture;
 use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser};
@@ -37,7 +36,7 @@ fn widgets<'a>(
             return Ok(Vec::new());
         }
         let db = state.db.read();
-        let work = service::my_work(db, user, Utc::now().date_naive()).await?;
+        let work = service::my_work(db, user, &state.plant.get()).await?;
         let mut counts = vec![
             Count::new(
                 "activities.overdue_mine",
@@ -100,7 +99,7 @@ fn rows(work: &MyWork) -> Vec<Row> {
         detail: if late {
             format!("Overdue since {}", a.end_time.display())
         } else {
-            format!("Today {}", a.start_time.to_datetime().format("%H:%M UTC"))
+            format!("Today {}", a.start_time.local().format("%H:%M %Z"))
         },
         tone: if late { Tone::Warning } else { Tone::Notice },
     };

@@ -38,8 +38,8 @@ struct FeedView {
 impl FeedView {
     fn when(&self, item: &FeedItem) -> String {
         item.timestamp
-            .to_datetime()
-            .format("%-d %b %Y %H:%M UTC")
+            .local()
+            .format("%-d %b %Y %H:%M %Z")
             .to_string()
     }
 }

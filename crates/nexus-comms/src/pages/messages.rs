@@ -43,7 +43,7 @@ struct MessageForm {
     is_broadcast: String,
     /// Usernames, separated by commas or spaces.
     target_users: String,
-    /// A `datetime-local` value, in UTC.
+    /// A `datetime-local` value, in plant time.
     expires_at: String,
 }
 
@@ -65,10 +65,7 @@ impl MessageForm {
                 .map(|t| t.username.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            expires_at: m
-                .expires_at
-                .map(|t| t.to_datetime().format("%Y-%m-%dT%H:%M").to_string())
-                .unwrap_or_default(),
+            expires_at: m.expires_at.map(|t| t.input_value()).unwrap_or_default(),
         }
     }
 

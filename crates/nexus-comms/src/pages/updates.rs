@@ -67,9 +67,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/updates/{id}/receipts", get(receipts))
 }
 
-/// An instant as pages show it, in UTC.
+/// An instant as pages show it, in plant time: `2026-11-23 14:05 CET`.
 fn when(t: &Timestamp) -> String {
-    t.to_datetime().format("%Y-%m-%d %H:%M").to_string()
+    t.display()
 }
 
 /// (code, word) pairs for a select.
@@ -400,7 +400,7 @@ struct UpdateForm {
     people: String,
     departments: String,
     roles: String,
-    /// UTC, as a `datetime-local` sends it.
+    /// Plant time, as a `datetime-local` sends it.
     publish_at: String,
     /// publish, schedule, draft or save.
     action: String,
@@ -468,10 +468,7 @@ impl UpdateForm {
             people: join(&d.targets.users),
             departments: join(&d.targets.departments),
             roles: join(&d.targets.roles),
-            publish_at: u
-                .publish_at
-                .map(|t| t.to_datetime().format("%Y-%m-%dT%H:%M").to_string())
-                .unwrap_or_default(),
+            publish_at: u.publish_at.map(|t| t.input_value()).unwrap_or_default(),
             action: String::new(),
         }
     }

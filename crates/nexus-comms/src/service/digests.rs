@@ -279,7 +279,12 @@ async fn send_one(
             if n == 1 { "" } else { "s" }
         ))
         .header(ContentType::TEXT_PLAIN)
-        .body(body(&state.config.public_url, &listed, n))
+        .body(body(
+            &state.config.public_url,
+            &state.plant.get(),
+            &listed,
+            n,
+        ))
         .map_err(ApiError::internal)?;
     mailer
         .transport
@@ -296,8 +301,14 @@ fn name_of(u: &user::Model) -> String {
 }
 
 /// The plain-text digest: the newest notifications listed with their links, the rest
-/// counted, and where to read them all and choose what comes by email.
-fn body(public_url: &str, listed: &[notification::Model], total: usize) -> String {
+/// counted, and where to read them all and choose what comes by email. Times are the
+/// plant's.
+fn body(
+    public_url: &str,
+    plant: &nexus_core::plant::Plant,
+    listed: &[notification::Model],
+    total: usize,
+) -> String {
     let base = public_url.trim_end_matches('/');
     let mut out = format!(
         "You have {total} new unread notification{} in Nexus.\n\n",
@@ -311,7 +322,7 @@ fn body(public_url: &str, listed: &[notification::Model], total: usize) -> Strin
         if let Some(link) = &n.link {
             out.push_str(&format!("  {base}{link}\n"));
         }
-        out.push_str(&format!("  {}\n\n", n.created_at.display()));
+        out.push_str(&format!("  {}\n\n", plant.display(n.created_at)));
     }
     if total > listed.len() {
         out.push_str(&format!("... and {} more.\n\n", total - listed.len()));

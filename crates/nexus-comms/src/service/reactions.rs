@@ -9,7 +9,7 @@ use nexus_core::db::stmt;
 use nexus_core::domain::record_page;
 use nexus_core::events::{Event, Heard, on_local};
 use nexus_core::write::Work;
-use nexus_core::{ApiResult, AppState, Timestamp};
+use nexus_core::{ApiResult, AppState};
 use nexus_identity::entity::user;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -412,7 +412,8 @@ struct Due {
     user_id: i64,
 }
 
-/// Reminds the assignees of activities ending and tasks due tomorrow (UTC), once each;
+/// Reminds the assignees of activities ending and tasks due tomorrow (a day at the plant,
+/// in its time zone), once each;
 /// on PostgreSQL one node does it at a time.
 pub async fn remind_due(state: &AppState) -> ApiResult<()> {
     use sea_orm::FromQueryResult;
@@ -433,10 +434,10 @@ pub async fn remind_due(state: &AppState) -> ApiResult<()> {
             return Ok(());
         }
     }
-    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    let start = tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let from = Timestamp::from_datetime(start);
-    let to = from.plus_seconds(24 * 3600);
+    let plant = state.plant.get();
+    let tomorrow = plant.today() + chrono::Days::new(1);
+    let from = plant.day_start(tomorrow);
+    let to = plant.day_start(tomorrow + chrono::Days::new(1));
     let not_told = |entity: &str, alias: &str, user: &str| {
         format!(
             "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = {alias}.{user} \

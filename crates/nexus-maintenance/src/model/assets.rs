@@ -452,3 +452,20 @@ pub struct SubtreeItem {
     #[serde(flatten)]
     pub asset: AssetOut,
 }
+
+/// A location or an asset in a branch of the trees.
+#[derive(Debug, Clone)]
+pub enum TreeItem {
+    Location(Box<LocationOut>),
+    Asset(Box<AssetOut>),
+}
+
+/// A node of the location and asset trees with what hangs below it.
+#[derive(Debug, Clone)]
+pub struct TreeNode {
+    pub node: TreeItem,
+    /// Inner locations of a location, components of an asset.
+    pub below: u64,
+    /// Assets standing at a location (0 for an asset).
+    pub assets: u64,
+}

@@ -11,7 +11,8 @@ pub struct KpiQuery {
     pub asset_id: Option<i64>,
     /// The assets and work orders at this location or anywhere below it.
     pub location_id: Option<i64>,
-    /// First day of the period (UTC); 89 days before `to` by default.
+    /// First day of the period (days are the plant's, in its time zone); 89 days before
+    /// `to` by default.
     #[param(value_type = Option<String>)]
     pub from: Option<NaiveDate>,
     /// Last day of the period, included; today by default.

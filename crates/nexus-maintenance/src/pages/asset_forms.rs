@@ -163,7 +163,7 @@ struct NewAssetQuery {
 
 impl AssetForm {
     fn of(a: &AssetOut, parent: Option<&AssetOut>) -> Self {
-        let money = |c: &Option<i64>| c.as_ref().map(super::inventory::money).unwrap_or_default();
+        let money = |c: &Option<i64>| c.map(nexus_core::pages::amount).unwrap_or_default();
         Self {
             version: a.version,
             name: a.name.clone(),

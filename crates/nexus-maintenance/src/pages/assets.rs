@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
 use nexus_core::audit::{self, AuditFilter};
 use nexus_core::extract::Path;
@@ -26,6 +26,7 @@ use crate::service::{self, qr};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/maintenance/assets", get(asset_tree))
+        .route("/maintenance/assets/tree", get(tree_branch))
         .route("/maintenance/assets/labels", get(labels))
         .route("/maintenance/assets/{id}", get(asset_page))
         .route("/maintenance/assets/{id}/downtime", post(record_downtime))
@@ -108,77 +109,144 @@ async fn labels(web: Web, headers: HeaderMap, Query(q): Query<LabelsQuery>) -> P
 
 // ---------------------------------------------------------------- asset tree
 
-/// Rows a tree or search shows at most; narrower searches find the rest.
-const TREE_ROWS: u64 = 500;
+/// Rows a page of search results shows.
+const SEARCH_ROWS: u64 = 50;
 
-/// One row of a tree drawn as an indented list.
-struct TreeRow {
-    depth: usize,
-    id: i64,
+/// One node of the location and asset trees as a page draws it: its link, and a button
+/// that fetches what hangs below it when there is something.
+struct Node {
     name: String,
-    detail: String,
-    status: String,
-    /// Links to the location's assets, or to the asset's page.
     href: String,
+    detail: String,
+    /// An asset's status; empty for a location.
+    status: String,
+    /// What hangs below, in words ("3 components"); empty when nothing.
+    below: String,
+    /// The address of the fragment listing what hangs below.
+    children: String,
+    /// The id of the list the children go into.
+    key: String,
 }
 
-impl TreeRow {
-    fn indent(&self) -> String {
-        format!("{:.1}", self.depth as f64 * 1.25)
-    }
-}
-
-/// `items` (id, parent, row) in depth-first order below their parents; rows whose
-/// parent is not among them are roots.
-fn as_tree(items: Vec<(i64, Option<i64>, TreeRow)>) -> Vec<TreeRow> {
-    let ids: std::collections::HashSet<i64> = items.iter().map(|(id, _, _)| *id).collect();
-    let mut children: std::collections::HashMap<Option<i64>, Vec<TreeRow>> = Default::default();
-    for (_, parent, row) in items {
-        let parent = parent.filter(|p| ids.contains(p));
-        children.entry(parent).or_default().push(row);
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<(usize, TreeRow)> = children
-        .remove(&None)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .map(|r| (0, r))
-        .collect();
-    while let Some((depth, mut row)) = stack.pop() {
-        row.depth = depth;
-        let id = row.id;
-        out.push(row);
-        if let Some(kids) = children.remove(&Some(id)) {
-            stack.extend(kids.into_iter().rev().map(|r| (depth + 1, r)));
+impl Node {
+    fn from_tree(n: TreeNode) -> Self {
+        match n.node {
+            TreeItem::Location(l) => {
+                let l = *l;
+                let detail = [l.city, l.country]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let below = [
+                    counted(n.below, "location", "locations"),
+                    counted(n.assets, "asset", "assets"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+                Node {
+                    href: format!("/maintenance/assets?location_id={}", l.id),
+                    name: l.name,
+                    detail,
+                    status: String::new(),
+                    below: if n.below > 0 { below } else { String::new() },
+                    children: format!("/maintenance/assets/tree?inside={}", l.id),
+                    key: format!("location-{}-inside", l.id),
+                }
+            }
+            TreeItem::Asset(a) => {
+                let a = *a;
+                let detail = [
+                    a.manufacturer,
+                    a.model,
+                    a.serial_number.map(|s| format!("S/N {s}")),
+                    a.tag.map(|t| format!("tag {t}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+                Node {
+                    href: format!("/maintenance/assets/{}", a.id),
+                    name: a.name,
+                    detail,
+                    status: a.status,
+                    below: counted(n.below, "component", "components").unwrap_or_default(),
+                    children: format!("/maintenance/assets/tree?asset={}", a.id),
+                    key: format!("asset-{}-components", a.id),
+                }
+            }
         }
     }
-    out
 }
 
-fn asset_row(a: AssetOut) -> (i64, Option<i64>, TreeRow) {
-    let detail = [
-        a.manufacturer,
-        a.model,
-        a.serial_number.map(|s| format!("S/N {s}")),
-        a.tag.map(|t| format!("tag {t}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
-    (
-        a.id,
-        a.parent_asset_id,
-        TreeRow {
-            depth: 0,
-            id: a.id,
-            href: format!("/maintenance/assets/{}", a.id),
-            name: a.name,
-            detail,
-            status: a.status,
-        },
-    )
+/// "1 asset", "3 assets"; `None` for none.
+fn counted(n: u64, one: &str, many: &str) -> Option<String> {
+    match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {many}")),
+    }
+}
+
+/// The "Show more" item closing a branch that has more nodes than its page.
+struct More {
+    /// Where a browser without script goes for them.
+    href: String,
+    /// The fragment with the next page of the branch.
+    fragment: String,
+    count: u64,
+}
+
+/// A page of a branch as list items: its nodes and, when more follow, a "Show more" item.
+#[derive(Template)]
+#[template(path = "tree_items.html")]
+struct TreeItems {
+    nodes: Vec<Node>,
+    more: Option<More>,
+}
+
+/// A page of `branch` from `offset` drawn as list items; `href` takes the "Show more" of a
+/// browser without script to the rows from an offset.
+async fn branch_items(
+    web: &Web,
+    branch: service::Branch,
+    offset: u64,
+    href: impl Fn(u64) -> String,
+) -> ApiResult<String> {
+    let page = PageParams {
+        limit: Some(TREE_PAGE),
+        offset: Some(offset),
+        ..Default::default()
+    };
+    let list = service::branch(web.state.db.read(), branch, &page).await?;
+    let next = list.offset + list.items.len() as u64;
+    let more = (list.total > next).then(|| More {
+        href: href(next),
+        fragment: format!("{}offset={next}", tree_fragment(branch)),
+        count: list.total - next,
+    });
+    let items = TreeItems {
+        nodes: list.items.into_iter().map(Node::from_tree).collect(),
+        more,
+    };
+    items.render().map_err(ApiError::internal)
+}
+
+/// Nodes a branch shows at a time.
+const TREE_PAGE: u64 = 100;
+
+/// The fragment address of `branch`, ready for another query pair.
+fn tree_fragment(branch: service::Branch) -> String {
+    use service::Branch::*;
+    match branch {
+        Locations => "/maintenance/assets/tree?".into(),
+        InsideLocation(id) => format!("/maintenance/assets/tree?inside={id}&"),
+        AssetsAt(id) => format!("/maintenance/assets/tree?at={id}&"),
+        Components(id) => format!("/maintenance/assets/tree?asset={id}&"),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +254,7 @@ fn asset_row(a: AssetOut) -> (i64, Option<i64>, TreeRow) {
 struct TreeQuery {
     q: String,
     location_id: Option<i64>,
+    offset: u64,
     done: String,
 }
 
@@ -196,73 +265,118 @@ struct TreePage {
     q: String,
     /// The location whose assets are shown, if one is chosen.
     location: Option<LocationOut>,
-    locations: Vec<TreeRow>,
-    assets: Vec<TreeRow>,
+    /// The chosen location's outer locations, outermost first.
+    trail: Vec<(i64, String)>,
+    /// The top-level locations as list items.
+    locations: String,
+    /// The chosen location's assets as list items, or the search's matches.
+    assets: String,
+    /// How many assets the location holds, or how many match the search.
     total: u64,
+    /// Search results: previous and next pages.
+    prev: Option<String>,
+    next: Option<String>,
     label_ids: String,
     can_write_assets: bool,
     can_write_locations: bool,
 }
 
-/// Locations as a tree; a location's assets as a tree of machines and components; or
-/// the assets whose name or serial number matches `q`.
+/// The location tree; a location's assets as a tree of machines and components; or the
+/// assets whose name, serial number or tag matches `q`, a page at a time. Trees open a
+/// branch at a time (`/maintenance/assets/tree`).
 async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
     web.require("assets:read")?;
     let conn = web.state.db.read();
-    let locations = service::all_locations(conn).await.or_page(&web)?;
-    let location = q
-        .location_id
-        .and_then(|id| locations.iter().find(|l| l.id == id).cloned());
-    let search = filled(&q.q);
-    let page = PageParams {
-        limit: Some(TREE_ROWS),
-        ..Default::default()
+    let location = match q.location_id {
+        Some(id) => Some(service::get_location(conn, id).await.or_page(&web)?),
+        None => None,
     };
-    let (assets, total) = if search.is_some() || location.is_some() {
+    let mut trail = Vec::new();
+    let mut up = location.as_ref().and_then(|l| l.parent_id);
+    while let Some(id) = up.filter(|_| trail.len() < 20) {
+        let outer = service::get_location(conn, id).await.or_page(&web)?;
+        up = outer.parent_id;
+        trail.insert(0, (outer.id, outer.name));
+    }
+    let locations = branch_items(&web, service::Branch::Locations, 0, |o| {
+        format!("/maintenance/assets/tree?offset={o}")
+    })
+    .await
+    .or_page(&web)?;
+    let search = filled(&q.q);
+    let (mut assets, mut total, mut prev, mut next, mut label_ids) =
+        (String::new(), 0, None, None, Vec::new());
+    if let Some(text) = &search {
         let f = AssetFilter {
-            q: search.clone(),
+            q: Some(text.clone()),
             location_id: location.as_ref().map(|l| l.id),
             ..Default::default()
         };
-        let found = service::list_assets(conn, &f, &page).await.or_page(&web)?;
-        let rows = found.items.into_iter().map(asset_row).collect::<Vec<_>>();
-        let rows = if search.is_some() {
-            rows.into_iter().map(|(_, _, r)| r).collect()
-        } else {
-            as_tree(rows)
+        let page = PageParams {
+            limit: Some(SEARCH_ROWS),
+            offset: Some(q.offset),
+            ..Default::default()
         };
-        (rows, found.total)
-    } else {
-        (Vec::new(), 0)
-    };
-    let location_rows = as_tree(
-        locations
-            .into_iter()
-            .map(|l| {
-                let detail = [l.city, l.country]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                (
-                    l.id,
-                    l.parent_id,
-                    TreeRow {
-                        depth: 0,
-                        id: l.id,
-                        href: format!("/maintenance/assets?location_id={}", l.id),
-                        name: l.name,
-                        detail,
-                        status: String::new(),
-                    },
-                )
-            })
-            .collect(),
-    );
-    let label_ids = assets
+        let found = service::list_assets(conn, &f, &page).await.or_page(&web)?;
+        total = found.total;
+        label_ids = found.items.iter().map(|a| a.id).collect();
+        let link = |offset| {
+            let location = location
+                .as_ref()
+                .map(|l| l.id.to_string())
+                .unwrap_or_default();
+            nexus_core::pages::paged_link(
+                "/maintenance/assets",
+                &[("q", text), ("location_id", &location)],
+                offset,
+            )
+        };
+        prev = (found.offset > 0).then(|| link(found.offset.saturating_sub(SEARCH_ROWS)));
+        next = (found.offset + (found.items.len() as u64) < found.total)
+            .then(|| link(found.offset + SEARCH_ROWS));
+        assets = TreeItems {
+            nodes: found
+                .items
+                .into_iter()
+                .map(|a| {
+                    Node::from_tree(TreeNode {
+                        node: TreeItem::Asset(Box::new(a)),
+                        below: 0,
+                        assets: 0,
+                    })
+                })
+                .collect(),
+            more: None,
+        }
+        .render()
+        .map_err(ApiError::internal)
+        .or_page(&web)?;
+    } else if let Some(l) = &location {
+        let id = l.id;
+        total = service::list_assets(
+            conn,
+            &AssetFilter {
+                location_id: Some(id),
+                ..Default::default()
+            },
+            &PageParams {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .or_page(&web)?
+        .total;
+        assets = branch_items(&web, service::Branch::AssetsAt(id), q.offset, |o| {
+            format!("/maintenance/assets?location_id={id}&offset={o}")
+        })
+        .await
+        .or_page(&web)?;
+    }
+    let label_ids = label_ids
         .iter()
         .take(MAX_LABELS)
-        .map(|a| a.id.to_string())
+        .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
     Ok(render(
@@ -277,14 +391,55 @@ async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
             ),
             q: q.q.clone(),
             location,
-            locations: location_rows,
+            trail,
+            locations,
             assets,
             total,
+            prev,
+            next,
             label_ids,
             can_write_assets: web.user.can("assets:write"),
             can_write_locations: web.user.can("locations:write"),
         },
     ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BranchQuery {
+    /// The locations inside this one.
+    inside: Option<i64>,
+    /// The assets at this location that hang below no asset there.
+    at: Option<i64>,
+    /// This asset's components.
+    asset: Option<i64>,
+    offset: u64,
+}
+
+/// One page of a branch of the trees as list items (`<li>`), for the page's script to put
+/// below the node it opens; with none of `inside`, `at`, `asset`: the top-level locations.
+async fn tree_branch(web: Web, Query(q): Query<BranchQuery>) -> Page {
+    web.require("assets:read")?;
+    use service::Branch::*;
+    let (branch, href): (_, Box<dyn Fn(u64) -> String + Send>) = match (q.inside, q.at, q.asset) {
+        (Some(id), _, _) => (
+            InsideLocation(id),
+            Box::new(move |_| format!("/maintenance/assets?location_id={id}")),
+        ),
+        (_, Some(id), _) => (
+            AssetsAt(id),
+            Box::new(move |o| format!("/maintenance/assets?location_id={id}&offset={o}")),
+        ),
+        (_, _, Some(id)) => (
+            Components(id),
+            Box::new(move |o| format!("/maintenance/assets/{id}?offset={o}#components-h")),
+        ),
+        _ => (Locations, Box::new(|_| "/maintenance/assets".to_string())),
+    };
+    let html = branch_items(&web, branch, q.offset, href)
+        .await
+        .or_page(&web)?;
+    Ok(Html(html).into_response())
 }
 
 // ---------------------------------------------------------------- asset page
@@ -312,7 +467,8 @@ struct AssetPage {
     type_name: Option<String>,
     location: Option<String>,
     parent: Option<(i64, String)>,
-    components: Vec<TreeRow>,
+    /// The direct components as list items, each opening its own.
+    components: String,
     qr_svg: String,
     qr_url: String,
     work_orders: Option<Vec<WorkOrderOut>>,
@@ -329,7 +485,7 @@ struct AssetPage {
 
 impl AssetPage {
     fn money(&self, cents: &i64) -> String {
-        format!("{}.{:02}", cents / 100, (cents % 100).abs())
+        nexus_core::pages::money(cents)
     }
 }
 
@@ -355,9 +511,19 @@ async fn asset_page(
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(done): Query<Done>,
+    Query(components): Query<Components>,
 ) -> Page {
     let flash = done.message(&[("downtime", "Stop recorded.")]);
-    asset_view(&web, &headers, id, (flash, None), StatusCode::OK).await
+    let at = (flash, None);
+    asset_view(&web, &headers, (id, components.offset), at, StatusCode::OK).await
+}
+
+/// Which page of its components an asset's page shows (a browser without script pages
+/// them so).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Components {
+    offset: u64,
 }
 
 /// A past stop as the asset page's form sends it.
@@ -426,7 +592,7 @@ async fn record_downtime(
                     said.join("; ")
                 )))
             };
-            asset_view(&web, &headers, id, (None, error), r.status).await
+            asset_view(&web, &headers, (id, 0), (None, error), r.status).await
         }
     }
 }
@@ -435,7 +601,7 @@ async fn record_downtime(
 async fn asset_view(
     web: &Web,
     headers: &HeaderMap,
-    id: i64,
+    (id, components_from): (i64, u64),
     (flash, error): (Option<&str>, Option<String>),
     page_status: StatusCode,
 ) -> Page {
@@ -455,18 +621,11 @@ async fn asset_view(
         Some(p) => Some((p, service::get_asset(conn, p).await.or_page(web)?.name)),
         None => None,
     };
-    let subtree = service::asset_subtree(conn, id).await.or_page(web)?;
-    let components = subtree
-        .items
-        .into_iter()
-        .filter(|n| n.depth > 0)
-        .take(TREE_ROWS as usize)
-        .map(|n| {
-            let (_, _, mut row) = asset_row(n.asset);
-            row.depth = n.depth as usize - 1;
-            row
-        })
-        .collect();
+    let components = branch_items(web, service::Branch::Components(id), components_from, |o| {
+        format!("/maintenance/assets/{id}?offset={o}#components-h")
+    })
+    .await
+    .or_page(web)?;
     let qr_url = format!(
         "{}/a/{}",
         qr::public_base(state, headers).await.or_page(web)?,
@@ -576,10 +735,7 @@ async fn asset_view(
             history,
             can_write_assets: web.user.can("assets:write"),
             can_write_work: web.user.can("work_orders:write"),
-            today: Timestamp::now()
-                .to_datetime()
-                .format("%Y-%m-%d")
-                .to_string(),
+            today: Timestamp::now().local().format("%Y-%m-%d").to_string(),
             asset,
         },
     ))

@@ -65,11 +65,8 @@ fn number(v: &mut Validator, field: &str, text: &str) -> Option<i64> {
     n.and_then(Result::ok)
 }
 
-/// Cents as money: `1250` is `12.50`.
-pub(super) fn money(cents: &i64) -> String {
-    let sign = if *cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
+/// Cents as money in the plant's currency: `1250` is `$12.50`.
+pub(super) use nexus_core::pages::money;
 
 // ---------------------------------------------------------------- list
 
@@ -586,7 +583,7 @@ mod tests {
         assert_eq!(cents("c", "").unwrap(), None);
         assert!(cents("c", "1.234").is_err());
         assert!(cents("c", "abc").is_err());
-        assert_eq!(money(&1205), "12.05");
-        assert_eq!(money(&-5), "-0.05");
+        assert_eq!(money(1205), "$12.05");
+        assert_eq!(money(-5), "-$0.05");
     }
 }

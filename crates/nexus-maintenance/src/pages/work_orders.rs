@@ -103,12 +103,9 @@ struct Row {
     overdue: bool,
 }
 
-/// Today, as due dates are written (`2026-01-31`).
+/// Today at the plant, as due dates are written (`2026-01-31`).
 fn today() -> String {
-    Timestamp::now()
-        .to_datetime()
-        .format("%Y-%m-%d")
-        .to_string()
+    nexus_core::plant::today().format("%Y-%m-%d").to_string()
 }
 
 /// Whether a work order is past its due date and still to be done.
@@ -176,7 +173,7 @@ impl ListForm {
     }
 
     fn filter(&self, me: i64) -> WorkOrderFilter {
-        let yesterday = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1);
+        let yesterday = nexus_core::plant::today() - chrono::TimeDelta::days(1);
         WorkOrderFilter {
             due_to: self.overdue().then_some(yesterday),
             q: filled(&self.q),
@@ -740,9 +737,9 @@ struct LaborRow {
 }
 
 impl LaborRow {
-    /// An instant as a `datetime-local` value, in UTC.
+    /// An instant as a `datetime-local` value, in plant time.
     fn local(at: &Timestamp) -> String {
-        at.to_datetime().format("%Y-%m-%dT%H:%M").to_string()
+        at.input_value()
     }
 }
 
@@ -1177,7 +1174,7 @@ fn duration(minutes: i64) -> String {
     }
 }
 
-/// An instant for a page: `2026-11-23 14:05 UTC`.
+/// An instant for a page, in plant time: `2026-11-23 14:05 CET`.
 fn when(at: &Timestamp) -> String {
     at.display()
 }

@@ -528,6 +528,118 @@ pub async fn list_assets(
         .map(asset_out))
 }
 
+/// Where a branch of the location and asset trees hangs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    /// The top-level locations.
+    Locations,
+    /// The locations inside a location.
+    InsideLocation(i64),
+    /// The assets at a location that hang below no asset there.
+    AssetsAt(i64),
+    /// An asset's components.
+    Components(i64),
+}
+
+/// One page of a branch of the trees, by name: each node with how many nodes hang below it
+/// (locations count their inner locations, assets their components) and, for locations,
+/// how many assets stand there.
+pub async fn branch(
+    conn: &impl ConnectionTrait,
+    branch: Branch,
+    page: &PageParams,
+) -> ApiResult<ListResponse<TreeNode>> {
+    let sorts = ["name"];
+    let page = page_within(page, 200);
+    match branch {
+        Branch::Locations | Branch::InsideLocation(_) => {
+            let parent = match branch {
+                Branch::InsideLocation(id) => location::Column::ParentId.eq(id),
+                _ => location::Column::ParentId.is_null(),
+            };
+            let list = page_of(
+                conn,
+                location::Entity::find().filter(parent),
+                &page,
+                &sorts,
+                ("name", false),
+            )
+            .await?;
+            let ids: Vec<i64> = list.items.iter().map(|l| l.id).collect();
+            let inner = counts_by(conn, "locations", "parent_id", &ids).await?;
+            let assets = counts_by(conn, "assets", "location_id", &ids).await?;
+            Ok(list.map(|l| TreeNode {
+                below: inner.get(&l.id).copied().unwrap_or(0),
+                assets: assets.get(&l.id).copied().unwrap_or(0),
+                node: TreeItem::Location(Box::new(location_out(l))),
+            }))
+        }
+        Branch::AssetsAt(_) | Branch::Components(_) => {
+            let query = match branch {
+                Branch::AssetsAt(at) => asset::Entity::find()
+                    .filter(asset::Column::LocationId.eq(at))
+                    .filter(
+                        Condition::any()
+                            .add(asset::Column::ParentAssetId.is_null())
+                            .add(Expr::cust_with_values(
+                                "NOT EXISTS (SELECT 1 FROM assets p \
+                                 WHERE p.id = assets.parent_asset_id AND p.location_id = $1)",
+                                [at],
+                            )),
+                    ),
+                _ => asset::Entity::find().filter(asset::Column::ParentAssetId.eq(match branch {
+                    Branch::Components(id) => id,
+                    _ => unreachable!("matched above"),
+                })),
+            };
+            let list = page_of(conn, query, &page, &sorts, ("name", false)).await?;
+            let ids: Vec<i64> = list.items.iter().map(|a| a.id).collect();
+            let below = counts_by(conn, "assets", "parent_asset_id", &ids).await?;
+            Ok(list.map(|a| TreeNode {
+                below: below.get(&a.id).copied().unwrap_or(0),
+                assets: 0,
+                node: TreeItem::Asset(Box::new(asset_out(a))),
+            }))
+        }
+    }
+}
+
+/// `page` with its limit at most `max` (a branch is read a screenful at a time).
+fn page_within(page: &PageParams, max: u64) -> PageParams {
+    PageParams {
+        limit: Some(page.limit().min(max)),
+        ..page.clone()
+    }
+}
+
+/// How many rows of `table` have each of `ids` in `column`.
+async fn counts_by(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    column: &str,
+    ids: &[i64],
+) -> ApiResult<std::collections::HashMap<i64, u64>> {
+    #[derive(FromQueryResult)]
+    struct Counted {
+        id: i64,
+        n: i64,
+    }
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT {column} AS id, COUNT(*) AS n FROM {table} WHERE {column} IN ({list}) GROUP BY {column}"
+    );
+    let rows = Counted::find_by_statement(stmt(conn.get_database_backend(), &sql, vec![]))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.n.max(0) as u64))
+        .collect())
+}
+
 pub async fn get_asset(conn: &impl ConnectionTrait, id: i64) -> ApiResult<AssetOut> {
     find_asset(conn, id).await.map(asset_out)
 }

@@ -112,9 +112,9 @@ struct Open {
     average: Option<f64>,
 }
 
+/// The start of a day at the plant (in its time zone), in microseconds.
 fn micros(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_micros())
+    nexus_core::plant::current().day_start(d).0
 }
 
 fn round3(x: f64) -> f64 {
@@ -178,12 +178,7 @@ fn figures(f: &Facts, from: NaiveDate, to: NaiveDate, now: i64) -> KpiFigures {
         .iter()
         .filter(|p| {
             p.completed_at.is_some_and(|c| {
-                Timestamp(c)
-                    .to_datetime()
-                    .date_naive()
-                    .format("%Y-%m-%d")
-                    .to_string()
-                    <= p.due_date
+                Timestamp(c).local_day().format("%Y-%m-%d").to_string() <= p.due_date
             })
         })
         .count() as u64;
@@ -299,7 +294,7 @@ pub async fn kpis(
     q: &KpiQuery,
     now: Timestamp,
 ) -> ApiResult<KpiReport> {
-    let to = q.to.unwrap_or_else(|| now.to_datetime().date_naive());
+    let to = q.to.unwrap_or_else(|| now.local_day());
     let from = q.from.unwrap_or(to - TimeDelta::days(89));
     if from > to {
         return Err(ApiError::invalid("from", "must not be after to"));

@@ -2,11 +2,11 @@
 //! through `create_work_order` with the schedule's `dedupe_key`, so a schedule never has
 //! two open work orders (the partial unique index holds even across nodes). The
 //! generator runs every minute, when a schedule's work order is closed, and on request.
-//! Dates are UTC days.
+//! Dates are days at the plant, in its time zone (`nexus_core::plant`).
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Heard};
@@ -289,11 +289,7 @@ async fn pass(
         if !OPEN_STATUSES.contains(&wo.status.as_str())
             && wo.due_date.as_deref() == Some(current.next_due.as_str())
         {
-            let closed = wo
-                .completed_at
-                .unwrap_or(wo.updated_at)
-                .to_datetime()
-                .date_naive();
+            let closed = wo.completed_at.unwrap_or(wo.updated_at).local_day();
             next_due = add_intervals(closed, current.interval_value, &current.interval_unit, 1)
                 .ok_or_else(out_of_range)?;
         }
@@ -343,7 +339,8 @@ async fn save(
         .await
 }
 
-/// Runs a pass in a unit of work of its own.
+/// Runs a pass in a unit of work of its own, with the plant's days (also outside a
+/// request).
 async fn run_pass(
     state: &AppState,
     ctx: &AuditCtx,
@@ -351,16 +348,19 @@ async fn run_pass(
     today: NaiveDate,
     force: bool,
 ) -> ApiResult<Option<WorkOrderOut>> {
-    let mut work = Work::begin(state, ctx).await?;
-    let made = pass(&mut work, id, today, force).await?;
-    work.commit().await?;
-    Ok(made)
+    nexus_core::plant::scope(state.plant.get(), async {
+        let mut work = Work::begin(state, ctx).await?;
+        let made = pass(&mut work, id, today, force).await?;
+        work.commit().await?;
+        Ok(made)
+    })
+    .await
 }
 
 /// Generates a schedule's next work order now, whatever its lead days: 409 when the
 /// schedule is inactive or its previous order is still open.
 pub async fn generate_now(state: &AppState, ctx: &AuditCtx, id: i64) -> ApiResult<WorkOrderOut> {
-    run_pass(state, ctx, id, Utc::now().date_naive(), true)
+    run_pass(state, ctx, id, state.plant.get().today(), true)
         .await?
         .ok_or_else(|| ApiError::internal("a forced pass generated nothing"))
 }
@@ -406,7 +406,8 @@ pub fn spawn_pm_generator(state: &AppState) {
         let mut tick = tokio::time::interval(TICK);
         loop {
             tick.tick().await;
-            if let Err(e) = run_due_schedules(&ticking, Utc::now().date_naive()).await {
+            let today = ticking.plant.get().today();
+            if let Err(e) = run_due_schedules(&ticking, today).await {
                 tracing::warn!(error = %e, "preventive schedules not run");
             }
         }
@@ -418,7 +419,7 @@ pub fn spawn_pm_generator(state: &AppState) {
         move |heard| {
             let state = state.clone();
             async move {
-                let today = Utc::now().date_naive();
+                let today = state.plant.get().today();
                 let done = match heard {
                     Heard::Event(e) => match closed_schedule(&e) {
                         Some(id) => run_pass(&state, &AuditCtx::default(), id, today, false)

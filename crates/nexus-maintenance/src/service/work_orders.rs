@@ -572,7 +572,7 @@ pub async fn change_work_order_status(
     if after.status == "completed" {
         announce(&mut work, "completed", id, &after);
         if let Some(asset) = after.asset_id {
-            let day = now.to_datetime().date_naive();
+            let day = now.local_day();
             super::set_last_maintenance(&mut work, asset, day).await?;
         }
     }

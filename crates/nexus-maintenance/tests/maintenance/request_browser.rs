@@ -25,6 +25,16 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
         )
         .await;
     let asset_id = asset.json["id"].as_i64().unwrap();
+    let belt = json!({"name": "Drive belt", "parent_asset_id": asset_id});
+    let belt = srv
+        .call("POST", "/api/v1/assets", Some(&admin), Some(belt))
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    let tensioner = json!({"name": "Belt tensioner", "parent_asset_id": belt});
+    srv.call("POST", "/api/v1/assets", Some(&admin), Some(tensioner))
+        .await;
     let qr = asset.json["qr_code"].as_str().unwrap().to_string();
 
     // The phone opens the code's address without signing in and gets the form.
@@ -86,7 +96,25 @@ async fn scenario(phone: &Client, desk: &Client, srv: &TestServer) -> Step {
         open.contains("Belt slipping") && open.contains("High"),
         format!("open work orders: {open}"),
     )?;
-    screenshot(desk, "/tmp/asset-desk.png").await
+    screenshot(desk, "/tmp/asset-desk.png").await?;
+
+    // Its components open on demand, below their machine.
+    let components = text(desk, "#components").await?;
+    check(
+        components.contains("Drive belt") && !components.contains("Belt tensioner"),
+        format!("direct components only: {components}"),
+    )?;
+    click(
+        desk,
+        &format!("button[aria-controls='asset-{belt}-components']"),
+    )
+    .await?;
+    appears(desk, &format!("#asset-{belt}-components a")).await?;
+    let opened = text(desk, &format!("#asset-{belt}-components")).await?;
+    check(
+        opened.contains("Belt tensioner"),
+        format!("opened branch: {opened}"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -298,16 +298,25 @@ backend_tests! {
         create_asset(srv, &admin, json!({"name": "Dock fan"})).await;
         let cookie = web_session(srv, "admin", ADMIN_PASSWORD).await;
 
+        // The trees open a branch at a time: top-level locations first, a location's
+        // inner ones and a machine's components when asked for.
         let (status, _, html) = page(srv, Some(&cookie), "/maintenance/assets").await;
         assert_eq!(status, 200);
-        let (north, hall_a) = (html.find("Plant North").unwrap(), html.find("Hall A").unwrap());
-        assert!(north < hall_a);
-        assert!(html.contains("padding-left: 1.2rem\"><a href=\"/maintenance/assets?location_id="));
+        assert!(html.contains("Plant North") && !html.contains("Hall A"), "{html}");
+        assert!(html.contains(&format!("data-tree=\"/maintenance/assets/tree?inside={plant}\"")), "{html}");
+        let (status, _, branch) = page(srv, Some(&cookie), &format!("/maintenance/assets/tree?inside={plant}")).await;
+        assert_eq!(status, 200);
+        assert!(branch.trim_start().starts_with("<li>") && branch.contains(&format!("href=\"/maintenance/assets?location_id={hall}\">Hall A</a>")), "{branch}");
         let (_, _, html) = page(srv, Some(&cookie), &format!("/maintenance/assets?location_id={hall}")).await;
-        assert!(html.contains("Assets at Hall A"));
-        let (p, m) = (html.find(">Stamping press<").unwrap(), html.find(">Main motor<").unwrap());
-        assert!(p < m, "component below its machine");
+        assert!(html.contains("Assets at Hall A") && html.contains("In <a href=\"/maintenance/assets?location_id="), "{html}");
+        assert!(html.contains(">Stamping press<") && html.contains("1 component") && !html.contains(">Main motor<"), "{html}");
         assert!(!html.contains("Dock fan"));
+        let (_, _, branch) = page(srv, Some(&cookie), &format!("/maintenance/assets/tree?asset={press_id}")).await;
+        assert!(branch.contains(">Main motor<"), "{branch}");
+        for bad in ["/maintenance/assets/tree?asset=abc", "/maintenance/assets/tree?offset=-1"] {
+            assert_eq!(page(srv, Some(&cookie), bad).await.0, 400, "{bad}");
+        }
+        assert_eq!(page(srv, Some(&cookie), "/maintenance/assets/tree?asset=999999").await.0, 200);
         let (_, _, html) = page(srv, Some(&cookie), "/maintenance/assets?q=sp-7").await;
         assert!(html.contains("Stamping press") && !html.contains(">Main motor<"));
 
@@ -318,7 +327,7 @@ backend_tests! {
         srv.call("POST", "/api/v1/work-requests", None, Some(json!({"qr_code": press["qr_code"], "title": "Squeaks", "requester_name": "Ana"}))).await;
         let (status, _, html) = page(srv, Some(&cookie), &format!("/maintenance/assets/{press_id}")).await;
         assert_eq!(status, 200);
-        assert!(html.contains("SP-77") && html.contains("12345.05") && html.contains("Hall A"));
+        assert!(html.contains("SP-77") && html.contains("$12,345.05") && html.contains("Hall A"));
         assert!(html.contains(&format!("/a/{}", press["qr_code"].as_str().unwrap())));
         assert!(html.contains("<svg"));
         assert!(html.contains(">Main motor<"));
@@ -326,6 +335,27 @@ backend_tests! {
         assert!(html.contains("Squeaks"));
         assert!(html.contains("update: status, health score") || html.contains("update: health score, status"), "{html}");
         assert_eq!(page(srv, Some(&cookie), "/maintenance/assets/999999").await.0, 404);
+    }
+
+    async fn a_big_branch_opens_a_page_at_a_time(srv) {
+        let admin = srv.admin_token().await;
+        let hall = srv.call("POST", "/api/v1/locations", Some(&admin), Some(json!({"name": "Big hall"}))).await.json["id"].as_i64().unwrap();
+        let line = create_asset(srv, &admin, json!({"name": "Line 1", "location_id": hall})).await["id"].as_i64().unwrap();
+        for i in 0..105 {
+            create_asset(srv, &admin, json!({"name": format!("Station {i:03}"), "location_id": hall, "parent_asset_id": line})).await;
+        }
+        let cookie = web_session(srv, "admin", ADMIN_PASSWORD).await;
+        let (_, _, html) = page(srv, Some(&cookie), &format!("/maintenance/assets/{line}")).await;
+        assert!(html.contains(">Station 000<") && html.contains(">Station 099<") && !html.contains(">Station 100<"), "first page of components");
+        assert!(html.contains(&format!("data-tree-more=\"/maintenance/assets/tree?asset={line}&#38;offset=100\">Show 5 more</a>")), "{html}");
+        let (_, _, rest) = page(srv, Some(&cookie), &format!("/maintenance/assets/tree?asset={line}&offset=100")).await;
+        assert_eq!(rest.matches("<li>").count(), 5, "{rest}");
+        assert!(rest.contains(">Station 104<") && !rest.contains("Show"), "{rest}");
+        let (_, _, html) = page(srv, Some(&cookie), &format!("/maintenance/assets?location_id={hall}")).await;
+        assert!(html.contains("106 asset(s) here") && html.contains("105 components"), "{html}");
+        // Searching pages its matches.
+        let (_, _, html) = page(srv, Some(&cookie), "/maintenance/assets?q=station").await;
+        assert!(html.contains("105 asset(s) match") && html.contains("offset=50\">Next"), "{html}");
     }
 
     async fn managers_decide_on_the_requests_page(srv) {

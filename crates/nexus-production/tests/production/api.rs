@@ -279,6 +279,68 @@ backend_tests! {
         assert_eq!(res.json["timezone"], "Pacific/Kiritimati");
         assert_eq!(res.json["rows"][0]["quantity"], 4, "{:?}", res.json);
         assert_eq!(srv.call("GET", "/api/v1/production/settings", Some(&manager), None).await.json["timezone"], "Pacific/Kiritimati");
+        // The production setting is the plant's time zone, and leaves its currency be.
+        assert_eq!(srv.get("/api/v1/plant", &manager).await.json, json!({"currency": "USD", "timezone": "Pacific/Kiritimati"}));
+    }
+
+    async fn an_earlier_production_time_zone_becomes_the_plant_s(srv) {
+        use nexus_migration::{Migrator, MigratorTrait};
+        let db = srv.state.db.write();
+        // Back to before the plant setting, with a time zone set the way production kept it.
+        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
+        let at = names.iter().position(|n| n == "m0018_plant").expect("the plant migration");
+        let undo = u32::try_from(names.len() - at).unwrap();
+        let back = |production: Value| async move {
+            Migrator::down(db, Some(undo)).await.unwrap();
+            assert!(nexus_core::settings::get::<_, Value>(db, "plant").await.unwrap().is_none());
+            nexus_core::settings::set(db, "production", &production).await.unwrap();
+        };
+        back(json!({"timezone": "Europe/Berlin", "allow_negative_wip": true})).await;
+        Migrator::up(db, None).await.unwrap();
+        let plant = nexus_core::settings::get::<_, Value>(db, "plant").await.unwrap();
+        assert_eq!(plant, Some(json!({"currency": "USD", "timezone": "Europe/Berlin"})));
+        // A plant set already is kept; no production time zone leaves the plant unset.
+        back(json!({"allow_negative_wip": false})).await;
+        Migrator::up(db, None).await.unwrap();
+        assert!(nexus_core::settings::get::<_, Value>(db, "plant").await.unwrap().is_none());
+        Migrator::down(db, Some(undo)).await.unwrap();
+        nexus_core::settings::set(db, "production", &json!({"timezone": "Asia/Tokyo", "allow_negative_wip": false})).await.unwrap();
+        nexus_core::settings::set(db, "plant", &json!({"currency": "JPY", "timezone": "Asia/Seoul"})).await.unwrap();
+        Migrator::up(db, None).await.unwrap();
+        let plant = nexus_core::settings::get::<_, Value>(db, "plant").await.unwrap();
+        assert_eq!(plant, Some(json!({"currency": "JPY", "timezone": "Asia/Seoul"})));
+    }
+
+    async fn the_plant_time_zone_counts_production_days(srv) {
+        let admin = srv.admin_token().await;
+        record(srv, &admin, "PO-PL", 1, 4, "IN").await;
+        // Changed for the whole plant: production re-counts its days in it, and its
+        // settings say so.
+        let res = srv.call("PUT", "/api/v1/plant", Some(&admin), Some(json!({"currency": "EUR", "timezone": "Pacific/Kiritimati"}))).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        let settings = srv.get("/api/v1/production/settings", &admin).await.json;
+        assert_eq!(settings, json!({"timezone": "Pacific/Kiritimati", "allow_negative_wip": false}));
+        let local = (chrono::Utc::now() + chrono::Duration::hours(14)).format("%Y-%m-%d").to_string();
+        let mut report = Value::Null;
+        for _ in 0..100 {
+            report = srv.get(&format!("/api/v1/reports/production/daily?from={local}&to={local}"), &admin).await.json;
+            if report["timezone"] == "Pacific/Kiritimati" && report["rows"][0]["quantity"] == 4 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(report["timezone"], "Pacific/Kiritimati", "{report}");
+        assert_eq!(report["rows"][0]["quantity"], 4, "{report}");
+        // Counted once, not once per node or per event.
+        record(srv, &admin, "PO-PL", 1, 3, "IN").await;
+        let report = srv.get(&format!("/api/v1/reports/production/daily?from={local}&to={local}"), &admin).await.json;
+        assert_eq!(report["rows"][0]["quantity"], 7, "{report}");
+        // And back through production's settings: the plant follows, the currency stays.
+        let res = srv.call("PUT", "/api/v1/production/settings", Some(&admin), Some(json!({"timezone": "UTC", "allow_negative_wip": true}))).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(srv.get("/api/v1/plant", &admin).await.json, json!({"currency": "EUR", "timezone": "UTC"}));
+        let report = srv.get(&format!("/api/v1/reports/production/daily?from={}&to={}", today(), today()), &admin).await.json;
+        assert_eq!((report["timezone"].as_str(), report["rows"][0]["quantity"].as_i64()), (Some("UTC"), Some(7)), "{report}");
     }
 
     async fn csv_import_is_all_or_nothing(srv) {

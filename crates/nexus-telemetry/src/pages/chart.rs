@@ -209,7 +209,7 @@ fn nice_step(at_least: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-/// Evenly spaced time labels, in UTC: clock times for a day or so, days for up to a
+/// Evenly spaced time labels, in plant time: clock times for a day or so, days for up to a
 /// quarter, months beyond.
 fn time_ticks(from: Timestamp, to: Timestamp, x: &impl Fn(f64) -> f64) -> Vec<Tick> {
     let span_h = (to.0 - from.0) as f64 / 3.6e9;
@@ -226,7 +226,7 @@ fn time_ticks(from: Timestamp, to: Timestamp, x: &impl Fn(f64) -> f64) -> Vec<Ti
             let t = from.0 as f64 + (to.0 - from.0) as f64 * k as f64 / (n - 1) as f64;
             Tick {
                 at: x(t),
-                label: Timestamp(t as i64).to_datetime().format(format).to_string(),
+                label: Timestamp(t as i64).local().format(format).to_string(),
                 anchor: match k {
                     0 => "start",
                     k if k == n - 1 => "end",

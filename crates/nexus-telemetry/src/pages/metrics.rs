@@ -54,9 +54,9 @@ struct Range {
     label: String,
 }
 
-/// `2026-11-23T14:05`, as a `datetime-local` field shows it.
+/// `2026-11-23T14:05` in plant time, as a `datetime-local` field shows it.
 fn local_input(t: Timestamp) -> String {
-    t.to_datetime().format("%Y-%m-%dT%H:%M").to_string()
+    t.input_value()
 }
 
 impl RangeForm {
@@ -193,7 +193,7 @@ async fn cards(state: &AppState, asset_id: i64, range: &Range) -> ApiResult<Vec<
         cards.push(MetricCard {
             value: m.metric_value.map_or("—".into(), number),
             value_at: m.value_at.map_or(String::new(), |t| {
-                t.to_datetime().format("%Y-%m-%d %H:%M:%S UTC").to_string()
+                t.local().format("%Y-%m-%d %H:%M:%S %Z").to_string()
             }),
             state,
             state_label,
@@ -228,6 +228,13 @@ struct MetricsPage {
     panel: String,
     /// The user may define metrics (links to the forms).
     can_manage: bool,
+}
+
+impl MetricsPage {
+    /// The plant's time zone, which the times are in.
+    fn zone(&self) -> &'static str {
+        nexus_core::plant::timezone().name()
+    }
 }
 
 /// The cards alone, for the live script.

@@ -259,8 +259,9 @@ pub async fn my_work(
     State(state): State<AppState>,
     Require(user, _): Require<ActivitiesRead>,
 ) -> ApiResult<Json<MyWork>> {
-    let today = chrono::Utc::now().date_naive();
-    Ok(Json(service::my_work(state.db.read(), &user, today).await?))
+    Ok(Json(
+        service::my_work(state.db.read(), &user, &state.plant.get()).await?,
+    ))
 }
 
 /// The routes of activities and tags.

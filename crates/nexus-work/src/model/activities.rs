@@ -456,7 +456,7 @@ pub struct Section<T> {
 pub const MY_WORK_SHOWN: u64 = 50;
 
 /// What is assigned to the signed-in user and still to do: late, today, the rest of the
-/// week (days end at midnight UTC; weeks on Sunday).
+/// week (days are the plant's, in its time zone; weeks end on Sunday).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MyWork {
     #[schema(value_type = String, format = Date)]

@@ -265,9 +265,7 @@ impl NewCost {
         );
         self.description = self.description.trim().to_string();
         v.text("description", &self.description, 1, 200);
-        let on = *self
-            .booked_on
-            .get_or_insert_with(|| chrono::Utc::now().date_naive());
+        let on = *self.booked_on.get_or_insert_with(nexus_core::plant::today);
         v.check(
             on <= latest_today(),
             "booked_on",
@@ -508,9 +506,7 @@ impl NewWorklog {
                 "must be a minute at least",
             );
         }
-        let on = *self
-            .worked_on
-            .get_or_insert_with(|| chrono::Utc::now().date_naive());
+        let on = *self.worked_on.get_or_insert_with(nexus_core::plant::today);
         v.check(
             on <= latest_today(),
             "worked_on",

@@ -170,11 +170,9 @@ impl ListForm {
         let kind = one("type", &self.kind, &ACTIVITY_TYPES, &mut v);
         let priority = one("priority", &self.priority, &ACTIVITY_PRIORITIES, &mut v);
         v.finish()?;
-        let midnight = |d: NaiveDate| {
-            nexus_core::Timestamp::from_datetime(
-                d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-            )
-        };
+        // Days at the plant, in its time zone.
+        let plant = nexus_core::plant::current();
+        let midnight = |d: NaiveDate| plant.day_start(d);
         Ok(ActivityFilter {
             // A comma would read as several values.
             activity_type: kind.map(|k| k.replace(',', "")),
@@ -646,7 +644,7 @@ async fn new_form(web: Web, Query(q): Query<Prefill>) -> Page {
     let day = q
         .day
         .parse::<NaiveDate>()
-        .unwrap_or_else(|_| chrono::Utc::now().date_naive() + TimeDelta::days(1));
+        .unwrap_or_else(|_| nexus_core::plant::today() + TimeDelta::days(1));
     let form = ActivityForm {
         kind: ACTIVITY_TYPES[0].into(),
         status: "planned".into(),

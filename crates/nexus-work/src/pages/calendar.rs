@@ -108,10 +108,16 @@ impl CalendarPage {
     fn status_word(&self, s: &str) -> &'static str {
         status_word(s)
     }
+
+    /// The plant's time zone, which the times are in.
+    fn zone(&self) -> &'static str {
+        nexus_core::plant::timezone().name()
+    }
 }
 
+/// The start of a plant-local day.
 fn midnight(d: NaiveDate) -> Timestamp {
-    Timestamp::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    nexus_core::plant::current().day_start(d)
 }
 
 fn monday(d: NaiveDate) -> NaiveDate {
@@ -129,7 +135,7 @@ fn next_month(d: NaiveDate) -> NaiveDate {
 
 async fn calendar(web: Web, Query(q): Query<CalendarQuery>) -> Page {
     web.require(READ)?;
-    let today = Timestamp::now().to_datetime().date_naive();
+    let today = nexus_core::plant::today();
     let (from, to, heading) = if q.is_month() {
         let first = NaiveDate::parse_from_str(&format!("{}-01", q.month.trim()), "%Y-%m-%d")
             .unwrap_or_else(|_| first_of_month(today));
@@ -184,7 +190,7 @@ async fn calendar(web: Web, Query(q): Query<CalendarQuery>) -> Page {
         d += TimeDelta::days(1);
     }
     for a in found {
-        let date = a.start_time.to_datetime().date_naive();
+        let date = a.start_time.local_day();
         if let Some(day) = days.iter_mut().find(|day| day.date == date) {
             day.items.push(Item {
                 id: a.id,

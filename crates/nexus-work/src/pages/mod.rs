@@ -107,26 +107,27 @@ pub(crate) fn recurrence_words(r: &Recurrence) -> String {
     }
 }
 
-/// An instant as pages show it, in UTC: `2026-11-23 14:05`.
+/// An instant as pages show it, in plant time: `2026-11-23 14:05 CET`.
 pub(crate) fn when(t: &Timestamp) -> String {
-    t.to_datetime().format("%Y-%m-%d %H:%M").to_string()
+    t.display()
 }
 
-/// An instant as a `datetime-local` value, in UTC.
+/// An instant as a `datetime-local` value, in plant time.
 pub(crate) fn local(t: &Timestamp) -> String {
-    t.to_datetime().format("%Y-%m-%dT%H:%M").to_string()
+    t.input_value()
 }
 
-/// The time of day of an instant: `14:05`.
+/// The plant-local time of day of an instant: `14:05`.
 pub(crate) fn hour(t: &Timestamp) -> String {
-    t.to_datetime().format("%H:%M").to_string()
+    t.local().format("%H:%M").to_string()
 }
 
-/// A span as one line: `2026-11-23 14:05–16:00`, or both dates when it spans days.
+/// A span as one line in plant time: `2026-11-23 14:05–16:00 CET`, or both ends in full
+/// when it spans days (or the clocks change within it).
 pub(crate) fn span(start: &Timestamp, end: &Timestamp) -> String {
-    let (s, e) = (start.to_datetime(), end.to_datetime());
-    if s.date_naive() == e.date_naive() {
-        format!("{}–{}", when(start), hour(end))
+    let (s, e) = (start.local(), end.local());
+    if s.date_naive() == e.date_naive() && s.offset() == e.offset() {
+        format!("{}–{}", s.format("%Y-%m-%d %H:%M"), e.format("%H:%M %Z"))
     } else {
         format!("{} – {}", when(start), when(end))
     }

@@ -5,8 +5,8 @@ use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use nexus_core::AppState;
 use nexus_core::pages::{OrPage, Page, Shell, Web, render};
-use nexus_core::{AppState, Timestamp};
 
 use super::activities::{Row, rows};
 use super::{READ, priority_word, span, status_word, task_status_word};
@@ -77,14 +77,13 @@ impl MyWorkPage {
 
 async fn my_work(web: Web) -> Page {
     web.require(READ)?;
-    let today = Timestamp::now().to_datetime().date_naive();
-    let w = service::my_work(web.state.db.read(), &web.user, today)
+    let w = service::my_work(web.state.db.read(), &web.user, &web.state.plant.get())
         .await
         .or_page(&web)?;
     let same = |t: Vec<TaskBrief>| t;
     let page = MyWorkPage {
         shell: web.shell("My work"),
-        today: today.format("%A %-d %B %Y").to_string(),
+        today: w.today.format("%A %-d %B %Y").to_string(),
         activities: vec![
             part(
                 "overdue-activities",

@@ -66,20 +66,9 @@ pub(crate) fn options(codes: &[&str], word: fn(&str) -> &'static str) -> Vec<(St
         .collect()
 }
 
-/// Minor units as money with thousands grouped: `1250000` is `12,500.00`.
-pub(crate) fn money(minor: &i64) -> String {
-    let minor = *minor;
-    let sign = if minor < 0 { "-" } else { "" };
-    let units = (minor.unsigned_abs() / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{:02}", minor.unsigned_abs() % 100)
-}
+/// Minor units as money in the plant's currency, thousands grouped: `1250000` is
+/// `$12,500.00`.
+pub(crate) use nexus_core::pages::money;
 
 /// Money typed in currency units (`12,500.00`, `12500`, `99.5`) as minor units; commas
 /// and spaces group thousands. Empty is `None`; anything else is refused on `field`.
@@ -247,9 +236,9 @@ mod tests {
 
     #[test]
     fn money_both_ways() {
-        assert_eq!(money(&1_250_000), "12,500.00");
-        assert_eq!(money(&5), "0.05");
-        assert_eq!(money(&-123_456_789), "-1,234,567.89");
+        assert_eq!(money(1_250_000), "$12,500.00");
+        assert_eq!(money(5), "$0.05");
+        assert_eq!(money(-123_456_789), "-$1,234,567.89");
         assert_eq!(minor_units("b", "12,500.00").unwrap(), Some(1_250_000));
         assert_eq!(minor_units("b", "99.5").unwrap(), Some(9950));
         assert_eq!(minor_units("b", " 7 ").unwrap(), Some(700));

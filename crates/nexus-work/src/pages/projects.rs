@@ -86,13 +86,13 @@ fn bar(percent: &f64) -> i64 {
 /// How much of the budget the costs used, in words.
 fn budget_used(p: &ProjectOut) -> String {
     if p.budget_minor <= 0 {
-        return format!("{} spent, no budget", money(&p.cost_minor));
+        return format!("{} spent, no budget", money(p.cost_minor));
     }
     let percent = (p.cost_minor as f64 * 100.0 / p.budget_minor as f64).round();
     format!(
         "{} of {} ({percent}%)",
-        money(&p.cost_minor),
-        money(&p.budget_minor)
+        money(p.cost_minor),
+        money(p.budget_minor)
     )
 }
 
@@ -263,7 +263,7 @@ impl ProjectForm {
             start_date: p.start_date.to_string(),
             end_date: p.end_date.to_string(),
             manager: p.manager.clone(),
-            budget: money(&p.budget_minor),
+            budget: nexus_core::pages::amount(p.budget_minor),
         }
     }
 
@@ -281,7 +281,7 @@ impl ProjectForm {
             None
         };
         let budget = absorb(&mut v, minor_units("budget", &self.budget))?.flatten();
-        let today = chrono::Utc::now().date_naive();
+        let today = nexus_core::plant::today();
         let mut fields = ProjectFields {
             name: self.name.clone(),
             description: self.description.clone(),
@@ -340,7 +340,7 @@ async fn form_page(
 
 async fn new_form(web: Web) -> Page {
     web.require(WRITE)?;
-    let today = chrono::Utc::now().date_naive();
+    let today = nexus_core::plant::today();
     let form = ProjectForm {
         status: "planning".into(),
         priority: "medium".into(),
@@ -545,7 +545,7 @@ struct Forms {
 
 impl Forms {
     fn fresh() -> Self {
-        let today = chrono::Utc::now().date_naive().to_string();
+        let today = nexus_core::plant::today().to_string();
         Self {
             task: TaskForm {
                 priority: "medium".into(),
@@ -864,7 +864,7 @@ fn task_request(form: &TaskForm) -> ApiResult<NewTask> {
     let due = typed_date(&mut v, "due_date", &form.due_date);
     let estimate = typed_decimal(&mut v, "estimated_hours", &form.estimated_hours);
     let assignee = absorb(&mut v, chosen_id("assignee", &form.assignee, "person"))?.flatten();
-    let today = chrono::Utc::now().date_naive();
+    let today = nexus_core::plant::today();
     let req = NewTask {
         title: form.title.clone(),
         description: None,

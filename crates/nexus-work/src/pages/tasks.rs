@@ -138,7 +138,7 @@ struct LogForm {
 impl LogForm {
     fn fresh(me: i64) -> Self {
         Self {
-            worked_on: chrono::Utc::now().date_naive().to_string(),
+            worked_on: nexus_core::plant::today().to_string(),
             person: me.to_string(),
             ..Self::default()
         }

@@ -406,7 +406,7 @@ pub async fn project_gantt(
         &p.name,
         &rows,
         &links,
-        chrono::Utc::now().date_naive(),
+        nexus_core::plant::today(),
     ))
 }
 

@@ -1,6 +1,7 @@
 //! "My work": the activities and tasks assigned to a user and still to do, by when.
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
+use nexus_core::plant::Plant;
 use nexus_core::{ApiResult, CurrentUser, Timestamp};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -15,10 +16,6 @@ use crate::model::*;
 const OPEN: [&str; 2] = ["planned", "in-progress"];
 /// Task statuses still to do.
 const OPEN_TASKS: [&str; 3] = ["todo", "in-progress", "blocked"];
-
-fn midnight(day: NaiveDate) -> Timestamp {
-    Timestamp::from_datetime(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-}
 
 fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -119,15 +116,17 @@ async fn tasks(
     Ok(Section { items, total })
 }
 
-/// What `user` has to do as of `today`: overdue activities and tasks past their due date,
-/// what runs today, and what starts later this week.
+/// What `user` has to do today at `plant` (days in its time zone): overdue activities and
+/// tasks past their due date, what runs today, and what starts later this week.
 pub async fn my_work(
     conn: &impl ConnectionTrait,
     user: &CurrentUser,
-    today: NaiveDate,
+    plant: &Plant,
 ) -> ApiResult<MyWork> {
     use activity::Column as A;
     use task::Column as T;
+    let today = plant.today();
+    let midnight = |d: NaiveDate| plant.day_start(d);
     let tomorrow = today + TimeDelta::days(1);
     let week_end = today + TimeDelta::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let mine = activity::Entity::find().filter(A::AssignedToId.eq(user.id()));

@@ -90,7 +90,7 @@ pub async fn import(binary: &str, database_url: Option<&str>, rows: u64) -> anyh
 
 async fn time_query(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    db.query_all(Statement::from_string(
+    db.query_all_raw(Statement::from_string(
         db.get_database_backend(),
         sql.to_string(),
     ))

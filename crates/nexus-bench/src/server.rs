@@ -188,7 +188,9 @@ pub async fn remove_data(dir: &Path) {
         && let Ok(mut conn) = PgConnection::connect(&format!("{base}/postgres")).await
     {
         let _ = conn
-            .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+            .execute(sea_orm::sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
             .await;
         let _ = conn.close().await;
     }

@@ -323,7 +323,7 @@ async fn sweep(
         let now = chrono::Utc::now().timestamp_micros();
         let sql = format!("{count}{now}");
         let row = db
-            .query_one(sea_orm::Statement::from_string(
+            .query_one_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
                 sql,
             ))

@@ -13,7 +13,7 @@ use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, FieldError, ListResponse, PageParams, Timestamp,
     settings,
 };
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder,
@@ -400,7 +400,7 @@ pub async fn attachable_record(
     // `table` comes from a domain's constant list, never from the request.
     let sql = format!("SELECT id FROM {} WHERE id = $1", kind.table);
     let found = conn
-        .query_one(stmt(
+        .query_one_raw(stmt(
             conn.get_database_backend(),
             &sql,
             vec![entity_id.into()],

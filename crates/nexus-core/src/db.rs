@@ -261,7 +261,9 @@ async fn ensure_pg_database(opts: &PgConnectOptions) -> Result<(), DbErr> {
                 .await
                 .map_err(conn_err)?;
             let stmt = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-            let res = sea_orm::sqlx::Executor::execute(&mut admin, stmt.as_str()).await;
+            let res =
+                sea_orm::sqlx::Executor::execute(&mut admin, sea_orm::sqlx::AssertSqlSafe(stmt))
+                    .await;
             let _ = admin.close().await;
             match res {
                 Ok(_) => Ok(()),

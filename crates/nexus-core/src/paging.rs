@@ -203,7 +203,7 @@ pub async fn capped_count<E: EntityTrait, C: ConnectionTrait>(
         .into_query();
     let backend = conn.get_database_backend();
     let counted = conn
-        .query_one(
+        .query_one_raw(
             backend.build(
                 SeaQuery::select()
                     .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))

@@ -51,7 +51,7 @@ pub async fn insert_rows(
             sql.push(')');
             values.extend(row.iter().cloned());
         }
-        conn.execute(stmt(backend, &sql, values)).await?;
+        conn.execute_raw(stmt(backend, &sql, values)).await?;
     }
     Ok(())
 }
@@ -62,7 +62,7 @@ pub async fn sync_sequence(conn: &impl ConnectionTrait, table: &str) -> ApiResul
         let sql = format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         );
-        conn.execute(stmt(DatabaseBackend::Postgres, &sql, vec![]))
+        conn.execute_raw(stmt(DatabaseBackend::Postgres, &sql, vec![]))
             .await?;
     }
     Ok(())

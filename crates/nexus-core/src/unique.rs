@@ -1,7 +1,7 @@
 //! Case-insensitive uniqueness checks that answer 409 naming the field, before the
 //! database's own unique constraint would answer with less to say.
 
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::{ApiError, ApiResult};

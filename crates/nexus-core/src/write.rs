@@ -255,6 +255,7 @@ where
     let version = version_column::<A::Entity>()?;
     am.set(version, (read + 1).into());
     Ok(<A::Entity as EntityTrait>::update(am)
+        .validate()?
         .filter(version.eq(read))
         .exec(conn)
         .await?)
@@ -285,7 +286,7 @@ pub async fn delete_versioned<E: EntityTrait, C: ConnectionTrait>(
 /// `table` is a constant of the caller, never user input.
 pub async fn lock_invariant<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> ApiResult<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute(crate::db::stmt(
+        conn.execute_raw(crate::db::stmt(
             DatabaseBackend::Postgres,
             &format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE"),
             vec![id.into()],

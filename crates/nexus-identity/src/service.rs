@@ -13,7 +13,7 @@ use nexus_core::write::{Work, delete_versioned, find_current, lock_invariant, up
 use nexus_core::{
     ApiError, ApiResult, AppState, ClientInfo, Db, ListResponse, PageParams, Timestamp, Validator,
 };
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,

@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use nexus_core::auth::BoxFuture;
 use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser, Timestamp};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };

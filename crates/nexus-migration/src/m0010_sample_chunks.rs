@@ -99,7 +99,7 @@ async fn write_chunks(
     };
     for m in minutes {
         let bucket = samples::chunk_start(m[0].0);
-        c.execute(stmt(
+        c.execute_raw(stmt(
             backend,
             "INSERT INTO metric_chunks (series_id, bucket, samples, data) VALUES ($1, $2, $3, $4)",
             vec![
@@ -166,7 +166,7 @@ impl MigrationTrait for Migration {
                 let readings = samples::decode(chunk.bucket, &chunk.data)
                     .map_err(|e| DbErr::Custom(e.to_string()))?;
                 for (ts, value) in readings {
-                    tx.execute(stmt(
+                    tx.execute_raw(stmt(
                         backend,
                         "INSERT INTO metric_samples (series_id, ts, value) VALUES ($1, $2, $3)",
                         vec![series.into(), ts.into(), value.into()],

@@ -9,7 +9,7 @@ use nexus_core::db::stmt;
 use nexus_core::home::{Home, Row, Tone, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser};
 use nexus_identity::entity::user;
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::model::{ReportQuery, WorkCenterOut};
 use crate::pages::{plant_tz, today};

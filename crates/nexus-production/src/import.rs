@@ -390,7 +390,7 @@ pub async fn write_rows<C: ConnectionTrait>(
             d.1 += q;
             d.2 += i64::from(m.scrap_quantity);
         }
-        conn.execute(stmt(backend, &sql, values)).await?;
+        conn.execute_raw(stmt(backend, &sql, values)).await?;
         done += chunk.len() as u64;
         progress(done, total);
     }
@@ -427,7 +427,7 @@ pub async fn write_rows<C: ConnectionTrait>(
              qty_in = wip.qty_in + excluded.qty_in, qty_out = wip.qty_out + excluded.qty_out, \
              updated_at = excluded.updated_at",
         );
-        conn.execute(stmt(backend, &sql, values)).await?;
+        conn.execute_raw(stmt(backend, &sql, values)).await?;
     }
     write_daily_deltas(conn, &days).await?;
     Ok(total)

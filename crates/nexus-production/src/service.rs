@@ -14,7 +14,7 @@ use nexus_core::plant::{self, Plant};
 use nexus_core::write::{Work, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp, Validator, settings};
 use nexus_core::{ListResponse, PageParams};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -510,7 +510,7 @@ pub async fn write_daily_deltas<C: ConnectionTrait>(
              quantity = production_daily.quantity + excluded.quantity, \
              scrap = production_daily.scrap + excluded.scrap",
         );
-        conn.execute(stmt(conn.get_database_backend(), &sql, values))
+        conn.execute_raw(stmt(conn.get_database_backend(), &sql, values))
             .await?;
     }
     Ok(())

@@ -87,7 +87,9 @@ async fn sweep_orphans(conn: &mut PgConnection) {
         let pid = name.split('_').nth(2).unwrap_or("");
         if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             let _ = conn
-                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
                 .await;
         }
     }
@@ -115,14 +117,14 @@ fn use_key(name: &str) -> Option<i64> {
 
 /// Runs `sql`, failing the test with it.
 async fn run(conn: &mut PgConnection, sql: String) {
-    if let Err(e) = conn.execute(sql.as_str()).await {
+    if let Err(e) = conn.execute(sqlx::AssertSqlSafe(sql.as_str())).await {
         panic!("{sql}: {e}");
     }
 }
 
 /// Calls the advisory lock `function` on `key`.
 async fn advisory(conn: &mut PgConnection, function: &str, key: i64) {
-    sqlx::query(&format!("SELECT {function}($1)"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {function}($1)")))
         .bind(key)
         .execute(&mut *conn)
         .await
@@ -305,7 +307,9 @@ impl TestServer {
             && let Ok(mut conn) = PgConnection::connect(&pg_url()).await
         {
             let _ = conn
-                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
                 .await;
             let _ = conn.close().await;
         }

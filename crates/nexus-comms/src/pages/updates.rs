@@ -17,7 +17,7 @@ use nexus_core::{ApiError, ApiResult, FieldError, IfMatch, PageParams, Timestamp
 use nexus_core::{AppState, Db};
 use nexus_identity::entity::{department, user};
 use nexus_identity::model::{DepartmentFilter, UserFilter};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 

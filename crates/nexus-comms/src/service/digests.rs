@@ -14,7 +14,7 @@ use nexus_core::auth::random_token;
 use nexus_core::write::Work;
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use nexus_identity::entity::user;
-use sea_orm::sea_query::{Expr, Func, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, Value,
@@ -120,8 +120,8 @@ async fn due(
         .and_where(Expr::col((notification::Entity, N::IsRead)).eq(false))
         .and_where(Expr::col((notification::Entity, N::IsDismissed)).eq(false))
         .and_where(Expr::col((notification::Entity, N::Id)).gt(Func::coalesce([
-            Expr::col((digest::Entity, digest::Column::LastNotificationId)).into(),
-            Expr::val(0).into(),
+            Expr::col((digest::Entity, digest::Column::LastNotificationId)),
+            Expr::val(0),
         ])))
         .to_owned();
     let free = Condition::any().add(digest::Column::UserId.is_null()).add(

@@ -39,7 +39,7 @@ pub async fn follow(
         .do_nothing()
         .to_owned(),
     )
-    .do_nothing()
+    .try_insert()
     .exec(conn)
     .await?;
     Ok(())

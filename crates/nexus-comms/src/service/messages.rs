@@ -379,7 +379,7 @@ pub async fn dismiss(state: &AppState, ctx: &AuditCtx, me: i64, id: i64) -> ApiR
             .do_nothing()
             .to_owned(),
     )
-    .do_nothing()
+    .try_insert()
     .exec(&*work)
     .await?;
     work.emit(Event::new(

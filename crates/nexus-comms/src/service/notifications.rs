@@ -92,7 +92,7 @@ async fn insert_for(
     ]);
     params.extend(kind.on_for.iter().map(|r| Value::from(*r)));
     let rows = work
-        .query_all(stmt(work.get_database_backend(), &sql, params))
+        .query_all_raw(stmt(work.get_database_backend(), &sql, params))
         .await?;
     Ok(rows
         .iter()

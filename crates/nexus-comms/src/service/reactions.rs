@@ -122,7 +122,7 @@ async fn name_of(conn: &impl ConnectionTrait, id: Option<i64>) -> ApiResult<Stri
 async fn record_name(conn: &impl ConnectionTrait, table: &str, id: i64) -> ApiResult<String> {
     let backend = conn.get_database_backend();
     let row = conn
-        .query_one(stmt(
+        .query_one_raw(stmt(
             backend,
             &format!("SELECT name FROM {table} WHERE id = $1"),
             vec![id.into()],
@@ -393,7 +393,7 @@ async fn mentioned(state: &AppState, work: &mut Work<'_>, e: &Event) -> ApiResul
 /// A work order's number (`WO-000123`).
 async fn record_name_of_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<String> {
     let row = conn
-        .query_one(stmt(
+        .query_one_raw(stmt(
             conn.get_database_backend(),
             "SELECT number FROM work_orders WHERE id = $1",
             vec![id.into()],
@@ -422,7 +422,7 @@ pub async fn remind_due(state: &AppState) -> ApiResult<()> {
     let backend = work.get_database_backend();
     if backend == DatabaseBackend::Postgres {
         let got = work
-            .query_one(stmt(
+            .query_one_raw(stmt(
                 backend,
                 "SELECT pg_try_advisory_xact_lock(7201800018) AS got",
                 vec![],

@@ -164,7 +164,7 @@ pub async fn seed(
                    (update_id, user_id, department_id, published_at, read_at) \
                    SELECT $1, id, department_id, $2, CASE WHEN id % 10 < 7 THEN $2 END \
                    FROM users WHERE is_active";
-        txn.execute(stmt(state.db.backend(), sql, vec![id.into(), at.into()]))
+        txn.execute_raw(stmt(state.db.backend(), sql, vec![id.into(), at.into()]))
             .await?;
         txn.commit().await?;
         progress(notifications + a as u64 + 1, total);

@@ -20,7 +20,7 @@ use nexus_core::{
 };
 use nexus_identity::entity::{department, role, user};
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
@@ -291,14 +291,15 @@ async fn materialize(
             "DELETE FROM update_recipients WHERE update_id = $1 \
              AND user_id NOT IN (SELECT u.id FROM users u WHERE {audience})"
         );
-        conn.execute(stmt(backend, &sql, vec![u.id.into()])).await?;
+        conn.execute_raw(stmt(backend, &sql, vec![u.id.into()]))
+            .await?;
     }
     let sql = format!(
         "INSERT INTO update_recipients (update_id, user_id, department_id, published_at) \
          SELECT $1, u.id, u.department_id, $2 FROM users u WHERE u.is_active AND {audience} \
          AND NOT EXISTS (SELECT 1 FROM update_recipients r WHERE r.update_id = $1 AND r.user_id = u.id)"
     );
-    conn.execute(stmt(backend, &sql, vec![u.id.into(), now.0.into()]))
+    conn.execute_raw(stmt(backend, &sql, vec![u.id.into(), now.0.into()]))
         .await?;
     Ok(())
 }
@@ -1393,7 +1394,7 @@ pub async fn receipts(
         v
     };
     let total = conn
-        .query_one(stmt(
+        .query_one_raw(stmt(
             backend,
             &format!(
                 "SELECT COUNT(*) AS n FROM update_recipients r WHERE r.update_id = $1{filter}"

@@ -8,7 +8,7 @@ use nexus_core::extract::IfMatch;
 use nexus_core::paging::page_of;
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
@@ -672,7 +672,9 @@ pub async fn asset_subtree(
            UNION ALL SELECT c.id, t.depth + 1 FROM assets c JOIN t ON c.parent_asset_id = t.id) \
          SELECT {select} FROM t JOIN assets a ON a.id = t.id"
     );
-    let rows = conn.query_all(stmt(backend, &sql, vec![id.into()])).await?;
+    let rows = conn
+        .query_all_raw(stmt(backend, &sql, vec![id.into()]))
+        .await?;
     let mut nodes: Vec<(i64, asset::Model)> = if sqlite {
         let packed: String = match rows.first() {
             Some(row) => row.try_get("", "packed")?,

@@ -11,7 +11,7 @@ use nexus_core::extract::IfMatch;
 use nexus_core::paging::page_of;
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, PageParams, Timestamp};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -554,7 +554,7 @@ pub async fn transfer_stock(
     };
     let ctx = work.ctx();
     let mut out = write_line(txn, ctx, &p, line("transfer_out", from, -n, None), now).await?;
-    txn.execute(stmt(
+    txn.execute_raw(stmt(
         txn.get_database_backend(),
         "UPDATE stock_movements SET transfer_id = id WHERE id = $1",
         vec![out.id.into()],

@@ -246,7 +246,7 @@ pub async fn seed(
             sync_sequence(&txn, "work_orders").await?;
             let sql = "UPDATE work_order_counter SET last_number = $1 WHERE id = 1";
             let last = first_number + work_orders as i64 - 1;
-            txn.execute(stmt(txn.get_database_backend(), sql, vec![last.into()]))
+            txn.execute_raw(stmt(txn.get_database_backend(), sql, vec![last.into()]))
                 .await?;
         }
         txn.commit().await?;

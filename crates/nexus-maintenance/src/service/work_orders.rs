@@ -16,7 +16,7 @@ use nexus_core::validate::{Validator, clean};
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
 use nexus_identity::entity::user;
-use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -454,7 +454,7 @@ const CRITICALITY_RANK: &str = r#"COALESCE((SELECT CASE "assets"."criticality" W
 
 /// What the work order list orders by for sort key `name`: the column itself, and the
 /// column in an expression no index serves (numbers and instants as numbers).
-fn sort_key(name: &str) -> ApiResult<(SimpleExpr, SimpleExpr)> {
+fn sort_key(name: &str) -> ApiResult<(Expr, Expr)> {
     if name == "criticality" {
         return Ok((Expr::cust(CRITICALITY_RANK), Expr::cust(CRITICALITY_RANK)));
     }
@@ -465,7 +465,7 @@ fn sort_key(name: &str) -> ApiResult<(SimpleExpr, SimpleExpr)> {
     } else {
         format!("(\"{name}\" || '')")
     };
-    Ok((Expr::col(column).into(), Expr::cust(wrapped)))
+    Ok((Expr::col(column), Expr::cust(wrapped)))
 }
 
 /// Total minutes of the finished labor entries of a work order.
@@ -548,7 +548,7 @@ pub async fn change_work_order_status(
             Some(m) => m,
             None => labor_minutes(conn, id).await?,
         };
-        am.actual_minutes = Set(Some(minutes.min(i32::MAX as i64) as i32));
+        am.actual_minutes = Set(Some(Ord::min(minutes, i32::MAX as i64) as i32));
         am.completed_at = Set(Some(now));
     }
     am.status = Set(to.to_string());

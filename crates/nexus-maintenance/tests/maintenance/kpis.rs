@@ -31,7 +31,7 @@ async fn down(srv: &TestServer, asset: i64, from: &str, to: &str) {
 
 async fn sql(srv: &TestServer, sql: &str, values: Vec<sea_orm::Value>) {
     let db = srv.state.db.write();
-    db.execute(stmt(db.get_database_backend(), sql, values))
+    db.execute_raw(stmt(db.get_database_backend(), sql, values))
         .await
         .unwrap();
 }

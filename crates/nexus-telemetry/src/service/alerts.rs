@@ -280,7 +280,7 @@ async fn write_changes(
             }
             Change::Escalate { ts, value } => {
                 let Some(id) = id else { continue };
-                txn.execute(stmt(
+                txn.execute_raw(stmt(
                     backend,
                     "UPDATE metric_alerts SET status = CASE WHEN level = 'critical' THEN status ELSE 'open' END, \
                      level = 'critical', escalated_at = $2, \
@@ -292,7 +292,7 @@ async fn write_changes(
             }
             Change::Calm => {
                 let Some(id) = id else { continue };
-                txn.execute(stmt(
+                txn.execute_raw(stmt(
                     backend,
                     "UPDATE metric_alerts SET critical_since = NULL, version = version + 1 WHERE id = $1",
                     vec![id.into()],
@@ -302,7 +302,7 @@ async fn write_changes(
             }
             Change::Resolve { ts, peak } => {
                 let Some(id) = id else { continue };
-                txn.execute(stmt(
+                txn.execute_raw(stmt(
                     backend,
                     "UPDATE metric_alerts SET status = 'resolved', resolved_at = $2, critical_since = NULL, \
                      peak_value = $3, version = version + 1 WHERE id = $1 AND status <> 'resolved'",
@@ -486,7 +486,7 @@ async fn transition(
     let mut work = Work::begin(state, ctx).await?;
     let before = find_alert(&*work, id).await?;
     let changed = work
-        .execute(stmt(work.get_database_backend(), update, values))
+        .execute_raw(stmt(work.get_database_backend(), update, values))
         .await?
         .rows_affected();
     if changed == 0 {

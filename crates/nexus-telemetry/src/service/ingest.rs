@@ -557,7 +557,9 @@ fn publish_readings(state: &AppState, new: &[Sample]) {
 }
 
 fn db_err(e: sqlx::Error) -> ApiError {
-    ApiError::from(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
+    ApiError::from(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(
+        std::sync::Arc::new(e),
+    )))
 }
 
 /// A chunk of raw samples: one series' readings in one minute, stored as one row.
@@ -731,7 +733,7 @@ async fn write_group(
                 rows.len(),
                 " ON CONFLICT (series_id, bucket) DO UPDATE SET samples = excluded.samples, data = excluded.data",
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (s, b, n, data) in rows {
                 q = q.bind(s).bind(b).bind(n).bind(data.as_slice());
             }
@@ -893,7 +895,7 @@ impl Summary {
         ] {
             for chunk in rows.chunks(ROLLUP_CHUNK) {
                 let sql = Self::rollup_sql(table, chunk.len(), false);
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for ((series, bucket), a) in chunk {
                     q = q
                         .bind(series)
@@ -915,7 +917,7 @@ impl Summary {
                  WHERE asset_metrics.id = v.id \
                  AND (asset_metrics.value_at IS NULL OR asset_metrics.value_at <= v.ts)",
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (series, ts, value) in chunk {
                 q = q.bind(series).bind(ts * 1000).bind(value);
             }
@@ -931,7 +933,7 @@ impl Summary {
         ] {
             for chunk in rows.chunks(ROLLUP_CHUNK) {
                 let sql = Self::rollup_sql(table, chunk.len(), true);
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for ((series, bucket), a) in chunk {
                     q = q
                         .bind(series)

@@ -262,7 +262,7 @@ pub(super) async fn evaluate(state: &AppState, new: &[Sample]) -> ApiResult<()> 
                 }
                 Err(e) => return Err(e),
             }
-            work.execute(stmt(
+            work.execute_raw(stmt(
                 backend,
                 "UPDATE meter_schedules SET next_at = $2 WHERE id = $1",
                 vec![s.id.into(), (s.next_at + passed * s.every_units).into()],

@@ -205,7 +205,7 @@ pub async fn delete_metric(
         "metric_rollups_minute",
         "metric_rollups_hour",
     ] {
-        txn.execute(stmt(
+        txn.execute_raw(stmt(
             backend,
             &format!("DELETE FROM {table} WHERE series_id = $1"),
             vec![current.id.into()],

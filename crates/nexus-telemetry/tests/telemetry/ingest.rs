@@ -353,7 +353,7 @@ backend_tests! {
             .unwrap() as u32
             + 1;
         Migrator::down(db, Some(since_chunks)).await.unwrap();
-        let row = db.query_one(Statement::from_string(db.get_database_backend(),
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(),
             "SELECT count(*) AS n, CAST(sum(value) AS DOUBLE PRECISION) AS total FROM metric_samples")).await.unwrap().unwrap();
         let expected: f64 = (0..300).map(|k| 20.0 + (k % 17) as f64 * 0.25 - k as f64).sum();
         assert_eq!(row.try_get::<i64>("", "n").unwrap(), 600);

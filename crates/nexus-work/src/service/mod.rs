@@ -39,7 +39,7 @@ pub(crate) fn through<L: EntityTrait>(
     pick: L::Column,
     key: L::Column,
     value: i64,
-) -> sea_orm::sea_query::SimpleExpr {
+) -> sea_orm::sea_query::Expr {
     column.in_subquery(
         sea_orm::sea_query::Query::select()
             .column(pick)

@@ -15,7 +15,7 @@ use nexus_core::{
     contains_pattern,
 };
 use nexus_identity::service::usernames;
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder,

@@ -9,7 +9,7 @@ use nexus_core::extract::IfMatch;
 use nexus_core::unique::ensure_free;
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp, contains_pattern};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,

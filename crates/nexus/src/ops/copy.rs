@@ -97,10 +97,13 @@ pub async fn copy_to(
     // Migrations may have put rows in (the work order counter); the source's replace them.
     // Only ever an unused database reaches here: it has no users.
     let names: Vec<String> = tables.iter().map(|t| format!("\"{}\"", t.name)).collect();
-    sqlx::query(&format!("TRUNCATE {}", names.join(", ")))
-        .execute(&mut *tx)
-        .await
-        .context("emptying the target tables")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "TRUNCATE {}",
+        names.join(", ")
+    )))
+    .execute(&mut *tx)
+    .await
+    .context("emptying the target tables")?;
     let mut done = 0;
     progress(0, total);
     for table in &tables {
@@ -127,9 +130,12 @@ pub async fn copy_to(
                 .await
                 .map_err(|e| anyhow::anyhow!("setting the id sequence of {}: {e}", table.name))?;
         }
-        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{}\"", table.name))
-            .fetch_one(&pool)
-            .await?;
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{}\"",
+            table.name
+        )))
+        .fetch_one(&pool)
+        .await?;
         if rows as u64 != table.rows {
             bail!(
                 "verification failed: table {} has {rows} rows in PostgreSQL and {} in SQLite",
@@ -201,9 +207,11 @@ async fn plan(src: &mut sqlx::SqliteConnection, pg: &sqlx::PgPool) -> anyhow::Re
             };
             columns.push((column, *kind));
         }
-        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{name}\""))
-            .fetch_one(&mut *src)
-            .await?;
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{name}\""
+        )))
+        .fetch_one(&mut *src)
+        .await?;
         tables.push(Table {
             has_id: columns.iter().any(|(c, _)| c == "id"),
             name,
@@ -275,7 +283,7 @@ async fn copy_table(
     let mut n = 0u64;
     let streamed: anyhow::Result<()> = async {
         let select = format!("SELECT {columns} FROM \"{}\"", table.name);
-        let mut rows = sqlx::query(&select).fetch(&mut *src);
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch(&mut *src);
         let mut buf = Vec::with_capacity(SEND + 4096);
         while let Some(row) = rows.try_next().await? {
             encode_row(&row, &table.columns, &mut buf)?;

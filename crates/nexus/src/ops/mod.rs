@@ -104,7 +104,7 @@ where
     DB: sqlx::Database,
     E: sqlx::Executor<'c, Database = DB>,
     String: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     let version: Option<String> =

@@ -105,7 +105,7 @@ impl PgDatabase {
             }
         };
         let name = format!("nexus_t_{}_ops{}", std::process::id(), rand_suffix());
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut conn)
             .await
             .expect("create database");
@@ -126,7 +126,10 @@ impl PgDatabase {
             .await
             .expect("connect");
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        sqlx::query(&sql).execute(&mut conn).await.expect("drop");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
         let _ = conn.close().await;
     }
 }
@@ -540,11 +543,11 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
     let mut target = pg.connect().await;
     for table in &tables {
         let sql = format!("SELECT count(*) FROM \"{table}\"");
-        let here: i64 = sqlx::query_scalar(&sql)
+        let here: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
             .fetch_one(&mut sqlite)
             .await
             .unwrap();
-        let there: i64 = sqlx::query_scalar(&sql)
+        let there: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
             .fetch_one(&mut target)
             .await
             .unwrap();

@@ -391,7 +391,7 @@ pub async fn set_settings(
 /// one writer at a time), so two nodes never count it twice over.
 async fn lock_rollup<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute(stmt(
+        conn.execute_raw(stmt(
             DatabaseBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1)",
             vec![ROLLUP_LOCK.into()],

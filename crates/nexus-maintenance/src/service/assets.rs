@@ -607,7 +607,7 @@ pub async fn branch(
 /// `page` with its limit at most `max` (a branch is read a screenful at a time).
 fn page_within(page: &PageParams, max: u64) -> PageParams {
     PageParams {
-        limit: Some(page.limit().min(max)),
+        limit: Some(Ord::min(page.limit(), max)),
         ..page.clone()
     }
 }
@@ -636,7 +636,7 @@ async fn counts_by(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.id, r.n.max(0) as u64))
+        .map(|r| (r.id, u64::try_from(r.n).unwrap_or(0)))
         .collect())
 }
 

@@ -556,6 +556,19 @@ pub struct Refusal {
     pub stale: bool,
 }
 
+impl Refusal {
+    /// The refusal saying `what` ("The task was not changed") above the form when fields
+    /// are marked: "The task was not changed. See the marked fields."
+    pub fn saying(mut self, what: &str) -> Self {
+        if !self.errors.0.is_empty() {
+            self.shell = self
+                .shell
+                .with_error(format!("{what}. See the marked fields."));
+        }
+        self
+    }
+}
+
 impl Web {
     pub fn shell(&self, title: &str) -> Shell {
         Shell::new(&self.state, &self.user, title, &self.path)

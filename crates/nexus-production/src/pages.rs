@@ -230,14 +230,8 @@ async fn record(web: Web, Posted(form): Posted<EntryForm>) -> Page {
             Ok(([(header::SET_COOKIE, remember)], response).into_response())
         }
         Err(err) => {
-            let r = web.refused("Record", err)?;
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("Nothing was recorded. See the marked fields.")
-            };
-            let page = entry_page(&web, shell, form, r.errors);
+            let r = web.refused("Record", err)?.saying("Nothing was recorded");
+            let page = entry_page(&web, r.shell, form, r.errors);
             Ok(render(r.status, &page))
         }
     }

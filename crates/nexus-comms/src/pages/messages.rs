@@ -186,11 +186,10 @@ async fn create(web: Web, Posted(form): Posted<MessageForm>) -> Page {
             Ok(Redirect::to(&format!("/system-messages?done=posted#m{}", m.id)).into_response())
         }
         Err(err) => {
-            let r = web.refused("System messages", err)?;
-            let shell = r
-                .shell
-                .with_error("The message was not posted. See the marked fields.");
-            messages_page(&web, shell, Failure::New(form, r.errors), r.status).await
+            let r = web
+                .refused("System messages", err)?
+                .saying("The message was not posted");
+            messages_page(&web, r.shell, Failure::New(form, r.errors), r.status).await
         }
     }
 }
@@ -215,14 +214,13 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<MessageForm>
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/system-messages?done=saved#m{id}")).into_response()),
         Err(err) => {
-            let r = web.refused("System messages", err)?;
+            let r = web
+                .refused("System messages", err)?
+                .saying("The message was not changed");
             if r.stale {
                 return messages_page(&web, r.shell, Failure::None, r.status).await;
             }
-            let shell = r
-                .shell
-                .with_error("The message was not changed. See the marked fields.");
-            messages_page(&web, shell, Failure::Row(id, form, r.errors), r.status).await
+            messages_page(&web, r.shell, Failure::Row(id, form, r.errors), r.status).await
         }
     }
 }

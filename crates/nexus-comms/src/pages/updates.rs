@@ -195,11 +195,10 @@ async fn feed(web: Web, Query(form): Query<FeedForm>) -> Page {
             Errors::default(),
         ),
         Err(err) => {
-            let r = web.refused("Announcements", err)?;
-            let shell = r
-                .shell
-                .with_error("The filter was not applied. See the marked fields.");
-            (shell, r.status, Vec::new(), 0, r.errors)
+            let r = web
+                .refused("Announcements", err)?
+                .saying("The filter was not applied");
+            (r.shell, r.status, Vec::new(), 0, r.errors)
         }
     };
     let unread = service::unread_count(db, &web.user)
@@ -691,11 +690,10 @@ async fn create(web: Web, Posted(form): Posted<UpdateForm>) -> Page {
     match created {
         Ok(d) => Ok(Redirect::to(&done_at(&d.update, &form.action)).into_response()),
         Err(err) => {
-            let r = web.refused("New announcement", for_form(err))?;
-            let shell = r
-                .shell
-                .with_error("The announcement was not saved. See the marked fields.");
-            form_page(None, form, shell, r.errors, r.status)
+            let r = web
+                .refused("New announcement", for_form(err))?
+                .saying("The announcement was not saved");
+            form_page(None, form, r.shell, r.errors, r.status)
         }
     }
 }
@@ -740,18 +738,14 @@ async fn save(web: Web, Path(id): Path<i64>, Posted(form): Posted<UpdateForm>) -
     match changed {
         Ok(d) => Ok(Redirect::to(&done_at(&d.update, &form.action)).into_response()),
         Err(err) => {
-            let r = web.refused(&title, for_form(err))?;
+            let r = web
+                .refused(&title, for_form(err))?
+                .saying("The announcement was not changed");
             if r.stale {
                 let stored = UpdateForm::of(&d);
                 return form_page(Some(d.update), stored, r.shell, r.errors, r.status);
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The announcement was not changed. See the marked fields.")
-            };
-            form_page(Some(d.update), form, shell, r.errors, r.status)
+            form_page(Some(d.update), form, r.shell, r.errors, r.status)
         }
     }
 }

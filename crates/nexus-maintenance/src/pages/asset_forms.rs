@@ -363,11 +363,10 @@ async fn create_asset(web: Web, Posted(form): Posted<AssetForm>) -> Page {
             Ok(Redirect::to(&format!("/maintenance/assets/{}?done=created", a.id)).into_response())
         }
         Err(err) => {
-            let r = web.refused("New asset", pick::for_form(err, ASSET_FIELDS))?;
-            let shell = r
-                .shell
-                .with_error("The asset was not created. See the marked fields.");
-            asset_form(&web, None, form, shell, r.errors, r.status).await
+            let r = web
+                .refused("New asset", pick::for_form(err, ASSET_FIELDS))?
+                .saying("The asset was not created");
+            asset_form(&web, None, form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -430,16 +429,15 @@ async fn update_asset(web: Web, Path(id): Path<i64>, Posted(form): Posted<AssetF
     match changed {
         Ok(_) => Ok(Redirect::to(&format!("/maintenance/assets/{id}?done=saved")).into_response()),
         Err(err) => {
-            let r = web.refused(&title, pick::for_form(err, ASSET_FIELDS))?;
+            let r = web
+                .refused(&title, pick::for_form(err, ASSET_FIELDS))?
+                .saying("The asset was not changed");
             if r.stale {
                 // Saved by someone else meanwhile: show what is stored now.
                 let stored = AssetForm::of(&asset, parent.as_ref());
                 return asset_form(&web, Some(asset), stored, r.shell, r.errors, r.status).await;
             }
-            let shell = r
-                .shell
-                .with_error("The asset was not changed. See the marked fields.");
-            asset_form(&web, Some(asset), form, shell, r.errors, r.status).await
+            asset_form(&web, Some(asset), form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -583,11 +581,10 @@ async fn create_location(web: Web, Posted(form): Posted<LocationForm>) -> Page {
     match made {
         Ok(l) => Ok(to_location(l.id, "created")),
         Err(err) => {
-            let r = web.refused("New location", err)?;
-            let shell = r
-                .shell
-                .with_error("The location was not created. See the marked fields.");
-            location_form(&web, None, form, shell, r.errors, r.status).await
+            let r = web
+                .refused("New location", err)?
+                .saying("The location was not created");
+            location_form(&web, None, form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -636,16 +633,15 @@ async fn update_location(
     match changed {
         Ok(_) => Ok(to_location(id, "saved")),
         Err(err) => {
-            let r = web.refused(&title, err)?;
+            let r = web
+                .refused(&title, err)?
+                .saying("The location was not changed");
             if r.stale {
                 let stored = LocationForm::of(&location);
                 return location_form(&web, Some(location), stored, r.shell, r.errors, r.status)
                     .await;
             }
-            let shell = r
-                .shell
-                .with_error("The location was not changed. See the marked fields.");
-            location_form(&web, Some(location), form, shell, r.errors, r.status).await
+            location_form(&web, Some(location), form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -733,11 +729,10 @@ async fn create_type(web: Web, Posted(form): Posted<TypeForm>) -> Page {
         ))
         .into_response()),
         Err(err) => {
-            let r = web.refused("Asset types", err)?;
-            let shell = r
-                .shell
-                .with_error("The asset type was not created. See the marked fields.");
-            types_page(&web, shell, form, r.errors, r.status).await
+            let r = web
+                .refused("Asset types", err)?
+                .saying("The asset type was not created");
+            types_page(&web, r.shell, form, r.errors, r.status).await
         }
     }
 }

@@ -219,14 +219,13 @@ async fn create(web: Web, Posted(form): Posted<PartForm>) -> Page {
             Ok(Redirect::to(&format!("/maintenance/parts/{}?done=created", p.id)).into_response())
         }
         Err(err) => {
-            let r = web.refused(
-                "Parts",
-                super::pick::for_form(err, super::pick::PART_FIELDS),
-            )?;
-            let shell = r
-                .shell
-                .with_error("The part was not created. See the marked fields.");
-            list_page(&web, shell, ListForm::default(), form, r.errors, r.status).await
+            let r = web
+                .refused(
+                    "Parts",
+                    super::pick::for_form(err, super::pick::PART_FIELDS),
+                )?
+                .saying("The part was not created");
+            list_page(&web, r.shell, ListForm::default(), form, r.errors, r.status).await
         }
     }
 }
@@ -437,14 +436,10 @@ async fn move_stock(
             Ok(Redirect::to(&format!("/maintenance/parts/{id}?done={op}#stock")).into_response())
         }
         Err(err) => {
-            let r = web.refused("Part", super::pick::for_form(err, super::pick::PART_FIELDS))?;
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("Nothing was moved. See the marked fields.")
-            };
-            part_page(&web, id, shell, &op, r.errors, r.status, form).await
+            let r = web
+                .refused("Part", super::pick::for_form(err, super::pick::PART_FIELDS))?
+                .saying("Nothing was moved");
+            part_page(&web, id, r.shell, &op, r.errors, r.status, form).await
         }
     }
 }

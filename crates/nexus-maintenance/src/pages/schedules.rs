@@ -250,10 +250,12 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm
     match changed {
         Ok(_) => Ok(Redirect::to("/maintenance/pm-schedules?done=saved").into_response()),
         Err(err) => {
-            let r = web.refused(
-                "Preventive maintenance",
-                pick::for_form(err, SCHEDULE_FIELDS),
-            )?;
+            let r = web
+                .refused(
+                    "Preventive maintenance",
+                    pick::for_form(err, SCHEDULE_FIELDS),
+                )?
+                .saying("The schedule was not changed");
             if r.stale {
                 // Saved by someone else meanwhile: show what is stored now.
                 let shell = r.shell.with_error(
@@ -261,10 +263,7 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm
                 );
                 return edit_form(&web, id, None, (Some(shell), r.errors, r.status)).await;
             }
-            let shell = r
-                .shell
-                .with_error("The schedule was not changed. See the marked fields.");
-            edit_form(&web, id, Some(form), (Some(shell), r.errors, r.status)).await
+            edit_form(&web, id, Some(form), (Some(r.shell), r.errors, r.status)).await
         }
     }
 }
@@ -351,14 +350,13 @@ async fn create(web: Web, Posted(form): Posted<ScheduleForm>) -> Page {
     match made {
         Ok(_) => Ok(Redirect::to("/maintenance/pm-schedules?done=created").into_response()),
         Err(err) => {
-            let r = web.refused(
-                "Preventive maintenance",
-                pick::for_form(err, SCHEDULE_FIELDS),
-            )?;
-            let shell = r
-                .shell
-                .with_error("The schedule was not created. See the marked fields.");
-            list_page(&web, shell, form, r.errors, r.status).await
+            let r = web
+                .refused(
+                    "Preventive maintenance",
+                    pick::for_form(err, SCHEDULE_FIELDS),
+                )?
+                .saying("The schedule was not created");
+            list_page(&web, r.shell, form, r.errors, r.status).await
         }
     }
 }

@@ -586,11 +586,10 @@ async fn create(web: Web, Posted(form): Posted<OrderForm>) -> Page {
             )
         }
         Err(err) => {
-            let r = web.refused("New work order", pick::for_form(err, WORK_ORDER_FIELDS))?;
-            let shell = r
-                .shell
-                .with_error("The work order was not created. See the marked fields.");
-            order_form(&web, None, form, shell, r.errors, r.status).await
+            let r = web
+                .refused("New work order", pick::for_form(err, WORK_ORDER_FIELDS))?
+                .saying("The work order was not created");
+            order_form(&web, None, form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -650,19 +649,15 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<OrderForm>) 
     match changed {
         Ok(_) => back(id, "saved", "status"),
         Err(err) => {
-            let r = web.refused(&title, pick::for_form(err, WORK_ORDER_FIELDS))?;
+            let r = web
+                .refused(&title, pick::for_form(err, WORK_ORDER_FIELDS))?
+                .saying("The work order was not changed");
             if r.stale {
                 // Saved by someone else meanwhile: show what is stored now.
                 let stored = OrderForm::of(&wo, asset.as_ref());
                 return order_form(&web, Some(wo), stored, r.shell, r.errors, r.status).await;
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The work order was not changed. See the marked fields.")
-            };
-            order_form(&web, Some(wo), form, shell, r.errors, r.status).await
+            order_form(&web, Some(wo), form, r.shell, r.errors, r.status).await
         }
     }
 }

@@ -184,11 +184,10 @@ async fn create(web: Web, Path(id): Path<i64>, Posted(form): Posted<MetricForm>)
     match made {
         Ok(_) => Ok(metrics_of(id)),
         Err(err) => {
-            let r = web.refused("New metric", err)?;
-            let shell = r
-                .shell
-                .with_error("The metric was not added. See the marked fields.");
-            page(&web, id, None, form, (Some(shell), r.errors, r.status)).await
+            let r = web
+                .refused("New metric", err)?
+                .saying("The metric was not added");
+            page(&web, id, None, form, (Some(r.shell), r.errors, r.status)).await
         }
     }
 }

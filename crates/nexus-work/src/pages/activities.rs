@@ -314,12 +314,11 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
             Errors::default(),
         ),
         Err(err) => {
-            let r = web.refused("Activities", for_form(err))?;
-            let shell = r
-                .shell
-                .with_error("The filter was not applied. See the marked fields.");
+            let r = web
+                .refused("Activities", for_form(err))?
+                .saying("The filter was not applied");
             (
-                shell,
+                r.shell,
                 r.status,
                 Vec::new(),
                 0,
@@ -679,11 +678,10 @@ async fn create(web: Web, Posted(pairs): Posted<Vec<(String, String)>>) -> Page 
             Ok(Redirect::to(&format!("/work/activities/{id}?done={done}")).into_response())
         }
         Err(err) => {
-            let r = web.refused("Plan an activity", for_form(err))?;
-            let shell = r
-                .shell
-                .with_error("The activity was not planned. See the marked fields.");
-            form_page(&web, None, form, shell, r.errors, r.status).await
+            let r = web
+                .refused("Plan an activity", for_form(err))?
+                .saying("The activity was not planned");
+            form_page(&web, None, form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -729,19 +727,15 @@ async fn update(
     match changed {
         Ok(_) => Ok(Redirect::to(&format!("/work/activities/{id}?done=saved")).into_response()),
         Err(err) => {
-            let r = web.refused(&title, for_form(err))?;
+            let r = web
+                .refused(&title, for_form(err))?
+                .saying("The activity was not changed");
             if r.stale {
                 // Saved by someone else meanwhile: show what is stored now.
                 let stored = ActivityForm::of(&a);
                 return form_page(&web, Some(a), stored, r.shell, r.errors, r.status).await;
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The activity was not changed. See the marked fields.")
-            };
-            form_page(&web, Some(a), form, shell, r.errors, r.status).await
+            form_page(&web, Some(a), form, r.shell, r.errors, r.status).await
         }
     }
 }

@@ -197,11 +197,10 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
             Errors::default(),
         ),
         Err(err) => {
-            let r = web.refused("Projects", for_form(err, &[]))?;
-            let shell = r
-                .shell
-                .with_error("The filter was not applied. See the marked fields.");
-            (shell, r.status, Vec::new(), 0, r.errors)
+            let r = web
+                .refused("Projects", for_form(err, &[]))?
+                .saying("The filter was not applied");
+            (r.shell, r.status, Vec::new(), 0, r.errors)
         }
     };
     let shown = items.len() as u64;
@@ -376,11 +375,10 @@ async fn create(web: Web, Posted(form): Posted<ProjectForm>) -> Page {
     match created {
         Ok(p) => Ok(Redirect::to(&format!("/work/projects/{}?done=created", p.id)).into_response()),
         Err(err) => {
-            let r = web.refused("New project", err)?;
-            let shell = r
-                .shell
-                .with_error("The project was not created. See the marked fields.");
-            form_page(&web, None, form, shell, r.errors, r.status).await
+            let r = web
+                .refused("New project", err)?
+                .saying("The project was not created");
+            form_page(&web, None, form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -436,18 +434,14 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ProjectForm>
     match changed {
         Ok(_) => Ok(Redirect::to(&format!("/work/projects/{id}?done=saved")).into_response()),
         Err(err) => {
-            let r = web.refused(&title, err)?;
+            let r = web
+                .refused(&title, err)?
+                .saying("The project was not changed");
             if r.stale {
                 let stored = ProjectForm::of(&p);
                 return form_page(&web, Some(p), stored, r.shell, r.errors, r.status).await;
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The project was not changed. See the marked fields.")
-            };
-            form_page(&web, Some(p), form, shell, r.errors, r.status).await
+            form_page(&web, Some(p), form, r.shell, r.errors, r.status).await
         }
     }
 }
@@ -801,15 +795,14 @@ async fn add_cost(web: Web, Path(id): Path<i64>, Posted(form): Posted<CostForm>)
     match booked {
         Ok(_) => back(id, "cost", "costs"),
         Err(err) => {
-            let r = web.refused("Project", err)?;
-            let shell = r
-                .shell
-                .with_error("The cost was not booked. See the marked fields.");
+            let r = web
+                .refused("Project", err)?
+                .saying("The cost was not booked");
             let forms = Forms {
                 cost: form,
                 ..Forms::fresh()
             };
-            project_page(&web, id, shell, r.status, forms, r.errors, None).await
+            project_page(&web, id, r.shell, r.status, forms, r.errors, None).await
         }
     }
 }
@@ -845,15 +838,14 @@ async fn create_task(web: Web, Path(id): Path<i64>, Posted(form): Posted<TaskFor
     match created {
         Ok(_) => back(id, "task", "tasks"),
         Err(err) => {
-            let r = web.refused("Project", err)?;
-            let shell = r
-                .shell
-                .with_error("The task was not added. See the marked fields.");
+            let r = web
+                .refused("Project", err)?
+                .saying("The task was not added");
             let forms = Forms {
                 task: form,
                 ..Forms::fresh()
             };
-            project_page(&web, id, shell, r.status, forms, r.errors, None).await
+            project_page(&web, id, r.shell, r.status, forms, r.errors, None).await
         }
     }
 }
@@ -902,15 +894,14 @@ async fn add_dependency(
             "#dependencies",
         ),
         Err(err) => {
-            let r = web.refused("Project", err)?;
-            let shell = r
-                .shell
-                .with_error("The dependency was not added. See the marked fields.");
+            let r = web
+                .refused("Project", err)?
+                .saying("The dependency was not added");
             let forms = Forms {
                 dependency: form,
                 ..Forms::fresh()
             };
-            project_page(&web, id, shell, r.status, forms, r.errors, None).await
+            project_page(&web, id, r.shell, r.status, forms, r.errors, None).await
         }
     }
 }

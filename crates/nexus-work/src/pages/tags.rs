@@ -168,14 +168,8 @@ async fn create(web: Web, Posted(form): Posted<TagForm>) -> Page {
     match service::create_tag(&web.state, &web.audit(), new).await {
         Ok(t) => Ok(Redirect::to(&format!("/work/tags?done=created#t{}", t.id)).into_response()),
         Err(err) => {
-            let r = web.refused("Tags", err)?;
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The tag was not created. See the marked fields.")
-            };
-            tags_page(&web, shell, Failure::New(form, r.errors), r.status).await
+            let r = web.refused("Tags", err)?.saying("The tag was not created");
+            tags_page(&web, r.shell, Failure::New(form, r.errors), r.status).await
         }
     }
 }
@@ -192,18 +186,12 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<TagForm>) ->
     match service::update_tag(&web.state, &web.audit(), id, version, req).await {
         Ok(_) => Ok(Redirect::to(&format!("/work/tags?done=saved#t{id}")).into_response()),
         Err(err) => {
-            let r = web.refused("Tags", err)?;
+            let r = web.refused("Tags", err)?.saying("The tag was not changed");
             if r.stale {
                 // The row shows what is stored now.
                 return tags_page(&web, r.shell, Failure::None, r.status).await;
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The tag was not changed. See the marked fields.")
-            };
-            tags_page(&web, shell, Failure::Row(id, form, r.errors), r.status).await
+            tags_page(&web, r.shell, Failure::Row(id, form, r.errors), r.status).await
         }
     }
 }

@@ -335,17 +335,11 @@ async fn update(
     match changed {
         Ok(c) => after_moves(&format!("/work/tasks/{id}"), "saved", &c.moved, ""),
         Err(err) => {
-            let r = web.refused("Task", err)?;
+            let r = web.refused("Task", err)?.saying("The task was not changed");
             if r.stale {
                 return task_page(&web, id, r.shell, r.status, None, None, r.errors).await;
             }
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell
-                    .with_error("The task was not changed. See the marked fields.")
-            };
-            task_page(&web, id, shell, r.status, Some(form), None, r.errors).await
+            task_page(&web, id, r.shell, r.status, Some(form), None, r.errors).await
         }
     }
 }
@@ -430,11 +424,8 @@ async fn add_worklog(web: Web, Path(id): Path<i64>, Posted(form): Posted<LogForm
     match logged {
         Ok(_) => Ok(Redirect::to(&format!("/work/tasks/{id}?done=logged#worklog")).into_response()),
         Err(err) => {
-            let r = web.refused("Task", err)?;
-            let shell = r
-                .shell
-                .with_error("The time was not logged. See the marked fields.");
-            task_page(&web, id, shell, r.status, None, Some(form), r.errors).await
+            let r = web.refused("Task", err)?.saying("The time was not logged");
+            task_page(&web, id, r.shell, r.status, None, Some(form), r.errors).await
         }
     }
 }

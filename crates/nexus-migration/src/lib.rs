@@ -22,6 +22,7 @@ mod m0015_my_work_indexes;
 mod m0016_comms;
 mod m0017_digests;
 mod m0018_plant;
+mod m0019_open_wip;
 mod shapes;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_comms::Migration),
             Box::new(m0017_digests::Migration),
             Box::new(m0018_plant::Migration),
+            Box::new(m0019_open_wip::Migration),
         ]
     }
 }

@@ -133,19 +133,14 @@ impl Node {
         match n.node {
             TreeItem::Location(l) => {
                 let l = *l;
-                let detail = [l.city, l.country]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let below = [
-                    counted(n.below, "location", "locations"),
-                    counted(n.assets, "asset", "assets"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ");
+                let detail = joined([l.city, l.country], ", ");
+                let below = joined(
+                    [
+                        counted(n.below, "location", "locations"),
+                        counted(n.assets, "asset", "assets"),
+                    ],
+                    ", ",
+                );
                 Node {
                     href: format!("/maintenance/assets?location_id={}", l.id),
                     name: l.name,
@@ -158,16 +153,15 @@ impl Node {
             }
             TreeItem::Asset(a) => {
                 let a = *a;
-                let detail = [
-                    a.manufacturer,
-                    a.model,
-                    a.serial_number.map(|s| format!("S/N {s}")),
-                    a.tag.map(|t| format!("tag {t}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · ");
+                let detail = joined(
+                    [
+                        a.manufacturer,
+                        a.model,
+                        a.serial_number.map(|s| format!("S/N {s}")),
+                        a.tag.map(|t| format!("tag {t}")),
+                    ],
+                    " · ",
+                );
                 Node {
                     href: format!("/maintenance/assets/{}", a.id),
                     name: a.name,
@@ -180,6 +174,11 @@ impl Node {
             }
         }
     }
+}
+
+/// The parts present, separated by `sep`.
+fn joined<const N: usize>(parts: [Option<String>; N], sep: &str) -> String {
+    parts.into_iter().flatten().collect::<Vec<_>>().join(sep)
 }
 
 /// "1 asset", "3 assets"; `None` for none.
@@ -208,14 +207,8 @@ struct TreeItems {
     more: Option<More>,
 }
 
-/// A page of `branch` from `offset` drawn as list items; `href` takes the "Show more" of a
-/// browser without script to the rows from an offset.
-async fn branch_items(
-    web: &Web,
-    branch: service::Branch,
-    offset: u64,
-    href: impl Fn(u64) -> String,
-) -> ApiResult<String> {
+/// A page of `branch` from `offset` drawn as list items.
+async fn branch_items(web: &Web, branch: service::Branch, offset: u64) -> ApiResult<String> {
     let page = PageParams {
         limit: Some(TREE_PAGE),
         offset: Some(offset),
@@ -224,7 +217,7 @@ async fn branch_items(
     let list = service::branch(web.state.db.read(), branch, &page).await?;
     let next = list.offset + list.items.len() as u64;
     let more = (list.total > next).then(|| More {
-        href: href(next),
+        href: without_script(branch, next),
         fragment: format!("{}offset={next}", tree_fragment(branch)),
         count: list.total - next,
     });
@@ -237,6 +230,18 @@ async fn branch_items(
 
 /// Nodes a branch shows at a time.
 const TREE_PAGE: u64 = 100;
+
+/// Where a browser without script finds the nodes of `branch` from `offset`: the page that
+/// lists them (the top-level locations have none but the fragment itself).
+fn without_script(branch: service::Branch, offset: u64) -> String {
+    use service::Branch::*;
+    match branch {
+        Locations => format!("/maintenance/assets/tree?offset={offset}"),
+        InsideLocation(id) => format!("/maintenance/assets?location_id={id}"),
+        AssetsAt(id) => format!("/maintenance/assets?location_id={id}&offset={offset}"),
+        Components(id) => format!("/maintenance/assets/{id}?offset={offset}#components-h"),
+    }
+}
 
 /// The fragment address of `branch`, ready for another query pair.
 fn tree_fragment(branch: service::Branch) -> String {
@@ -298,11 +303,9 @@ async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
         up = outer.parent_id;
         trail.insert(0, (outer.id, outer.name));
     }
-    let locations = branch_items(&web, service::Branch::Locations, 0, |o| {
-        format!("/maintenance/assets/tree?offset={o}")
-    })
-    .await
-    .or_page(&web)?;
+    let locations = branch_items(&web, service::Branch::Locations, 0)
+        .await
+        .or_page(&web)?;
     let search = filled(&q.q);
     let (mut assets, mut total, mut prev, mut next, mut label_ids) =
         (String::new(), 0, None, None, Vec::new());
@@ -367,11 +370,9 @@ async fn asset_tree(web: Web, Query(q): Query<TreeQuery>) -> Page {
         .await
         .or_page(&web)?
         .total;
-        assets = branch_items(&web, service::Branch::AssetsAt(id), q.offset, |o| {
-            format!("/maintenance/assets?location_id={id}&offset={o}")
-        })
-        .await
-        .or_page(&web)?;
+        assets = branch_items(&web, service::Branch::AssetsAt(id), q.offset)
+            .await
+            .or_page(&web)?;
     }
     let label_ids = label_ids
         .iter()
@@ -421,24 +422,13 @@ struct BranchQuery {
 async fn tree_branch(web: Web, Query(q): Query<BranchQuery>) -> Page {
     web.require("assets:read")?;
     use service::Branch::*;
-    let (branch, href): (_, Box<dyn Fn(u64) -> String + Send>) = match (q.inside, q.at, q.asset) {
-        (Some(id), _, _) => (
-            InsideLocation(id),
-            Box::new(move |_| format!("/maintenance/assets?location_id={id}")),
-        ),
-        (_, Some(id), _) => (
-            AssetsAt(id),
-            Box::new(move |o| format!("/maintenance/assets?location_id={id}&offset={o}")),
-        ),
-        (_, _, Some(id)) => (
-            Components(id),
-            Box::new(move |o| format!("/maintenance/assets/{id}?offset={o}#components-h")),
-        ),
-        _ => (Locations, Box::new(|_| "/maintenance/assets".to_string())),
+    let branch = match (q.inside, q.at, q.asset) {
+        (Some(id), _, _) => InsideLocation(id),
+        (_, Some(id), _) => AssetsAt(id),
+        (_, _, Some(id)) => Components(id),
+        _ => Locations,
     };
-    let html = branch_items(&web, branch, q.offset, href)
-        .await
-        .or_page(&web)?;
+    let html = branch_items(&web, branch, q.offset).await.or_page(&web)?;
     Ok(Html(html).into_response())
 }
 
@@ -621,11 +611,9 @@ async fn asset_view(
         Some(p) => Some((p, service::get_asset(conn, p).await.or_page(web)?.name)),
         None => None,
     };
-    let components = branch_items(web, service::Branch::Components(id), components_from, |o| {
-        format!("/maintenance/assets/{id}?offset={o}#components-h")
-    })
-    .await
-    .or_page(web)?;
+    let components = branch_items(web, service::Branch::Components(id), components_from)
+        .await
+        .or_page(web)?;
     let qr_url = format!(
         "{}/a/{}",
         qr::public_base(state, headers).await.or_page(web)?,

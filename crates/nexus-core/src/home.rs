@@ -163,11 +163,14 @@ pub fn events(state: &AppState) -> &'static str {
     })
 }
 
-/// Every domain's panels for `user`, by rank.
+/// Every domain's panels for `user`, by rank. Each domain's time is logged at debug level
+/// (`RUST_LOG=nexus_core::home=debug`), to find the panel that slows the home page.
 pub async fn widgets(state: &AppState, user: &CurrentUser) -> ApiResult<Vec<Widget>> {
     let mut all = Vec::new();
     for domain in state.registry.iter() {
+        let started = std::time::Instant::now();
         all.extend((domain.home.widgets)(state, user).await?);
+        tracing::debug!(domain = domain.name, elapsed = ?started.elapsed(), "home panels");
     }
     all.sort_by_key(|w| w.rank);
     Ok(all)

@@ -567,6 +567,12 @@ impl Refusal {
         }
         self
     }
+
+    /// The form to show again: what was typed, or what is stored now when the record
+    /// changed underneath (`stored` is only worked out then).
+    pub fn keeping<F>(&self, typed: F, stored: impl FnOnce() -> F) -> F {
+        if self.stale { stored() } else { typed }
+    }
 }
 
 impl Web {

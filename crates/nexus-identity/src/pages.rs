@@ -297,7 +297,7 @@ async fn update_details(web: Web, Posted(form): Posted<DetailsForm>) -> Page {
         Ok(_) => Ok(Redirect::to("/profile?done=saved").into_response()),
         Err(err) => {
             let r = web.refused("Profile", err)?;
-            let typed = (!r.stale).then_some(form);
+            let typed = r.keeping(Some(form), || None);
             profile_page(&web, r.shell, r.errors, r.status, typed).await
         }
     }
@@ -613,11 +613,7 @@ async fn update_user(web: Web, Path(id): Path<i64>, Posted(form): Posted<EditUse
     };
     let user = service::get_user(&web.state.db, id).await.or_page(&web)?;
     let r = web.refused(&user.username, err)?;
-    let form = if r.stale {
-        EditUserForm::of(&user)
-    } else {
-        form
-    };
+    let form = r.keeping(form, || EditUserForm::of(&user));
     edit_user_page(
         &web,
         user,

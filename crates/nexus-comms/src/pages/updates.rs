@@ -741,10 +741,7 @@ async fn save(web: Web, Path(id): Path<i64>, Posted(form): Posted<UpdateForm>) -
             let r = web
                 .refused(&title, for_form(err))?
                 .saying("The announcement was not changed");
-            if r.stale {
-                let stored = UpdateForm::of(&d);
-                return form_page(Some(d.update), stored, r.shell, r.errors, r.status);
-            }
+            let form = r.keeping(form, || UpdateForm::of(&d));
             form_page(Some(d.update), form, r.shell, r.errors, r.status)
         }
     }

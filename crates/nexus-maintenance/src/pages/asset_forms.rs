@@ -432,11 +432,7 @@ async fn update_asset(web: Web, Path(id): Path<i64>, Posted(form): Posted<AssetF
             let r = web
                 .refused(&title, pick::for_form(err, ASSET_FIELDS))?
                 .saying("The asset was not changed");
-            if r.stale {
-                // Saved by someone else meanwhile: show what is stored now.
-                let stored = AssetForm::of(&asset, parent.as_ref());
-                return asset_form(&web, Some(asset), stored, r.shell, r.errors, r.status).await;
-            }
+            let form = r.keeping(form, || AssetForm::of(&asset, parent.as_ref()));
             asset_form(&web, Some(asset), form, r.shell, r.errors, r.status).await
         }
     }
@@ -636,11 +632,7 @@ async fn update_location(
             let r = web
                 .refused(&title, err)?
                 .saying("The location was not changed");
-            if r.stale {
-                let stored = LocationForm::of(&location);
-                return location_form(&web, Some(location), stored, r.shell, r.errors, r.status)
-                    .await;
-            }
+            let form = r.keeping(form, || LocationForm::of(&location));
             location_form(&web, Some(location), form, r.shell, r.errors, r.status).await
         }
     }
@@ -784,18 +776,12 @@ async fn update_type(web: Web, Path(id): Path<i64>, Posted(form): Posted<TypeFor
             Redirect::to(&format!("/maintenance/asset-types?done=saved#type-{id}")).into_response(),
         ),
         Err(err) => {
-            let r = web.refused(&format!("Edit {}", kind.name), err)?;
-            let (shell, form) = if r.stale {
-                (r.shell, TypeForm::of(&kind))
-            } else {
-                (
-                    r.shell
-                        .with_error("The asset type was not changed. See the marked fields."),
-                    form,
-                )
-            };
+            let r = web
+                .refused(&format!("Edit {}", kind.name), err)?
+                .saying("The asset type was not changed");
+            let form = r.keeping(form, || TypeForm::of(&kind));
             let page = TypeEditPage {
-                shell,
+                shell: r.shell,
                 kind,
                 form,
                 errors: r.errors,

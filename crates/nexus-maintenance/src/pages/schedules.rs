@@ -256,14 +256,9 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ScheduleForm
                     pick::for_form(err, SCHEDULE_FIELDS),
                 )?
                 .saying("The schedule was not changed");
-            if r.stale {
-                // Saved by someone else meanwhile: show what is stored now.
-                let shell = r.shell.with_error(
-                    "Someone changed this schedule meanwhile; these are its values now. Make your change again.",
-                );
-                return edit_form(&web, id, None, (Some(shell), r.errors, r.status)).await;
-            }
-            edit_form(&web, id, Some(form), (Some(r.shell), r.errors, r.status)).await
+            // Stale: `None` shows what is stored now.
+            let form = r.keeping(Some(form), || None);
+            edit_form(&web, id, form, (Some(r.shell), r.errors, r.status)).await
         }
     }
 }

@@ -101,7 +101,7 @@ backend_tests! {
         assert_eq!((&s["checklist"][1]["task"], s["checklist"].as_array().unwrap().len()), (&json!("Wipe down"), 2));
         let (status, _, html) = srv.submit(&edit, &admin, &form("3", "3")).await;
         assert_eq!(status, 412);
-        assert!(html.contains("Someone changed this schedule meanwhile") && html.contains("name=\"version\" value=\"4\""), "{html}");
+        assert!(html.contains("Someone else changed this record after you opened the form") && html.contains("name=\"version\" value=\"4\""), "{html}");
         assert_eq!(srv.submit(&edit, &admin, &[("csrf", "forged")]).await.0, 403);
         assert_eq!(srv.page("/maintenance/pm-schedules/999999/edit", &admin).await.0, 404);
 

@@ -219,26 +219,22 @@ async fn update(
     match changed {
         Ok(_) => Ok(metrics_of(id)),
         Err(err) => {
-            let r = web.refused("Metric", err)?;
-            let shell = if r.stale {
+            let r = web
+                .refused("Metric", err)?
+                .saying("The metric was not changed");
+            if r.stale {
                 // Someone saved it meanwhile: show what is stored now.
                 let m = service::get_metric(web.state.db.read(), id, &metric)
                     .await
                     .or_page(&web)?;
                 form = MetricForm::of(&m);
-                r.shell.with_error(
-                    "Someone changed this metric meanwhile; these are its values now. Make your change again.",
-                )
-            } else {
-                r.shell
-                    .with_error("The metric was not changed. See the marked fields.")
-            };
+            }
             page(
                 &web,
                 id,
                 Some(metric),
                 form,
-                (Some(shell), r.errors, r.status),
+                (Some(r.shell), r.errors, r.status),
             )
             .await
         }

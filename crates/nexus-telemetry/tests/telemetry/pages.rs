@@ -176,7 +176,7 @@ backend_tests! {
             (&json!("K"), &json!(4.0), &serde_json::Value::Null, &json!(2)));
         let (status, _, html) = srv.submit(&edit, &admin, &form("1", "3")).await;
         assert_eq!(status, 412, "{html}");
-        assert!(html.contains("Someone changed this metric meanwhile") && html.contains("name=\"version\" value=\"2\""), "{html}");
+        assert!(html.contains("Someone else changed this record after you opened the form") && html.contains("name=\"version\" value=\"2\""), "{html}");
         assert_eq!(srv.get(&format!("/api/v1/assets/{id}/metrics/supply_temp"), &admin).await.json["warning_threshold"], 4.0);
 
         // Readers see no links and are refused; forged forms change nothing.

@@ -730,11 +730,7 @@ async fn update(
             let r = web
                 .refused(&title, for_form(err))?
                 .saying("The activity was not changed");
-            if r.stale {
-                // Saved by someone else meanwhile: show what is stored now.
-                let stored = ActivityForm::of(&a);
-                return form_page(&web, Some(a), stored, r.shell, r.errors, r.status).await;
-            }
+            let form = r.keeping(form, || ActivityForm::of(&a));
             form_page(&web, Some(a), form, r.shell, r.errors, r.status).await
         }
     }
@@ -934,14 +930,11 @@ async fn set_status(web: Web, Path(id): Path<i64>, Posted(form): Posted<StatusFo
     match service::update_activity(&web.state, &web.audit(), &web.user, id, version, req).await {
         Ok(_) => Ok(Redirect::to(&format!("/work/activities/{id}?done=status")).into_response()),
         Err(err) => {
-            let r = web.refused("Activity", err)?;
-            let shell = if r.errors.0.is_empty() {
-                r.shell
-            } else {
-                r.shell.with_error("The status was not changed.")
-            };
-            let kept = if r.stale { StatusForm::default() } else { form };
-            activity_page(&web, id, shell, r.status, kept, r.errors).await
+            let r = web
+                .refused("Activity", err)?
+                .saying("The status was not changed");
+            let kept = r.keeping(form, StatusForm::default);
+            activity_page(&web, id, r.shell, r.status, kept, r.errors).await
         }
     }
 }

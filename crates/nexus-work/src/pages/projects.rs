@@ -437,10 +437,7 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<ProjectForm>
             let r = web
                 .refused(&title, err)?
                 .saying("The project was not changed");
-            if r.stale {
-                let stored = ProjectForm::of(&p);
-                return form_page(&web, Some(p), stored, r.shell, r.errors, r.status).await;
-            }
+            let form = r.keeping(form, || ProjectForm::of(&p));
             form_page(&web, Some(p), form, r.shell, r.errors, r.status).await
         }
     }

@@ -336,10 +336,8 @@ async fn update(
         Ok(c) => after_moves(&format!("/work/tasks/{id}"), "saved", &c.moved, ""),
         Err(err) => {
             let r = web.refused("Task", err)?.saying("The task was not changed");
-            if r.stale {
-                return task_page(&web, id, r.shell, r.status, None, None, r.errors).await;
-            }
-            task_page(&web, id, r.shell, r.status, Some(form), None, r.errors).await
+            let form = r.keeping(Some(form), || None);
+            task_page(&web, id, r.shell, r.status, form, None, r.errors).await
         }
     }
 }

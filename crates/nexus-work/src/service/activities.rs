@@ -740,28 +740,49 @@ pub async fn sweep_overdue(state: &AppState) -> ApiResult<u64> {
     let mut total = 0;
     loop {
         let now = Timestamp::now();
-        let mut work = Work::begin(state, &ctx).await?;
+        // Everything the audit rows and events need is read before the write transaction,
+        // so writers wait only for the UPDATE and the inserts, never for these reads.
+        let read = state.db.read();
         let late = activity::Entity::find()
             .filter(activity::Column::Status.is_in(LATE_WHILE))
             .filter(activity::Column::EndTime.lt(now))
             .limit(SWEEP_BATCH)
-            .all(&*work)
+            .all(read)
             .await?;
         let n = late.len() as u64;
-        let ids: Vec<i64> = late.iter().map(|a| a.id).collect();
-        activity::Entity::update_many()
+        if late.is_empty() {
+            return Ok(total);
+        }
+        let mut audiences = activity_audiences(read, &late).await?;
+        let mut befores: HashMap<i64, ActivityOut> = activity_outs(read, late.clone())
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut work = Work::begin(state, &ctx).await?;
+        // Only rows still late when the transaction runs change: one edited meanwhile keeps
+        // its edit (its version moved on, so it no longer matches).
+        let mut still = Condition::any();
+        for a in &late {
+            still = still.add(
+                activity::Column::Id
+                    .eq(a.id)
+                    .and(activity::Column::Version.eq(a.version)),
+            );
+        }
+        let swept = activity::Entity::update_many()
             .col_expr(activity::Column::Status, Expr::value("overdue"))
             .col_expr(activity::Column::UpdatedAt, Expr::value(now))
             .col_expr(
                 activity::Column::Version,
                 Expr::col(activity::Column::Version).add(1),
             )
-            .filter(activity::Column::Id.is_in(ids.iter().copied()))
+            .filter(still)
             .filter(activity::Column::Status.is_in(LATE_WHILE))
-            .exec(&*work)
+            .exec_with_returning(&*work)
             .await?;
-        if !late.is_empty() {
-            status_change::Entity::insert_many(late.iter().map(|a| status_change::ActiveModel {
+        if !swept.is_empty() {
+            status_change::Entity::insert_many(swept.iter().map(|a| status_change::ActiveModel {
                 activity_id: Set(a.id),
                 status: Set("overdue".into()),
                 changed_by_id: Set(None),
@@ -772,29 +793,22 @@ pub async fn sweep_overdue(state: &AppState) -> ApiResult<u64> {
             .exec(&*work)
             .await?;
         }
-        let after = activity::Entity::find()
-            .filter(activity::Column::Id.is_in(ids))
-            .order_by_asc(activity::Column::Id)
-            .all(&*work)
-            .await?;
-        let mut audiences = activity_audiences(&*work, &after).await?;
-        let mut befores: HashMap<i64, ActivityOut> = activity_outs(&*work, late)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        let changes = activity_outs(&*work, after)
-            .await?
-            .into_iter()
-            .filter_map(|out| {
-                let before = befores.remove(&out.id)?;
-                let audience = audiences.remove(&out.id)?;
-                Some((out.id, before, out, audience))
+        let changes = swept
+            .iter()
+            .filter_map(|a| {
+                let before = befores.remove(&a.id)?;
+                let after = ActivityOut {
+                    status: a.status.clone(),
+                    updated_at: a.updated_at,
+                    version: a.version,
+                    ..before.clone()
+                };
+                Some((a.id, before, after, audiences.remove(&a.id)?))
             })
             .collect();
         work.updated_all("activity", changes).await?;
         work.commit().await?;
-        total += n;
+        total += swept.len() as u64;
         if n < SWEEP_BATCH {
             return Ok(total);
         }

@@ -3,7 +3,7 @@
 
 use nexus_core::PageParams;
 use nexus_core::auth::BoxFuture;
-use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
+use nexus_core::home::{Count, Home, Row, Tone, Want, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser};
 
 use crate::model::NotificationFilter;
@@ -27,6 +27,7 @@ pub const HOME: Home = Home {
 fn widgets<'a>(
     state: &'a AppState,
     user: &'a CurrentUser,
+    want: Want,
 ) -> BoxFuture<'a, ApiResult<Vec<Widget>>> {
     Box::pin(async move {
         let db = state.db.read();
@@ -39,12 +40,22 @@ fn widgets<'a>(
             offset: None,
             sort: None,
         };
-        let newest = notifications::list(db, user.id(), &unread, &page).await?;
+        // The count alone is one index range; the newest rows only for the panel.
+        let (total, newest) = match want {
+            Want::Counts => (
+                notifications::unread_count(db, user.id()).await?,
+                Vec::new(),
+            ),
+            Want::Panels => {
+                let page = notifications::list(db, user.id(), &unread, &page).await?;
+                (page.total, page.items)
+            }
+        };
         let mut counts = vec![
             Count::new(
                 "notifications.unread",
                 "Unread notifications",
-                newest.total,
+                total,
                 "/notifications",
                 Tone::Notice,
             )
@@ -74,7 +85,6 @@ fn widgets<'a>(
             );
         }
         let rows = newest
-            .items
             .into_iter()
             .map(|n| Row {
                 href: n.link.unwrap_or_else(|| "/notifications".into()),

@@ -94,9 +94,33 @@ pub struct Widget {
     pub links: Vec<(String, String)>,
 }
 
+/// What a caller needs of the panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Whole panels, for the home page.
+    Panels,
+    /// Only the counts, for the navigation on every page view: a domain skips its rows
+    /// and whatever it reads only for them (a panel without counts is left out).
+    Counts,
+}
+
+impl Want {
+    /// `rows` awaited when whole panels are wanted; for counts only, nothing, and the
+    /// query is never sent.
+    pub async fn rows<T, E>(
+        self,
+        rows: impl std::future::Future<Output = Result<Vec<T>, E>>,
+    ) -> Result<Vec<T>, E> {
+        match self {
+            Want::Panels => rows.await,
+            Want::Counts => Ok(Vec::new()),
+        }
+    }
+}
+
 /// What a domain puts on the home page of `user` (nothing it may not see).
 pub type WidgetsFn =
-    for<'a> fn(&'a AppState, &'a CurrentUser) -> BoxFuture<'a, ApiResult<Vec<Widget>>>;
+    for<'a> fn(&'a AppState, &'a CurrentUser, Want) -> BoxFuture<'a, ApiResult<Vec<Widget>>>;
 
 /// What a domain says about another domain's record (`entity_type`, id) to `user`: the
 /// open alerts of an asset, say, shown on the asset's page.
@@ -116,7 +140,7 @@ pub struct Home {
 impl Home {
     /// A domain without home panels.
     pub const NONE: Home = Home {
-        widgets: |_, _| Box::pin(async { Ok(Vec::new()) }),
+        widgets: |_, _, _| Box::pin(async { Ok(Vec::new()) }),
         about: nothing_about,
         events: &[],
     };
@@ -164,12 +188,12 @@ pub fn events(state: &AppState) -> &'static str {
 }
 
 /// Every domain's panels for `user`, by rank. Each domain's time is logged at debug level
-/// (`RUST_LOG=nexus_core::home=debug`), to find the panel that slows the home page.
-pub async fn widgets(state: &AppState, user: &CurrentUser) -> ApiResult<Vec<Widget>> {
+/// (`NEXUS_LOG=nexus_core::home=debug`), to find the panel that slows the home page.
+pub async fn widgets(state: &AppState, user: &CurrentUser, want: Want) -> ApiResult<Vec<Widget>> {
     let mut all = Vec::new();
     for domain in state.registry.iter() {
         let started = std::time::Instant::now();
-        all.extend((domain.home.widgets)(state, user).await?);
+        all.extend((domain.home.widgets)(state, user, want).await?);
         tracing::debug!(domain = domain.name, elapsed = ?started.elapsed(), "home panels");
     }
     all.sort_by_key(|w| w.rank);
@@ -178,7 +202,7 @@ pub async fn widgets(state: &AppState, user: &CurrentUser) -> ApiResult<Vec<Widg
 
 /// Every count of `user`'s panels, for the navigation and the API.
 pub async fn counts(state: &AppState, user: &CurrentUser) -> ApiResult<Vec<Count>> {
-    Ok(widgets(state, user)
+    Ok(widgets(state, user, Want::Counts)
         .await?
         .into_iter()
         .flat_map(|w| w.counts)

@@ -180,7 +180,9 @@ async fn home(web: Web) -> Page {
     let me = service::get_user(&web.state.db, web.user.id())
         .await
         .or_page(&web)?;
-    let widgets = home::widgets(&web.state, &web.user).await.or_page(&web)?;
+    let widgets = home::widgets(&web.state, &web.user, home::Want::Panels)
+        .await
+        .or_page(&web)?;
     let mut counts: Vec<Count> = widgets.iter().flat_map(|w| w.counts.clone()).collect();
     counts.sort_by_key(|c| std::cmp::Reverse(c.tone));
     Ok(render(

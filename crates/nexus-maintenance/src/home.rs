@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use nexus_core::auth::BoxFuture;
-use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
+use nexus_core::home::{Count, Home, Row, Tone, Want, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::entity::{part, work_order, work_request};
-use crate::model::OPEN_STATUSES;
+use crate::model::{KpiFigures, OPEN_STATUSES};
 use crate::service;
 
 /// Rows a panel lists at most; its counts say how many there are in all.
@@ -35,17 +35,18 @@ pub const HOME: Home = Home {
 fn widgets<'a>(
     state: &'a AppState,
     user: &'a CurrentUser,
+    want: Want,
 ) -> BoxFuture<'a, ApiResult<Vec<Widget>>> {
     Box::pin(async move {
         let mut out = Vec::new();
         if user.can("work_orders:read") {
-            out.push(my_work(state, user).await?);
+            out.push(my_work(state, user, want).await?);
         }
         if user.can("maintenance_kpis:read") {
-            out.push(backlog(state).await?);
+            out.push(backlog(state, want).await?);
         }
         if user.can("parts:read") {
-            out.push(reorder(state).await?);
+            out.push(reorder(state, want).await?);
         }
         Ok(out)
     })
@@ -63,7 +64,7 @@ fn open() -> Condition {
 
 /// The signed-in user's open work orders due by today (overdue first), and the counts of a
 /// technician's day: their open orders, all overdue orders, new requests.
-async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Widget> {
+async fn my_work(state: &AppState, user: &CurrentUser, want: Want) -> ApiResult<Widget> {
     let db = state.db.read();
     let today = today();
     let mine = open().add(work_order::Column::AssignedToId.eq(user.id()));
@@ -79,12 +80,15 @@ async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Widget> {
         .filter(work_request::Column::Status.eq("pending"))
         .count(db)
         .await?;
-    let due = work_order::Entity::find()
-        .filter(mine.add(work_order::Column::DueDate.lte(today.as_str())))
-        .order_by_asc(work_order::Column::DueDate)
-        .order_by_asc(work_order::Column::Id)
-        .limit(ROWS)
-        .all(db)
+    let due = want
+        .rows(
+            work_order::Entity::find()
+                .filter(mine.add(work_order::Column::DueDate.lte(today.as_str())))
+                .order_by_asc(work_order::Column::DueDate)
+                .order_by_asc(work_order::Column::Id)
+                .limit(ROWS)
+                .all(db),
+        )
         .await?;
     let rows = due
         .into_iter()
@@ -145,11 +149,15 @@ async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Widget> {
 }
 
 /// A manager's view: the backlog, availability and failures over the last seven days.
-async fn backlog(state: &AppState) -> ApiResult<Widget> {
+async fn backlog(state: &AppState, want: Want) -> ApiResult<Widget> {
     let db = state.db.read();
     let to = nexus_core::plant::today();
     let open_count = work_order::Entity::find().filter(open()).count(db).await?;
-    let week = service::downtime_figures(db, to - TimeDelta::days(6), to, Timestamp::now()).await?;
+    let week = if want == Want::Counts {
+        KpiFigures::default()
+    } else {
+        service::downtime_figures(db, to - TimeDelta::days(6), to, Timestamp::now()).await?
+    };
     let availability = week
         .availability
         .map(|a| format!("{:.1} %", a * 100.0))
@@ -194,17 +202,20 @@ async fn backlog(state: &AppState) -> ApiResult<Widget> {
 }
 
 /// Parts at or below their reorder point.
-async fn reorder(state: &AppState) -> ApiResult<Widget> {
+async fn reorder(state: &AppState, want: Want) -> ApiResult<Widget> {
     let db = state.db.read();
     let low = Condition::all()
         .add(part::Column::ReorderPoint.is_not_null())
         .add(Expr::col(part::Column::QuantityInStock).lte(Expr::col(part::Column::ReorderPoint)));
     let count = part::Entity::find().filter(low.clone()).count(db).await?;
-    let parts = part::Entity::find()
-        .filter(low)
-        .order_by_asc(part::Column::Name)
-        .limit(ROWS)
-        .all(db)
+    let parts = want
+        .rows(
+            part::Entity::find()
+                .filter(low)
+                .order_by_asc(part::Column::Name)
+                .limit(ROWS)
+                .all(db),
+        )
         .await?;
     Ok(Widget {
         title: "Parts to reorder".into(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::TimeDelta;
 use nexus_core::auth::BoxFuture;
 use nexus_core::db::stmt;
-use nexus_core::home::{Home, Row, Tone, Widget, nothing_about};
+use nexus_core::home::{Home, Row, Tone, Want, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser};
 use nexus_identity::entity::user;
 use sea_orm::{EntityTrait, FromQueryResult};
@@ -29,9 +29,11 @@ pub const HOME: Home = Home {
 fn widgets<'a>(
     state: &'a AppState,
     user: &'a CurrentUser,
+    want: Want,
 ) -> BoxFuture<'a, ApiResult<Vec<Widget>>> {
     Box::pin(async move {
-        if !user.can("production:read") {
+        // The panel has no counts: the navigation needs nothing of it.
+        if !user.can("production:read") || want == Want::Counts {
             return Ok(Vec::new());
         }
         Ok(vec![output(state, user).await?])
@@ -58,12 +60,13 @@ struct Wip {
     wip: i64,
 }
 
-/// Units in progress at each work center: everything moved in less everything moved out,
-/// from the daily rollup (a few rows per work center and day, never the movements).
+/// Units in progress at each work center: the open rows of the WIP table (those its
+/// partial index `idx_wip_open` holds), as the WIP page lists them. Summing the daily
+/// rollup over all days instead read 73,000 rows after two years of a plant's movements.
 async fn wip(state: &AppState) -> ApiResult<HashMap<i64, i64>> {
     let db = state.db.read();
-    let sql = "SELECT workcenter_id, CAST(SUM(CASE WHEN order_type = 'IN' THEN quantity \
-               ELSE -quantity END) AS BIGINT) AS wip FROM production_daily GROUP BY workcenter_id";
+    let sql = "SELECT workcenter_id, CAST(SUM(qty_in - qty_out) AS BIGINT) AS wip FROM wip \
+               WHERE qty_in <> qty_out GROUP BY workcenter_id";
     let rows = Wip::find_by_statement(stmt(db.get_database_backend(), sql, vec![]))
         .all(db)
         .await?;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use nexus_core::auth::BoxFuture;
-use nexus_core::home::{Count, Home, Row, Tone, Widget};
+use nexus_core::home::{Count, Home, Row, Tone, Want, Widget};
 use nexus_core::{ApiResult, AppState, CurrentUser};
 use nexus_maintenance::entity::asset;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -29,12 +29,13 @@ pub const HOME: Home = Home {
 fn widgets<'a>(
     state: &'a AppState,
     user: &'a CurrentUser,
+    want: Want,
 ) -> BoxFuture<'a, ApiResult<Vec<Widget>>> {
     Box::pin(async move {
         if !user.can("telemetry:read") {
             return Ok(Vec::new());
         }
-        Ok(vec![alerts(state).await?])
+        Ok(vec![alerts(state, want).await?])
     })
 }
 
@@ -87,7 +88,7 @@ fn alert_row(a: metric_alert::Model, asset: Option<&str>) -> Row {
     }
 }
 
-async fn alerts(state: &AppState) -> ApiResult<Widget> {
+async fn alerts(state: &AppState, want: Want) -> ApiResult<Widget> {
     use metric_alert::Column as C;
     let db = state.db.read();
     let unresolved = || metric_alert::Entity::find().filter(C::Status.ne("resolved"));
@@ -100,17 +101,23 @@ async fn alerts(state: &AppState) -> ApiResult<Widget> {
         .count(db)
         .await?;
     // Critical before warning, open before acknowledged, newest first.
-    let worst = unresolved()
-        .order_by_asc(C::Level)
-        .order_by_desc(C::Status)
-        .order_by_desc(C::OpenedAt)
-        .limit(ROWS)
-        .all(db)
+    let worst = want
+        .rows(
+            unresolved()
+                .order_by_asc(C::Level)
+                .order_by_desc(C::Status)
+                .order_by_desc(C::OpenedAt)
+                .limit(ROWS)
+                .all(db),
+        )
         .await?;
     let ids: Vec<i64> = worst.iter().map(|a| a.asset_id).collect();
-    let names: HashMap<i64, String> = asset::Entity::find()
-        .filter(asset::Column::Id.is_in(ids))
-        .all(db)
+    let names: HashMap<i64, String> = want
+        .rows(
+            asset::Entity::find()
+                .filter(asset::Column::Id.is_in(ids))
+                .all(db),
+        )
         .await?
         .into_iter()
         .map(|a| (a.id, a.name))

@@ -2,7 +2,7 @@
 //! or due today, and for those who see every activity, how many are overdue in the plant.
 
 use nexus_core::auth::BoxFuture;
-use nexus_core::home::{Count, Home, Row, Tone, Widget, nothing_about};
+use nexus_core::home::{Count, Home, Row, Tone, Want, Widget, nothing_about};
 use nexus_core::{ApiResult, AppState, CurrentUser};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -30,6 +30,7 @@ pub const HOME: Home = Home {
 fn widgets<'a>(
     state: &'a AppState,
     user: &'a CurrentUser,
+    _: Want,
 ) -> BoxFuture<'a, ApiResult<Vec<Widget>>> {
     Box::pin(async move {
         if !user.can("activities:read") {

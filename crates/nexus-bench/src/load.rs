@@ -126,6 +126,24 @@ impl Stats {
         self.percentile_ms(0.99)
     }
 
+    /// The runs of `parts` (back to back) as one.
+    pub fn merged(parts: Vec<Stats>) -> Stats {
+        let mut out = Stats {
+            ok: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latencies: Vec::new(),
+        };
+        for p in parts {
+            out.ok += p.ok;
+            out.errors += p.errors;
+            out.elapsed += p.elapsed;
+            out.latencies.extend(p.latencies);
+        }
+        out.latencies.sort_unstable();
+        out
+    }
+
     pub fn summary(&self) -> String {
         format!(
             "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} ok, {} errors)",

@@ -1,6 +1,7 @@
 //! `nexus-bench`: starts the real `nexus` binary and measures it from outside, over HTTP
 //! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
 
+mod archive;
 mod comms;
 mod inventory;
 mod load;
@@ -58,6 +59,10 @@ struct Cli {
     /// Event streams the comms scenario opens (0: skip that phase).
     #[arg(long, default_value_t = 10_000)]
     streams: usize,
+    /// Closed work orders older than a year the archive scenario moves (about; the seed
+    /// writes twice as many, over two years).
+    #[arg(long, default_value_t = 1_000_000)]
+    archive_work_orders: u64,
     /// Samples the telemetry-query scenario stores.
     #[arg(long, default_value_t = 100_000_000)]
     samples: u64,
@@ -101,6 +106,10 @@ enum Scenario {
     /// as an admin, over `--assets`, `--work-orders` and `--movements` (and some of every
     /// other domain).
     Pages,
+    /// `nexus archive` over about `--archive-work-orders` old closed work orders while
+    /// writers record work orders and movements: its duration and their p99 against
+    /// before it.
+    Archive,
     /// Every scenario above.
     All,
 }
@@ -124,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Work,
             Scenario::Comms,
             Scenario::Pages,
+            Scenario::Archive,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -205,6 +215,15 @@ async fn main() -> anyhow::Result<()> {
                     ("--announcements", 100),
                 ];
                 pages::run(&cli.nexus, cli.database_url.as_deref(), &sizes, cli.seconds).await?
+            }
+            Scenario::Archive => {
+                archive::run(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.archive_work_orders,
+                    cli.seconds,
+                )
+                .await?
             }
             Scenario::All => unreachable!("expanded above"),
         }

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use model::{PERMISSIONS, perm};
 pub use service::{attach, attachments_of, list_attachments, store_upload};
-pub use store::Store;
+pub use store::{ARCHIVE, Store};
 
 /// This domain's state: the blob store and what files may be attached to.
 pub struct Content {
@@ -61,6 +61,12 @@ fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
 
 pub(crate) fn content(state: &AppState) -> Arc<Content> {
     state.domains.get::<Content>()
+}
+
+/// The file store the server uses (`NEXUS_FILES_URL`, else `<data dir>/files`), for other
+/// domains' files (metric archives, say).
+pub fn store(state: &AppState) -> Store {
+    content(state).store.clone()
 }
 
 /// The JSON API.

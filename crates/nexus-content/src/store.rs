@@ -177,6 +177,50 @@ impl Store {
     }
 }
 
+/// The folder of the store where objects are kept under a path of their own rather than
+/// their hash: files that other domains write to be read by people's tools as well as by
+/// Nexus (metric archives). Blob listings ([`Store::hashes`]) and the sweep of orphaned
+/// blobs leave them alone; backups copy them ([`Store::objects`]).
+pub const ARCHIVE: &str = "archive";
+
+impl Store {
+    /// The paths of the objects under folder `prefix` (such as [`ARCHIVE`]).
+    pub fn objects(&self, prefix: &str) -> BoxStream<'_, ApiResult<String>> {
+        self.inner
+            .list(Some(&ObjectPath::from(prefix)))
+            .map_err(ApiError::internal)
+            .map_ok(|meta| meta.location.to_string())
+            .boxed()
+    }
+
+    /// Stores `bytes` at `path`, replacing what was there.
+    pub async fn put_at(&self, path: &str, bytes: impl Into<Bytes>) -> ApiResult<()> {
+        self.inner
+            .put(&ObjectPath::from(path), PutPayload::from(bytes.into()))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::internal)
+    }
+
+    /// The object at `path`.
+    pub async fn get_at(&self, path: &str) -> ApiResult<Bytes> {
+        let found = self
+            .inner
+            .get(&ObjectPath::from(path))
+            .await
+            .map_err(ApiError::internal)?;
+        found.bytes().await.map_err(ApiError::internal)
+    }
+
+    /// Removes the object at `path` (gone already: nothing to do).
+    pub async fn delete_at(&self, path: &str) -> ApiResult<()> {
+        match self.inner.delete(&ObjectPath::from(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+}
+
 fn is_digest(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -4,9 +4,11 @@
 //! orphan for at least that long: an upload still on its way keeps its blob.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
+use nexus_core::jobs::{self, Job};
 use nexus_core::{ApiResult, AppState};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -69,19 +71,25 @@ async fn unnamed(conn: &impl ConnectionTrait, hashes: Vec<String>) -> ApiResult<
     Ok(hashes.into_iter().filter(|h| !named.contains(h)).collect())
 }
 
-/// A pass every [`EVERY`], the first one period after start.
+/// A pass every [`EVERY`] on wall-clock boundaries, the first at the first one after
+/// start, on one node at a time; each node keeps its own suspects, so its two passes are
+/// always at least [`EVERY`] apart.
 pub(crate) fn spawn(state: &AppState) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut sweep = Sweep::default();
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
-        loop {
-            tick.tick().await;
-            match sweep.pass(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "orphaned blobs removed"),
-                Err(e) => tracing::warn!(error = %e, "orphaned blobs not swept"),
+    let sweep = Arc::new(tokio::sync::Mutex::new(Sweep::default()));
+    let job = Job {
+        name: "content.orphan_sweep",
+        every: EVERY,
+        once_across_nodes: true,
+        at_start: false,
+    };
+    jobs::every(state, job, move |state| {
+        let sweep = sweep.clone();
+        async move {
+            let removed = sweep.lock().await.pass(&state).await?;
+            if removed > 0 {
+                tracing::info!(removed, "orphaned blobs removed");
             }
+            ApiResult::Ok(())
         }
     });
 }

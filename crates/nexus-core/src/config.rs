@@ -52,6 +52,12 @@ pub struct Config {
     /// object_store settings for `files_url` (`aws_endpoint`, `aws_access_key_id`, ...)
     /// that override the `AWS_*` variables: for embedding Nexus and for tests.
     pub files_options: Vec<(String, String)>,
+    /// Completed and cancelled work orders move to the archive tables this many days
+    /// after they closed (`NEXUS_ARCHIVE_WORK_ORDERS_AFTER_DAYS`).
+    pub archive_work_orders_after_days: u32,
+    /// Archived records (work orders, metric readings in files, rollups) are deleted this
+    /// many days after they closed or were taken (`NEXUS_RETENTION_DAYS`).
+    pub retention_days: u32,
 }
 
 impl Default for Config {
@@ -82,6 +88,8 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             files_url: None,
             files_options: Vec::new(),
+            archive_work_orders_after_days: 365,
+            retention_days: 7 * 365,
         }
     }
 }

@@ -1,17 +1,25 @@
 //! `Db`: the SeaORM connections plus their backend. On SQLite one writer connection and a
-//! small pool of readers (WAL lets them run beside the writer); on PostgreSQL one pool.
+//! small pool of readers (WAL lets them run beside the writer); on PostgreSQL one pool, and
+//! a session of its own for advisory locks that outlive a statement ([`LockSession`]).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sea_orm::sqlx::{ConnectOptions, Connection};
+use sea_orm::sqlx::{ConnectOptions, Connection, PgConnection};
 use sea_orm::{
-    DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
+    DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr, SqlxPostgresConnector,
+    SqlxSqliteConnector,
 };
+
+/// The longest a request waits for a PostgreSQL connection. When the database is down
+/// every connection attempt is refused and retried until then, so this is how soon a
+/// request fails with 503 instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 enum Pools {
@@ -19,7 +27,10 @@ enum Pools {
         writer: sea_orm::sqlx::SqlitePool,
         readers: sea_orm::sqlx::SqlitePool,
     },
-    Postgres(sea_orm::sqlx::PgPool),
+    Postgres {
+        pool: sea_orm::sqlx::PgPool,
+        locks: Arc<LockSession>,
+    },
 }
 
 #[derive(Clone)]
@@ -38,7 +49,57 @@ pub struct PoolStats {
 }
 
 fn conn_err(e: impl std::fmt::Display) -> DbErr {
-    DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()))
+    DbErr::Conn(RuntimeErr::Internal(e.to_string()))
+}
+
+/// A PostgreSQL session of its own, outside the pool, for session advisory locks held
+/// across statements (a background job's claim on its period): a pooled connection would
+/// carry them back into the pool. Its locks go with its connection; after an error the
+/// next call opens a new session.
+pub struct LockSession {
+    options: PgConnectOptions,
+    conn: tokio::sync::Mutex<Option<PgConnection>>,
+}
+
+impl LockSession {
+    /// Tries the lock `(class, key)` without waiting; true when this session holds it.
+    pub async fn try_lock(&self, class: i32, key: i32) -> Result<bool, DbErr> {
+        self.call("SELECT pg_try_advisory_lock($1, $2)", class, key)
+            .await
+    }
+
+    /// Lets go of the lock `(class, key)`; false when this session did not hold it.
+    pub async fn unlock(&self, class: i32, key: i32) -> Result<bool, DbErr> {
+        self.call("SELECT pg_advisory_unlock($1, $2)", class, key)
+            .await
+    }
+
+    async fn call(&self, sql: &'static str, class: i32, key: i32) -> Result<bool, DbErr> {
+        let sqlx_err = |e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)));
+        let timed_out = |_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        let mut conn = self.conn.lock().await;
+        if conn.is_none() {
+            let opened = tokio::time::timeout(ACQUIRE_TIMEOUT, self.options.connect()).await;
+            *conn = Some(opened.map_err(timed_out)?.map_err(sqlx_err)?);
+        }
+        let Some(session) = conn.as_mut() else {
+            unreachable!("connected above")
+        };
+        let query = sea_orm::sqlx::query_scalar(sql).bind(class).bind(key);
+        let answer = tokio::time::timeout(ACQUIRE_TIMEOUT, query.fetch_one(session)).await;
+        let answer = answer.map_err(timed_out).and_then(|a| a.map_err(sqlx_err));
+        if answer.is_err() {
+            // The session may be gone, and its locks with it: start afresh next time.
+            *conn = None;
+        }
+        answer
+    }
+
+    async fn close(&self) {
+        if let Some(conn) = self.conn.lock().await.take() {
+            let _ = conn.close().await;
+        }
+    }
 }
 
 impl Db {
@@ -96,17 +157,24 @@ impl Db {
     async fn connect_postgres(url: &str, pool_size: u32) -> Result<Self, DbErr> {
         let opts = PgConnectOptions::from_str(url).map_err(conn_err)?;
         ensure_pg_database(&opts).await?;
+        // Pinged before use, a connection that died with a database restart is replaced
+        // rather than handed out: service resumes as soon as the database is back.
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(2))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .connect_with(opts.clone())
             .await
             .map_err(conn_err)?;
         let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone());
+        let locks = Arc::new(LockSession {
+            options: opts,
+            conn: tokio::sync::Mutex::new(None),
+        });
         Ok(Self {
             write: conn.clone(),
             read: conn,
-            pools: Pools::Postgres(pool),
+            pools: Pools::Postgres { pool, locks },
         })
     }
 
@@ -123,7 +191,7 @@ impl Db {
     pub fn backend(&self) -> DatabaseBackend {
         match self.pools {
             Pools::Sqlite { .. } => DatabaseBackend::Sqlite,
-            Pools::Postgres(_) => DatabaseBackend::Postgres,
+            Pools::Postgres { .. } => DatabaseBackend::Postgres,
         }
     }
 
@@ -135,8 +203,24 @@ impl Db {
     /// The PostgreSQL pool, for what only PostgreSQL has (LISTEN/NOTIFY, COPY).
     pub fn pg_pool(&self) -> Option<&sea_orm::sqlx::PgPool> {
         match &self.pools {
-            Pools::Postgres(pool) => Some(pool),
+            Pools::Postgres { pool, .. } => Some(pool),
             Pools::Sqlite { .. } => None,
+        }
+    }
+
+    /// This node's advisory lock session (PostgreSQL; SQLite serves one node).
+    pub fn lock_session(&self) -> Option<&LockSession> {
+        match &self.pools {
+            Pools::Postgres { locks, .. } => Some(locks),
+            Pools::Sqlite { .. } => None,
+        }
+    }
+
+    /// True once [`Db::close`] ran: background tasks stop.
+    pub fn is_closed(&self) -> bool {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => writer.is_closed(),
+            Pools::Postgres { pool, .. } => pool.is_closed(),
         }
     }
 
@@ -148,7 +232,7 @@ impl Db {
                 max: writer.options().get_max_connections()
                     + readers.options().get_max_connections(),
             },
-            Pools::Postgres(pool) => PoolStats {
+            Pools::Postgres { pool, .. } => PoolStats {
                 size: pool.size(),
                 idle: pool.num_idle() as u32,
                 max: pool.options().get_max_connections(),
@@ -162,7 +246,10 @@ impl Db {
                 readers.close().await;
                 writer.close().await;
             }
-            Pools::Postgres(pool) => pool.close().await,
+            Pools::Postgres { pool, locks } => {
+                locks.close().await;
+                pool.close().await;
+            }
         }
     }
 }

@@ -51,9 +51,16 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    /// The database cannot be reached (stopped, restarting, or no connection freed in
+    /// time): 503 with `Retry-After`, so clients retry instead of giving up.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a client is told to wait before retrying while the database is away.
+const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 
 /// Result alias used by services and handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -111,6 +118,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -185,9 +193,14 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Self::TooManyRequests { retry_after, .. } = self {
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after),
+            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         res
     }
@@ -198,6 +211,10 @@ impl From<DbErr> for ApiError {
         // Updates filter on the version the client saw: no row updated means it changed.
         if matches!(err, DbErr::RecordNotUpdated) {
             return Self::PreconditionFailed;
+        }
+        if unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Unavailable;
         }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -211,11 +228,71 @@ impl From<DbErr> for ApiError {
     }
 }
 
+/// Whether `err` says the database could not be reached, rather than that a statement
+/// failed: no connection in time, a connection refused, lost or closed, or the server
+/// shutting down or starting up (SQLSTATE class 08, 57P01-57P03, 53300 too many clients).
+fn unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                Error::Io(_)
+                | Error::Tls(_)
+                | Error::PoolTimedOut
+                | Error::PoolClosed
+                | Error::WorkerCrashed => true,
+                Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08")
+                        || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
         match err {
             sea_orm::TransactionError::Connection(e) => e.into(),
             sea_orm::TransactionError::Transaction(e) => e,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_503_with_retry_after() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let lost = sea_orm::sqlx::Error::Io(refused);
+        for err in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(lost))),
+        ] {
+            let res = ApiError::from(err).into_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+            assert_eq!(
+                res.headers()[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+        }
+        let failed = DbErr::Exec(RuntimeErr::SqlxError(Arc::new(
+            sea_orm::sqlx::Error::RowNotFound,
+        )));
+        assert_eq!(
+            ApiError::from(failed).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

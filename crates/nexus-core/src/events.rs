@@ -1,12 +1,15 @@
 //! The event bus: after a transaction commits, the change is published here; live
-//! endpoints and interested domains subscribe.
+//! endpoints and interested domains subscribe. `/metrics` shows how long events wait
+//! between publication on this node (or arrival from another) and delivery to each
+//! subscriber, and how many a subscriber too slow to keep up missed.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::postgres::PgListener;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::time::Timestamp;
 
@@ -52,6 +55,9 @@ pub struct Event {
     /// ([`on_local`]) do not (they ran on the node where the change happened).
     #[serde(skip)]
     pub remote: bool,
+    /// When it was put on this node's bus, for the fan-out lag.
+    #[serde(skip)]
+    queued: Option<Instant>,
 }
 
 impl Event {
@@ -70,8 +76,24 @@ impl Event {
             at: Timestamp::now(),
             audience,
             remote: false,
+            queued: None,
         }
     }
+
+    /// Records that a subscriber of kind `to` (`reaction`, `stream`) got this event now:
+    /// the time since it was put on the bus.
+    pub fn delivered(&self, to: &'static str) {
+        if let Some(queued) = self.queued {
+            metrics::histogram!("event_fanout_lag_seconds", "to" => to)
+                .record(queued.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Records that a subscriber of kind `to` fell behind and lost `missed` events.
+pub fn missed(to: &'static str, missed: u64) {
+    metrics::counter!("event_subscriber_lags_total", "to" => to).increment(1);
+    metrics::counter!("events_missed_total", "to" => to).increment(missed);
 }
 
 /// The PostgreSQL channel that carries events between nodes.
@@ -135,6 +157,8 @@ pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
     node: Arc<str>,
     outbox: Option<mpsc::UnboundedSender<Arc<Event>>>,
+    /// True once the server stops: live streams end so that shutdown can drain.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for EventBus {
@@ -150,7 +174,19 @@ impl EventBus {
             tx,
             node: crate::auth::random_token(9).into(),
             outbox: None,
+            closing: Arc::new(watch::Sender::new(false)),
         }
+    }
+
+    /// Tells every live stream that the server is stopping. Streams never end by
+    /// themselves, and a graceful shutdown waits for every response to end.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`EventBus::close`] was called.
+    pub async fn closed(&self) {
+        let _ = self.closing.subscribe().wait_for(|closing| *closing).await;
     }
 
     /// Connects the bus to PostgreSQL: events published here are sent to other nodes, and
@@ -195,8 +231,11 @@ impl EventBus {
                 match listener.recv().await {
                     Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
                         Ok(env) if *env.node != *node => {
+                            metrics::counter!("events_published_total", "origin" => "remote")
+                                .increment(1);
                             let _ = tx.send(Arc::new(Event {
                                 remote: true,
+                                queued: Some(Instant::now()),
                                 ..env.event
                             }));
                         }
@@ -217,7 +256,9 @@ impl EventBus {
 
     /// Publishes a committed change here and to the other nodes; having no subscriber is
     /// not an error.
-    pub fn publish(&self, event: Event) {
+    pub fn publish(&self, mut event: Event) {
+        metrics::counter!("events_published_total", "origin" => "local").increment(1);
+        event.queued = Some(Instant::now());
         let event = Arc::new(event);
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(event.clone());
@@ -279,11 +320,13 @@ where
                 Ok(event)
                     if (remote || !event.remote) && patterns.iter().any(|p| event.matches(p)) =>
                 {
+                    event.delivered("reaction");
                     handler(Heard::Event(event)).await
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, ?patterns, "a subscriber fell behind");
+                    missed("reaction", n);
                     handler(Heard::Missed).await
                 }
                 Err(broadcast::error::RecvError::Closed) => break,

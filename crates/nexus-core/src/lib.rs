@@ -1,6 +1,7 @@
 //! The shared kernel of Nexus: database handle, the one error type, auth primitives,
 //! audit trail, event bus, request extractors and list helpers. No domain knowledge.
 
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod home;
+pub mod jobs;
 pub mod pages;
 pub mod paging;
 pub mod plant;

@@ -671,7 +671,8 @@ pub async fn record(
         .map_err(|_| ApiError::internal("the movement writer dropped a movement"))?
 }
 
-/// The one task that writes recorded movements, many per transaction.
+/// The one task that writes recorded movements, many per transaction; `/metrics` shows
+/// its queue and batch sizes (`writer="production"`).
 async fn write_movements(state: AppState, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -681,8 +682,19 @@ async fn write_movements(state: AppState, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        metrics::gauge!("writer_queue_depth", "writer" => "production").set(rx.len() as f64);
+        metrics::histogram!("writer_batch_size", "writer" => "production")
+            .record(jobs.len() as f64);
         let outcomes = match write_batch(&state, &jobs).await {
             Ok(outcomes) => outcomes,
+            // The database is away: this batch and those queued behind it fail at once,
+            // rather than each waiting out a connection attempt of its own.
+            Err(ApiError::Unavailable) => {
+                while let Ok(job) = rx.try_recv() {
+                    jobs.push(job);
+                }
+                jobs.iter().map(|_| Err(ApiError::Unavailable)).collect()
+            }
             // A database error fails the whole batch: write each movement alone so only
             // the one at fault fails.
             Err(_) if jobs.len() > 1 => {
@@ -711,6 +723,7 @@ async fn write_movements(state: AppState, mut rx: mpsc::Receiver<Job>) {
             }
             let _ = job.reply.send(outcome);
         }
+        metrics::gauge!("writer_queue_depth", "writer" => "production").set(rx.len() as f64);
     }
 }
 

@@ -25,13 +25,15 @@ use nexus_migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Every domain the server runs, in navigation order. Adding a domain touches its own
-/// crate, this list and the migration list.
+/// Every domain the server runs, in navigation order, and the order they are set up in:
+/// content (no navigation of its own) first, as the others' jobs read and write files
+/// from their start (telemetry's archive, say). Adding a domain touches its own crate,
+/// this list and the migration list.
 pub static DOMAINS: &[&Domain] = &[
+    &nexus_content::DOMAIN,
     &nexus_production::DOMAIN,
     &nexus_maintenance::DOMAIN,
     &nexus_telemetry::DOMAIN,
-    &nexus_content::DOMAIN,
     &nexus_work::DOMAIN,
     &nexus_comms::DOMAIN,
     &nexus_identity::DOMAIN,
@@ -171,16 +173,21 @@ pub fn app(state: AppState) -> Router {
     middleware::wrap(all, &state).with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+/// Serves until `shutdown` resolves, then drains: live streams end, requests in flight
+/// finish (and with them the writers' batches they wait for), then the database closes.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = state.db.clone();
+    let events = state.events.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            events.close();
+        })
         .await
         .context("serving HTTP")?;
     db.close().await;

@@ -85,6 +85,7 @@ async fn next_event(rx: &mut Receiver<Arc<Event>>, filter: &mut Filter) -> Optio
     loop {
         let received = tokio::select! {
             received = rx.recv() => received,
+            _ = filter.state.events.closed() => return None,
             _ = recheck.tick() => {
                 if !filter.still_signed_in().await {
                     return None;
@@ -98,11 +99,15 @@ async fn next_event(rx: &mut Receiver<Arc<Event>>, filter: &mut Filter) -> Optio
                     return None;
                 }
                 if filter.wants(&e) {
+                    e.delivered("stream");
                     return Some(e);
                 }
             }
             // A client too slow to keep up loses the oldest events, not its connection.
-            Err(RecvError::Lagged(n)) => tracing::debug!(missed = n, "live client lagged"),
+            Err(RecvError::Lagged(n)) => {
+                tracing::debug!(missed = n, "live client lagged");
+                nexus_core::events::missed("stream", n);
+            }
             Err(RecvError::Closed) => return None,
         }
     }

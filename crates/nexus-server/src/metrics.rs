@@ -1,5 +1,6 @@
-//! Prometheus metrics: requests by route and status, latency histogram, DB pool use, and
-//! scheduled backups (runs, failures, age of the newest), which the binary records.
+//! Prometheus metrics: requests by route and status, latency histogram, DB pool use; and
+//! what other parts of Nexus record: background jobs (`nexus_core::jobs`), the batched
+//! writers' queues and batches, event fan-out lag, and scheduled backups (the binary).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -15,17 +16,32 @@ use subtle::ConstantTimeEq;
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
+/// Background passes take from milliseconds (nothing due) to minutes (a backup).
+const JOB_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+];
+/// Records per writer transaction: one alone up to a full group of samples.
+const BATCH_BUCKETS: &[f64] = &[
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0, 20000.0, 100000.0,
+];
 
 /// The process-wide recorder, installed once.
 fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Full("http_request_duration_seconds".into()),
-                LATENCY_BUCKETS,
-            )
-            .expect("valid buckets")
+        let buckets = [
+            ("http_request_duration_seconds", LATENCY_BUCKETS),
+            ("event_fanout_lag_seconds", LATENCY_BUCKETS),
+            ("job_duration_seconds", JOB_BUCKETS),
+            ("writer_batch_size", BATCH_BUCKETS),
+        ];
+        let recorder = buckets
+            .into_iter()
+            .fold(PrometheusBuilder::new(), |builder, (name, buckets)| {
+                builder
+                    .set_buckets_for_metric(Matcher::Full(name.into()), buckets)
+                    .expect("valid buckets")
+            })
             .build_recorder();
         let handle = recorder.handle();
         // A second install (another server in the same test process) keeps the first.
@@ -37,7 +53,7 @@ fn handle() -> &'static PrometheusHandle {
 }
 
 /// Help for what other parts of Nexus record; the backup counters start at zero so a
-/// scraper can tell "no failures" from "not reported".
+/// scraper can tell "no failures" from "not reported" (jobs register theirs as they start).
 fn describe() {
     metrics::describe_counter!(
         "backup_runs_total",
@@ -51,6 +67,48 @@ fn describe() {
     );
     metrics::counter!("backup_runs_total").absolute(0);
     metrics::counter!("backup_failures_total").absolute(0);
+    metrics::describe_gauge!(
+        "http_requests_in_flight",
+        "Requests being answered now (a graceful shutdown waits for them)"
+    );
+    metrics::describe_counter!(
+        "job_runs_total",
+        "Background job passes this node ran (or failed to claim), by job"
+    );
+    metrics::describe_counter!(
+        "job_failures_total",
+        "Background job passes that failed or could not claim their period, by job"
+    );
+    metrics::describe_histogram!(
+        "job_duration_seconds",
+        metrics::Unit::Seconds,
+        "How long each background job pass took, by job"
+    );
+    metrics::describe_gauge!(
+        "writer_queue_depth",
+        "Batches waiting for a batched writer (production movements, telemetry samples)"
+    );
+    metrics::describe_histogram!(
+        "writer_batch_size",
+        "Records a batched writer committed in one transaction (movements, samples)"
+    );
+    metrics::describe_counter!(
+        "events_published_total",
+        "Events put on this node's bus: made here (local) or received from another node (remote)"
+    );
+    metrics::describe_histogram!(
+        "event_fanout_lag_seconds",
+        metrics::Unit::Seconds,
+        "From an event put on this node's bus to its delivery to a subscriber: a background reaction or a live stream"
+    );
+    metrics::describe_counter!(
+        "event_subscriber_lags_total",
+        "Times a subscriber fell too far behind the event bus and lost events"
+    );
+    metrics::describe_counter!(
+        "events_missed_total",
+        "Events lost by subscribers too slow to keep up"
+    );
 }
 
 /// Installs the recorder before the first request is counted.
@@ -85,8 +143,25 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .into_response()
 }
 
+/// Holds `http_requests_in_flight` up while a request runs, until answered or abandoned.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
+}
+
 /// Counts and times every request under its route pattern (not its raw path).
 pub async fn track(req: Request, next: Next) -> Response {
+    let _in_flight = InFlight::start();
     let start = Instant::now();
     let method = req.method().as_str().to_owned();
     let route = req

@@ -48,7 +48,8 @@ pub fn operations() -> OpenApiRouter<AppState> {
 /// Documents on every operation the refusals the kernel gives any route, so that the
 /// document names every status an operation can answer: 401 and 403 where it needs a
 /// token or a permission, 404 where the path names a record, 400, 413, 415 and 422 where
-/// it takes a body or parameters, 429 at sign-in. Each is a problem+json document.
+/// it takes a body or parameters, 429 at sign-in, 503 while the database is away. Each is
+/// a problem+json document.
 pub fn with_refusals(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let mut json = serde_json::to_value(&doc).unwrap_or_default();
     let problem = serde_json::json!({
@@ -84,6 +85,11 @@ pub fn with_refusals(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi 
                     ("415", json_body, "Body not sent as application/json"),
                     ("422", body || params, "Invalid field or parameter"),
                     ("429", path.ends_with("/auth/login"), "Too many attempts"),
+                    (
+                        "503",
+                        path.starts_with("/api/"),
+                        "The database is unavailable; retry after Retry-After seconds",
+                    ),
                 ];
                 let Some(responses) = op["responses"].as_object_mut() else {
                     continue;

@@ -1,7 +1,10 @@
 //! Cross-cutting guarantees through real HTTP: every route guarded, no input answered
-//! with 500, health, metrics, docs and security headers; and in headless Chromium, every
-//! page of the navigation for every built-in role (`sweep`).
+//! with 500, health, metrics, docs and security headers; background jobs across nodes
+//! and the operator's metrics (`jobs`); and in headless Chromium, every page of the
+//! navigation for every built-in role (`sweep`).
 
+#[path = "server/jobs.rs"]
+mod jobs;
 #[path = "server/sweep.rs"]
 mod sweep;
 

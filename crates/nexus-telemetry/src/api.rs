@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use nexus_core::archive::{ArchiveQuery, ArchiveReport};
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::{
@@ -152,12 +153,12 @@ pub async fn history(
     Path((id, metric)): Path<(i64, String)>,
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<HistoryOut>> {
-    Ok(Json(service::history(&state.db, id, &metric, &q).await?))
+    Ok(Json(service::history(&state, id, &metric, &q).await?))
 }
 
 /// A metric's raw readings, oldest first, paged by key like every feed
 /// (`{items, next_after}`): pass `next_after` as `after` for the following page (`null`
-/// on the last). Readings past the retention are gone (their rollups stay in `history`).
+/// on the last). Readings past the raw retention are read back from their archive files.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/metrics/{metric}/samples", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
     params(("id" = i64, Path), ("metric" = String, Path), SamplesQuery),
     responses((status = 200, body = SamplesOut), (status = 404), (status = 422)))]
@@ -167,10 +168,11 @@ pub async fn samples(
     Path((id, metric)): Path<(i64, String)>,
     ApiQuery(q): ApiQuery<SamplesQuery>,
 ) -> ApiResult<Json<SamplesOut>> {
-    Ok(Json(service::samples(&state.db, id, &metric, &q).await?))
+    Ok(Json(service::samples(&state, id, &metric, &q).await?))
 }
 
-/// Telemetry settings (raw sample retention).
+/// Telemetry settings: `retention_days`, after which raw samples move from the database
+/// into Parquet files (a calendar month at a time).
 #[utoipa::path(get, path = "/api/v1/telemetry/settings", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
     responses((status = 200, body = TelemetrySettings)))]
 pub async fn get_settings(
@@ -203,7 +205,23 @@ pub async fn mqtt_status(
     Json(service::mqtt_status(&state))
 }
 
-/// Delete raw samples past the retention now (the job also runs every hour).
+/// Run the archiving of metric history now (it also runs on its schedule): raw samples of
+/// the months wholly older than `retention_days` move into Parquet files, archive files
+/// and rollups past `NEXUS_RETENTION_DAYS` (seven years) are deleted; audited with the
+/// counts. `dry_run=true` only counts.
+#[utoipa::path(post, path = "/api/v1/telemetry/archive", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(ArchiveQuery), responses((status = 200, body = ArchiveReport), (status = 403), (status = 422)))]
+pub async fn run_archive(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    ApiQuery(q): ApiQuery<ArchiveQuery>,
+) -> ApiResult<Json<ArchiveReport>> {
+    let dry_run = q.dry_run.unwrap_or(false);
+    Ok(Json(crate::archive::run(&state, dry_run).await?))
+}
+
+/// Move raw samples of the months wholly past the retention into Parquet files now (the
+/// job also runs every hour); history reads them back from there.
 #[utoipa::path(post, path = "/api/v1/telemetry/retention", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
     responses((status = 200, body = RetentionOut)))]
 pub async fn run_retention(
@@ -442,6 +460,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ingest_lines))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(run_retention))
+        .routes(routes!(run_archive))
         .routes(routes!(mqtt_status))
         .routes(routes!(list_predictions))
         .routes(routes!(predict))

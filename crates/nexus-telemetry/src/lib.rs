@@ -3,6 +3,7 @@
 //! asset, high-rate ingestion (JSON and InfluxDB line protocol), rollups and history.
 
 pub mod api;
+pub mod archive;
 pub mod entity;
 pub mod home;
 pub mod lineproto;

@@ -317,7 +317,9 @@ pub struct HistoryOut {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
-    /// Raw samples older than this many days are deleted; rollups are kept.
+    /// Raw samples of the months wholly older than this many days move out of the
+    /// database into Parquet files in the file store (history reads them back); rollups
+    /// stay in the database.
     pub retention_days: u32,
 }
 
@@ -370,11 +372,15 @@ pub struct MqttErrorOut {
     pub message: String,
 }
 
-/// What a retention run deleted.
+/// What a retention run moved out of the database.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct RetentionOut {
+    /// Raw samples moved from the database into archive files (history reads them there).
     pub deleted_samples: u64,
-    /// The raw samples of whole minutes before this instant were deleted.
+    /// Parquet files written, one per metric and month.
+    pub archived_files: u64,
+    /// The raw samples before this instant (the start of the month the retention reaches
+    /// into, UTC) are in files now.
     pub cutoff: Timestamp,
 }
 

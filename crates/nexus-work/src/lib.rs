@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use nexus_core::auth::BoxFuture;
 use nexus_core::domain::{Domain, NavLink, NavSection, RecordPage};
+use nexus_core::jobs::{self, Job};
 use nexus_core::{ApiResult, AppState};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -84,18 +85,23 @@ const TICK: Duration = Duration::from_secs(60);
 fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
     Box::pin(async move {
         service::ensure_sample_tags(state.db.write()).await?;
-        let ticking = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(TICK);
-            loop {
-                tick.tick().await;
-                if let Err(e) = service::sweep_overdue(&ticking).await {
-                    tracing::warn!(error = %e, "overdue activities not swept");
-                }
-                if let Err(e) = service::extend_series(&ticking).await {
-                    tracing::warn!(error = %e, "recurring activities not extended");
-                }
-            }
+        let sweep = Job {
+            name: "work.overdue_sweep",
+            every: TICK,
+            once_across_nodes: true,
+            at_start: true,
+        };
+        jobs::every(
+            state,
+            sweep,
+            |s| async move { service::sweep_overdue(&s).await },
+        );
+        let series = Job {
+            name: "work.series_extension",
+            ..sweep
+        };
+        jobs::every(state, series, |s| async move {
+            service::extend_series(&s).await
         });
         Ok(())
     })

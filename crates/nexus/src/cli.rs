@@ -57,6 +57,8 @@ struct Settings {
     /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); the data folder's files/ when absent.
     #[arg(long, env = "NEXUS_FILES_URL", global = true)]
     files_url: Option<String>,
+    #[command(flatten)]
+    archive: crate::ops::archive::ArchiveSettings,
 }
 
 #[derive(Subcommand)]
@@ -111,6 +113,13 @@ enum Command {
     Restore {
         /// The backup folder (the one holding `manifest.json`).
         backup: PathBuf,
+    },
+    /// Move closed work orders and old metric readings to the archive and delete archived
+    /// records past the retention, printing counts per kind.
+    Archive {
+        /// Change nothing: print what a run would move and delete.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Copy this SQLite installation into an empty PostgreSQL database.
     CopyTo {
@@ -240,7 +249,7 @@ enum UserCommand {
 
 impl Settings {
     fn config(&self) -> Config {
-        Config {
+        let mut config = Config {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone().filter(|u| !u.is_empty()),
             secret: self.secret.clone(),
@@ -248,7 +257,9 @@ impl Settings {
             admin_password: self.admin_password.clone(),
             files_url: self.files_url.clone().filter(|u| !u.is_empty()),
             ..Config::default()
-        }
+        };
+        self.archive.apply(&mut config);
+        config
     }
 }
 
@@ -336,6 +347,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 manifest.schema_version
             );
             Ok(())
+        }
+        Command::Archive { dry_run } => {
+            crate::ops::archive::archive(prepare(config).await?, dry_run).await
         }
         Command::CopyTo { target } => {
             let bar = progress_bar("copying");

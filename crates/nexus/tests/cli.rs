@@ -1,7 +1,11 @@
 //! The `nexus` binary as an operator uses it: first start, restart, user commands.
 
+#[path = "cli/archive.rs"]
+mod archive;
 #[path = "cli/durability.rs"]
 mod durability;
+#[path = "cli/faults.rs"]
+mod faults;
 #[path = "cli/ops.rs"]
 mod ops;
 

@@ -1,8 +1,8 @@
 //! Email digests: when `NEXUS_SMTP_URL` is set, each user with an email address gets their
 //! new unread notifications (of the kinds they take by email) in one email, at most every
-//! `NEXUS_DIGEST_MINUTES`. Every node runs the pass; a user's digest is sent by the one
-//! node whose guarded UPDATE claimed it, and a failed send releases the claim for the
-//! next pass.
+//! `NEXUS_DIGEST_MINUTES`. One node runs each pass (`comms.digests`); besides, a user's
+//! digest is sent by the one node whose guarded UPDATE claimed it, and a failed send
+//! releases the claim for the next pass.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use nexus_core::audit::AuditCtx;
 use nexus_core::auth::random_token;
+use nexus_core::jobs::{self, Job};
 use nexus_core::write::Work;
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use nexus_identity::entity::user;
@@ -23,7 +24,7 @@ use sea_orm::{
 use crate::entity::{digest, notification};
 use crate::service::notifications;
 
-/// How often each node looks for digests that are due.
+/// How often one node looks for digests that are due.
 const PASS: Duration = Duration::from_secs(60);
 /// How long a claim holds: longer than any send, short enough that a node dying mid-send
 /// delays that digest only a little.
@@ -59,17 +60,13 @@ pub fn start(state: &AppState) -> ApiResult<()> {
     let on = mailer.is_some();
     state.domains.insert(Outbox(mailer));
     if on {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PASS, PASS);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = send_due(&state).await {
-                    tracing::warn!(error = %e, "notification digests not sent");
-                }
-            }
-        });
+        let job = Job {
+            name: "comms.digests",
+            every: PASS,
+            once_across_nodes: true,
+            at_start: false,
+        };
+        jobs::every(state, job, |s| async move { send_due(&s).await });
     }
     Ok(())
 }

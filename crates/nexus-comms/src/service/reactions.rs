@@ -8,13 +8,11 @@ use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
 use nexus_core::domain::record_page;
 use nexus_core::events::{Event, Heard, on_local};
+use nexus_core::jobs::{self, Job};
 use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState};
 use nexus_identity::entity::user;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
 use super::follows::{follow, followers, forget, unfollow_others};
@@ -58,16 +56,13 @@ pub fn start(state: &AppState) {
             }
         }
     });
-    let s = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(DUE_PASS);
-        loop {
-            tick.tick().await;
-            if let Err(err) = remind_due(&s).await {
-                tracing::warn!(error = %err, "the due-tomorrow pass failed");
-            }
-        }
-    });
+    let job = Job {
+        name: "comms.due_tomorrow",
+        every: DUE_PASS,
+        once_across_nodes: true,
+        at_start: true,
+    };
+    jobs::every(state, job, |s| async move { remind_due(&s).await });
 }
 
 /// The page of record `id` of `entity`, as the domain showing it declares.
@@ -413,27 +408,12 @@ struct Due {
 }
 
 /// Reminds the assignees of activities ending and tasks due tomorrow (a day at the plant,
-/// in its time zone), once each;
-/// on PostgreSQL one node does it at a time.
+/// in its time zone), once each; run by one node at a time (`comms.due_tomorrow`).
 pub async fn remind_due(state: &AppState) -> ApiResult<()> {
     use sea_orm::FromQueryResult;
     let ctx = AuditCtx::default();
     let mut work = Work::begin(state, &ctx).await?;
     let backend = work.get_database_backend();
-    if backend == DatabaseBackend::Postgres {
-        let got = work
-            .query_one_raw(stmt(
-                backend,
-                "SELECT pg_try_advisory_xact_lock(7201800018) AS got",
-                vec![],
-            ))
-            .await?
-            .and_then(|r| r.try_get::<bool>("", "got").ok())
-            .unwrap_or(false);
-        if !got {
-            return Ok(());
-        }
-    }
     let plant = state.plant.get();
     let tomorrow = plant.today() + chrono::Days::new(1);
     let from = plant.day_start(tomorrow);

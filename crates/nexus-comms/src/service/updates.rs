@@ -13,6 +13,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event, Heard, on_local};
 use nexus_core::extract::IfMatch;
+use nexus_core::jobs::{self, Job};
 use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
 use nexus_core::write::{Work, delete_versioned, to_json, update_versioned};
 use nexus_core::{
@@ -688,16 +689,13 @@ pub fn start(state: &AppState) {
             }
         }
     });
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        loop {
-            tick.tick().await;
-            if let Err(e) = publish_due(&state).await {
-                tracing::warn!(error = %e, "scheduled updates not published");
-            }
-        }
-    });
+    let job = Job {
+        name: "comms.scheduled_updates",
+        every: TICK,
+        once_across_nodes: true,
+        at_start: true,
+    };
+    jobs::every(state, job, |s| async move { publish_due(&s).await });
 }
 
 /// Queues the notifications of the recipients of `u` who received it at `at`: an

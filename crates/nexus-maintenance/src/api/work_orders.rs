@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use nexus_core::archive::{ArchiveQuery, ArchiveReport};
 use nexus_core::audit::AuditEntry;
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
@@ -22,6 +23,8 @@ use crate::service;
 /// priority, type, due range and text; sorted (`-id`, newest first, by default) and paged.
 /// `sort=-criticality` puts work on the most critical assets (A, then B, C, none) first.
 /// `total` is exact unless `total_exact` is false (more than 10,000 matches past the page).
+/// `archived=true` lists the archived work orders instead (completed or cancelled long
+/// ago; read-only, with `archived_at` set), under the same filters and sorts.
 #[utoipa::path(get, path = "/api/v1/work-orders", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
     params(WorkOrderFilter, PageParams), responses((status = 200, body = ListResponse<WorkOrderOut>), (status = 422)))]
 pub async fn list_work_orders(
@@ -54,7 +57,8 @@ pub async fn create_work_order(
     ))
 }
 
-/// One work order with its checklist.
+/// One work order with its checklist, live or archived (`archived_at` set; its labor,
+/// comments, parts and history stay readable; any change to it is 409).
 #[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "maintenance", security(("bearer" = ["work_orders:read"])),
     params(("id" = i64, Path)), responses((status = 200, body = WorkOrderDetail), (status = 404)))]
 pub async fn get_work_order(
@@ -240,10 +244,10 @@ pub async fn list_comments(
     ))
 }
 
-/// Comment on a work order (also once it is closed).
+/// Comment on a work order (also once it is closed; not once it is archived: 409).
 #[utoipa::path(post, path = "/api/v1/work-orders/{id}/comments", tag = "maintenance", security(("bearer" = ["work_orders:write"])),
     params(("id" = i64, Path)), request_body = NewComment,
-    responses((status = 201, body = CommentOut), (status = 404), (status = 422)))]
+    responses((status = 201, body = CommentOut), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -271,6 +275,21 @@ pub async fn history(
     ))
 }
 
+/// Run the archiving of work orders now (it also runs on its schedule): completed and
+/// cancelled work orders closed longer ago than `NEXUS_ARCHIVE_WORK_ORDERS_AFTER_DAYS`
+/// (365) move to the archive, archived ones past `NEXUS_RETENTION_DAYS` (seven years)
+/// are deleted, in batches; audited with the counts. `dry_run=true` only counts.
+#[utoipa::path(post, path = "/api/v1/maintenance/archive", tag = "maintenance", security(("bearer" = ["work_orders:manage"])),
+    params(ArchiveQuery), responses((status = 200, body = ArchiveReport), (status = 403), (status = 422)))]
+pub async fn run_archive(
+    State(state): State<AppState>,
+    _: Require<WorkOrdersManage>,
+    ApiQuery(q): ApiQuery<ArchiveQuery>,
+) -> ApiResult<Json<ArchiveReport>> {
+    let dry_run = q.dry_run.unwrap_or(false);
+    Ok(Json(service::archive::run(&state, dry_run).await?))
+}
+
 /// The routes of work orders.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -284,4 +303,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stop_labor))
         .routes(routes!(list_comments, add_comment))
         .routes(routes!(history))
+        .routes(routes!(run_archive))
 }

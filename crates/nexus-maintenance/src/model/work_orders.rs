@@ -177,6 +177,8 @@ pub struct WorkOrderOut {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i32,
+    /// When it moved to the archive (it is read-only from then on); null while live.
+    pub archived_at: Option<Timestamp>,
 }
 
 /// A work order with its checklist, as one work order is shown.
@@ -314,6 +316,9 @@ pub struct WorkOrderFilter {
     pub due_to: Option<NaiveDate>,
     /// Matches title or number, ignoring case.
     pub q: Option<String>,
+    /// `true`: the archived work orders (completed or cancelled long ago, read-only)
+    /// instead of the live ones.
+    pub archived: Option<bool>,
 }
 
 /// Splits a comma list and checks every value against `allowed`.

@@ -146,7 +146,8 @@ async fn rows(web: &Web, items: Vec<WorkOrderOut>) -> Result<Vec<Row>, Halt> {
 #[serde(default)]
 struct ListForm {
     q: String,
-    /// A status, `active` (open, in progress, on hold; the default) or `all`.
+    /// A status, `active` (open, in progress, on hold; the default), `all` or
+    /// `archived` (work orders closed long ago, moved to the archive).
     status: String,
     priority: String,
     /// `me`, a user's id, or empty for anyone.
@@ -178,10 +179,11 @@ impl ListForm {
             due_to: self.overdue().then_some(yesterday),
             q: filled(&self.q),
             status: match self.status() {
-                "all" => None,
+                "all" | "archived" => None,
                 "active" => Some(OPEN_STATUSES.join(",")),
                 s => Some(s.to_string()),
             },
+            archived: (self.status() == "archived").then_some(true),
             priority: filled(&self.priority),
             assigned_to_id: match self.assigned.as_str() {
                 "me" => Some(me),
@@ -652,11 +654,7 @@ async fn update(web: Web, Path(id): Path<i64>, Posted(form): Posted<OrderForm>) 
             let r = web
                 .refused(&title, pick::for_form(err, WORK_ORDER_FIELDS))?
                 .saying("The work order was not changed");
-            if r.stale {
-                // Saved by someone else meanwhile: show what is stored now.
-                let stored = OrderForm::of(&wo, asset.as_ref());
-                return order_form(&web, Some(wo), stored, r.shell, r.errors, r.status).await;
-            }
+            let form = r.keeping(form, || OrderForm::of(&wo, asset.as_ref()));
             order_form(&web, Some(wo), form, r.shell, r.errors, r.status).await
         }
     }
@@ -773,6 +771,8 @@ struct WorkOrderPage {
     overdue: bool,
     parts: super::inventory::PartsBlock,
     photos: super::photos::PhotosBlock,
+    /// When it was archived, as the page says it: it is read-only then.
+    archived: Option<String>,
 }
 
 impl WorkOrderPage {
@@ -861,6 +861,8 @@ pub(super) async fn work_order_page_with(
         .await
         .or_page(web)?;
     let wo = detail.work_order;
+    // An archived work order is read-only: nobody is offered a change.
+    let can_write = web.user.can(WRITE) && wo.archived_at.is_none();
     let names = nexus_identity::service::usernames(
         db,
         labor
@@ -887,7 +889,7 @@ pub(super) async fn work_order_page_with(
             ..shell
         },
         assignee: name_of(&names, wo.assigned_to_id),
-        moves: if web.user.can(WRITE) {
+        moves: if can_write {
             moves(&wo.status, web.user.can(MANAGE))
         } else {
             Vec::new()
@@ -900,7 +902,7 @@ pub(super) async fn work_order_page_with(
             .map(|l| LaborRow {
                 who: name_of(&names, Some(l.user_id)),
                 duration: l.minutes.map(|m| duration(m.into())),
-                editable: web.user.can(WRITE)
+                editable: can_write
                     && l.ended_at.is_some()
                     && (l.user_id == web.user.id() || web.user.can(MANAGE)),
                 labor: l,
@@ -914,7 +916,7 @@ pub(super) async fn work_order_page_with(
                 comment: c,
             })
             .collect(),
-        can_write: web.user.can(WRITE),
+        can_write,
         is_open: OPEN_STATUSES.contains(&wo.status.as_str()),
         overdue: is_overdue(&wo, &today()),
         checklist: detail.checklist,
@@ -923,7 +925,13 @@ pub(super) async fn work_order_page_with(
             typed: extra.parts,
             ..super::inventory::parts_block(web, id).await?
         },
-        photos: super::photos::photos_block(web, id, &comment_ids).await?,
+        photos: {
+            let mut block = super::photos::photos_block(web, id, &comment_ids).await?;
+            block.can_add &= can_write;
+            block.can_add_to_comment &= can_write;
+            block
+        },
+        archived: wo.archived_at.map(|at| at.display()),
         wo,
         failed_item,
         errors,

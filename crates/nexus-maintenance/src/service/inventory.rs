@@ -716,7 +716,7 @@ pub async fn work_order_parts(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
 ) -> ApiResult<WorkOrderParts> {
-    super::work_orders::find_work_order(conn, work_order_id).await?;
+    super::work_orders::locate_work_order(conn, work_order_id).await?;
     let sql = "SELECT m.id, m.part_id, p.sku, p.name, m.location_id, -m.quantity AS quantity, \
                m.unit_cost_cents, m.actor_id, m.created_at \
                FROM stock_movements m JOIN parts p ON p.id = m.part_id \

@@ -112,6 +112,18 @@ struct Open {
     average: Option<f64>,
 }
 
+/// Every work order, live and archived, with what the KPIs read of it: a period long
+/// past counts the orders archived since as it counted them before.
+const ALL_WORK_ORDERS: &str = "(SELECT id, type, asset_id, location_id, status, due_date, \
+     created_at, started_at, completed_at FROM work_orders UNION ALL SELECT id, type, \
+     asset_id, location_id, status, due_date, created_at, started_at, completed_at \
+     FROM work_orders_archive)";
+
+/// Every labor entry, live and archived.
+const ALL_LABOR: &str = "(SELECT work_order_id, started_at, minutes, hourly_rate_cents \
+     FROM work_order_labor UNION ALL SELECT work_order_id, started_at, minutes, \
+     hourly_rate_cents FROM work_order_labor_archive)";
+
 /// The start of a day at the plant (in its time zone), in microseconds.
 fn micros(d: NaiveDate) -> i64 {
     nexus_core::plant::current().day_start(d).0
@@ -322,7 +334,7 @@ pub async fn kpis(
         conn,
         &format!(
             "SELECT w.type AS work_order_type, w.created_at, w.started_at, w.completed_at \
-             FROM work_orders w WHERE w.completed_at >= $s AND w.completed_at < $e AND {}",
+             FROM {ALL_WORK_ORDERS} w WHERE w.completed_at >= $s AND w.completed_at < $e AND {}",
             scope.work_orders
         ),
         &period,
@@ -333,7 +345,7 @@ pub async fn kpis(
     let pm = Pm::find_by_statement(scope.statement(
         conn,
         &format!(
-            "SELECT w.due_date, w.completed_at FROM work_orders w \
+            "SELECT w.due_date, w.completed_at FROM {ALL_WORK_ORDERS} w \
              WHERE w.type = 'preventive' AND w.status <> 'cancelled' \
              AND w.due_date >= $s AND w.due_date <= $e AND {}",
             scope.work_orders
@@ -347,7 +359,7 @@ pub async fn kpis(
         &format!(
             "SELECT l.started_at AS at, \
              CAST(ROUND(l.minutes * COALESCE(l.hourly_rate_cents, 0) / 60.0) AS BIGINT) AS cents \
-             FROM work_order_labor l JOIN work_orders w ON w.id = l.work_order_id \
+             FROM {ALL_LABOR} l JOIN {ALL_WORK_ORDERS} w ON w.id = l.work_order_id \
              WHERE l.started_at >= $s AND l.started_at < $e AND l.minutes IS NOT NULL AND {}",
             scope.work_orders
         ),
@@ -359,7 +371,7 @@ pub async fn kpis(
         conn,
         &format!(
             "SELECT m.created_at AS at, -m.quantity * m.unit_cost_cents AS cents \
-             FROM stock_movements m JOIN work_orders w ON w.id = m.work_order_id \
+             FROM stock_movements m JOIN {ALL_WORK_ORDERS} w ON w.id = m.work_order_id \
              WHERE m.kind = 'consume' AND m.created_at >= $s AND m.created_at < $e AND {}",
             scope.work_orders
         ),

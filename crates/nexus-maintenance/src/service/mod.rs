@@ -2,6 +2,7 @@
 //! event audiences, tree queries and reference checks. Every write goes through a
 //! [`nexus_core::write::Work`].
 
+pub mod archive;
 mod assets;
 mod downtime;
 mod exchange;

@@ -11,6 +11,7 @@ use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Heard};
 use nexus_core::extract::IfMatch;
+use nexus_core::jobs::{self, Job};
 use nexus_core::paging::page_of;
 use nexus_core::recurrence::{add_intervals, next_occurrence};
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
@@ -401,16 +402,15 @@ fn closed_schedule(e: &nexus_core::events::Event) -> Option<i64> {
 /// Starts the generator: a pass over every schedule at start and each minute, and over a
 /// schedule whenever one of its work orders is closed (on any node).
 pub fn spawn_pm_generator(state: &AppState) {
-    let ticking = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        loop {
-            tick.tick().await;
-            let today = ticking.plant.get().today();
-            if let Err(e) = run_due_schedules(&ticking, today).await {
-                tracing::warn!(error = %e, "preventive schedules not run");
-            }
-        }
+    let job = Job {
+        name: "maintenance.pm_generation",
+        every: TICK,
+        once_across_nodes: true,
+        at_start: true,
+    };
+    jobs::every(state, job, |s| async move {
+        let today = s.plant.get().today();
+        run_due_schedules(&s, today).await
     });
     let state = state.clone();
     events::on_local(

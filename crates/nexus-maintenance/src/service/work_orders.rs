@@ -51,6 +51,23 @@ pub(crate) fn work_order_out(w: work_order::Model) -> WorkOrderOut {
         created_at: w.created_at,
         updated_at: w.updated_at,
         version: w.version,
+        archived_at: None,
+    }
+}
+
+/// An archived work order: its row as it was, and when it moved to the archive.
+#[derive(FromQueryResult)]
+pub(crate) struct Archived {
+    #[sea_orm(nested)]
+    order: work_order::Model,
+    archived_at: Timestamp,
+}
+
+/// An archived work order as the API shows one.
+fn archived_out(w: Archived) -> WorkOrderOut {
+    WorkOrderOut {
+        archived_at: Some(w.archived_at),
+        ..work_order_out(w.order)
     }
 }
 
@@ -80,14 +97,78 @@ pub(crate) fn checklist_item_out(c: checklist_item::Model) -> ChecklistItemOut {
     }
 }
 
+/// The live work order `id`, to change it: 404 when there is none, 409 when it was
+/// archived (it can be read, not changed).
 pub(crate) async fn find_work_order(
     conn: &impl ConnectionTrait,
     id: i64,
 ) -> ApiResult<work_order::Model> {
-    work_order::Entity::find_by_id(id)
+    match work_order::Entity::find_by_id(id).one(conn).await? {
+        Some(w) => Ok(w),
+        None => Err(absent(conn, id).await),
+    }
+}
+
+/// Why live work order `id` is not there: 409 naming it when it was archived, else 404.
+async fn absent(conn: &impl ConnectionTrait, id: i64) -> ApiError {
+    match archived_work_order(conn, id).await {
+        Ok(Some(w)) => ApiError::conflict(format!(
+            "work order {} was archived on {} and can no longer be changed",
+            w.order.number,
+            w.archived_at.display()
+        )),
+        Ok(None) => ApiError::not_found("work order"),
+        Err(e) => e,
+    }
+}
+
+/// The archived work order `id`, if it is one.
+pub(crate) async fn archived_work_order(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> ApiResult<Option<Archived>> {
+    Ok(archived_by(conn, work_order::Entity::find_by_id(id))
+        .await?
+        .pop())
+}
+
+/// The archived work orders `query` (written over `work_orders`) picks.
+async fn archived_by(
+    conn: &impl ConnectionTrait,
+    query: sea_orm::Select<work_order::Entity>,
+) -> ApiResult<Vec<Archived>> {
+    let query = query.expr_as(Expr::col("archived_at"), "archived_at");
+    Ok(Archived::find_by_statement(on_archive(conn, &query))
+        .all(conn)
+        .await?)
+}
+
+/// [`find_current`] for work orders: an archived one is 409, as in [`find_work_order`].
+async fn current_work_order(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    if_match: IfMatch,
+) -> ApiResult<work_order::Model> {
+    match find_current::<work_order::Entity, _>(conn, id, if_match, "work order").await {
+        Err(ApiError::NotFound(_)) => Err(absent(conn, id).await),
+        found => found,
+    }
+}
+
+/// Whether work order `id` is archived (`true`) or live (`false`); 404 when it is neither:
+/// how the readers of its labor, comments, parts and history find it.
+pub(crate) async fn locate_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<bool> {
+    if work_order::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found("work order"))
+        .is_some()
+    {
+        return Ok(false);
+    }
+    match archived_work_order(conn, id).await? {
+        Some(_) => Ok(true),
+        None => Err(ApiError::not_found("work order")),
+    }
 }
 
 /// The checklist of a work order, in sequence.
@@ -103,6 +184,56 @@ pub async fn checklist(
         .into_iter()
         .map(checklist_item_out)
         .collect())
+}
+
+/// The rows of entity `E` (whose table `table` is) kept for archived work order
+/// `work_order_id` in `<table>_archive`, which has the same columns. `table` and `order`
+/// are constants of this crate.
+async fn archived_rows<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    work_order_id: i64,
+    order: &str,
+) -> ApiResult<Vec<E::Model>> {
+    let sql = format!("SELECT * FROM {table}_archive WHERE work_order_id = $1 ORDER BY {order}");
+    Ok(E::find()
+        .from_raw_sql(stmt(
+            conn.get_database_backend(),
+            &sql,
+            vec![work_order_id.into()],
+        ))
+        .all(conn)
+        .await?)
+}
+
+/// One page of `rows`, sorted by the key `page` asks for among `sorts` (`default` when
+/// none): the lists of an archived work order's labor and comments, which are short and
+/// read whole.
+fn page_in_memory<T, K: Ord>(
+    mut rows: Vec<T>,
+    page: &PageParams,
+    sorts: &[&str],
+    default: (&str, bool),
+    key: impl Fn(&T, &str) -> K,
+) -> ApiResult<ListResponse<T>> {
+    let (sort, desc) = page.sort(sorts, default)?;
+    rows.sort_by(|a, b| {
+        let order = key(a, sort).cmp(&key(b, sort));
+        if desc { order.reverse() } else { order }
+    });
+    let total = rows.len() as u64;
+    let items = rows
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Ok(ListResponse {
+        items,
+        total,
+        total_exact: true,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
 }
 
 const READ: &str = "work_orders:read";
@@ -314,11 +445,23 @@ async fn insert_step(
     Ok(checklist_item_out(step))
 }
 
+/// A work order with its checklist, live or archived (then `archived_at` is set).
 pub async fn get_work_order(conn: &impl ConnectionTrait, id: i64) -> ApiResult<WorkOrderDetail> {
-    let w = find_work_order(conn, id).await?;
+    if let Some(w) = work_order::Entity::find_by_id(id).one(conn).await? {
+        return Ok(WorkOrderDetail {
+            checklist: checklist(conn, id).await?,
+            work_order: work_order_out(w),
+        });
+    }
+    let w = archived_work_order(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("work order"))?;
+    let steps =
+        archived_rows::<checklist_item::Entity>(conn, "work_order_checklist_items", id, "sequence")
+            .await?;
     Ok(WorkOrderDetail {
-        checklist: checklist(conn, id).await?,
-        work_order: work_order_out(w),
+        checklist: steps.into_iter().map(checklist_item_out).collect(),
+        work_order: archived_out(w),
     })
 }
 
@@ -382,6 +525,9 @@ pub async fn list_work_orders(
         sea_orm::Order::Asc
     };
     let query = work_order::Entity::find().filter(cond);
+    if f.archived == Some(true) {
+        return list_archived(conn, query, sort, order, page).await;
+    }
     // Counting every match of a broad filter reads a large part of the table; beyond
     // `COUNT_CAP` rows past the offset the count stops, which is still enough to page on.
     let cap = page.offset() + page.limit() + COUNT_CAP;
@@ -448,6 +594,73 @@ pub async fn list_work_orders(
     })
 }
 
+/// `query` (over `work_orders`) as built for `conn`, reading `work_orders_archive`, which
+/// has the same columns and more.
+fn on_archive<Q: QueryTrait>(conn: &impl ConnectionTrait, query: &Q) -> sea_orm::Statement {
+    let mut st = query.build(conn.get_database_backend());
+    st.sql = st
+        .sql
+        .replace(r#""work_orders""#, r#""work_orders_archive""#);
+    st
+}
+
+/// [`list_work_orders`] over the archive: the same filters and sorts on the archived
+/// orders, counted as far as the live list counts.
+async fn list_archived(
+    conn: &impl ConnectionTrait,
+    query: sea_orm::Select<work_order::Entity>,
+    sort: &str,
+    order: sea_orm::Order,
+    page: &PageParams,
+) -> ApiResult<ListResponse<WorkOrderOut>> {
+    let cap = page.offset() + page.limit() + COUNT_CAP;
+    let limited = on_archive(
+        conn,
+        &query.clone().select_only().expr(Expr::cust("1")).limit(cap),
+    );
+    // Built already: its placeholders are the engine's own.
+    let counted = sea_orm::Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        format!("SELECT COUNT(*) AS id FROM ({}) capped", limited.sql),
+        limited.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let total = super::Node::find_by_statement(counted)
+        .one(conn)
+        .await?
+        .map_or(0, |n| n.id as u64);
+    let mut ids = query.select_only().column(work_order::Column::Id);
+    for key in std::iter::once(sort).chain((sort != "id").then_some("id")) {
+        ids = ids.order_by(sort_key(key)?.0, order.clone());
+    }
+    let ids: Vec<i64> = super::Node::find_by_statement(on_archive(
+        conn,
+        &ids.limit(page.limit()).offset(page.offset()),
+    ))
+    .all(conn)
+    .await?
+    .into_iter()
+    .map(|n| n.id)
+    .collect();
+    let picked =
+        work_order::Entity::find().filter(work_order::Column::Id.is_in(ids.iter().copied()));
+    let mut rows: std::collections::HashMap<i64, Archived> = archived_by(conn, picked)
+        .await?
+        .into_iter()
+        .map(|w| (w.order.id, w))
+        .collect();
+    Ok(ListResponse {
+        items: ids
+            .iter()
+            .filter_map(|id| rows.remove(id))
+            .map(archived_out)
+            .collect(),
+        total_exact: total < cap,
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+    })
+}
+
 /// The rank of a work order's asset's criticality: A 3, B 2, C 1, none (or no asset) 0,
 /// so `-criticality` lists the most critical first.
 const CRITICALITY_RANK: &str = r#"COALESCE((SELECT CASE "assets"."criticality" WHEN 'A' THEN 3 WHEN 'B' THEN 2 WHEN 'C' THEN 1 END FROM "assets" WHERE "assets"."id" = "work_orders"."asset_id"), 0)"#;
@@ -502,7 +715,7 @@ pub async fn change_work_order_status(
         ));
     }
     let mut work = Work::begin(state, ctx).await?;
-    let current = find_current::<work_order::Entity, _>(&*work, id, if_match, "work order").await?;
+    let current = current_work_order(&*work, id, if_match).await?;
     let to = change.status.as_str();
     if !transition_allowed(&current.status, to) {
         return Err(ApiError::conflict_on(
@@ -625,7 +838,7 @@ pub async fn update_work_order(
 ) -> ApiResult<WorkOrderOut> {
     let mut work = Work::begin(state, ctx).await?;
     let conn = &*work;
-    let current = find_current::<work_order::Entity, _>(conn, id, if_match, "work order").await?;
+    let current = current_work_order(conn, id, if_match).await?;
     must_be_open(&current)?;
     let mut d = as_new(&current);
     req.apply(&mut d);
@@ -834,9 +1047,26 @@ pub async fn list_labor(
     work_order_id: i64,
     page: &PageParams,
 ) -> ApiResult<ListResponse<LaborOut>> {
-    find_work_order(conn, work_order_id).await?;
-    let query = labor::Entity::find().filter(labor::Column::WorkOrderId.eq(work_order_id));
     let sorts = ["started_at", "ended_at", "minutes", "user_id", "id"];
+    if locate_work_order(conn, work_order_id).await? {
+        let rows =
+            archived_rows::<labor::Entity>(conn, "work_order_labor", work_order_id, "id").await?;
+        let list = page_in_memory(
+            rows,
+            page,
+            &sorts,
+            ("started_at", false),
+            |l, key| match key {
+                "ended_at" => (l.ended_at.map(|t| t.0), l.id),
+                "minutes" => (l.minutes.map(i64::from), l.id),
+                "user_id" => (Some(l.user_id), l.id),
+                "id" => (Some(l.id), l.id),
+                _ => (Some(l.started_at.0), l.id),
+            },
+        )?;
+        return Ok(list.map(labor_out));
+    }
+    let query = labor::Entity::find().filter(labor::Column::WorkOrderId.eq(work_order_id));
     Ok(page_of(conn, query, page, &sorts, ("started_at", false))
         .await?
         .map(labor_out))
@@ -1177,17 +1407,27 @@ pub async fn list_comments(
     work_order_id: i64,
     page: &PageParams,
 ) -> ApiResult<ListResponse<CommentOut>> {
-    find_work_order(conn, work_order_id).await?;
+    let sorts = ["created_at", "id"];
+    if locate_work_order(conn, work_order_id).await? {
+        let rows =
+            archived_rows::<comment::Entity>(conn, "work_order_comments", work_order_id, "id")
+                .await?;
+        let list = page_in_memory(
+            rows,
+            page,
+            &sorts,
+            ("created_at", false),
+            |c, key| match key {
+                "id" => (c.id, c.id),
+                _ => (c.created_at.0, c.id),
+            },
+        )?;
+        return Ok(list.map(comment_out));
+    }
     let query = comment::Entity::find().filter(comment::Column::WorkOrderId.eq(work_order_id));
-    Ok(page_of(
-        conn,
-        query,
-        page,
-        &["created_at", "id"],
-        ("created_at", false),
-    )
-    .await?
-    .map(comment_out))
+    Ok(page_of(conn, query, page, &sorts, ("created_at", false))
+        .await?
+        .map(comment_out))
 }
 
 /// Adds a comment (also on closed work orders), `work_order.comment_added`, with a photo
@@ -1294,8 +1534,6 @@ pub async fn add_work_order_file(
     Ok(out)
 }
 
-/// Every audited change of a work order, its checklist steps, labor and comments, oldest
-/// first by default.
 /// The ids of the rows of `E` whose `column` is `value`.
 async fn ids_where<E: EntityTrait>(
     conn: &impl ConnectionTrait,
@@ -1312,20 +1550,49 @@ async fn ids_where<E: EntityTrait>(
         .await?)
 }
 
+/// The ids of the rows of `<table>_archive` kept for archived work order `work_order_id`.
+async fn archived_ids(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    work_order_id: i64,
+) -> ApiResult<Vec<i64>> {
+    let sql = format!("SELECT id FROM {table}_archive WHERE work_order_id = $1");
+    let rows = super::Node::find_by_statement(stmt(
+        conn.get_database_backend(),
+        &sql,
+        vec![work_order_id.into()],
+    ))
+    .all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|n| n.id).collect())
+}
+
+/// Every audited change of a work order (live or archived), its checklist steps, labor,
+/// comments and parts used, oldest first by default.
 pub async fn work_order_history(
     conn: &impl ConnectionTrait,
     work_order_id: i64,
     page: &PageParams,
 ) -> ApiResult<ListResponse<AuditEntry>> {
     use nexus_core::audit::entity as a;
-    find_work_order(conn, work_order_id).await?;
     let wo = work_order_id;
-    let items = ids_where::<checklist_item::Entity>(conn, checklist_item::Column::WorkOrderId, wo);
-    let labor_ids = ids_where::<labor::Entity>(conn, labor::Column::WorkOrderId, wo);
-    let comments = ids_where::<comment::Entity>(conn, comment::Column::WorkOrderId, wo);
-    let used = ids_where::<stock_movement::Entity>(conn, stock_movement::Column::WorkOrderId, wo);
-    let (items, labor_ids, comments, parts_used) =
-        (items.await?, labor_ids.await?, comments.await?, used.await?);
+    let (items, labor_ids, comments) = if locate_work_order(conn, wo).await? {
+        let ids = |table: &'static str| archived_ids(conn, table, wo);
+        let (items, labor_ids, comments) = (
+            ids("work_order_checklist_items"),
+            ids("work_order_labor"),
+            ids("work_order_comments"),
+        );
+        (items.await?, labor_ids.await?, comments.await?)
+    } else {
+        let items =
+            ids_where::<checklist_item::Entity>(conn, checklist_item::Column::WorkOrderId, wo);
+        let labor_ids = ids_where::<labor::Entity>(conn, labor::Column::WorkOrderId, wo);
+        let comments = ids_where::<comment::Entity>(conn, comment::Column::WorkOrderId, wo);
+        (items.await?, labor_ids.await?, comments.await?)
+    };
+    let parts_used =
+        ids_where::<stock_movement::Entity>(conn, stock_movement::Column::WorkOrderId, wo).await?;
     let mut any = Condition::any().add(
         Condition::all()
             .add(a::Column::EntityType.eq("work_order"))

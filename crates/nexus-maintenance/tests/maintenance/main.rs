@@ -3,6 +3,7 @@
 //! and the phone pages in headless Chromium.
 
 mod api;
+mod archive;
 mod browser;
 mod common;
 mod concurrency;

@@ -162,7 +162,7 @@ async fn cards(state: &AppState, asset_id: i64, range: &Range) -> ApiResult<Vec<
     };
     let mut cards = Vec::with_capacity(metrics.len());
     for m in metrics {
-        let history = service::history(&state.db, asset_id, &m.metric_name, &q).await?;
+        let history = service::history(state, asset_id, &m.metric_name, &q).await?;
         let chart = Chart::of(&history, m.direction == "below");
         let alert = alerts.get(&m.id);
         let (state, state_label) = match alert {

@@ -3,11 +3,12 @@
 
 use nexus_core::db::stmt;
 use nexus_core::samples;
-use nexus_core::{ApiError, ApiResult, AppState, Db, Timestamp};
+use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::find_metric;
 use super::ingest::{HOUR_MS, MAX_ABS_VALUE, MINUTE_MS, in_range};
+use crate::archive;
 use crate::model::{
     BucketOut, HistoryOut, HistoryQuery, RetentionOut, SampleOut, SamplesOut, SamplesQuery,
 };
@@ -78,8 +79,9 @@ fn time_param(field: &str, v: Option<&str>) -> ApiResult<Option<Timestamp>> {
 }
 
 /// The history of one metric of an asset over `[from, to)` in at most `buckets` buckets.
+/// Raw readings moved to archive files are read back from them.
 pub async fn history(
-    db: &Db,
+    state: &AppState,
     asset_id: i64,
     metric: &str,
     q: &HistoryQuery,
@@ -93,7 +95,7 @@ pub async fn history(
     if from >= to {
         return Err(ApiError::invalid("from", "must be before to"));
     }
-    let conn = db.read();
+    let conn = state.db.read();
     let m = find_metric(conn, asset_id, metric).await?;
     let (from_ms, to_ms) = (from.0.div_euclid(1000), to.0.div_euclid(1000));
     let span = to_ms - from_ms;
@@ -110,7 +112,8 @@ pub async fn history(
     let width = ((to_ms - start + buckets - 1) / buckets).max(1);
     let width = (width + resolution - 1) / resolution * resolution;
     let rows = if source == "raw" {
-        raw_buckets(conn, m.id, start, width, to_ms).await?
+        let archived = archive::archived_readings(state, m.id, start, to_ms, usize::MAX).await?;
+        raw_buckets(conn, m.id, start, width, to_ms, archived).await?
     } else {
         rollup_buckets(conn, table, m.id, start, width, to_ms).await?
     };
@@ -145,9 +148,10 @@ pub async fn history(
 /// Chunks read per query while filling a page of raw samples.
 const CHUNKS_PER_READ: i64 = 64;
 
-/// A page of one metric's raw samples, oldest first, after `q.after` (exclusive).
+/// A page of one metric's raw samples, oldest first, after `q.after` (exclusive), those
+/// in archive files included.
 pub async fn samples(
-    db: &Db,
+    state: &AppState,
     asset_id: i64,
     metric: &str,
     q: &SamplesQuery,
@@ -158,11 +162,18 @@ pub async fn samples(
     if !(1..=10_000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 10000"));
     }
-    let conn = db.read();
+    let conn = state.db.read();
     let m = find_metric(conn, asset_id, metric).await?;
     // Stored times are milliseconds: `after` 12.3456 ms takes the readings from 13 ms on.
     let lo = after.map_or(i64::MIN, |t| t.0.div_euclid(1000));
     let hi = before.map_or(i64::MAX, |t| t.0.saturating_add(999).div_euclid(1000));
+    // The page's first readings from the files; the database's then only up to the last
+    // of those the page can hold.
+    let archived = archive::archived_readings(state, m.id, lo + 1, hi, limit + 1).await?;
+    let hi = match archived.get(limit) {
+        Some(r) => r.0 + 1,
+        None => hi,
+    };
     let mut from_bucket = samples::chunk_start(lo);
     let mut readings = Vec::new();
     let mut items = Vec::with_capacity(limit + 1);
@@ -175,10 +186,7 @@ pub async fn samples(
                 if ts >= hi {
                     break 'read;
                 }
-                items.push(SampleOut {
-                    ts: Timestamp(ts * 1000),
-                    value,
-                });
+                items.push((ts, value));
                 if items.len() > limit {
                     break 'read;
                 }
@@ -189,25 +197,38 @@ pub async fn samples(
             _ => break,
         }
     }
+    let mut items = archive::merge(archived, items);
     let more = items.len() > limit;
     items.truncate(limit);
+    let items: Vec<SampleOut> = items
+        .into_iter()
+        .map(|(ts, value)| SampleOut {
+            ts: Timestamp(ts * 1000),
+            value,
+        })
+        .collect();
     Ok(SamplesOut {
         next_after: more.then(|| items.last().map(|s| s.ts)).flatten(),
         items,
     })
 }
 
-/// Buckets of raw samples: the chunks over the range, decoded and folded here.
+/// Buckets of raw samples: the chunks over the range, decoded, with the `archived`
+/// readings of the range, and folded here.
 async fn raw_buckets(
     conn: &impl ConnectionTrait,
     series: i64,
     start: i64,
     width: i64,
     to_ms: i64,
+    archived: Vec<(i64, f64)>,
 ) -> ApiResult<Vec<BucketRow>> {
     let mut readings = Vec::new();
     for c in read_chunks(conn, series, samples::chunk_start(start), to_ms, i64::MAX).await? {
         c.decode_into(&mut readings)?;
+    }
+    if !archived.is_empty() {
+        readings = archive::merge(archived, readings);
     }
     let mut rows: Vec<(i64, f64, f64, f64, i64)> = Vec::new();
     for (ts, v) in readings {
@@ -277,41 +298,17 @@ async fn rollup_buckets(
     Ok(rows)
 }
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: i64,
-}
-
-#[derive(FromQueryResult)]
-struct Count {
-    n: i64,
-}
-
-/// Deletes the raw samples of whole minutes older than the retention, series by series
-/// (each an index range), keeping rollups.
+/// Moves the raw samples of the months wholly older than the retention out of the
+/// database into Parquet files (see [`crate::archive`]), keeping rollups; history reads
+/// them back from there.
 pub async fn apply_retention(state: &AppState) -> ApiResult<RetentionOut> {
     let days = super::get_settings(&state.db).await?.retention_days;
     let cutoff = Timestamp::now().plus_seconds(-i64::from(days) * 86_400);
     let cutoff_ms = cutoff.0.div_euclid(1000);
-    let conn = state.db.write();
-    let backend = conn.get_database_backend();
-    let series = IdRow::find_by_statement(stmt(backend, "SELECT id FROM asset_metrics", vec![]))
-        .all(state.db.read())
-        .await?;
-    let mut deleted = 0;
-    for s in series {
-        let gone = Count::find_by_statement(stmt(
-            backend,
-            "DELETE FROM metric_chunks WHERE series_id = $1 AND bucket <= $2 \
-             RETURNING CAST(samples AS BIGINT) AS n",
-            vec![s.id.into(), (cutoff_ms - samples::CHUNK_MS).into()],
-        ))
-        .all(conn)
-        .await?;
-        deleted += gone.iter().map(|c| c.n as u64).sum::<u64>();
-    }
+    let moved = archive::archive_raw(state, cutoff_ms).await?;
     Ok(RetentionOut {
-        deleted_samples: deleted,
-        cutoff,
+        deleted_samples: moved.readings,
+        archived_files: moved.files,
+        cutoff: Timestamp(archive::month_of(cutoff_ms).0 * 1000),
     })
 }

@@ -472,7 +472,8 @@ async fn submit(
 
 // ---------------------------------------------------------------- the writer
 
-/// The one task that writes samples, many batches per transaction.
+/// The one task that writes samples, many batches per transaction; `/metrics` shows its
+/// queue and batch sizes in samples (`writer="telemetry"`).
 pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut total = first.samples.len();
@@ -486,10 +487,20 @@ pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) 
                 Err(_) => break,
             }
         }
+        metrics::gauge!("writer_queue_depth", "writer" => "telemetry").set(rx.len() as f64);
+        metrics::histogram!("writer_batch_size", "writer" => "telemetry").record(total as f64);
         let batches: Vec<&[Sample]> = jobs.iter().map(|j| j.samples.as_slice()).collect();
         let mut new = Vec::new();
         let outcomes = match write_group(&state, &batches, &mut new).await {
             Ok(stored) => stored.into_iter().map(Ok).collect(),
+            // The database is away: this group and the batches queued behind it fail at
+            // once, rather than each waiting out a connection attempt of its own.
+            Err(ApiError::Unavailable) => {
+                while let Ok(job) = rx.try_recv() {
+                    jobs.push(job);
+                }
+                jobs.iter().map(|_| Err(ApiError::Unavailable)).collect()
+            }
             // A failed group is retried batch by batch, so only the batch at fault fails.
             Err(_) if jobs.len() > 1 => {
                 new.clear();
@@ -518,6 +529,7 @@ pub(super) async fn write_samples(state: AppState, mut rx: mpsc::Receiver<Job>) 
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
         }
+        metrics::gauge!("writer_queue_depth", "writer" => "telemetry").set(rx.len() as f64);
     }
 }
 

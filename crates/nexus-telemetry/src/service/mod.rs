@@ -29,6 +29,7 @@ use std::time::Duration;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
 use nexus_core::events::{self, Heard};
+use nexus_core::jobs::{self, Job};
 use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState, Db, settings};
 use rustc_hash::FxHashMap;
@@ -291,8 +292,24 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     if let Some(settings) = mqtt {
         mqtt::start(state, settings);
     }
-    tokio::spawn(retention_job(state.clone()));
-    tokio::spawn(predictions::prediction_job(state.clone()));
+    let retention = Job {
+        name: "telemetry.retention",
+        every: Duration::from_secs(3600),
+        once_across_nodes: true,
+        at_start: true,
+    };
+    jobs::every(
+        state,
+        retention,
+        |s| async move { apply_retention(&s).await },
+    );
+    let predictions = Job {
+        name: "telemetry.predictions",
+        every: Duration::from_secs(6 * 3600),
+        once_across_nodes: true,
+        at_start: false,
+    };
+    jobs::every(state, predictions, predictions::predict_all);
 
     let db = state.db.clone();
     events::on(&state.events, &["asset", "asset_metric"], move |heard| {
@@ -334,15 +351,4 @@ pub async fn set_settings(
         .await?;
     work.commit().await?;
     Ok(s)
-}
-
-/// Deletes raw samples past the retention once an hour (rollups stay).
-async fn retention_job(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = apply_retention(&state).await {
-            tracing::warn!(error = %e, "telemetry retention failed");
-        }
-    }
 }

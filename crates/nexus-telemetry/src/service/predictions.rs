@@ -5,7 +5,6 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::time::Duration;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
@@ -271,25 +270,22 @@ struct AssetId {
     asset_id: i64,
 }
 
-/// Predicts every asset with a critical threshold every six hours.
-pub(super) async fn prediction_job(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let assets = AssetId::find_by_statement(stmt(
-            state.db.backend(),
-            "SELECT DISTINCT asset_id FROM asset_metrics WHERE critical_threshold IS NOT NULL",
-            vec![],
-        ))
-        .all(state.db.read())
-        .await;
-        for a in assets.unwrap_or_default() {
-            if let Err(e) = predict_asset(&state, &AuditCtx::default(), a.asset_id).await {
-                tracing::warn!(error = %e, asset = a.asset_id, "prediction failed");
-            }
+/// Predicts every asset with a critical threshold (the `telemetry.predictions` job); an
+/// asset that fails is logged and the others go on.
+pub(super) async fn predict_all(state: AppState) -> ApiResult<()> {
+    let assets = AssetId::find_by_statement(stmt(
+        state.db.backend(),
+        "SELECT DISTINCT asset_id FROM asset_metrics WHERE critical_threshold IS NOT NULL",
+        vec![],
+    ))
+    .all(state.db.read())
+    .await?;
+    for a in assets {
+        if let Err(e) = predict_asset(&state, &AuditCtx::default(), a.asset_id).await {
+            tracing::warn!(error = %e, asset = a.asset_id, "prediction failed");
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

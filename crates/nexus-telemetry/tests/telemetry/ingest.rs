@@ -255,14 +255,15 @@ backend_tests! {
         assert_eq!(lines(srv, &admin, "", &ns).await.json["duplicates"], 1);
     }
 
-    async fn retention_keeps_rollups(srv) {
+    async fn retention_moves_raw_samples_to_files(srv) {
         let admin = srv.admin_token().await;
         let id = machine(srv, &admin, "Boiler").await;
         let res = srv.call("PUT", "/api/v1/telemetry/settings", Some(&admin), Some(json!({"retention_days": 0}))).await;
         assert_eq!(res.error_fields(), ["retention_days"]);
         let res = srv.call("PUT", "/api/v1/telemetry/settings", Some(&admin), Some(json!({"retention_days": 2}))).await;
         assert_eq!(res.status, 200);
-        let t0 = base_ms();
+        // Forty days back: in a month wholly older than the two days kept.
+        let t0 = (now_ms() - 40 * 86_400_000) / 3_600_000 * 3_600_000;
         let now = chrono::Utc::now().timestamp_millis();
         let body = json!({"points": [
             {"asset_id": id, "metric": "temperature", "ts": t0, "value": 10.0},
@@ -273,8 +274,12 @@ backend_tests! {
         let run = srv.post("/api/v1/telemetry/retention", &admin, json!({})).await;
         assert_eq!(run.status, 200, "{:?}", run.json);
         assert_eq!(run.json["deleted_samples"], 2);
-        // Raw samples of three days ago are gone; the hour rollups still count them.
-        assert_eq!(total(&history(srv, &admin, id, t0, t0 + 60_000).await), 0);
+        assert_eq!(run.json["archived_files"], 1);
+        // Raw samples of forty days ago left the database for a file, and history reads
+        // them there; the hour rollups still count them.
+        let raw = history(srv, &admin, id, t0, t0 + 60_000).await;
+        assert_eq!((raw["source"].as_str(), total(&raw)), (Some("raw"), 2));
+        assert_eq!(figures(&raw)[0], (2, Some(10.0), Some(15.0), Some(20.0)));
         let hour = history(srv, &admin, id, t0 - 10 * 86_400_000, now + 1).await;
         assert_eq!(hour["source"], "hour");
         assert_eq!(total(&hour), 3);

@@ -3,6 +3,7 @@
 //! headless Chromium.
 
 mod alerts;
+mod archive;
 mod browser;
 mod common;
 mod home;

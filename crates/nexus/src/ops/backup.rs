@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{SecondsFormat, Utc};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use nexus_core::Config;
 use sea_orm::sqlx;
 
@@ -76,7 +76,8 @@ pub async fn backup(config: &Config, to: Option<PathBuf>) -> anyhow::Result<Back
 ///
 /// The blobs are copied after the database snapshot: they are stored once under their
 /// content hash and never changed, so the copy holds every blob the snapshot refers to
-/// (plus perhaps some newer ones nothing in it names yet).
+/// (plus perhaps some newer ones nothing in it names yet). Archive files likewise: each
+/// is written before the row that lists it.
 async fn write(config: &Config, engine: Engine, dir: &Path) -> anyhow::Result<String> {
     let version = match engine {
         Engine::Sqlite => snapshot_sqlite(&sqlite_path(config)?, &dir.join(SQLITE_FILE)).await?,
@@ -95,18 +96,39 @@ async fn write(config: &Config, engine: Engine, dir: &Path) -> anyhow::Result<St
 /// Blobs read at once: a remote store answers each after a round trip.
 const BLOB_READS: usize = 8;
 
-/// Copies every blob of `store` (local folder or object storage) into `to`, laid out as
-/// the local store lays them out (`ab/cd/<hash>`).
+/// What the store holds: blobs named by their hash, and objects under [`nexus_content::ARCHIVE`]
+/// named by their path (metric archives).
+enum Stored {
+    Blob(String),
+    Object(String),
+}
+
+/// Copies every blob and archive object of `store` (local folder or object storage) into
+/// `to`, laid out as the local store lays them out (`ab/cd/<hash>`, `archive/...`).
 async fn copy_blobs(store: &nexus_content::Store, to: &Path) -> anyhow::Result<()> {
-    store
-        .hashes()
-        .map_err(|e| anyhow!("listing the blobs: {e}"))
-        .try_for_each_concurrent(BLOB_READS, |hash| async move {
-            let bytes = store
-                .get(&hash)
-                .await
-                .map_err(|e| anyhow!("reading blob {hash}: {e}"))?;
-            let target = to.join(nexus_content::Store::key(&hash)?.as_ref());
+    let blobs = store.hashes().map_ok(Stored::Blob);
+    let objects = store.objects(nexus_content::ARCHIVE).map_ok(Stored::Object);
+    blobs
+        .chain(objects)
+        .map_err(|e| anyhow!("listing the files: {e}"))
+        .try_for_each_concurrent(BLOB_READS, |stored| async move {
+            let (rel, bytes) = match stored {
+                Stored::Blob(hash) => {
+                    let bytes = store
+                        .get(&hash)
+                        .await
+                        .map_err(|e| anyhow!("reading blob {hash}: {e}"))?;
+                    (nexus_content::Store::key(&hash)?.to_string(), bytes)
+                }
+                Stored::Object(path) => {
+                    let bytes = store
+                        .get_at(&path)
+                        .await
+                        .map_err(|e| anyhow!("reading {path}: {e}"))?;
+                    (path, bytes)
+                }
+            };
+            let target = to.join(rel);
             tokio::task::spawn_blocking(move || {
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)

@@ -1,6 +1,7 @@
 //! Operating an installation: backups taken while it runs (on demand or on a schedule),
 //! restores into an empty one, and the move from SQLite to PostgreSQL. The CLI parses arguments and calls these.
 
+pub mod archive;
 pub mod backup;
 pub mod copy;
 pub mod restore;

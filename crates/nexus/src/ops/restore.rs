@@ -210,7 +210,8 @@ async fn restore_postgres(url: &str, dump: &Path) -> anyhow::Result<()> {
 /// Blobs written to object storage at once: each waits on a round trip.
 const BLOB_WRITES: usize = 8;
 
-/// Puts the backup's blobs (`files/ab/cd/<hash>`, relative to `from`) into `store`.
+/// Puts the backup's blobs (`files/ab/cd/<hash>`, relative to `from`) and archive objects
+/// (`files/archive/...`) into `store`.
 async fn put_blobs(
     store: &nexus_content::Store,
     from: &Path,
@@ -226,10 +227,14 @@ async fn put_blobs(
             })
             .await?
             .with_context(|| format!("reading {}", path.display()))?;
-            store
-                .put(hash, bytes)
-                .await
-                .map_err(|e| anyhow!("storing blob {hash}: {e}"))
+            let archived = rel
+                .strip_prefix(&format!("{FILES_DIR}/"))
+                .filter(|p| p.starts_with(&format!("{}/", nexus_content::ARCHIVE)));
+            match archived {
+                Some(path) => store.put_at(path, bytes).await,
+                None => store.put(hash, bytes).await,
+            }
+            .map_err(|e| anyhow!("storing {rel}: {e}"))
         })
         .await
 }

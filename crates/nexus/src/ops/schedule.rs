@@ -1,13 +1,8 @@
 //! Scheduled backups under `nexus serve` (`NEXUS_BACKUP_EVERY`): one backup per period,
 //! the newest `NEXUS_BACKUP_KEEP` kept, a failure told to the admins as a system message.
 //!
-//! Runs are aligned on wall-clock slots (the `every`-long periods since the Unix epoch), so
-//! every node's timer fires at the same instants. On PostgreSQL a node backs up a slot only
-//! when it takes the session advisory lock `(LOCK_CLASS, slot)` with `pg_try_advisory_lock`
-//! on a connection of its own, and it keeps holding that lock until it has taken the next
-//! slot's. A node whose timer fires late, even after the backup is done, still finds the
-//! slot taken and skips it; a node that dies closes its session, which frees its lock, and
-//! the next slot goes to whichever node claims it first. SQLite serves one node: no lock.
+//! A background job (`nexus_core::jobs`, named `backup`): runs start on wall-clock
+//! boundaries, and with several nodes on PostgreSQL one node takes each period's backup.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,14 +13,12 @@ use anyhow::Context;
 use chrono::Utc;
 use nexus_comms::model::NewSystemMessage;
 use nexus_core::AppState;
+use nexus_core::jobs::{self, Job};
 use nexus_identity::entity::{role, user};
-use sea_orm::sqlx::{self, Connection, PgConnection};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{MANIFEST, Manifest};
 
-/// First key of the advisory locks that claim backup slots ("NXBK").
-const LOCK_CLASS: i32 = 0x4e58_424b;
 /// Longest text a system message takes.
 const MAX_MESSAGE_CHARS: usize = 5000;
 
@@ -67,36 +60,43 @@ pub fn spawn(state: AppState, schedule: Schedule) {
         newest(&schedule.dir).map_or(-1, |m| m.timestamp()),
     ));
     tokio::spawn(report_age(last_success.clone()));
-    tokio::spawn(async move {
-        let mut claims = Claims::default();
-        loop {
-            let slot = next_slot(schedule.every).await;
-            match claims.claim(&state, slot).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "backup slot not claimed; skipped");
-                    continue;
-                }
-            }
-            let outcome = run(&state, &schedule).await;
-            // Counted once finished, so a scraper seeing a run sees its outcome too.
-            metrics::counter!("backup_runs_total").increment(1);
-            match outcome {
-                Ok(path) => {
-                    last_success.store(Utc::now().timestamp(), Ordering::Relaxed);
-                    tracing::info!(path = %path.display(), "scheduled backup taken");
-                }
-                Err(e) => {
-                    metrics::counter!("backup_failures_total").increment(1);
-                    tracing::error!(error = %format!("{e:#}"), "scheduled backup failed");
-                    if let Err(e) = tell_admins(&state, &schedule.dir, &e).await {
-                        tracing::error!(error = %format!("{e:#}"), "admins not told of the failed backup");
-                    }
-                }
-            }
-        }
+    let job = Job {
+        name: "backup",
+        every: schedule.every,
+        once_across_nodes: true,
+        at_start: false,
+    };
+    let schedule = Arc::new(schedule);
+    jobs::every(&state, job, move |state| {
+        let (schedule, last_success) = (schedule.clone(), last_success.clone());
+        async move { scheduled(&state, &schedule, &last_success).await }
     });
+}
+
+/// One scheduled backup, counted; a failure is told to the admins, and answered with its
+/// whole chain of causes for the job's log.
+async fn scheduled(
+    state: &AppState,
+    schedule: &Schedule,
+    last_success: &AtomicI64,
+) -> Result<(), String> {
+    let outcome = run(state, schedule).await;
+    // Counted once finished, so a scraper seeing a run sees its outcome too.
+    metrics::counter!("backup_runs_total").increment(1);
+    match outcome {
+        Ok(path) => {
+            last_success.store(Utc::now().timestamp(), Ordering::Relaxed);
+            tracing::info!(path = %path.display(), "scheduled backup taken");
+            Ok(())
+        }
+        Err(e) => {
+            metrics::counter!("backup_failures_total").increment(1);
+            if let Err(e) = tell_admins(state, &schedule.dir, &e).await {
+                tracing::error!(error = %format!("{e:#}"), "admins not told of the failed backup");
+            }
+            Err(format!("{e:#}"))
+        }
+    }
 }
 
 /// Keeps `backup_age_seconds` current (absent until a backup succeeded).
@@ -108,72 +108,6 @@ async fn report_age(last_success: Arc<AtomicI64>) {
         if last >= 0 {
             metrics::gauge!("backup_age_seconds").set((Utc::now().timestamp() - last) as f64);
         }
-    }
-}
-
-/// Sleeps until the next slot begins; its number.
-async fn next_slot(every: Duration) -> i64 {
-    let every_ms = every.as_millis().max(1) as i64;
-    let now_ms = Utc::now().timestamp_millis();
-    let slot = now_ms / every_ms + 1;
-    tokio::time::sleep(Duration::from_millis((slot * every_ms - now_ms) as u64)).await;
-    slot
-}
-
-/// This node's advisory lock on the last slot it claimed (PostgreSQL).
-#[derive(Default)]
-struct Claims {
-    conn: Option<PgConnection>,
-    held: Option<i32>,
-}
-
-impl Claims {
-    /// Whether this node runs `slot`: always on SQLite; on PostgreSQL when it took the
-    /// slot's lock (then the previous slot's is let go).
-    async fn claim(&mut self, state: &AppState, slot: i64) -> anyhow::Result<bool> {
-        let Some(url) = state
-            .config
-            .database_url
-            .as_deref()
-            .filter(|_| state.db.pg_pool().is_some())
-        else {
-            return Ok(true);
-        };
-        // Slot numbers only need to differ from their neighbours: wrapping is harmless.
-        let key = slot as i32;
-        let taken = self.try_lock(url, key).await;
-        if taken.is_err() {
-            // The session (and any lock it held) may be gone: start afresh next time.
-            self.conn = None;
-            self.held = None;
-        }
-        let taken = taken?;
-        if taken && let (Some(prev), Some(conn)) = (self.held.replace(key), self.conn.as_mut()) {
-            sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-                .bind(LOCK_CLASS)
-                .bind(prev)
-                .execute(conn)
-                .await
-                .context("releasing the previous backup slot")?;
-        }
-        Ok(taken)
-    }
-
-    async fn try_lock(&mut self, url: &str, key: i32) -> anyhow::Result<bool> {
-        if self.conn.is_none() {
-            self.conn = Some(
-                PgConnection::connect(url)
-                    .await
-                    .context("connecting to PostgreSQL for the backup lock")?,
-            );
-        }
-        let conn = self.conn.as_mut().expect("connected above");
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-            .bind(LOCK_CLASS)
-            .bind(key)
-            .fetch_one(conn)
-            .await
-            .context("taking the backup lock")
     }
 }
 

@@ -16,7 +16,7 @@ use sea_orm::sqlx::{self, Connection, PgConnection, SqliteConnection};
 use serde_json::{Value, json};
 
 /// The `nexus` binary over a data folder and, for PostgreSQL, a database.
-fn nexus_command(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Command {
+pub(crate) fn nexus_command(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
     cmd.args(args)
         .env("NEXUS_DATA_DIR", dir)
@@ -37,7 +37,7 @@ fn nexus(dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
         .expect("run nexus")
 }
 
-fn ok(out: Output) -> String {
+pub(crate) fn ok(out: Output) -> String {
     assert!(
         out.status.success(),
         "nexus failed: {}{}",
@@ -86,13 +86,13 @@ fn pg_admin_url() -> String {
 
 /// A fresh PostgreSQL database of its own (named so the test harness sweeps it up if the
 /// test dies), or `None` when PostgreSQL is unreachable and not required; says so loudly.
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
-    async fn create() -> Option<Self> {
+    pub(crate) async fn create() -> Option<Self> {
         let admin = pg_admin_url();
         let mut conn = match PgConnection::connect(&admin).await {
             Ok(c) => c,
@@ -121,7 +121,7 @@ impl PgDatabase {
         PgConnection::connect(&self.url).await.expect("connect")
     }
 
-    async fn drop(self) {
+    pub(crate) async fn drop(self) {
         let mut conn = PgConnection::connect(&pg_admin_url())
             .await
             .expect("connect");

@@ -23,6 +23,7 @@ mod m0016_comms;
 mod m0017_digests;
 mod m0018_plant;
 mod m0019_open_wip;
+mod m0021_wip_balance;
 mod shapes;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_digests::Migration),
             Box::new(m0018_plant::Migration),
             Box::new(m0019_open_wip::Migration),
+            Box::new(m0021_wip_balance::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ mod m0017_digests;
 mod m0018_plant;
 mod m0019_open_wip;
 mod m0020_archive;
+mod m0021_wip_balance;
 mod shapes;
 
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_plant::Migration),
             Box::new(m0019_open_wip::Migration),
             Box::new(m0020_archive::Migration),
+            Box::new(m0021_wip_balance::Migration),
         ]
     }
 }

@@ -61,16 +61,21 @@ struct Wip {
 }
 
 /// Units in progress at each work center: the open rows of the WIP table (those its
-/// partial index `idx_wip_open` holds), as the WIP page lists them. Summing the daily
-/// rollup over all days instead read 73,000 rows after two years of a plant's movements.
+/// partial index `idx_wip_open` holds, by the index's own predicate), as the WIP page
+/// lists them, summed here. A `GROUP BY` in SQL lets SQLite prefer walking all of `wip`
+/// in work-center order to sorting the few open rows; summing the daily rollup over all
+/// days instead read 73,000 rows after two years of a plant's movements.
 async fn wip(state: &AppState) -> ApiResult<HashMap<i64, i64>> {
     let db = state.db.read();
-    let sql = "SELECT workcenter_id, CAST(SUM(qty_in - qty_out) AS BIGINT) AS wip FROM wip \
-               WHERE qty_in <> qty_out GROUP BY workcenter_id";
-    let rows = Wip::find_by_statement(stmt(db.get_database_backend(), sql, vec![]))
+    let sql = "SELECT workcenter_id, qty_in - qty_out AS wip FROM wip WHERE qty_in - qty_out <> 0";
+    let mut by_center = HashMap::new();
+    for r in Wip::find_by_statement(stmt(db.get_database_backend(), sql, vec![]))
         .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.workcenter_id, r.wip)).collect())
+        .await?
+    {
+        *by_center.entry(r.workcenter_id).or_insert(0) += r.wip;
+    }
+    Ok(by_center)
 }
 
 /// The active work centers the user works at: their department's, or all when they have

@@ -518,5 +518,12 @@ pub async fn seed(state: &AppState, count: u64, progress: Progress<'_>) -> ApiRe
         txn.commit().await?;
         written += n;
     }
+    // Planner statistics for the bulk-loaded tables, as after any large load: without
+    // them PostgreSQL reads all of `wip` for its few open rows.
+    let sql = match state.db.backend() {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE production_orders, wip, production_daily",
+        _ => "ANALYZE",
+    };
+    state.db.write().execute_unprepared(sql).await?;
     Ok(written)
 }

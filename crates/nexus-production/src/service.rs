@@ -1042,7 +1042,9 @@ pub async fn list_wip(
 ) -> ApiResult<ListResponse<WipOut>> {
     use wip::Column as C;
     let conn = db.read();
-    let mut query = wip::Entity::find().filter(Expr::col(C::QtyIn).ne(Expr::col(C::QtyOut)));
+    // Open rows, by the predicate of their partial index (m0021).
+    let balance = Expr::col(C::QtyIn).sub(Expr::col(C::QtyOut));
+    let mut query = wip::Entity::find().filter(balance.ne(0));
     if let Some(wc) = f.workcenter_id {
         query = query.filter(C::WorkcenterId.eq(wc));
     }

@@ -116,10 +116,12 @@ pub static DOMAIN: Domain = Domain {
     setup,
 };
 
-/// The public request rate limiter, and the background preventive maintenance generator.
+/// The public request rate limiter, the background preventive maintenance generator and
+/// the daily archiving of closed work orders.
 fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
     state.domains.insert(service::RequestLimiter::default());
     service::spawn_pm_generator(state);
+    service::archive::spawn_daily(state);
     Box::pin(async { Ok(()) })
 }
 

@@ -327,3 +327,14 @@ pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
     report.audit(state).await?;
     Ok(report)
 }
+
+/// Archives once a day on one node, as `nexus archive` does by hand.
+pub fn spawn_daily(state: &AppState) {
+    let job = nexus_core::jobs::Job {
+        name: "maintenance.archive",
+        every: std::time::Duration::from_secs(86_400),
+        once_across_nodes: true,
+        at_start: false,
+    };
+    nexus_core::jobs::every(state, job, |s| async move { run(&s, false).await });
+}

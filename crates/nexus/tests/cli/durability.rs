@@ -138,26 +138,7 @@ async fn survives_kill(backend: Backend) {
 
     let mut child = serve(&srv, port);
     let token = ready(&http, &base).await;
-    let mut lost = Vec::new();
-    for (path, expected) in &acked {
-        let res = http
-            .get(format!("{base}{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("read back");
-        let found = res.status() == 200
-            && res.json::<Value>().await.is_ok_and(|v| {
-                expected
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .all(|(k, want)| v[k] == *want)
-            });
-        if !found {
-            lost.push(path.clone());
-        }
-    }
+    let lost = super::faults::lost(&http, &base, &token, &acked).await;
     child.kill().expect("stop");
     child.wait().expect("reap");
     eprintln!(

@@ -347,17 +347,18 @@ impl Load {
     }
 }
 
-/// The acknowledged writes not found as acknowledged.
-async fn lost(
+/// The acknowledged writes (path, fields as acknowledged) not found as acknowledged at
+/// the server `base`.
+pub(crate) async fn lost(
     http: &reqwest::Client,
-    node: &Node,
+    base: &str,
     token: &str,
     acked: &[(String, Value)],
 ) -> Vec<String> {
     let mut lost = Vec::new();
     for (path, expected) in acked {
         let res = http
-            .get(node.url(path))
+            .get(format!("{base}{path}"))
             .bearer_auth(token)
             .send()
             .await
@@ -498,7 +499,7 @@ async fn a_postgres_restart_under_load_fails_fast_and_loses_nothing() {
     for r in &refusals {
         assert_unavailable("a writer's request", r);
     }
-    let lost = lost(&http, &node, &token, &acked).await;
+    let lost = lost(&http, &node.base, &token, &acked).await;
     eprintln!(
         "PostgreSQL restart: {} acknowledged writes, {} refused with 503 (slowest {:?}), service back {returned:?} after the database, {} lost",
         acked.len(),
@@ -633,7 +634,7 @@ async fn sigterm_drains(backend: Backend) {
 
     let node = Node::serve(&srv.data_dir, url.as_deref());
     let token = node.ready(&http).await;
-    let lost = lost(&http, &node, &token, &acked).await;
+    let lost = lost(&http, &node.base, &token, &acked).await;
     drop(node);
     eprintln!(
         "{backend:?}: {} acknowledged writes before SIGTERM drained, {} lost",

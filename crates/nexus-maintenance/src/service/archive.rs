@@ -78,20 +78,44 @@ struct Count {
     n: i64,
 }
 
-/// The next closed work orders past `cutoff` after id `after`, at most [`BATCH`].
-async fn candidates(conn: &impl ConnectionTrait, after: i64, cutoff: i64) -> ApiResult<Vec<i64>> {
-    // The primary key is walked from where the last batch ended: each batch reads only
-    // the rows it passes, however many were archived before.
+/// Ids one candidate query looks through at most.
+const WINDOW: i64 = 20_000;
+
+/// The closed work orders past `cutoff` with ids in `after..=upto`, at most [`BATCH`].
+/// The primary key is walked in windows from where the last batch ended: unbounded, the
+/// planners chose the status index and sorted every closed order by id for each batch
+/// (5-6 s a batch on SQLite with 2,000,000 work orders).
+async fn candidates(
+    conn: &impl ConnectionTrait,
+    (after, upto): (i64, i64),
+    cutoff: i64,
+) -> ApiResult<Vec<i64>> {
     let sql = format!(
-        "SELECT id FROM work_orders WHERE id > $1 AND status IN ('completed', 'cancelled') \
-         AND {CLOSED_AT} < $2 ORDER BY id LIMIT $3"
+        "SELECT id FROM work_orders WHERE id > $1 AND id <= $2 \
+         AND status IN ('completed', 'cancelled') AND {CLOSED_AT} < $3 ORDER BY id LIMIT $4"
     );
     ids_of(
         conn,
         &sql,
-        vec![after.into(), cutoff.into(), (BATCH as i64).into()],
+        vec![
+            after.into(),
+            upto.into(),
+            cutoff.into(),
+            (BATCH as i64).into(),
+        ],
     )
     .await
+}
+
+/// The highest work order id (0 when there are none).
+async fn top_id(conn: &impl ConnectionTrait) -> ApiResult<i64> {
+    let sql = "SELECT COALESCE(MAX(id), 0) AS n FROM work_orders";
+    Ok(
+        Count::find_by_statement(stmt(conn.get_database_backend(), sql, vec![]))
+            .one(conn)
+            .await?
+            .map_or(0, |c| c.n),
+    )
 }
 
 /// Those of `batch` that a record staying live refers to: a work order outside the batch
@@ -288,11 +312,16 @@ pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
         report.add(kind, 0, 0);
     }
     let read = state.db.read();
+    let top = top_id(read).await?;
     let mut after = 0;
-    loop {
-        let batch = candidates(read, after, cutoff).await?;
-        let Some(&last) = batch.last() else { break };
-        after = last;
+    while after < top {
+        let upto = Ord::min(after.saturating_add(WINDOW), top);
+        let batch = candidates(read, (after, upto), cutoff).await?;
+        // A full batch may leave more in the window; otherwise the window is done.
+        after = match batch.last() {
+            Some(&last) if batch.len() == BATCH => last,
+            _ => upto,
+        };
         let batch = movable(read, batch).await?;
         if batch.is_empty() {
             continue;

@@ -44,6 +44,9 @@ pub struct Config {
     pub mail_from: String,
     /// Least minutes between two digests to the same user.
     pub digest_minutes: u64,
+    /// Whether the server sends due digests by itself each minute; off, only an explicit
+    /// `send_due` pass sends (the digest tests, which count what each pass sent).
+    pub digest_passes: bool,
     /// Where people reach Nexus, for the links in emails.
     pub public_url: String,
     /// Object storage for file blobs (`s3://bucket/prefix`, configured by the usual `AWS_*`
@@ -85,6 +88,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "nexus@localhost".into(),
             digest_minutes: 60,
+            digest_passes: true,
             public_url: "http://127.0.0.1:8080".into(),
             files_url: None,
             files_options: Vec::new(),

@@ -59,7 +59,7 @@ pub fn start(state: &AppState) -> ApiResult<()> {
     };
     let on = mailer.is_some();
     state.domains.insert(Outbox(mailer));
-    if on {
+    if on && state.config.digest_passes {
         let job = Job {
             name: "comms.digests",
             every: PASS,

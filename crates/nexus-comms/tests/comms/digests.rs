@@ -119,6 +119,9 @@ async fn server(backend: Backend, port: u16) -> Option<TestServer> {
         c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         c.mail_from = "Nexus <nexus@plant.example>".into();
         c.public_url = PUBLIC_URL.into();
+        // The tests run the passes and count what each sent: no pass of the server's own
+        // may take a digest first when a minute begins.
+        c.digest_passes = false;
     })
     .await
 }

@@ -214,8 +214,9 @@ backend_tests! {
             "status": "completed", "start_time": at(1), "end_time": at(2)})).await["id"].as_i64().unwrap();
         end_passes(srv, id).await;
         end_passes(srv, done).await;
+        // The server's own sweep (each minute) may have taken it first: the states tell.
         let swept = nexus_work::service::sweep_overdue(&srv.state).await.unwrap();
-        assert_eq!(swept, 1, "only the one still in progress");
+        assert!(swept <= 1, "only the one still in progress: {swept}");
         let a = srv.get(&format!("/api/v1/activities/{id}"), &admin).await.json;
         assert_eq!(a["status"], "overdue");
         assert_eq!(srv.get(&format!("/api/v1/activities/{done}"), &admin).await.json["status"], "completed");

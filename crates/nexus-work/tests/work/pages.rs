@@ -174,7 +174,8 @@ backend_tests! {
         use sea_orm::ConnectionTrait;
         srv.state.db.write().execute_unprepared(&format!(
             "UPDATE activities SET start_time = {}, end_time = {past} WHERE id = {late}", past - 3_600_000_000)).await.unwrap();
-        assert_eq!(nexus_work::service::sweep_overdue(&srv.state).await.unwrap(), 1);
+        // At most one: the server's own sweep (each minute) may have taken it first.
+        assert!(nexus_work::service::sweep_overdue(&srv.state).await.unwrap() <= 1);
 
         let (status, html) = srv.page("/work/my", &admin).await;
         assert_eq!(status, 200);

@@ -254,6 +254,14 @@ impl Db {
     }
 }
 
+/// `$first, $first+1, ...` for `n` values, for an `IN (...)` list in a [`stmt`].
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A statement written with `$1`-style placeholders, for either engine. SQLite gets
 /// plain `?` with the values laid out in order of use: sqlx binds numbered SQLite
 /// parameters slowly in large statements.

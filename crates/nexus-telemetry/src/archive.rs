@@ -25,7 +25,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{Datelike, TimeZone, Utc};
 use nexus_core::archive::ArchiveReport;
-use nexus_core::db::stmt;
+use nexus_core::db::{placeholders, stmt};
 use nexus_core::samples;
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
 use parquet::basic::Compression;
@@ -456,10 +456,7 @@ async fn delete_files(state: &AppState, expiry: i64) -> ApiResult<u64> {
             store.delete_at(&f.path).await?;
         }
         let ids: Vec<Value> = batch.iter().map(|f| f.id.into()).collect();
-        let list = (1..=ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(1, ids.len());
         write
             .execute_raw(stmt(
                 backend,

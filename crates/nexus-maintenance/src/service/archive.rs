@@ -13,7 +13,7 @@
 //! order of (which counts its next due date from it).
 
 use nexus_core::archive::ArchiveReport;
-use nexus_core::db::stmt;
+use nexus_core::db::{placeholders, stmt};
 use nexus_core::{ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
 
@@ -53,14 +53,6 @@ const CHILDREN: [(&str, &str, &str); 3] = [
 
 /// When a work order closed.
 const CLOSED_AT: &str = "COALESCE(completed_at, updated_at)";
-
-/// `$first, $first+1, ...` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn values(ids: &[i64]) -> Vec<Value> {
     ids.iter().map(|&id| id.into()).collect()

@@ -203,8 +203,8 @@ pub async fn put_settings(
     ))
 }
 
-/// The files attached to a record (`entity_type` is `asset`, `work_order`, ...), oldest
-/// first, paged; needs `files:read` and the permission to see the record.
+/// The files attached to a record (`entity_type` is `asset`, `work_order`, ...), live or
+/// archived, oldest first, paged; needs `files:read` and the permission to see the record.
 #[utoipa::path(get, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:read"])),
     params(("entity_type" = String, Path), ("entity_id" = i64, Path), PageParams),
     responses((status = 200, body = ListResponse<AttachmentOut>), (status = 403), (status = 404), (status = 422)))]
@@ -215,7 +215,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<Json<ListResponse<AttachmentOut>>> {
     let conn = state.db.read();
-    let kind = service::attachable_record(&state, conn, &entity_type, entity_id).await?;
+    let kind = service::attachable_record(&state, conn, &entity_type, entity_id, false).await?;
     user.require(kind.read)?;
     Ok(Json(
         service::list_attachments(conn, &entity_type, entity_id, &page).await?,
@@ -224,7 +224,7 @@ pub async fn list(
 
 /// Attach an uploaded file to a record; needs `files:write`, the permission to change the
 /// record and to see the file (422 on `file_id` otherwise, as for no such file). 409 when
-/// it is attached already.
+/// it is attached already, or the record is archived.
 #[utoipa::path(post, path = "/api/v1/attachments/{entity_type}/{entity_id}", tag = "files", security(("bearer" = ["files:write"])),
     params(("entity_type" = String, Path), ("entity_id" = i64, Path)), request_body = AttachRequest,
     responses((status = 201, body = AttachmentOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
@@ -237,7 +237,7 @@ pub async fn attach(
 ) -> ApiResult<impl IntoResponse> {
     let ctx = client.audit(Some(user.id()));
     let mut work = Work::begin(&state, &ctx).await?;
-    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id).await?;
+    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id, true).await?;
     user.require(kind.write)?;
     if service::visible_file(&state, &*work, Some(&user), req.file_id)
         .await?
@@ -250,10 +250,10 @@ pub async fn attach(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// Remove a file from a record; the file itself stays.
+/// Remove a file from a record; the file itself stays. 409 when the record is archived.
 #[utoipa::path(delete, path = "/api/v1/attachments/{entity_type}/{entity_id}/{file_id}", tag = "files", security(("bearer" = ["files:write"])),
     params(("entity_type" = String, Path), ("entity_id" = i64, Path), ("file_id" = i64, Path)),
-    responses((status = 204), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404), (status = 409)))]
 pub async fn detach(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -262,7 +262,7 @@ pub async fn detach(
 ) -> ApiResult<StatusCode> {
     let ctx = client.audit(Some(user.id()));
     let mut work = Work::begin(&state, &ctx).await?;
-    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id).await?;
+    let kind = service::attachable_record(&state, &*work, &entity_type, entity_id, true).await?;
     user.require(kind.write)?;
     service::detach(&mut work, &kind, entity_id, file_id).await?;
     work.commit().await?;

@@ -387,29 +387,40 @@ fn attachable<'a>(content: &'a Content, entity_type: &str) -> ApiResult<&'a Atta
         .ok_or_else(|| ApiError::not_found(format!("attachable record type `{entity_type}`")))
 }
 
-/// The attachable type `entity_type`, once the record `entity_id` is known to exist
-/// (404 otherwise).
+/// The attachable type `entity_type`, once the record `entity_id` is known to exist, live
+/// or archived (404 otherwise). `to_change`: the record's attachments are to change, which
+/// an archived record refuses with 409.
 pub async fn attachable_record(
     state: &AppState,
     conn: &impl ConnectionTrait,
     entity_type: &str,
     entity_id: i64,
+    to_change: bool,
 ) -> ApiResult<Attachable> {
     let content = content(state);
     let kind = *attachable(&content, entity_type)?;
-    // `table` comes from a domain's constant list, never from the request.
-    let sql = format!("SELECT id FROM {} WHERE id = $1", kind.table);
-    let found = conn
-        .query_one_raw(stmt(
-            conn.get_database_backend(),
-            &sql,
-            vec![entity_id.into()],
-        ))
-        .await?;
-    if found.is_none() {
-        return Err(ApiError::not_found(entity_type.replace('_', " ")));
+    let noun = entity_type.replace('_', " ");
+    if exists(conn, kind.table, entity_id).await? {
+        return Ok(kind);
     }
-    Ok(kind)
+    match kind.archive {
+        Some(archive) if exists(conn, archive, entity_id).await? => match to_change {
+            false => Ok(kind),
+            true => Err(ApiError::conflict(format!(
+                "{noun} {entity_id} is archived: its files can be read, no longer changed"
+            ))),
+        },
+        _ => Err(ApiError::not_found(noun)),
+    }
+}
+
+/// Whether `table` (from a domain's constant list, never from the request) has row `id`.
+async fn exists(conn: &impl ConnectionTrait, table: &str, id: i64) -> ApiResult<bool> {
+    let sql = format!("SELECT id FROM {table} WHERE id = $1");
+    let found = conn
+        .query_one_raw(stmt(conn.get_database_backend(), &sql, vec![id.into()]))
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Attaches file `file_id` to a record of `kind` (which the caller has checked exists):

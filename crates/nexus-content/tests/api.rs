@@ -302,3 +302,62 @@ backend_tests! {
         assert_eq!(sweep.pass(&srv.state).await.unwrap(), 0);
     }
 }
+
+backend_tests! {
+    async fn an_archived_work_orders_files_stay_readable_and_stop_changing(srv) {
+        use sea_orm::ConnectionTrait;
+        let admin = srv.admin_token().await;
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        let guest = srv.user_token(&admin, "gus", "guest").await;
+        let wo = srv.create("/api/v1/work-orders", &staff, json!({"title": "Replace the seal"})).await;
+        let comment = srv.create(&format!("/api/v1/work-orders/{wo}/comments"), &staff, json!({"content": "Cracked"})).await;
+        let photo = upload(srv, Some(&staff), "seal.png", PNG, "image/png", &[]).await.json["id"].as_i64().unwrap();
+        let note = upload(srv, Some(&staff), "note.txt", b"torque 40 Nm", "text/plain", &[]).await.json["id"].as_i64().unwrap();
+        let late = upload(srv, Some(&staff), "late.txt", b"too late", "text/plain", &[]).await.json["id"].as_i64().unwrap();
+        let on_order = format!("/api/v1/attachments/work_order/{wo}");
+        let on_comment = format!("/api/v1/attachments/work_order_comment/{comment}");
+        assert_eq!(srv.post(&on_order, &staff, json!({"file_id": photo})).await.status, 201);
+        assert_eq!(srv.post(&on_comment, &staff, json!({"file_id": note})).await.status, 201);
+        let done = srv.post(&format!("/api/v1/work-orders/{wo}/status"), &admin, json!({"status": "completed"})).await;
+        assert_eq!(done.status, 200, "{:?}", done.json);
+        // Completed 400 days ago, so the archiving moves it.
+        let long_ago = nexus_core::Timestamp::now().plus_seconds(-400 * 86_400).0;
+        let db = srv.state.db.write();
+        db.execute_raw(nexus_core::db::stmt(db.get_database_backend(),
+            "UPDATE work_orders SET completed_at = $1, updated_at = $1 WHERE id = $2",
+            vec![long_ago.into(), wo.into()])).await.unwrap();
+        let run = srv.archive_run("/api/v1/maintenance/archive", &admin).await;
+        assert_eq!(run["report"]["counts"][0], json!({"kind": "work_orders", "archived": 1, "deleted": 0}), "{run:?}");
+        assert!(srv.get(&format!("/api/v1/work-orders/{wo}"), &staff).await.json["archived_at"].is_string());
+
+        // Its files and its comment's are listed and downloaded as before.
+        for (path, file) in [(&on_order, photo), (&on_comment, note)] {
+            let listed = srv.get(path, &guest).await;
+            assert_eq!((listed.status, listed.json["total"].as_i64()), (200, Some(1)), "{path}: {:?}", listed.json);
+            assert_eq!(listed.json["items"][0]["file"]["id"], file);
+        }
+        assert_eq!(download(srv, Some(&guest), photo).await, (200, "image/png".to_string(), PNG.to_vec()));
+        assert_eq!(download(srv, Some(&guest), note).await.2, b"torque 40 Nm");
+
+        // They no longer change: 409 saying why, and nothing moved.
+        for path in [&on_order, &on_comment] {
+            let added = srv.post(path, &staff, json!({"file_id": late})).await;
+            assert_eq!(added.status, 409, "{path}: {:?}", added.json);
+            assert!(added.json["detail"].as_str().unwrap().contains("archived"), "{:?}", added.json);
+        }
+        for path in [format!("{on_order}/{photo}"), format!("{on_comment}/{note}")] {
+            let removed = srv.call("DELETE", &path, Some(&staff), None).await;
+            assert_eq!(removed.status, 409, "{path}: {:?}", removed.json);
+        }
+        assert_eq!(srv.get(&on_order, &staff).await.json["total"], 1);
+        assert_eq!(srv.get(&on_comment, &staff).await.json["total"], 1);
+        // Who may not read work orders still may not, and no record is still no record.
+        let role = json!({"name": "clerk", "permissions": ["files:read"]});
+        assert_eq!(srv.post("/api/v1/roles", &admin, role).await.status, 201);
+        let clerk = srv.user_token(&admin, "cleo", "clerk").await;
+        assert_eq!(srv.get(&on_order, &clerk).await.status, 403);
+        assert_eq!(srv.get("/api/v1/attachments/work_order/999999", &staff).await.status, 404);
+        let absent = srv.post("/api/v1/attachments/work_order/999999", &staff, json!({"file_id": late})).await;
+        assert_eq!(absent.status, 404);
+    }
+}

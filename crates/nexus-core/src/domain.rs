@@ -38,6 +38,9 @@ pub struct NavSection {
 pub struct Attachable {
     pub entity_type: &'static str,
     pub table: &'static str,
+    /// The table its archived records move to (same ids), where their attachments stay
+    /// readable and no longer change.
+    pub archive: Option<&'static str>,
     pub read: &'static str,
     pub write: &'static str,
 }

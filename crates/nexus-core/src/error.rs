@@ -229,11 +229,16 @@ impl From<DbErr> for ApiError {
 }
 
 /// Whether `err` says the database could not be reached, rather than that a statement
-/// failed: no connection in time, a connection refused, lost or closed, or the server
-/// shutting down or starting up (SQLSTATE class 08, 57P01-57P03, 53300 too many clients).
+/// failed: no connection in time, a connection refused, lost or closed, the server
+/// shutting down or starting up (SQLSTATE class 08, 57P01-57P03, 53300 too many clients),
+/// or SQLite still locked by another writer once the busy timeout ran out (`SQLITE_BUSY`
+/// and its extended codes).
 fn unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error;
+    use sea_orm::sqlx::sqlite::SqliteError;
+    /// SQLite's primary result code for "database is locked".
+    const SQLITE_BUSY: i32 = 5;
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
@@ -243,6 +248,10 @@ fn unavailable(err: &DbErr) -> bool {
                 | Error::PoolTimedOut
                 | Error::PoolClosed
                 | Error::WorkerCrashed => true,
+                Error::Database(db) if db.try_downcast_ref::<SqliteError>().is_some() => db
+                    .code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| code & 0xff == SQLITE_BUSY),
                 Error::Database(db) => db.code().is_some_and(|code| {
                     code.starts_with("08")
                         || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
@@ -294,5 +303,65 @@ mod tests {
             ApiError::from(failed).status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    /// A write that finds SQLite locked by another connection past its busy timeout
+    /// (here none) is 503 with `Retry-After`, as an unreachable PostgreSQL is.
+    #[tokio::test]
+    async fn sqlite_locked_past_the_busy_timeout_is_503() {
+        use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        use sea_orm::{ConnectionTrait, SqlxSqliteConnector};
+
+        let path = std::env::temp_dir().join(format!(
+            "nexus-busy-{}-{}.db",
+            std::process::id(),
+            crate::time::Timestamp::now().0
+        ));
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let pool = |options: SqliteConnectOptions| {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(options)
+        };
+        let holder = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool(options.clone()));
+        let waiter = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool(options));
+        holder
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let txn = sea_orm::TransactionTrait::begin(&holder).await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+
+        let err = waiter
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .expect_err("the database is locked by the other connection");
+        assert!(err.to_string().contains("database is locked"), "{err}");
+        let res = ApiError::from(err).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+
+        // Other SQLite failures stay what they were.
+        let err = waiter
+            .execute_unprepared("INSERT INTO missing VALUES (1)")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            ApiError::from(err).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        txn.rollback().await.unwrap();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

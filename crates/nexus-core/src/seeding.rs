@@ -56,15 +56,27 @@ pub async fn insert_rows(
     Ok(())
 }
 
-/// PostgreSQL's id sequence must move past ids written explicitly.
+/// PostgreSQL's id sequence must move past ids written explicitly: past those of `table`
+/// and of its `<table>_archive` when it has one, whose rows keep the ids they had (an
+/// archived work order's id must never be given out again).
 pub async fn sync_sequence(conn: &impl ConnectionTrait, table: &str) -> ApiResult<()> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-        );
-        conn.execute_raw(stmt(DatabaseBackend::Postgres, &sql, vec![]))
-            .await?;
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
     }
+    let archive = format!("{table}_archive");
+    let archived = number(
+        conn,
+        &format!("SELECT COUNT(to_regclass('{archive}')) AS n"),
+    )
+    .await?
+        == 1;
+    let top = match archived {
+        true => format!("GREATEST((SELECT MAX(id) FROM {table}), (SELECT MAX(id) FROM {archive}))"),
+        false => format!("(SELECT MAX(id) FROM {table})"),
+    };
+    let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), {top})");
+    conn.execute_raw(stmt(DatabaseBackend::Postgres, &sql, vec![]))
+        .await?;
     Ok(())
 }
 

@@ -22,24 +22,28 @@ pub const ATTACHABLE: &[Attachable] = &[
     Attachable {
         entity_type: "asset",
         table: "assets",
+        archive: None,
         read: "assets:read",
         write: "assets:write",
     },
     Attachable {
         entity_type: "work_order",
         table: "work_orders",
+        archive: Some("work_orders_archive"),
         read: "work_orders:read",
         write: "work_orders:write",
     },
     Attachable {
         entity_type: "work_order_comment",
         table: "work_order_comments",
+        archive: Some("work_order_comments_archive"),
         read: "work_orders:read",
         write: "work_orders:write",
     },
     Attachable {
         entity_type: "work_request",
         table: "work_requests",
+        archive: None,
         read: "work_orders:read",
         write: "work_orders:manage",
     },

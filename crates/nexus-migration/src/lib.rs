@@ -25,6 +25,7 @@ mod m0018_plant;
 mod m0019_open_wip;
 mod m0020_archive;
 mod m0021_wip_balance;
+mod m0022_archive_runs;
 mod shapes;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_open_wip::Migration),
             Box::new(m0020_archive::Migration),
             Box::new(m0021_wip_balance::Migration),
+            Box::new(m0022_archive_runs::Migration),
         ]
     }
 }

@@ -464,6 +464,31 @@ impl TestServer {
         self.call("POST", path, Some(token), Some(body)).await
     }
 
+    /// Starts an archiving run through `path` (`/api/v1/maintenance/archive`), which
+    /// answers 202 at once, and polls the run's `Location` until it is over: the run as
+    /// it last answered (status `done` or `failed`, its report, its timings).
+    pub async fn archive_run(&self, path: &str, token: &str) -> serde_json::Value {
+        let started = self.call("POST", path, Some(token), None).await;
+        assert_eq!(started.status, 202, "{:?}", started.json);
+        assert_eq!(started.json["status"], "running", "{:?}", started.json);
+        let location = started.header("location").expect("a Location").to_string();
+        assert_eq!(location, format!("{path}/runs/{}", started.json["id"]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let run = self.get(&location, token).await;
+            assert_eq!(run.status, 200, "{:?}", run.json);
+            if run.json["status"] != "running" {
+                return run.json;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the run did not end: {:?}",
+                run.json
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// PATCHes `path` with the JSON `body` and a bearer token.
     pub async fn patch(&self, path: &str, token: &str, body: serde_json::Value) -> Resp {
         self.call("PATCH", path, Some(token), Some(body)).await

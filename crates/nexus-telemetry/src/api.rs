@@ -4,8 +4,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use nexus_core::archive::{ArchiveQuery, ArchiveReport};
+use axum::response::{IntoResponse, Response};
+use nexus_core::archive::{ArchiveQuery, ArchiveReport, ArchiveRun};
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
 use nexus_core::{
@@ -207,17 +207,34 @@ pub async fn mqtt_status(
 
 /// Run the archiving of metric history now (it also runs on its schedule): raw samples of
 /// the months wholly older than `retention_days` move into Parquet files, archive files
-/// and rollups past `NEXUS_RETENTION_DAYS` (seven years) are deleted; audited with the
-/// counts. `dry_run=true` only counts.
+/// and rollups past `NEXUS_RETENTION_DAYS` (seven years) are deleted. The run goes on in
+/// the background: 202 names it, and `Location` is where to follow it until it is done
+/// (audited as `archive.run` with its counts) or failed. One run at a time: 409 names the
+/// run under way. `dry_run=true` only counts, and answers the counts at once (200).
 #[utoipa::path(post, path = "/api/v1/telemetry/archive", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
-    params(ArchiveQuery), responses((status = 200, body = ArchiveReport), (status = 403), (status = 422)))]
+    params(ArchiveQuery), responses((status = 200, description = "dry run: what a run would move and delete", body = ArchiveReport),
+        (status = 202, description = "the run, started", body = ArchiveRun,
+            headers(("Location" = String, description = "where to follow the run"))),
+        (status = 403), (status = 409, description = "a run is under way"), (status = 422)))]
 pub async fn run_archive(
     State(state): State<AppState>,
-    _: Require<TelemetryManage>,
+    Require(user, _): Require<TelemetryManage>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
-) -> ApiResult<Json<ArchiveReport>> {
-    let dry_run = q.dry_run.unwrap_or(false);
-    Ok(Json(crate::archive::run(&state, dry_run).await?))
+) -> ApiResult<Response> {
+    crate::archive::ARCHIVER.answer(&state, user.id(), q).await
+}
+
+/// An archiving run of metric history: running, done (with its counts) or failed (why).
+#[utoipa::path(get, path = "/api/v1/telemetry/archive/runs/{id}", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
+    params(("id" = i64, Path)), responses((status = 200, body = ArchiveRun), (status = 403), (status = 404)))]
+pub async fn archive_run(
+    State(state): State<AppState>,
+    _: Require<TelemetryManage>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ArchiveRun>> {
+    Ok(Json(
+        crate::archive::ARCHIVER.get(state.db.read(), id).await?,
+    ))
 }
 
 /// Move raw samples of the months wholly past the retention into Parquet files now (the
@@ -461,6 +478,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(run_retention))
         .routes(routes!(run_archive))
+        .routes(routes!(archive_run))
         .routes(routes!(mqtt_status))
         .routes(routes!(list_predictions))
         .routes(routes!(predict))

@@ -24,7 +24,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{Datelike, TimeZone, Utc};
-use nexus_core::archive::ArchiveReport;
+use nexus_core::archive::{ArchiveReport, Archiver};
+use nexus_core::auth::BoxFuture;
 use nexus_core::db::{placeholders, stmt};
 use nexus_core::samples;
 use nexus_core::{ApiError, ApiResult, AppState, Timestamp};
@@ -551,10 +552,22 @@ async fn cutoff(state: &AppState) -> ApiResult<i64> {
     Ok(Timestamp::now().0.div_euclid(1000) - i64::from(days) * 86_400_000)
 }
 
-/// One archiving run over telemetry: moves the raw readings of months wholly older than
+/// The archiving of metric history, as the API and `nexus archive` run it (one run at a
+/// time, each audited as `archive.run` with its counts).
+pub static ARCHIVER: Archiver = Archiver {
+    domain: "telemetry",
+    runs: "/api/v1/telemetry/archive/runs",
+    pass,
+};
+
+fn pass(state: &AppState, dry_run: bool) -> BoxFuture<'_, ApiResult<ArchiveReport>> {
+    Box::pin(run(state, dry_run))
+}
+
+/// One archiving pass over telemetry: moves the raw readings of months wholly older than
 /// the raw retention (the setting `retention_days`) into Parquet files, then deletes
 /// archive files and rollups older than the retention (`NEXUS_RETENTION_DAYS`); with
-/// `dry_run` only counts. A run that is not dry is audited (`archive.run`) with its counts.
+/// `dry_run` only counts.
 pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
     let mut report = ArchiveReport::new("telemetry", dry_run);
     let moved = archive_readings(state, cutoff(state).await?, dry_run).await?;
@@ -564,7 +577,6 @@ pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
     report.add("metric_readings", moved.readings, 0);
     report.add("metric_files", moved.files, files);
     report.add("metric_rollups", 0, rollups);
-    report.audit(state).await?;
     Ok(report)
 }
 
@@ -576,7 +588,7 @@ pub async fn archive_raw(state: &AppState, cutoff: i64) -> ApiResult<Moved> {
         let mut report = ArchiveReport::new("telemetry", false);
         report.add("metric_readings", moved.readings, 0);
         report.add("metric_files", moved.files, 0);
-        report.audit(state).await?;
+        report.audit(state.db.write(), None, None).await?;
     }
     Ok(moved)
 }

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use nexus_core::archive::{ArchiveQuery, ArchiveReport};
+use axum::response::{IntoResponse, Response};
+use nexus_core::archive::{ArchiveQuery, ArchiveReport, ArchiveRun};
 use nexus_core::audit::AuditEntry;
 use nexus_core::auth::Require;
 use nexus_core::extract::Path;
@@ -275,19 +275,39 @@ pub async fn history(
     ))
 }
 
-/// Run the archiving of work orders now (it also runs on its schedule): completed and
-/// cancelled work orders closed longer ago than `NEXUS_ARCHIVE_WORK_ORDERS_AFTER_DAYS`
-/// (365) move to the archive, archived ones past `NEXUS_RETENTION_DAYS` (seven years)
-/// are deleted, in batches; audited with the counts. `dry_run=true` only counts.
+/// Run the archiving of work orders now (it also runs daily): completed and cancelled
+/// work orders closed longer ago than `NEXUS_ARCHIVE_WORK_ORDERS_AFTER_DAYS` (365) move to
+/// the archive, archived ones past `NEXUS_RETENTION_DAYS` (seven years) are deleted, in
+/// batches. The run goes on in the background: 202 names it, and `Location` is where to
+/// follow it until it is done (audited as `archive.run` with its counts) or failed. One
+/// run at a time: 409 names the run under way. `dry_run=true` only counts, and answers
+/// the counts at once (200).
 #[utoipa::path(post, path = "/api/v1/maintenance/archive", tag = "maintenance", security(("bearer" = ["work_orders:manage"])),
-    params(ArchiveQuery), responses((status = 200, body = ArchiveReport), (status = 403), (status = 422)))]
+    params(ArchiveQuery), responses((status = 200, description = "dry run: what a run would move and delete", body = ArchiveReport),
+        (status = 202, description = "the run, started", body = ArchiveRun,
+            headers(("Location" = String, description = "where to follow the run"))),
+        (status = 403), (status = 409, description = "a run is under way"), (status = 422)))]
 pub async fn run_archive(
     State(state): State<AppState>,
-    _: Require<WorkOrdersManage>,
+    Require(user, _): Require<WorkOrdersManage>,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
-) -> ApiResult<Json<ArchiveReport>> {
-    let dry_run = q.dry_run.unwrap_or(false);
-    Ok(Json(service::archive::run(&state, dry_run).await?))
+) -> ApiResult<Response> {
+    service::archive::ARCHIVER
+        .answer(&state, user.id(), q)
+        .await
+}
+
+/// An archiving run of work orders: running, done (with its counts) or failed (why).
+#[utoipa::path(get, path = "/api/v1/maintenance/archive/runs/{id}", tag = "maintenance", security(("bearer" = ["work_orders:manage"])),
+    params(("id" = i64, Path)), responses((status = 200, body = ArchiveRun), (status = 403), (status = 404)))]
+pub async fn archive_run(
+    State(state): State<AppState>,
+    _: Require<WorkOrdersManage>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ArchiveRun>> {
+    Ok(Json(
+        service::archive::ARCHIVER.get(state.db.read(), id).await?,
+    ))
 }
 
 /// The routes of work orders.
@@ -304,4 +324,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_comments, add_comment))
         .routes(routes!(history))
         .routes(routes!(run_archive))
+        .routes(routes!(archive_run))
 }

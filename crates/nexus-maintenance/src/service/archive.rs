@@ -12,7 +12,8 @@
 //! (`parent_work_order_id`), a live step that opened it, or a schedule it was the last
 //! order of (which counts its next due date from it).
 
-use nexus_core::archive::ArchiveReport;
+use nexus_core::archive::{ArchiveReport, Archiver};
+use nexus_core::auth::BoxFuture;
 use nexus_core::db::{placeholders, stmt};
 use nexus_core::{ApiResult, AppState, Timestamp};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, TransactionTrait, Value};
@@ -290,10 +291,21 @@ const KINDS: [&str; 4] = [
     "work_order_comments",
 ];
 
-/// One archiving run over work orders: moves those closed longer ago than the configured
+/// The archiving of work orders, as the API, the schedule and `nexus archive` run it (one
+/// run at a time, each audited as `archive.run` with its counts).
+pub static ARCHIVER: Archiver = Archiver {
+    domain: "maintenance",
+    runs: "/api/v1/maintenance/archive/runs",
+    pass,
+};
+
+fn pass(state: &AppState, dry_run: bool) -> BoxFuture<'_, ApiResult<ArchiveReport>> {
+    Box::pin(run(state, dry_run))
+}
+
+/// One archiving pass over work orders: moves those closed longer ago than the configured
 /// age into the archive, then deletes archived ones past the retention, in batches; with
-/// `dry_run`, only counts what it would move and delete. A run that changed anything is
-/// audited (`archive.run`) with its counts.
+/// `dry_run`, only counts what it would move and delete.
 pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
     let now = Timestamp::now();
     let day = 86_400_000_000i64;
@@ -345,11 +357,11 @@ pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
             report.add(kind, 0, n);
         }
     }
-    report.audit(state).await?;
     Ok(report)
 }
 
-/// Archives once a day on one node, as `nexus archive` does by hand.
+/// Archives once a day on one node, as `nexus archive` does by hand (skipped while a run
+/// asked for through the API is under way).
 pub fn spawn_daily(state: &AppState) {
     let job = nexus_core::jobs::Job {
         name: "maintenance.archive",
@@ -357,5 +369,5 @@ pub fn spawn_daily(state: &AppState) {
         once_across_nodes: true,
         at_start: false,
     };
-    nexus_core::jobs::every(state, job, |s| async move { run(&s, false).await });
+    nexus_core::jobs::every(state, job, |s| async move { ARCHIVER.scheduled(&s).await });
 }

@@ -13,6 +13,18 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const DAY_US: i64 = 86_400_000_000;
+const ARCHIVE: &str = "/api/v1/maintenance/archive";
+
+/// What a finished run moved and deleted of `kind`.
+fn moved(run: &Value, kind: &str) -> (u64, u64) {
+    assert_eq!(run["status"], "done", "{run:?}");
+    let counts = run["report"]["counts"].as_array().expect("counts");
+    let c = counts.iter().find(|c| c["kind"] == kind).expect("the kind");
+    (
+        c["archived"].as_u64().unwrap(),
+        c["deleted"].as_u64().unwrap(),
+    )
+}
 
 async fn sql(srv: &TestServer, sql: &str, values: Vec<sea_orm::Value>) {
     let db = srv.state.db.write();
@@ -139,21 +151,25 @@ backend_tests! {
         assert_eq!(audit.json["items"].as_array().map(Vec::len), Some(0), "{:?}", audit.json);
 
         // The run moves exactly the two, with what belongs to them.
-        let run = archive::run(&srv.state, false).await.unwrap();
-        assert_eq!(run.of("work_orders").archived, 2, "{run:?}");
-        assert_eq!(run.of("work_order_labor").archived, 1);
+        let run = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(moved(&run, "work_orders"), (2, 0));
+        assert_eq!(moved(&run, "work_order_labor"), (1, 0));
+        assert!(run["finished_at"].is_string() && run["seconds"].as_f64().unwrap() >= 0.0, "{run:?}");
         assert_eq!((count(srv, "work_orders").await, count(srv, "work_orders_archive").await), (4, 2));
         assert_eq!(count(srv, "work_order_comments_archive").await, 1);
-        let again = archive::run(&srv.state, false).await.unwrap();
-        assert_eq!(again.of("work_orders").archived, 0);
+        let again = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(moved(&again, "work_orders"), (0, 0));
 
-        // Audited with its counts.
+        // Audited with its counts, under the run's id, by whoever asked.
         let audit = srv.get("/api/v1/audit-logs?entity_type=archive&action=archive.run", &admin).await;
         let rows = audit.json["items"].as_array().unwrap().clone();
         assert_eq!(rows.len(), 2, "{rows:?}");
         let first = rows.iter().find(|r| r["new_state"]["counts"][0]["archived"] == 2).expect("the run with counts");
         assert_eq!(first["new_state"]["domain"], "maintenance");
         assert_eq!(first["new_state"]["counts"][0]["kind"], "work_orders");
+        assert_eq!(first["entity_id"], run["id"]);
+        assert_eq!(first["actor_id"], run["started_by"]);
+        assert!(run["started_by"].is_i64());
 
         // Readable: by id, in the archived list with its filters, with labor, comments, history.
         let live = srv.get("/api/v1/work-orders", &admin).await.json;
@@ -243,8 +259,8 @@ backend_tests! {
         closed_days_ago(srv, "work_orders_archive", cancelled, 7 * 365 + 2).await;
         let dry = archive::run(&srv.state, true).await.unwrap();
         assert_eq!(dry.of("work_orders").deleted, 1);
-        let run = archive::run(&srv.state, false).await.unwrap();
-        assert_eq!((run.of("work_orders").archived, run.of("work_orders").deleted), (0, 1));
+        let run = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(moved(&run, "work_orders"), (0, 1));
         assert_eq!(srv.get(&format!("/api/v1/work-orders/{cancelled}"), &admin).await.status, 404);
         assert_eq!(srv.get(&format!("/api/v1/work-orders/{done}"), &admin).await.status, 200);
     }
@@ -264,11 +280,11 @@ backend_tests! {
         assert_eq!(status(srv, &admin, first, "completed").await.status, 200);
         closed_days_ago(srv, "work_orders", first, 500).await;
         // While the follow-up is open, neither moves.
-        assert_eq!(archive::run(&srv.state, false).await.unwrap().of("work_orders").archived, 0);
+        assert_eq!(moved(&srv.archive_run(ARCHIVE, &admin).await, "work_orders"), (0, 0));
         assert_eq!(status(srv, &admin, follow_up, "completed").await.status, 200);
         closed_days_ago(srv, "work_orders", follow_up, 450).await;
-        let run = archive::run(&srv.state, false).await.unwrap();
-        assert_eq!(run.of("work_orders").archived, 2, "{run:?}");
+        let run = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(moved(&run, "work_orders"), (2, 0));
         let child = srv.get(&format!("/api/v1/work-orders/{follow_up}"), &admin).await.json;
         assert_eq!(child["parent_work_order_id"], first);
         assert!(child["archived_at"].is_string());
@@ -286,8 +302,7 @@ backend_tests! {
         assert_eq!(down.status, 201, "{:?}", down.json);
         assert_eq!(status(srv, &admin, done, "completed").await.status, 200);
         closed_days_ago(srv, "work_orders", done, 400).await;
-        let run = srv.post("/api/v1/maintenance/archive", &admin, json!({})).await;
-        assert_eq!(run.status, 200, "{:?}", run.json);
+        assert_eq!(moved(&srv.archive_run(ARCHIVE, &admin).await, "work_orders"), (1, 0));
         assert_eq!(count(srv, "work_orders_archive").await, 1);
 
         // Back to before the archive migration, through any that came after it.
@@ -300,6 +315,82 @@ backend_tests! {
         Migrator::up(srv.state.db.write(), None).await.expect("up again");
         assert_eq!(count(srv, "work_orders_archive").await, 0);
         assert_eq!(srv.get(&format!("/api/v1/work-orders/{done}"), &admin).await.json["archived_at"], Value::Null);
+    }
+
+    async fn archive_runs_go_on_in_the_background_one_at_a_time(srv) {
+        let admin = srv.admin_token().await;
+        let old_order = |title: &'static str| {
+            let admin = admin.clone();
+            async move {
+                let id = new_order(srv, &admin, json!({"title": title})).await;
+                assert_eq!(status(srv, &admin, id, "completed").await.status, 200);
+                closed_days_ago(srv, "work_orders", id, 400).await;
+                id
+            }
+        };
+        let first = old_order("Grease bearings").await;
+
+        // A run under way (here another node's, heard from just now) holds the domain:
+        // a second is refused with 409 naming it and where to follow it.
+        let now = Timestamp::now().0;
+        sql(srv, "INSERT INTO archive_runs (domain, status, started_at, heartbeat_at) \
+            VALUES ('maintenance', 'running', $1, $1)", vec![now.into()]).await;
+        let other: i64 = {
+            let db = srv.state.db.read();
+            let row = db.query_one_raw(stmt(db.get_database_backend(),
+                "SELECT MAX(id) AS n FROM archive_runs", vec![])).await.unwrap().unwrap();
+            row.try_get("", "n").unwrap()
+        };
+        let refused = srv.post(ARCHIVE, &admin, json!({})).await;
+        assert_eq!(refused.status, 409, "{:?}", refused.json);
+        let detail = refused.json["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("archive run {other} ")) && detail.contains(&format!("{ARCHIVE}/runs/{other}")), "{detail}");
+        let running = srv.get(&format!("{ARCHIVE}/runs/{other}"), &admin).await;
+        assert_eq!((running.status, running.json["status"].as_str()), (200, Some("running")), "{:?}", running.json);
+        assert_eq!((running.json["report"].clone(), running.json["finished_at"].clone()), (Value::Null, Value::Null));
+        assert_eq!(count(srv, "work_orders_archive").await, 0);
+        // A dry run still answers at once, and the other domain runs on its own.
+        let dry = srv.post(&format!("{ARCHIVE}?dry_run=true"), &admin, json!({})).await;
+        assert_eq!((dry.status, dry.json["counts"][0]["archived"].as_i64()), (200, Some(1)), "{:?}", dry.json);
+        let telemetry = srv.archive_run("/api/v1/telemetry/archive", &admin).await;
+        assert_eq!((telemetry["status"].as_str(), telemetry["domain"].as_str()), (Some("done"), Some("telemetry")));
+        // Each domain answers for its own runs only.
+        let theirs = format!("/api/v1/telemetry/archive/runs/{other}");
+        assert_eq!(srv.get(&theirs, &admin).await.status, 404);
+        assert_eq!(srv.get(&format!("{ARCHIVE}/runs/999999"), &admin).await.status, 404);
+
+        // A run whose node went silent is over: shown failed, and no longer in the way.
+        let silent = now - 120 * 1_000_000;
+        sql(srv, "UPDATE archive_runs SET started_at = $1, heartbeat_at = $1 WHERE id = $2",
+            vec![silent.into(), other.into()]).await;
+        let lost = srv.get(&format!("{ARCHIVE}/runs/{other}"), &admin).await.json;
+        assert_eq!(lost["status"], "failed", "{lost:?}");
+        assert!(lost["error"].as_str().unwrap().contains("stopped"), "{lost:?}");
+        let run = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(moved(&run, "work_orders"), (1, 0));
+        assert_ne!(run["id"], other);
+        let lost = srv.get(&format!("{ARCHIVE}/runs/{other}"), &admin).await.json;
+        assert_eq!((lost["status"].as_str(), lost["finished_at"].is_string()), (Some("failed"), true), "{lost:?}");
+        assert!(srv.get(&format!("/api/v1/work-orders/{first}"), &admin).await.json["archived_at"].is_string());
+
+        // A run that fails says so, and the next one runs.
+        let second = old_order("Check belts").await;
+        srv.post(&format!("/api/v1/work-orders/{second}/comments"), &admin, json!({"content": "Worn"})).await;
+        sql(srv, "ALTER TABLE work_order_comments_archive RENAME TO comments_elsewhere", vec![]).await;
+        let failed = srv.archive_run(ARCHIVE, &admin).await;
+        assert_eq!(failed["status"], "failed", "{failed:?}");
+        assert!(failed["error"].is_string() && failed["report"].is_null() && failed["finished_at"].is_string(), "{failed:?}");
+        assert_eq!(count(srv, "work_orders_archive").await, 1, "the failed batch moved nothing");
+        sql(srv, "ALTER TABLE comments_elsewhere RENAME TO work_order_comments_archive", vec![]).await;
+        assert_eq!(moved(&srv.archive_run(ARCHIVE, &admin).await, "work_order_comments"), (1, 0));
+        let audit = srv.get("/api/v1/audit-logs?entity_type=archive&action=archive.run", &admin).await;
+        let audited = audit.json["items"].as_array().map(Vec::len);
+        assert_eq!(audited, Some(3), "the telemetry run and the two that were done: {:?}", audit.json);
+
+        // Followed by those who may run it.
+        let staff = srv.user_token(&admin, "sam", "staff").await;
+        assert_eq!(srv.get(&format!("{ARCHIVE}/runs/{}", run["id"]), &staff).await.status, 403);
+        assert_eq!(srv.post(ARCHIVE, &staff, json!({})).await.status, 403);
     }
 
     async fn the_archive_endpoints_are_for_managers(srv) {

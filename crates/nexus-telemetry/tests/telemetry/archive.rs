@@ -4,6 +4,7 @@
 //! past the retention are deleted.
 
 use chrono::{Datelike, TimeZone, Utc};
+use nexus_core::archive::ArchiveReport;
 use nexus_core::db::stmt;
 use nexus_server::backend_tests;
 use nexus_server::testing::TestServer;
@@ -73,6 +74,13 @@ async fn all_samples(
     }
 }
 
+/// One archiving run through the API, followed until done: its report.
+async fn moved(srv: &TestServer, token: &str) -> ArchiveReport {
+    let run = srv.archive_run("/api/v1/telemetry/archive", token).await;
+    assert_eq!(run["status"], "done", "{run:?}");
+    serde_json::from_value(run["report"].clone()).expect("a report")
+}
+
 backend_tests! {
     async fn old_readings_go_to_parquet_and_come_back(srv) {
         let admin = srv.admin_token().await;
@@ -103,7 +111,7 @@ backend_tests! {
         assert_eq!(dry.of("metric_files").archived, 1);
         assert_eq!(count(srv, "SELECT COUNT(*) AS n FROM metric_archive_files").await, 0);
 
-        let run = archive::run(&srv.state, false).await.unwrap();
+        let run = moved(srv, &admin).await;
         assert_eq!(run.of("metric_readings").archived, 2_000, "{run:?}");
         assert_eq!(run.of("metric_files").archived, 1);
         // Out of the database: only the recent minute is left there.
@@ -136,7 +144,7 @@ backend_tests! {
         // second file of that month next time.
         ingest(srv, &admin, &[(asset, "vibration", t0 + 2_500_000, 9.0)]).await;
         assert_eq!(all_samples(srv, &admin, asset, t0, t0 + 3_000_000).await.len(), 2_001);
-        let run = archive::run(&srv.state, false).await.unwrap();
+        let run = moved(srv, &admin).await;
         assert_eq!((run.of("metric_readings").archived, run.of("metric_files").archived), (1, 1));
         let after = all_samples(srv, &admin, asset, t0, t0 + 3_000_000).await;
         assert_eq!(after.len(), 2_001);
@@ -160,7 +168,7 @@ backend_tests! {
              SELECT series_id, $1, 1, 1, 1, 1 FROM metric_rollups_hour LIMIT 1", vec![(gone - gone % 3_600_000).into()])).await.unwrap();
         let dry = archive::run(&srv.state, true).await.unwrap();
         assert_eq!((dry.of("metric_files").deleted, dry.of("metric_rollups").deleted), (2, 1), "{dry:?}");
-        let run = archive::run(&srv.state, false).await.unwrap();
+        let run = moved(srv, &admin).await;
         assert_eq!((run.of("metric_files").deleted, run.of("metric_rollups").deleted), (2, 1));
         assert!(!file.exists());
         assert_eq!(count(srv, "SELECT COUNT(*) AS n FROM metric_archive_files").await, 0);

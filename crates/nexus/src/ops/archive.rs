@@ -32,18 +32,21 @@ impl ArchiveSettings {
 }
 
 /// Runs (or, `dry_run`, counts) the archiving of every domain; each domain's run is
-/// audited with its counts unless dry.
+/// audited with its counts unless dry, and refused while one of it runs in a server.
 pub async fn archive(state: AppState, dry_run: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let describe = |e: nexus_core::ApiError| anyhow::anyhow!("{}", e.problem().detail);
-    let reports: Vec<ArchiveReport> = vec![
-        nexus_maintenance::service::archive::run(&state, dry_run)
-            .await
-            .map_err(describe)?,
-        nexus_telemetry::archive::run(&state, dry_run)
-            .await
-            .map_err(describe)?,
-    ];
+    let mut reports: Vec<ArchiveReport> = Vec::new();
+    for archiver in [
+        &nexus_maintenance::service::archive::ARCHIVER,
+        &nexus_telemetry::archive::ARCHIVER,
+    ] {
+        let report = match dry_run {
+            true => archiver.dry_run(&state).await,
+            false => archiver.run_now(&state).await,
+        };
+        reports.push(report.map_err(describe)?);
+    }
     state.db.close().await;
     let (moved, deleted) = match dry_run {
         true => ("WOULD MOVE", "WOULD DELETE"),

@@ -1,6 +1,7 @@
 //! `nexus archive` as an operator runs it, on SQLite and on PostgreSQL: `--dry-run` prints
 //! what would move and changes nothing; a run moves exactly the closed work orders past
-//! the configured age and prints the counts; a bad setting is refused naming it.
+//! the configured age and prints the counts; a run under way elsewhere and a bad setting
+//! are refused naming them.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -125,6 +126,26 @@ async fn archive_moves_what_the_dry_run_said(dir: &Path, url: Option<&str>) {
     let audited =
         "SELECT COUNT(*) FROM audit_logs WHERE entity_type = 'archive' AND action = 'archive.run'";
     assert_eq!(query(dir, url, audited).await, 2, "one row per domain");
+    // While a server runs one (here, one started this minute), another is refused.
+    let now = chrono::Utc::now().timestamp_micros();
+    let busy = query(
+        dir,
+        url,
+        &format!(
+            "INSERT INTO archive_runs (domain, status, started_at, heartbeat_at) \
+             VALUES ('maintenance', 'running', {now}, {now}) RETURNING id"
+        ),
+    )
+    .await;
+    let refused = run(dir, url, &[], &["archive"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!("archive run {busy} of maintenance is under way")),
+        "{said}"
+    );
+    let over = format!("UPDATE archive_runs SET status = 'done' WHERE id = {busy} RETURNING id");
+    assert_eq!(query(dir, url, &over).await, busy);
     let again = ok(run(dir, url, &[], &["archive"]));
     assert_eq!(counts(&again, "work_orders"), (0, 0));
 

@@ -507,8 +507,7 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
     };
     let source = temp_dir("copy-source");
     let dir = source.clone();
-    let url = pg.url.clone();
-    let (seeded, copied) = tokio::task::spawn_blocking(move || {
+    let seeded = tokio::task::spawn_blocking(move || {
         let seed_args = [
             "seed",
             "--assets",
@@ -518,20 +517,61 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
             "--activities",
             "200",
         ];
-        let seeded = ok(nexus(&dir, None, &seed_args));
-        (seeded, nexus(&dir, None, &["copy-to", &url]))
+        ok(nexus(&dir, None, &seed_args))
     })
     .await
     .unwrap();
     assert!(seeded.contains("seeded 1011 asset(s)"), "{seeded}");
-    let printed = ok(copied);
-    assert!(printed.contains("every count verified"), "{printed}");
-
-    // Every table, counted on both sides, as the command printed it.
+    // The newest work order, with a checklist step, labor and a comment, goes to the
+    // archive: the archive tables then hold the highest ids of all four tables.
+    let (mut child, base) = serve(&source, None);
+    let http = reqwest::Client::new();
+    let token = sign_in(&http, &base).await;
+    let archived = full_work_order(&http, &base, &token).await;
+    let closed = http
+        .post(format!("{base}/api/v1/work-orders/{}/status", archived[0]))
+        .bearer_auth(&token)
+        .json(&json!({"status": "completed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 200);
+    child.kill().expect("stop");
+    child.wait().expect("reap");
     let mut sqlite =
         SqliteConnection::connect(&format!("sqlite://{}", source.join("nexus.db").display()))
             .await
             .unwrap();
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(400)).timestamp_micros();
+    sqlx::query("UPDATE work_orders SET completed_at = ?, updated_at = ? WHERE id = ?")
+        .bind(long_ago)
+        .bind(long_ago)
+        .bind(archived[0])
+        .execute(&mut sqlite)
+        .await
+        .unwrap();
+    let dir = source.clone();
+    let url = pg.url.clone();
+    let (moved, copied) = tokio::task::spawn_blocking(move || {
+        let moved = ok(nexus(&dir, None, &["archive"]));
+        (moved, nexus(&dir, None, &["copy-to", &url]))
+    })
+    .await
+    .unwrap();
+    assert!(moved.contains("work_order_comments"), "{moved}");
+    for (k, table) in ARCHIVED_WITH_WORK_ORDERS.iter().enumerate() {
+        let top: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT MAX(id) FROM {table}_archive"
+        )))
+        .fetch_one(&mut sqlite)
+        .await
+        .unwrap();
+        assert_eq!(top, Some(archived[k]), "{table}: {moved}");
+    }
+    let printed = ok(copied);
+    assert!(printed.contains("every count verified"), "{printed}");
+
+    // Every table, counted on both sides, as the command printed it.
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table'
          AND name NOT LIKE 'sqlite%' AND name <> 'seaql_migrations'",
@@ -572,17 +612,18 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
     let _ = target.close().await;
     let _ = sqlite.close().await;
 
+    // Ids continue past the copied ones, the archived ones included.
     let (mut child, base) = serve(&source, Some(&pg.url));
-    let http = reqwest::Client::new();
     let token = sign_in(&http, &base).await;
-    let res = http
-        .post(format!("{base}/api/v1/work-orders"))
-        .bearer_auth(&token)
-        .json(&json!({"title": "First on PostgreSQL"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "ids continue past the copied ones");
+    let fresh = full_work_order(&http, &base, &token).await;
+    for (k, table) in ARCHIVED_WITH_WORK_ORDERS.iter().enumerate() {
+        assert!(
+            fresh[k] > archived[k],
+            "{table}: {} after {}",
+            fresh[k],
+            archived[k]
+        );
+    }
     child.kill().expect("stop");
     child.wait().expect("reap");
 
@@ -596,6 +637,52 @@ async fn copy_to_moves_a_seeded_installation_to_postgres() {
     assert!(err.contains("the target database is not empty"), "{err}");
     pg.drop().await;
     let _ = std::fs::remove_dir_all(source);
+}
+
+/// The tables whose rows move to an `_archive` table with their work order, keeping ids.
+const ARCHIVED_WITH_WORK_ORDERS: [&str; 4] = [
+    "work_orders",
+    "work_order_checklist_items",
+    "work_order_labor",
+    "work_order_comments",
+];
+
+/// A new work order with a checklist step, a labor entry and a comment: their ids, in the
+/// order of [`ARCHIVED_WITH_WORK_ORDERS`].
+async fn full_work_order(http: &reqwest::Client, base: &str, token: &str) -> [i64; 4] {
+    let post = |path: String, body: Value| async move {
+        let res = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{path}");
+        res.json::<Value>().await.unwrap()
+    };
+    let order = post(
+        "/api/v1/work-orders".into(),
+        json!({"title": "Replace seal", "checklist": [{"task": "Lock out"}]}),
+    )
+    .await;
+    let id = order["id"].as_i64().unwrap();
+    let labor = post(
+        format!("/api/v1/work-orders/{id}/labor"),
+        json!({"started_at": "2025-01-01T08:00:00Z", "ended_at": "2025-01-01T09:00:00Z"}),
+    )
+    .await;
+    let comment = post(
+        format!("/api/v1/work-orders/{id}/comments"),
+        json!({"content": "Seal was cracked"}),
+    )
+    .await;
+    [
+        id,
+        order["checklist"][0]["id"].as_i64().unwrap(),
+        labor["id"].as_i64().unwrap(),
+        comment["id"].as_i64().unwrap(),
+    ]
 }
 
 /// A sample of `/metrics` by its full name (`name` or `name{labels}`), when present.

@@ -51,6 +51,10 @@ pub struct Event {
     pub data: serde_json::Value,
     pub at: Timestamp,
     pub audience: Audience,
+    /// For an update made through the write path: the record's fields whose values
+    /// changed, so that a listener can tell whether it concerns it without reading more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<String>>,
     /// Received from another node: live clients and caches get it, reactions that write
     /// ([`on_local`]) do not (they ran on the node where the change happened).
     #[serde(skip)]
@@ -75,9 +79,33 @@ impl Event {
             data,
             at: Timestamp::now(),
             audience,
+            changed: None,
             remote: false,
             queued: None,
         }
+    }
+
+    /// This event naming the top-level fields that differ between `before` and `after`.
+    pub fn with_changes(mut self, before: &serde_json::Value, after: &serde_json::Value) -> Self {
+        let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else {
+            return self;
+        };
+        let mut changed: Vec<String> = after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        changed.extend(before.keys().filter(|k| !after.contains_key(*k)).cloned());
+        self.changed = Some(changed);
+        self
+    }
+
+    /// Whether this update changed none of `fields`; unknown (false) when the event does
+    /// not say what changed.
+    pub fn left_alone(&self, fields: &[&str]) -> bool {
+        self.changed
+            .as_ref()
+            .is_some_and(|c| !c.iter().any(|f| fields.contains(&f.as_str())))
     }
 
     /// Records that a subscriber of kind `to` (`reaction`, `stream`) got this event now:
@@ -338,6 +366,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_update_names_the_fields_it_changed() {
+        let before = serde_json::json!({"status": "planned", "assigned_to_id": 4, "note": "x"});
+        let after = serde_json::json!({"status": "overdue", "assigned_to_id": 4, "tags": []});
+        let e = Event::new("activity", "updated", 1, after.clone(), Audience::All)
+            .with_changes(&before, &after);
+        let mut changed = e.changed.clone().unwrap();
+        changed.sort();
+        assert_eq!(changed, ["note", "status", "tags"]);
+        assert!(e.left_alone(&["assigned_to_id"]));
+        assert!(!e.left_alone(&["status"]));
+        let told: Event = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(told.changed, e.changed, "other nodes hear what changed");
+        let unknown = Event::new("activity", "updated", 1, after, Audience::All);
+        assert!(
+            !unknown.left_alone(&["assigned_to_id"]),
+            "unknown is not left alone"
+        );
+    }
 
     #[test]
     fn an_event_for_many_users_crosses_in_envelopes_that_fit() {

@@ -14,6 +14,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::audit::{self, AuditCtx};
 use crate::error::{ApiError, ApiResult};
@@ -116,9 +117,25 @@ impl<'a> Work<'a> {
         after: Option<&T>,
         audience: Audience,
     ) -> ApiResult<()> {
-        let data = after.or(before).map(to_json).unwrap_or_default();
-        self.audit(action, entity, id, before, after).await?;
-        self.emit(Event::new(entity, event, id, data, audience));
+        let (before, after) = (before.map(to_json), after.map(to_json));
+        // The audit row first: a listener finds it as written before the event.
+        let audited = (id != 0).then_some(id);
+        audit::record(
+            &self.txn,
+            self.ctx,
+            action,
+            entity,
+            audited,
+            before.clone(),
+            after.clone(),
+        )
+        .await?;
+        let mut e = Event::new(entity, event, id, Value::Null, audience);
+        if let (Some(b), Some(a)) = (&before, &after) {
+            e = e.with_changes(b, a);
+        }
+        e.data = after.or(before).unwrap_or_default();
+        self.emit(e);
         Ok(())
     }
 
@@ -133,6 +150,10 @@ impl<'a> Work<'a> {
             return Ok(());
         }
         let now = crate::time::Timestamp::now();
+        let changes: Vec<(i64, Value, Value, Audience)> = changes
+            .into_iter()
+            .map(|(id, before, after, audience)| (id, to_json(&before), to_json(&after), audience))
+            .collect();
         let rows = changes
             .iter()
             .map(|(id, before, after, _)| audit::entity::ActiveModel {
@@ -140,8 +161,8 @@ impl<'a> Work<'a> {
                 action: sea_orm::ActiveValue::Set("update".into()),
                 entity_type: sea_orm::ActiveValue::Set(entity.into()),
                 entity_id: sea_orm::ActiveValue::Set(Some(*id)),
-                previous_state: sea_orm::ActiveValue::Set(Some(to_json(before).to_string())),
-                new_state: sea_orm::ActiveValue::Set(Some(to_json(after).to_string())),
+                previous_state: sea_orm::ActiveValue::Set(Some(before.to_string())),
+                new_state: sea_orm::ActiveValue::Set(Some(after.to_string())),
                 ip_address: sea_orm::ActiveValue::Set(self.ctx.ip.clone()),
                 user_agent: sea_orm::ActiveValue::Set(self.ctx.user_agent.clone()),
                 created_at: sea_orm::ActiveValue::Set(now),
@@ -150,8 +171,9 @@ impl<'a> Work<'a> {
         audit::entity::Entity::insert_many(rows)
             .exec(&self.txn)
             .await?;
-        for (id, _, after, audience) in changes {
-            self.emit(Event::new(entity, "updated", id, to_json(&after), audience));
+        for (id, before, after, audience) in changes {
+            let e = Event::new(entity, "updated", id, after.clone(), audience);
+            self.emit(e.with_changes(&before, &after));
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use crate::service;
 /// Work orders, filtered by any combination of status, asset, location, assignee,
 /// priority, type, due range and text; sorted (`-id`, newest first, by default) and paged.
 /// `sort=-criticality` puts work on the most critical assets (A, then B, C, none) first.
-/// `total` is exact unless `total_exact` is false (more than 10,000 matches past the page).
+/// `total` is exact unless `total_exact` is false (more than 1,000 matches past the page).
 /// `archived=true` lists the archived work orders instead (completed or cancelled long
 /// ago; read-only, with `archived_at` set), under the same filters and sorts.
 #[utoipa::path(get, path = "/api/v1/work-orders", tag = "maintenance", security(("bearer" = ["work_orders:read"])),

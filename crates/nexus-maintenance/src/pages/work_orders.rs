@@ -284,7 +284,7 @@ struct Column {
     status: &'static str,
     label: String,
     total: u64,
-    /// `total` counts every match (the list stops counting past 10,000).
+    /// `total` counts every match (the list stops counting 1,000 past the page).
     exact: bool,
     cards: Vec<Row>,
     /// Where the whole column is listed.

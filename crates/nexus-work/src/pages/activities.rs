@@ -250,6 +250,8 @@ struct ListPage {
     errors: Errors,
     rows: Vec<Row>,
     total: u64,
+    /// False when the list stopped counting: "more than `total`".
+    exact: bool,
     first: u64,
     last: u64,
     prev: Option<String>,
@@ -304,12 +306,12 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
             .map(|list| (list, export_link(&f))),
         Err(e) => Err(e),
     };
-    let (shell, status, items, total, export, errors) = match found {
+    let (shell, status, items, (total, exact), export, errors) = match found {
         Ok((list, export)) => (
             shell,
             StatusCode::OK,
             list.items,
-            list.total,
+            (list.total, list.total_exact),
             export,
             Errors::default(),
         ),
@@ -321,7 +323,7 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
                 r.shell,
                 r.status,
                 Vec::new(),
-                0,
+                (0, true),
                 export_link(&ActivityFilter::default()),
                 r.errors,
             )
@@ -334,6 +336,7 @@ async fn list(web: Web, Query(form): Query<ListForm>) -> Page {
         shell,
         rows: rows(items),
         total,
+        exact,
         first: if shown == 0 { 0 } else { offset + 1 },
         last: offset + shown,
         prev,

@@ -1,11 +1,13 @@
 //! "My work": the activities and tasks assigned to a user and still to do, by when.
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
+use nexus_core::paging::{counts, union_all};
 use nexus_core::plant::Plant;
-use nexus_core::{ApiResult, CurrentUser, Timestamp};
+use nexus_core::{ApiResult, CurrentUser};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 
 use super::activity_outs;
@@ -21,43 +23,60 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Up to [`MY_WORK_SHOWN`] of `mine` in each of `statuses` starting in `from..to`, in
-/// start order, and how many there are. One status at a time, so each read is one range
-/// of the (assignee, status, start) index; a status is counted only when its rows fill
-/// the part (fewer are all of them).
-async fn activity_rows(
-    conn: &impl ConnectionTrait,
-    mine: &Select<activity::Entity>,
-    statuses: &[&str],
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
-) -> ApiResult<(Vec<activity::Model>, u64)> {
-    use activity::Column as A;
-    let (mut rows, mut total) = (Vec::new(), 0);
-    for status in statuses {
-        let mut q = mine.clone().filter(A::Status.eq(*status));
-        if let Some(from) = from {
-            q = q.filter(A::StartTime.gte(from));
-        }
-        if let Some(to) = to {
-            q = q.filter(A::StartTime.lt(to));
-        }
-        let some = q
-            .clone()
-            .order_by_asc(A::StartTime)
-            .order_by_asc(A::Id)
+/// The parts of "my work" of one kind of record: the first [`MY_WORK_SHOWN`] rows of each
+/// part in `key` order and how many it has. A part is read as one or more ranges
+/// (`reads`: the part's index, and the range in `order`), each one range of an index; all
+/// ranges' first rows come in one round trip, then the counts of the ranges that filled
+/// their page (fewer rows are all of them) in one more.
+async fn parts<E, C, K, const N: usize>(
+    conn: &C,
+    reads: Vec<(usize, Select<E>)>,
+    order: impl Fn(Select<E>) -> Select<E>,
+    key: impl Fn(&E::Model) -> K,
+) -> ApiResult<[(Vec<E::Model>, u64); N]>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    K: Ord,
+{
+    let pages = reads.iter().enumerate().map(|(r, (_, q))| {
+        order(q.clone())
+            .expr_as(Expr::val(r as i32), "read")
             .limit(MY_WORK_SHOWN)
-            .all(conn)
-            .await?;
-        total += match some.len() as u64 {
-            n if n < MY_WORK_SHOWN => n,
-            _ => q.count(conn).await?,
-        };
-        rows.extend(some);
+            .into_query()
+    });
+    let mut found: Vec<Vec<E::Model>> = reads.iter().map(|_| Vec::new()).collect();
+    if let Some(all) = union_all(pages) {
+        let backend = conn.get_database_backend();
+        for row in conn.query_all_raw(backend.build(&all)).await? {
+            let r = row.try_get::<i32>("", "read")? as usize;
+            found[r].push(E::Model::from_query_result(&row, "")?);
+        }
     }
-    rows.sort_by_key(|a| (a.start_time, a.id));
-    rows.truncate(MY_WORK_SHOWN as usize);
-    Ok((rows, total))
+    let full: Vec<usize> = (0..reads.len())
+        .filter(|&r| found[r].len() as u64 >= MY_WORK_SHOWN)
+        .collect();
+    let counted = counts(
+        conn,
+        full.iter()
+            .map(|&r| reads[r].1.clone().into_query())
+            .collect(),
+    )
+    .await?;
+    let mut totals: Vec<u64> = found.iter().map(|rows| rows.len() as u64).collect();
+    for (r, n) in full.into_iter().zip(counted) {
+        totals[r] = n;
+    }
+    let mut out: [(Vec<E::Model>, u64); N] = std::array::from_fn(|_| (Vec::new(), 0));
+    for ((rows, total), (part, _)) in found.into_iter().zip(totals).zip(&reads) {
+        out[*part].0.extend(rows);
+        out[*part].1 += total;
+    }
+    for (rows, _) in &mut out {
+        rows.sort_by_key(&key);
+        rows.truncate(MY_WORK_SHOWN as usize);
+    }
+    Ok(out)
 }
 
 /// The three parts' rows with their names and tags, read together.
@@ -77,43 +96,41 @@ async fn activity_sections(
     Ok([take(0), take(1), take(2)])
 }
 
-async fn tasks(
+/// The three parts' tasks with their projects' names.
+async fn task_sections(
     conn: &impl ConnectionTrait,
-    q: Select<task::Entity>,
-) -> ApiResult<Section<TaskBrief>> {
-    let rows = q
-        .clone()
-        .order_by_asc(task::Column::DueDate)
-        .order_by_asc(task::Column::Id)
-        .limit(MY_WORK_SHOWN)
-        .all(conn)
-        .await?;
-    let total = match rows.len() as u64 {
-        n if n < MY_WORK_SHOWN => n,
-        _ => q.count(conn).await?,
-    };
+    parts: [(Vec<task::Model>, u64); 3],
+) -> ApiResult<[Section<TaskBrief>; 3]> {
     let names: std::collections::HashMap<i64, String> = project::Entity::find()
-        .filter(project::Column::Id.is_in(rows.iter().map(|t| t.project_id)))
+        .filter(
+            project::Column::Id.is_in(
+                parts
+                    .iter()
+                    .flat_map(|(rows, _)| rows.iter().map(|t| t.project_id)),
+            ),
+        )
         .all(conn)
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
     let date = |s: &str| s.parse().unwrap_or_default();
-    let items = rows
-        .into_iter()
-        .map(|t| TaskBrief {
-            project: names.get(&t.project_id).cloned().unwrap_or_default(),
-            start_date: date(&t.start_date),
-            due_date: date(&t.due_date),
-            id: t.id,
-            project_id: t.project_id,
-            title: t.title,
-            status: t.status,
-            priority: t.priority,
-        })
-        .collect();
-    Ok(Section { items, total })
+    Ok(parts.map(|(rows, total)| Section {
+        items: rows
+            .into_iter()
+            .map(|t| TaskBrief {
+                project: names.get(&t.project_id).cloned().unwrap_or_default(),
+                start_date: date(&t.start_date),
+                due_date: date(&t.due_date),
+                id: t.id,
+                project_id: t.project_id,
+                title: t.title,
+                status: t.status,
+                priority: t.priority,
+            })
+            .collect(),
+        total,
+    }))
 }
 
 /// What `user` has to do today at `plant` (days in its time zone): overdue activities and
@@ -127,48 +144,56 @@ pub async fn my_work(
     use task::Column as T;
     let today = plant.today();
     let midnight = |d: NaiveDate| plant.day_start(d);
-    let tomorrow = today + TimeDelta::days(1);
     let week_end = today + TimeDelta::days(7 - i64::from(today.weekday().num_days_from_monday()));
-    let mine = activity::Entity::find().filter(A::AssignedToId.eq(user.id()));
-    let my_tasks = task::Entity::find()
-        .filter(T::AssigneeId.eq(user.id()))
-        .filter(T::Status.is_in(OPEN_TASKS));
-    let [overdue, today_part, week] = activity_sections(
-        conn,
-        [
-            activity_rows(conn, &mine, &["overdue"], None, None).await?,
-            activity_rows(conn, &mine, &OPEN, None, Some(midnight(tomorrow))).await?,
-            activity_rows(
-                conn,
-                &mine,
-                &OPEN,
-                Some(midnight(tomorrow)),
-                Some(midnight(week_end)),
-            )
-            .await?,
-        ],
-    )
-    .await?;
+    let tomorrow = midnight(today + TimeDelta::days(1));
+    let monday = midnight(week_end);
+    let mine = || activity::Entity::find().filter(A::AssignedToId.eq(user.id()));
+    // One status at a time, so that each read is one range of the (assignee, status,
+    // start) index.
+    let mut reads = vec![(0, mine().filter(A::Status.eq("overdue")))];
+    for status in OPEN {
+        let open = mine().filter(A::Status.eq(status));
+        reads.push((1, open.clone().filter(A::StartTime.lt(tomorrow))));
+        reads.push((
+            2,
+            open.filter(A::StartTime.gte(tomorrow))
+                .filter(A::StartTime.lt(monday)),
+        ));
+    }
+    let by_start = |q: Select<activity::Entity>| q.order_by_asc(A::StartTime).order_by_asc(A::Id);
+    let activities = parts(conn, reads, by_start, |a| (a.start_time, a.id)).await?;
+    let [overdue, today_part, week] = activity_sections(conn, activities).await?;
+    let my_tasks = || {
+        task::Entity::find()
+            .filter(T::AssigneeId.eq(user.id()))
+            .filter(T::Status.is_in(OPEN_TASKS))
+    };
+    let (today_day, week_end_day) = (day(today), day(week_end));
+    let reads = vec![
+        (0, my_tasks().filter(T::DueDate.lt(&today_day))),
+        (
+            1,
+            my_tasks()
+                .filter(T::DueDate.gte(&today_day))
+                .filter(T::StartDate.lte(&today_day)),
+        ),
+        (
+            2,
+            my_tasks()
+                .filter(T::StartDate.gt(&today_day))
+                .filter(T::StartDate.lt(&week_end_day)),
+        ),
+    ];
+    let by_due = |q: Select<task::Entity>| q.order_by_asc(T::DueDate).order_by_asc(T::Id);
+    let tasks = parts(conn, reads, by_due, |t| (t.due_date.clone(), t.id)).await?;
+    let [overdue_tasks, today_tasks, week_tasks] = task_sections(conn, tasks).await?;
     Ok(MyWork {
         today,
         overdue_activities: overdue,
         today_activities: today_part,
         week_activities: week,
-        overdue_tasks: tasks(conn, my_tasks.clone().filter(T::DueDate.lt(day(today)))).await?,
-        today_tasks: tasks(
-            conn,
-            my_tasks
-                .clone()
-                .filter(T::DueDate.gte(day(today)))
-                .filter(T::StartDate.lte(day(today))),
-        )
-        .await?,
-        week_tasks: tasks(
-            conn,
-            my_tasks
-                .filter(T::StartDate.gt(day(today)))
-                .filter(T::StartDate.lt(day(week_end))),
-        )
-        .await?,
+        overdue_tasks,
+        today_tasks,
+        week_tasks,
     })
 }

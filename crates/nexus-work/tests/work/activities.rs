@@ -320,6 +320,54 @@ backend_tests! {
 }
 
 backend_tests! {
+    async fn my_work_shows_fifty_of_a_part_and_counts_the_rest(srv) {
+        let admin = srv.admin_token().await;
+        let ann_id = srv.create_user(&admin, "ann", "user").await;
+        let ann = srv.login("ann", "ann-password").await;
+        // Today: 51 planned and 3 in progress, all started and not ended; one overdue.
+        for i in 0..54 {
+            let status = if i < 51 { "planned" } else { "in-progress" };
+            plan(srv, &ann, json!({"title": format!("Round {i:02}"), "type": "Production",
+                "status": status, "start_time": at(-60 + i), "end_time": at(2)})).await;
+        }
+        plan(srv, &ann, json!({"title": "Late", "type": "Quality", "start_time": at(-5), "end_time": at(-4)})).await;
+        // A task of ann's due today, one overdue, one done (not shown).
+        let today = Utc::now().date_naive();
+        let p = srv.post("/api/v1/projects", &admin, json!({"name": "Retrofit",
+            "start_date": (today - Duration::days(10)).to_string(), "end_date": (today + Duration::days(30)).to_string()})).await;
+        assert_eq!(p.status, 201, "{:?}", p.json);
+        let pid = p.json["id"].as_i64().unwrap();
+        let res = srv.post(&format!("/api/v1/projects/{pid}/team"), &admin, json!({"user_id": ann_id})).await;
+        assert_eq!(res.status, 201, "{:?}", res.json);
+        for (title, start, due, status) in [("Due today", -1, 0, "todo"), ("Late task", -5, -2, "in-progress"), ("Done", -5, -2, "done")] {
+            let res = srv.post(&format!("/api/v1/projects/{pid}/tasks"), &admin, json!({"title": title,
+                "start_date": (today + Duration::days(start)).to_string(), "due_date": (today + Duration::days(due)).to_string(),
+                "estimated_hours": 2.0, "assignee_id": ann_id, "status": status})).await;
+            assert_eq!(res.status, 201, "{:?}", res.json);
+        }
+
+        let mine = srv.get("/api/v1/my-work", &ann).await;
+        assert_eq!(mine.status, 200, "{:?}", mine.json);
+        let w = &mine.json;
+        let titles = |part: &str| -> Vec<String> {
+            w[part]["items"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
+        };
+        let today_titles = titles("today_activities");
+        assert_eq!(w["today_activities"]["total"], 54, "counted past the fifty shown");
+        assert_eq!(today_titles.len(), 50);
+        let expected: Vec<String> = (0..50).map(|i| format!("Round {i:02}")).collect();
+        assert_eq!(today_titles, expected, "in start order over both statuses");
+        assert_eq!(titles("overdue_activities"), ["Late"]);
+        assert_eq!(w["overdue_activities"]["total"], 1);
+        assert_eq!(w["today_activities"]["items"][0]["assigned_to"], "ann", "names read with the rows");
+        assert_eq!(titles("today_tasks"), ["Due today"]);
+        assert_eq!(titles("overdue_tasks"), ["Late task"]);
+        assert_eq!(w["overdue_tasks"]["items"][0]["project"], "Retrofit");
+        assert_eq!(w["week_tasks"]["total"], 0);
+    }
+}
+
+backend_tests! {
     async fn the_event_stream_carries_only_what_one_may_see(srv) {
         let admin = srv.admin_token().await;
         let ann = srv.user_token(&admin, "ann", "user").await;

@@ -126,8 +126,11 @@ pub fn missed(to: &'static str, missed: u64) {
 
 /// The PostgreSQL channel that carries events between nodes.
 const CHANNEL: &str = "nexus_events";
-/// NOTIFY payloads must stay under 8000 bytes; bigger events cross without their data.
+/// NOTIFY payloads must stay under 8000 bytes; a bigger envelope is kept in the
+/// `event_payloads` table and the notice names its row ([`Notice::stored`]).
 const MAX_PAYLOAD: usize = 7900;
+/// How long a stored envelope is kept for the other nodes to read.
+const STORED_FOR_MICROS: i64 = 10 * 60 * 1_000_000;
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -135,12 +138,20 @@ struct Envelope {
     event: Event,
 }
 
+/// What crosses the channel: an envelope, or where to read one too big to cross.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Notice {
+    Envelope(Envelope),
+    Stored { node: String, stored: i64 },
+}
+
 /// How many users one envelope names at most, so that an event for thousands of users
 /// crosses as several envelopes that each fit.
 const USERS_PER_ENVELOPE: usize = 500;
 
-/// The NOTIFY payloads of an event: one envelope, without the event's data when too big;
-/// an audience of many users is split over several envelopes (each user is in one).
+/// The envelopes of an event: one, or for an audience of many users several, each
+/// naming some of them (each user is in one).
 fn envelopes(node: &str, event: &Event) -> Vec<String> {
     let parts: Vec<Audience> = match &event.audience {
         Audience::Users(users) if users.len() > USERS_PER_ENVELOPE => users
@@ -161,21 +172,65 @@ fn envelopes(node: &str, event: &Event) -> Vec<String> {
     parts
         .into_iter()
         .map(|audience| {
-            let mut env = Envelope {
+            let env = Envelope {
                 node: node.to_string(),
                 event: Event {
                     audience,
                     ..event.clone()
                 },
             };
-            let payload = serde_json::to_string(&env).unwrap_or_default();
-            if payload.len() <= MAX_PAYLOAD {
-                return payload;
-            }
-            env.event.data = serde_json::Value::Null;
             serde_json::to_string(&env).unwrap_or_default()
         })
         .collect()
+}
+
+/// `payloads` as NOTIFY can carry them: each too big is stored in `event_payloads` and
+/// replaced by a notice naming its row; stored ones older than [`STORED_FOR_MICROS`] go.
+async fn fit(pool: &PgPool, node: &str, payloads: Vec<String>) -> Vec<String> {
+    let mut fitted = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        if payload.len() <= MAX_PAYLOAD {
+            fitted.push(payload);
+            continue;
+        }
+        let now = Timestamp::now().0;
+        let stored: Result<i64, _> = sea_orm::sqlx::query_scalar(
+            "WITH gone AS (DELETE FROM event_payloads WHERE created_at < $3) \
+             INSERT INTO event_payloads (payload, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(&payload)
+        .bind(now)
+        .bind(now - STORED_FOR_MICROS)
+        .fetch_one(pool)
+        .await;
+        match stored {
+            Ok(id) => fitted.push(serde_json::json!({"node": node, "stored": id}).to_string()),
+            Err(e) => {
+                tracing::warn!(error = %e, "an event too big for NOTIFY was not sent to other nodes")
+            }
+        }
+    }
+    fitted
+}
+
+/// The event a notice from another node carries or names; none for this node's own.
+async fn heard(pool: &PgPool, own: &str, payload: &str) -> Result<Option<Event>, String> {
+    let env = match serde_json::from_str::<Notice>(payload).map_err(|e| e.to_string())? {
+        Notice::Envelope(env) => env,
+        Notice::Stored { node, .. } if node == own => return Ok(None),
+        Notice::Stored { node, stored } => {
+            let body: Option<String> =
+                sea_orm::sqlx::query_scalar("SELECT payload FROM event_payloads WHERE id = $1")
+                    .bind(stored)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            let body =
+                body.ok_or_else(|| format!("stored event {stored} of node {node} is gone"))?;
+            serde_json::from_str(&body).map_err(|e| e.to_string())?
+        }
+    };
+    Ok((env.node != own).then_some(env.event))
 }
 
 /// In-process broadcast of committed changes; with PostgreSQL, also NOTIFY/LISTEN so that
@@ -235,6 +290,7 @@ impl EventBus {
                         Err(_) => break,
                     }
                 }
+                let payloads = fit(&notify_pool, &node, payloads).await;
                 let sent = sea_orm::sqlx::query(
                     "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
                 )
@@ -257,17 +313,17 @@ impl EventBus {
             while !listen_pool.is_closed() {
                 // `recv` reconnects by itself after a lost connection.
                 match listener.recv().await {
-                    Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
-                        Ok(env) if *env.node != *node => {
+                    Ok(n) => match heard(&listen_pool, &node, n.payload()).await {
+                        Ok(Some(event)) => {
                             metrics::counter!("events_published_total", "origin" => "remote")
                                 .increment(1);
                             let _ = tx.send(Arc::new(Event {
                                 remote: true,
                                 queued: Some(Instant::now()),
-                                ..env.event
+                                ..event
                             }));
                         }
-                        Ok(_) => {}
+                        Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, "unreadable event from another node"),
                     },
                     Err(_) if listen_pool.is_closed() => break,

@@ -26,6 +26,7 @@ mod m0019_open_wip;
 mod m0020_archive;
 mod m0021_wip_balance;
 mod m0022_archive_runs;
+mod m0023_event_payloads;
 mod shapes;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_archive::Migration),
             Box::new(m0021_wip_balance::Migration),
             Box::new(m0022_archive_runs::Migration),
+            Box::new(m0023_event_payloads::Migration),
         ]
     }
 }

@@ -236,6 +236,31 @@ async fn nodes_share_changes_through_postgres() {
     .await
     .expect("event crosses nodes");
     assert_eq!(event.data["name"], "Shipping");
+
+    // One too big for a NOTIFY (8,000 bytes) arrives whole, after a small one, in order.
+    let text = "x".repeat(20_000);
+    for (id, data) in [(1, json!({"text": text})), (2, json!({"text": "small"}))] {
+        a.state.events.publish(nexus_core::Event::new(
+            "note",
+            "created",
+            id,
+            data,
+            nexus_core::events::Audience::All,
+        ));
+    }
+    let notes = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut notes = Vec::new();
+        while notes.len() < 2 {
+            let e = rx.recv().await.unwrap();
+            if e.kind == "note.created" {
+                notes.push((e.id, e.data["text"].as_str().unwrap_or_default().len()));
+            }
+        }
+        notes
+    })
+    .await
+    .expect("both events cross nodes");
+    assert_eq!(notes, [(1, 20_000), (2, 5)]);
     b.finish().await;
     a.finish().await;
 }

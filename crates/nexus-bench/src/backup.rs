@@ -54,19 +54,28 @@ pub async fn run(
         for _ in 0..secs {
             quiet.push(run_load_with(nexus.addr, RECORD_CONNS, WINDOW, make.clone()).await?);
         }
+        let quiet_worst = worst_p99(&quiet);
         let quiet = Stats::merged(quiet);
-        let (backed, took, bytes, files) = during_backup(binary, database_url, &dir, &nexus, &make)
+        let b = during_backup(binary, database_url, &dir, &nexus, &make)
             .await
             .with_context(|| format!("round {round}"))?;
         println!(
-            "  round {round}: backup {:.1} s, {:.2} GB in {files} files, exit 0 and manifest present",
-            took.as_secs_f64(),
-            bytes as f64 / 1e9
+            "  round {round}: backup {:.1} s, {:.2} GB in {} files, exit 0 and manifest present",
+            b.took.as_secs_f64(),
+            b.bytes as f64 / 1e9,
+            b.files
         );
-        println!("    record without: {}", quiet.summary());
-        println!("    record during:  {}", backed.summary());
+        println!(
+            "    record without: {}; worst window p99 {quiet_worst:.2} ms",
+            quiet.summary()
+        );
+        println!(
+            "    record during:  {}; worst window p99 {:.2} ms",
+            b.load.summary(),
+            b.worst_p99
+        );
         without.push(quiet);
-        during.push(backed);
+        during.push(b.load);
     }
     let (without, during) = (Stats::merged(without), Stats::merged(during));
     println!("  record, {RECORD_CONNS} conns, all {ROUNDS} rounds:");
@@ -83,16 +92,30 @@ pub async fn run(
     Ok(())
 }
 
+/// One backup and the load while it ran.
+struct BackupRound {
+    load: Stats,
+    /// The highest p99 of one window.
+    worst_p99: f64,
+    took: Duration,
+    bytes: u64,
+    files: usize,
+}
+
+/// The highest p99 among load windows.
+fn worst_p99(windows: &[Stats]) -> f64 {
+    windows.iter().map(Stats::p99_ms).fold(0.0, f64::max)
+}
+
 /// Runs `nexus backup` into a fresh folder while the load runs in windows until it ends;
-/// checks it succeeded and left a complete backup, then removes it. The load meanwhile,
-/// the backup's duration, its size in bytes and its file count.
+/// checks it succeeded and left a complete backup, then removes it.
 async fn during_backup(
     binary: &str,
     database_url: Option<&str>,
     dir: &Path,
     nexus: &Nexus,
     make: &MakeRequest,
-) -> anyhow::Result<(Stats, Duration, u64, usize)> {
+) -> anyhow::Result<BackupRound> {
     let to = server::fresh_dir()?;
     let mut cmd = server::command(binary, database_url, dir)?;
     cmd.arg("backup")
@@ -120,7 +143,13 @@ async fn during_backup(
     let checked = check_backup(&to);
     let _ = std::fs::remove_dir_all(&to);
     let (bytes, files) = checked?;
-    Ok((Stats::merged(windows), took, bytes, files))
+    Ok(BackupRound {
+        worst_p99: worst_p99(&windows),
+        load: Stats::merged(windows),
+        took,
+        bytes,
+        files,
+    })
 }
 
 /// The one complete backup folder in `to` (no `.partial` left) with its `manifest.json`:

@@ -54,7 +54,7 @@ pub async fn run(
         for _ in 0..secs {
             quiet.push(run_load_with(nexus.addr, RECORD_CONNS, WINDOW, make.clone()).await?);
         }
-        let quiet_worst = worst_p99(&quiet);
+        let (quiet_worst, _) = worst_p99(&quiet);
         let quiet = Stats::merged(quiet);
         let b = during_backup(binary, database_url, &dir, &nexus, &make)
             .await
@@ -70,9 +70,11 @@ pub async fn run(
             quiet.summary()
         );
         println!(
-            "    record during:  {}; worst window p99 {:.2} ms",
+            "    record during:  {}; worst window p99 {:.2} ms (window {} of {})",
             b.load.summary(),
-            b.worst_p99
+            b.worst_p99.0,
+            b.worst_p99.1,
+            b.worst_p99.2
         );
         without.push(quiet);
         during.push(b.load);
@@ -95,16 +97,25 @@ pub async fn run(
 /// One backup and the load while it ran.
 struct BackupRound {
     load: Stats,
-    /// The highest p99 of one window.
-    worst_p99: f64,
+    /// The highest p99 of one window, which window it was, and how many there were.
+    worst_p99: (f64, usize, usize),
     took: Duration,
     bytes: u64,
     files: usize,
 }
 
-/// The highest p99 among load windows.
-fn worst_p99(windows: &[Stats]) -> f64 {
-    windows.iter().map(Stats::p99_ms).fold(0.0, f64::max)
+/// The highest p99 among load windows, and which window (from 1) it was.
+fn worst_p99(windows: &[Stats]) -> (f64, usize) {
+    windows
+        .iter()
+        .map(Stats::p99_ms)
+        .enumerate()
+        .fold(
+            (0.0, 0),
+            |worst, (i, p99)| {
+                if p99 > worst.0 { (p99, i + 1) } else { worst }
+            },
+        )
 }
 
 /// Runs `nexus backup` into a fresh folder while the load runs in windows until it ends;
@@ -144,7 +155,10 @@ async fn during_backup(
     let _ = std::fs::remove_dir_all(&to);
     let (bytes, files) = checked?;
     Ok(BackupRound {
-        worst_p99: worst_p99(&windows),
+        worst_p99: {
+            let (p99, at) = worst_p99(&windows);
+            (p99, at, windows.len())
+        },
         load: Stats::merged(windows),
         took,
         bytes,

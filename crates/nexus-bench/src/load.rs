@@ -100,6 +100,17 @@ pub async fn send_once(addr: SocketAddr, req: &Request) -> anyhow::Result<(u16, 
     Ok((status, body))
 }
 
+/// Sends `req` on a new connection and returns its status and its body as it arrives
+/// (for an event stream).
+pub async fn open_stream(
+    addr: SocketAddr,
+    req: &Request,
+) -> anyhow::Result<(u16, hyper::body::Incoming)> {
+    let mut sender = connect(addr).await?;
+    let res = sender.send_request(req.build(addr)?).await?;
+    Ok((res.status().as_u16(), res.into_body()))
+}
+
 /// What a load run measured.
 pub struct Stats {
     pub ok: u64,
@@ -120,6 +131,10 @@ impl Stats {
         }
         let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
         f64::from(self.latencies[i]) / 1000.0
+    }
+
+    pub fn p50_ms(&self) -> f64 {
+        self.percentile_ms(0.5)
     }
 
     pub fn p99_ms(&self) -> f64 {

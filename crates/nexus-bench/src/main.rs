@@ -2,10 +2,12 @@
 //! on loopback. Each scenario prints its figures; BENCHMARKS.md records them.
 
 mod archive;
+mod backup;
 mod comms;
 mod inventory;
 mod load;
 mod maintenance;
+mod nodes;
 mod pages;
 mod production;
 mod server;
@@ -35,7 +37,7 @@ struct Cli {
     /// Rows of the CSV the import scenario sends.
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
-    /// Movements the reports scenario seeds.
+    /// Movements the reports, pages and backup scenarios seed.
     #[arg(long, default_value_t = 10_000_000)]
     movements: u64,
     /// Assets the maintenance scenario seeds.
@@ -63,7 +65,7 @@ struct Cli {
     /// writes twice as many, over two years).
     #[arg(long, default_value_t = 1_000_000)]
     archive_work_orders: u64,
-    /// Samples the telemetry-query scenario stores.
+    /// Samples the telemetry-query and backup scenarios store.
     #[arg(long, default_value_t = 100_000_000)]
     samples: u64,
     #[command(subcommand)]
@@ -110,31 +112,45 @@ enum Scenario {
     /// writers record work orders and movements: its duration and their p99 against
     /// before it.
     Archive,
-    /// Every scenario above.
+    /// `record` without a backup and while `nexus backup` runs, in alternating rounds,
+    /// over `--movements` movements and `--samples` samples: the backup's duration and
+    /// size, and `record` p50/p99 during against without.
+    Backup,
+    /// Two nodes on one PostgreSQL database (`--database-url` required): a write on node
+    /// A to its event on a stream on node B and on node A, p50/p99/max; and an event over
+    /// NOTIFY's 8,000-byte limit.
+    Nodes,
+    /// Every scenario above (`nodes` only with `--database-url`).
     All,
 }
+
+/// What `all` runs, in order; `nodes` last, as it needs PostgreSQL.
+const ALL: [Scenario; 17] = [
+    Scenario::Startup,
+    Scenario::Memory,
+    Scenario::AuthMe,
+    Scenario::LoginFlood,
+    Scenario::Record,
+    Scenario::Import,
+    Scenario::Reports,
+    Scenario::Maintenance,
+    Scenario::Consume,
+    Scenario::TelemetryIngest,
+    Scenario::TelemetryQuery,
+    Scenario::Work,
+    Scenario::Comms,
+    Scenario::Pages,
+    Scenario::Archive,
+    Scenario::Backup,
+    Scenario::Nodes,
+];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let scenarios: &[Scenario] = match cli.scenario {
-        Scenario::All => &[
-            Scenario::Startup,
-            Scenario::Memory,
-            Scenario::AuthMe,
-            Scenario::LoginFlood,
-            Scenario::Record,
-            Scenario::Import,
-            Scenario::Reports,
-            Scenario::Maintenance,
-            Scenario::Consume,
-            Scenario::TelemetryIngest,
-            Scenario::TelemetryQuery,
-            Scenario::Work,
-            Scenario::Comms,
-            Scenario::Pages,
-            Scenario::Archive,
-        ],
+        Scenario::All if cli.database_url.is_none() => &ALL[..ALL.len() - 1],
+        Scenario::All => &ALL,
         ref one => std::slice::from_ref(one),
     };
     for s in scenarios {
@@ -225,6 +241,17 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?
             }
+            Scenario::Backup => {
+                backup::run(
+                    &cli.nexus,
+                    cli.database_url.as_deref(),
+                    cli.movements,
+                    cli.samples,
+                    cli.seconds,
+                )
+                .await?
+            }
+            Scenario::Nodes => nodes::run(&cli.nexus, cli.database_url.as_deref()).await?,
             Scenario::All => unreachable!("expanded above"),
         }
     }

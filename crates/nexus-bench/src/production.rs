@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::load::{Request, run_load_with, send_once};
+use crate::load::{MakeRequest, Request, run_load_with, send_once};
 use crate::server::{self, Nexus};
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -16,12 +16,13 @@ const DAY_MICROS: i64 = 86_400_000_000;
 /// Builds the query string of the `i`-th request of a list scenario.
 type QueryFor = Box<dyn Fn(u64) -> String + Send + Sync>;
 
-/// Movements recorded through the API at 64 connections: each connection moves its own
-/// order IN and OUT in turn, so every OUT takes the WIP-guarded path.
-pub async fn record(binary: &str, database_url: Option<&str>, secs: u64) -> anyhow::Result<()> {
-    let nexus = Nexus::start(binary, database_url).await?;
-    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
-    let make = Arc::new(move |conn: usize, i: u64| {
+/// Connections of the `record` load.
+pub(crate) const RECORD_CONNS: usize = 64;
+
+/// The `record` load's requests: each connection moves its own order IN and OUT in turn,
+/// so every OUT takes the WIP-guarded path.
+pub(crate) fn record_requests(token: String) -> MakeRequest {
+    Arc::new(move |conn: usize, i: u64| {
         let body = serde_json::json!({
             "production_order": format!("BENCH-{conn}"),
             "workcenter_id": 1 + conn % 5,
@@ -29,11 +30,24 @@ pub async fn record(binary: &str, database_url: Option<&str>, secs: u64) -> anyh
             "order_type": if i.is_multiple_of(2) { "IN" } else { "OUT" },
         });
         Request::post_json("/api/v1/production-orders", &body.to_string()).bearer(&token)
-    });
-    run_load_with(nexus.addr, 64, Duration::from_secs(1), make.clone()).await?;
-    let stats = run_load_with(nexus.addr, 64, Duration::from_secs(secs), make).await?;
+    })
+}
+
+/// Movements recorded through the API at [`RECORD_CONNS`] connections.
+pub async fn record(binary: &str, database_url: Option<&str>, secs: u64) -> anyhow::Result<()> {
+    let nexus = Nexus::start(binary, database_url).await?;
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let make = record_requests(token);
+    run_load_with(
+        nexus.addr,
+        RECORD_CONNS,
+        Duration::from_secs(1),
+        make.clone(),
+    )
+    .await?;
+    let stats = run_load_with(nexus.addr, RECORD_CONNS, Duration::from_secs(secs), make).await?;
     println!(
-        "record ({}): POST /api/v1/production-orders, 64 connections, {secs}s",
+        "record ({}): POST /api/v1/production-orders, {RECORD_CONNS} connections, {secs}s",
         nexus.backend()
     );
     println!("  {}", stats.summary());

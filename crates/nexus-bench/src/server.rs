@@ -38,6 +38,13 @@ fn rand_u32() -> u32 {
         .unwrap_or(0)
 }
 
+/// The machine's load averages over 1, 5 and 15 minutes (`/proc/loadavg`).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -59,7 +66,9 @@ impl Nexus {
         Ok(n)
     }
 
-    /// Starts on `dir`, waiting until `/readyz` answers 200.
+    /// Starts on `dir`, waiting until `/readyz` answers 200. Started again on the same
+    /// `dir` while the first runs, it is a second node: the same PostgreSQL database,
+    /// token secret and files.
     pub async fn start_in(
         binary: &str,
         database_url: Option<&str>,
@@ -67,20 +76,12 @@ impl Nexus {
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-        let mut cmd = Command::new(binary);
+        let mut cmd = command(binary, database_url, dir)?;
         cmd.arg("serve")
-            .env("NEXUS_DATA_DIR", dir)
             .env("NEXUS_BIND", addr.to_string())
-            .env("NEXUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("NEXUS_LOGIN_RATE_PER_MINUTE", "100000000")
-            .env("NEXUS_LOG", "warn")
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        if let Some(url) = database_url_for(dir, database_url)? {
-            cmd.env("DATABASE_URL", url);
-        }
         let started = Instant::now();
         let child = cmd.spawn().with_context(|| format!("starting {binary}"))?;
         let ready = Request::get("/readyz");
@@ -197,6 +198,21 @@ pub async fn remove_data(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A `nexus` command (its subcommand still to add) on the data folder `dir` and its
+/// PostgreSQL database, as the server started there sees them; stdout discarded.
+pub fn command(binary: &str, database_url: Option<&str>, dir: &Path) -> anyhow::Result<Command> {
+    let mut cmd = Command::new(binary);
+    cmd.env("NEXUS_DATA_DIR", dir)
+        .env("NEXUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("NEXUS_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null());
+    if let Some(url) = database_url_for(dir, database_url)? {
+        cmd.env("DATABASE_URL", url);
+    }
+    Ok(cmd)
+}
+
 /// Runs `nexus seed` with `flags` (`("--assets", n)`, ...) on `dir`; returns how long it took.
 pub async fn seed(
     binary: &str,
@@ -204,19 +220,10 @@ pub async fn seed(
     dir: &Path,
     flags: &[(&str, u64)],
 ) -> anyhow::Result<Duration> {
-    let mut cmd = Command::new(binary);
-    cmd.arg("seed");
+    let mut cmd = command(binary, database_url, dir)?;
+    cmd.arg("seed").stderr(Stdio::null());
     for (flag, n) in flags {
         cmd.arg(flag).arg(n.to_string());
-    }
-    cmd.env("NEXUS_DATA_DIR", dir)
-        .env("NEXUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("NEXUS_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(url) = database_url_for(dir, database_url)? {
-        cmd.env("DATABASE_URL", url);
     }
     let started = Instant::now();
     let status = cmd.status().await.context("running nexus seed")?;

@@ -306,7 +306,10 @@ async fn bare_pg(url: &str, series: &[i64], base: i64, batches: i64) -> anyhow::
 }
 
 /// Samples stored and bytes per sample of the server's chunks table.
-async fn stored_size(dir: &Path, database_url: Option<&str>) -> anyhow::Result<(i64, f64)> {
+pub(crate) async fn stored_size(
+    dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(i64, f64)> {
     match server::database_url_for(dir, database_url)? {
         Some(url) => {
             let mut conn = PgConnection::connect(&url).await?;
@@ -529,7 +532,7 @@ async fn copy(conn: &mut PgConnection, table: &str, text: String) -> anyhow::Res
 
 /// Writes `per_series` samples of each series, ending a minute ago, with their minute and
 /// hour rollups, straight into the database.
-async fn generate(
+pub(crate) async fn generate(
     dir: &Path,
     database_url: Option<&str>,
     series: &[i64],
@@ -604,6 +607,23 @@ async fn generate(
     Ok(started.elapsed())
 }
 
+/// Creates [`SERIES`] assets with a `temperature` metric on a server started on `dir`,
+/// stops it, and writes `samples` samples over them with [`generate`]; the asset ids and
+/// how long the writing took.
+pub(crate) async fn generate_store(
+    binary: &str,
+    database_url: Option<&str>,
+    dir: &Path,
+    samples: u64,
+) -> anyhow::Result<(Vec<i64>, Duration)> {
+    let mut nexus = Nexus::start_in(binary, database_url, dir).await?;
+    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let (assets, series) = make_series(&nexus, &token, SERIES).await?;
+    nexus.halt().await;
+    let took = generate(dir, database_url, &series, samples as i64 / SERIES).await?;
+    Ok((assets, took))
+}
+
 /// 500-bucket history queries over random ranges of a store of `samples` samples.
 pub async fn query(
     binary: &str,
@@ -612,23 +632,18 @@ pub async fn query(
     secs: u64,
 ) -> anyhow::Result<()> {
     let dir = server::fresh_dir()?;
-    let mut nexus = Nexus::start_in(binary, database_url, &dir).await?;
-    let backend = nexus.backend();
-    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
-    let (assets, series) = make_series(&nexus, &token, SERIES).await?;
-    nexus.halt().await;
-    let per_series = samples as i64 / SERIES;
-    let took = generate(&dir, database_url, &series, per_series).await?;
+    let (assets, took) = generate_store(binary, database_url, &dir, samples).await?;
     let (stored, per_sample) = stored_size(&dir, database_url).await?;
+    let nexus = Nexus::start_in(binary, database_url, &dir).await?;
+    let backend = nexus.backend();
     println!(
         "telemetry-query ({backend}): {stored} samples ({SERIES} series, one every {} s) generated in {:.0} s, {per_sample:.1} bytes per sample",
         STEP_MS / 1000,
         took.as_secs_f64()
     );
-    let nexus = Nexus::start_in(binary, database_url, &dir).await?;
     let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
     let end = chrono::Utc::now().timestamp_millis() - 60_000;
-    let span = per_series * STEP_MS;
+    let span = samples as i64 / SERIES * STEP_MS;
     let assets = Arc::new(assets);
     let ranges: [(&str, i64); 5] = [
         ("1 hour (raw)", 3_600_000),

@@ -280,6 +280,16 @@ mod tests {
 
     use super::*;
 
+    /// A 503 problem document asking to retry in 5 s.
+    fn unavailable(res: axum::response::Response) {
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+
     #[test]
     fn a_database_out_of_reach_is_503_with_retry_after() {
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
@@ -288,13 +298,7 @@ mod tests {
             DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             DbErr::Exec(RuntimeErr::SqlxError(Arc::new(lost))),
         ] {
-            let res = ApiError::from(err).into_response();
-            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(res.headers()[header::RETRY_AFTER], "5");
-            assert_eq!(
-                res.headers()[header::CONTENT_TYPE],
-                "application/problem+json"
-            );
+            unavailable(ApiError::from(err).into_response());
         }
         let failed = DbErr::Exec(RuntimeErr::SqlxError(Arc::new(
             sea_orm::sqlx::Error::RowNotFound,
@@ -342,13 +346,7 @@ mod tests {
             .await
             .expect_err("the database is locked by the other connection");
         assert!(err.to_string().contains("database is locked"), "{err}");
-        let res = ApiError::from(err).into_response();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
-        assert_eq!(
-            res.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
+        unavailable(ApiError::from(err).into_response());
 
         // Other SQLite failures stay what they were.
         let err = waiter

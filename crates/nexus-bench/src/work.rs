@@ -133,7 +133,11 @@ pub async fn run(
     let crew_token = nexus.login("crew001", crew_password).await?;
     let (_, mine) = call(
         &nexus,
-        Request::get(&format!("/api/v1/activities?assigned_to_id={who}&limit=1")).bearer(&token),
+        // Far past the end, so the count (which stops 1,000 past the page) is exact.
+        Request::get(&format!(
+            "/api/v1/activities?assigned_to_id={who}&limit=1&offset=1000000"
+        ))
+        .bearer(&token),
     )
     .await?;
     let t = crew_token.clone();

@@ -119,17 +119,8 @@ impl<'a> Work<'a> {
     ) -> ApiResult<()> {
         let (before, after) = (before.map(to_json), after.map(to_json));
         // The audit row first: a listener finds it as written before the event.
-        let audited = (id != 0).then_some(id);
-        audit::record(
-            &self.txn,
-            self.ctx,
-            action,
-            entity,
-            audited,
-            before.clone(),
-            after.clone(),
-        )
-        .await?;
+        self.audit(action, entity, id, before.as_ref(), after.as_ref())
+            .await?;
         let mut e = Event::new(entity, event, id, Value::Null, audience);
         if let (Some(b), Some(a)) = (&before, &after) {
             e = e.with_changes(b, a);

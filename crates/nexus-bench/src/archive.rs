@@ -5,7 +5,7 @@
 //! against before it in the same run.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
@@ -21,6 +21,9 @@ const WRITERS: usize = 8;
 /// Of the work orders the seed writes, the share closed more than a year ago (a half are
 /// that old, and 98 % of those are closed).
 const ARCHIVABLE_PERCENT: u64 = 49;
+
+/// How long the bench keeps one access token (the server's default lasts 15 minutes).
+const RELOGIN: Duration = Duration::from_secs(600);
 
 /// The writers' requests: a new work order on one of the seeded assets, or a movement of
 /// the connection's own production order IN and OUT in turn.
@@ -61,8 +64,9 @@ pub async fn run(
         "archive ({backend}): {orders} work orders seeded in {:.1} s",
         seeded.as_secs_f64()
     );
-    let token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
-    let make = writes(token.clone());
+    let mut token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+    let mut logged_in = Instant::now();
+    let mut make = writes(token.clone());
     run_load_with(nexus.addr, WRITERS, Duration::from_secs(1), make.clone()).await?;
     let before =
         run_load_with(nexus.addr, WRITERS, Duration::from_secs(secs), make.clone()).await?;
@@ -81,11 +85,17 @@ pub async fn run(
     let id = started["id"]
         .as_i64()
         .context("the started run has no id")?;
-    let poll = Request::get(&format!("{ARCHIVE}/runs/{id}")).bearer(&token);
     let mut windows = Vec::new();
     let run = loop {
+        // A run of a million outlasts an access token: log in again, as a client would.
+        if logged_in.elapsed() > RELOGIN {
+            token = nexus.login("admin", server::ADMIN_PASSWORD).await?;
+            logged_in = Instant::now();
+            make = writes(token.clone());
+        }
         windows
             .push(run_load_with(nexus.addr, WRITERS, Duration::from_secs(1), make.clone()).await?);
+        let poll = Request::get(&format!("{ARCHIVE}/runs/{id}")).bearer(&token);
         let (status, body) = send_once(nexus.addr, &poll).await?;
         anyhow::ensure!(status == 200, "polling the archive run: {status}");
         let run: serde_json::Value = serde_json::from_slice(&body)?;

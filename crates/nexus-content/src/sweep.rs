@@ -1,13 +1,16 @@
 //! The sweep of orphaned blobs: bytes no `files` row names (an upload refused, failed or
 //! cut off after its blob was written, since an upload writes its blob before its row).
 //! A blob goes only when two passes [`EVERY`] apart both found it unnamed, so it was an
-//! orphan for at least that long: an upload still on its way keeps its blob.
+//! orphan for at least that long: an upload still on its way keeps its blob. The same pass
+//! detaches files from records that are gone (retention deletes archived work orders
+//! in bulk, without an event per record), see [`detach_gone`].
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
+use nexus_core::db::stmt;
 use nexus_core::jobs::{self, Job};
 use nexus_core::{ApiResult, AppState};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -71,6 +74,32 @@ async fn unnamed(conn: &impl ConnectionTrait, hashes: Vec<String>) -> ApiResult<
     Ok(hashes.into_iter().filter(|h| !named.contains(h)).collect())
 }
 
+/// Deletes the attachments whose record is neither in its table nor in its archive
+/// table any more; answers how many went. The files stay (other records and the
+/// uploader's own list still have them).
+pub async fn detach_gone(state: &AppState) -> ApiResult<u64> {
+    let conn = state.db.write();
+    let backend = conn.get_database_backend();
+    let mut detached = 0;
+    for kind in &crate::content(state).attachables {
+        let mut sql = format!(
+            "DELETE FROM attachments WHERE entity_type = $1 \
+             AND NOT EXISTS (SELECT 1 FROM {} r WHERE r.id = attachments.entity_id)",
+            kind.table
+        );
+        if let Some(archive) = kind.archive {
+            sql.push_str(&format!(
+                " AND NOT EXISTS (SELECT 1 FROM {archive} a WHERE a.id = attachments.entity_id)"
+            ));
+        }
+        detached += conn
+            .execute_raw(stmt(backend, &sql, vec![kind.entity_type.into()]))
+            .await?
+            .rows_affected();
+    }
+    Ok(detached)
+}
+
 /// A pass every [`EVERY`] on wall-clock boundaries, the first at the first one after
 /// start, on one node at a time; each node keeps its own suspects, so its two passes are
 /// always at least [`EVERY`] apart.
@@ -85,6 +114,10 @@ pub(crate) fn spawn(state: &AppState) {
     jobs::every(state, job, move |state| {
         let sweep = sweep.clone();
         async move {
+            let detached = detach_gone(&state).await?;
+            if detached > 0 {
+                tracing::info!(detached, "attachments of deleted records removed");
+            }
             let removed = sweep.lock().await.pass(&state).await?;
             if removed > 0 {
                 tracing::info!(removed, "orphaned blobs removed");

@@ -359,5 +359,21 @@ backend_tests! {
         assert_eq!(srv.get("/api/v1/attachments/work_order/999999", &staff).await.status, 404);
         let absent = srv.post("/api/v1/attachments/work_order/999999", &staff, json!({"file_id": late})).await;
         assert_eq!(absent.status, 404);
+
+        // Past the retention the order and its comment are deleted; the sweep then detaches
+        // their files (an attachment to nothing is gone), and the files themselves stay.
+        let ages_ago = nexus_core::Timestamp::now().plus_seconds(-8 * 366 * 86_400).0;
+        db.execute_raw(nexus_core::db::stmt(db.get_database_backend(),
+            "UPDATE work_orders_archive SET completed_at = $1, updated_at = $1 WHERE id = $2",
+            vec![ages_ago.into(), wo.into()])).await.unwrap();
+        let run = srv.archive_run("/api/v1/maintenance/archive", &admin).await;
+        assert_eq!(run["report"]["counts"][0], json!({"kind": "work_orders", "archived": 0, "deleted": 1}), "{run:?}");
+        assert_eq!(nexus_content::sweep::detach_gone(&srv.state).await.unwrap(), 2);
+        assert_eq!(nexus_content::sweep::detach_gone(&srv.state).await.unwrap(), 0);
+        assert_eq!(srv.get(&on_order, &staff).await.status, 404);
+        let left = db.query_one_raw(nexus_core::db::stmt(db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM attachments", vec![])).await.unwrap().unwrap();
+        assert_eq!(left.try_get::<i64>("", "n").unwrap(), 0);
+        assert_eq!(download(srv, Some(&staff), photo).await.0, 200);
     }
 }

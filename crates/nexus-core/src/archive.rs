@@ -249,8 +249,13 @@ impl Archiver {
         self.execute(state, run.id, None).await
     }
 
-    /// The schedule's run: skipped when another is under way, which does the work.
+    /// The schedule's run: skipped when there is nothing to move or delete (no run, no
+    /// audit row), and when another is under way, which does the work.
     pub async fn scheduled(&self, state: &AppState) -> ApiResult<()> {
+        let due = self.dry_run(state).await?;
+        if due.counts.iter().all(|c| c.archived == 0 && c.deleted == 0) {
+            return Ok(());
+        }
         match self.claim(state, None).await {
             Ok(run) => self.execute(state, run.id, None).await.map(drop),
             Err(ApiError::Conflict { .. }) => Ok(()),

@@ -2,8 +2,14 @@
 //! endpoints and interested domains subscribe. `/metrics` shows how long events wait
 //! between publication on this node (or arrival from another) and delivery to each
 //! subscriber, and how many a subscriber too slow to keep up missed.
+//!
+//! Two kinds of listener: live streams and caches hear every node's events through a
+//! bounded broadcast ([`on`], [`EventBus::subscribe`]) and resynchronise when they fall
+//! behind; reactions that write ([`on_local`]) hear this node's events through a queue of
+//! their own that never drops one, in batches, so a burst of writes is answered by a few
+//! transactions rather than lost.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use sea_orm::sqlx::PgPool;
@@ -55,10 +61,6 @@ pub struct Event {
     /// changed, so that a listener can tell whether it concerns it without reading more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<Vec<String>>,
-    /// Received from another node: live clients and caches get it, reactions that write
-    /// ([`on_local`]) do not (they ran on the node where the change happened).
-    #[serde(skip)]
-    pub remote: bool,
     /// When it was put on this node's bus, for the fan-out lag.
     #[serde(skip)]
     queued: Option<Instant>,
@@ -80,7 +82,6 @@ impl Event {
             at: Timestamp::now(),
             audience,
             changed: None,
-            remote: false,
             queued: None,
         }
     }
@@ -242,6 +243,14 @@ pub struct EventBus {
     outbox: Option<mpsc::UnboundedSender<Arc<Event>>>,
     /// True once the server stops: live streams end so that shutdown can drain.
     closing: Arc<watch::Sender<bool>>,
+    /// The queues of this node's reactions ([`on_local`]).
+    reactions: Arc<Mutex<Vec<Reaction>>>,
+}
+
+/// A reaction's queue and the events it asked for.
+struct Reaction {
+    patterns: &'static [&'static str],
+    queue: mpsc::UnboundedSender<Arc<Event>>,
 }
 
 impl Default for EventBus {
@@ -258,6 +267,7 @@ impl EventBus {
             node: crate::auth::random_token(9).into(),
             outbox: None,
             closing: Arc::new(watch::Sender::new(false)),
+            reactions: Arc::default(),
         }
     }
 
@@ -318,7 +328,6 @@ impl EventBus {
                             metrics::counter!("events_published_total", "origin" => "remote")
                                 .increment(1);
                             let _ = tx.send(Arc::new(Event {
-                                remote: true,
                                 queued: Some(Instant::now()),
                                 ..event
                             }));
@@ -347,6 +356,13 @@ impl EventBus {
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(event.clone());
         }
+        let reactions = self.reactions.lock().unwrap_or_else(|e| e.into_inner());
+        for r in reactions.iter() {
+            if r.patterns.iter().any(|p| event.matches(p)) {
+                let _ = r.queue.send(event.clone());
+            }
+        }
+        drop(reactions);
         let _ = self.tx.send(event);
     }
 
@@ -370,29 +386,10 @@ impl Event {
     }
 }
 
-/// The one way a background task listens: `handler` runs, in order, for each event
-/// matching one of `patterns` (see [`Event::matches`]), from any node, and with
-/// [`Heard::Missed`] after falling behind, until the bus closes. For what every node
-/// keeps (caches); a reaction that writes listens with [`on_local`].
-pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], handler: F)
-where
-    F: FnMut(Heard) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    listen(bus, patterns, true, handler)
-}
-
-/// [`on`] for the events of this node only: a reaction that writes (a notification, the
-/// next work order) runs once, on the node where the change happened.
-pub fn on_local<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], handler: F)
-where
-    F: FnMut(Heard) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    listen(bus, patterns, false, handler)
-}
-
-fn listen<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], remote: bool, mut handler: F)
+/// How a cache listens: `handler` runs, in order, for each event matching one of
+/// `patterns` (see [`Event::matches`]), from any node, and with [`Heard::Missed`] after
+/// falling behind, until the bus closes. A reaction that writes uses [`on_local`].
+pub fn on<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], mut handler: F)
 where
     F: FnMut(Heard) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
@@ -401,20 +398,49 @@ where
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(event)
-                    if (remote || !event.remote) && patterns.iter().any(|p| event.matches(p)) =>
-                {
-                    event.delivered("reaction");
+                Ok(event) if patterns.iter().any(|p| event.matches(p)) => {
+                    event.delivered("cache");
                     handler(Heard::Event(event)).await
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, ?patterns, "a subscriber fell behind");
-                    missed("reaction", n);
+                    missed("cache", n);
                     handler(Heard::Missed).await
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             }
+        }
+    });
+}
+
+/// The most events a reaction is handed at once.
+pub const REACTION_BATCH: usize = 64;
+
+/// How a reaction that writes (a notification, the next work order) listens: `handler`
+/// gets this node's events matching one of `patterns`, in order, in batches of up to
+/// [`REACTION_BATCH`] (whatever queued while it handled the last), and none is dropped:
+/// the queue grows while the handler is behind (`/metrics`: `event_reaction_queue`). It
+/// runs once, on the node where the change happened; other nodes' events are theirs.
+pub fn on_local<F, Fut>(bus: &EventBus, patterns: &'static [&'static str], mut handler: F)
+where
+    F: FnMut(Vec<Arc<Event>>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let (queue, mut rx) = mpsc::unbounded_channel();
+    bus.reactions
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Reaction { patterns, queue });
+    let name = patterns.join(",");
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(REACTION_BATCH);
+        while rx.recv_many(&mut batch, REACTION_BATCH).await > 0 {
+            metrics::gauge!("event_reaction_queue", "events" => name.clone()).set(rx.len() as f64);
+            for event in &batch {
+                event.delivered("reaction");
+            }
+            handler(std::mem::take(&mut batch)).await;
         }
     });
 }

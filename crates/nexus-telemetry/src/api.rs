@@ -237,17 +237,6 @@ pub async fn archive_run(
     ))
 }
 
-/// Move raw samples of the months wholly past the retention into Parquet files now (the
-/// job also runs every hour); history reads them back from there.
-#[utoipa::path(post, path = "/api/v1/telemetry/retention", tag = "telemetry", security(("bearer" = ["telemetry:manage"])),
-    responses((status = 200, body = RetentionOut)))]
-pub async fn run_retention(
-    State(state): State<AppState>,
-    _: Require<TelemetryManage>,
-) -> ApiResult<Json<RetentionOut>> {
-    Ok(Json(service::apply_retention(&state).await?))
-}
-
 /// Alerts, newest first unless sorted, filtered by status (`active`: every unresolved
 /// one) and asset, paged.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "telemetry", security(("bearer" = ["telemetry:read"])),
@@ -476,7 +465,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ingest_json))
         .routes(routes!(ingest_lines))
         .routes(routes!(get_settings, put_settings))
-        .routes(routes!(run_retention))
         .routes(routes!(run_archive))
         .routes(routes!(archive_run))
         .routes(routes!(mqtt_status))

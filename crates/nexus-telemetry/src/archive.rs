@@ -225,13 +225,6 @@ pub async fn archive_readings(state: &AppState, cutoff: i64, dry_run: bool) -> A
     let (before, _) = month_of(cutoff);
     let read = state.db.read();
     let backend = read.get_database_backend();
-    // One run at a time in this process: the hourly retention and a scheduled or asked-for
-    // run would otherwise write the same months twice.
-    static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _running = match dry_run {
-        true => None,
-        false => Some(RUNNING.lock().await),
-    };
     let mut moved = Moved::default();
     for series in all_series(state).await? {
         // The series' key range before the month: empty for most series on most runs.
@@ -578,17 +571,4 @@ pub async fn run(state: &AppState, dry_run: bool) -> ApiResult<ArchiveReport> {
     report.add("metric_files", moved.files, files);
     report.add("metric_rollups", 0, rollups);
     Ok(report)
-}
-
-/// The raw retention's housekeeping (`apply_retention`): readings of months wholly older
-/// than `cutoff` into files, audited when any moved.
-pub async fn archive_raw(state: &AppState, cutoff: i64) -> ApiResult<Moved> {
-    let moved = archive_readings(state, cutoff, false).await?;
-    if moved.files > 0 {
-        let mut report = ArchiveReport::new("telemetry", false);
-        report.add("metric_readings", moved.readings, 0);
-        report.add("metric_files", moved.files, 0);
-        report.audit(state.db.write(), None, None).await?;
-    }
-    Ok(moved)
 }

@@ -372,18 +372,6 @@ pub struct MqttErrorOut {
     pub message: String,
 }
 
-/// What a retention run moved out of the database.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct RetentionOut {
-    /// Raw samples moved from the database into archive files (history reads them there).
-    pub deleted_samples: u64,
-    /// Parquet files written, one per metric and month.
-    pub archived_files: u64,
-    /// The raw samples before this instant (the start of the month the retention reaches
-    /// into, UTC) are in files now.
-    pub cutoff: Timestamp,
-}
-
 // ---------------------------------------------------------------- alerts
 
 /// An alert of a series: opened on entering warning or critical, escalated, resolved.

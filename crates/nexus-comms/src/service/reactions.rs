@@ -2,12 +2,13 @@
 //! notifications (through [`notify_users`]) and follows; a background pass reminds
 //! assignees of what is due tomorrow. Nothing here is called by another domain.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_core::audit::{self, AuditCtx};
 use nexus_core::db::stmt;
 use nexus_core::domain::record_page;
-use nexus_core::events::{Event, Heard, on_local};
+use nexus_core::events::{Event, on_local};
 use nexus_core::jobs::{self, Job};
 use nexus_core::write::Work;
 use nexus_core::{ApiResult, AppState};
@@ -41,20 +42,9 @@ const DUE_PASS: Duration = Duration::from_secs(600);
 /// Starts listening, and the due-tomorrow pass.
 pub fn start(state: &AppState) {
     let s = state.clone();
-    on_local(&state.events, HEARD, move |heard| {
+    on_local(&state.events, HEARD, move |batch| {
         let s = s.clone();
-        async move {
-            match heard {
-                Heard::Event(e) => {
-                    if let Err(err) = react(&s, &e).await {
-                        tracing::warn!(error = %err, event = %e.kind, id = e.id, "no notification for an event");
-                    }
-                }
-                Heard::Missed => {
-                    tracing::warn!("comms fell behind the events: some notifications were not made")
-                }
-            }
-        }
+        async move { react_all(&s, &batch).await }
     });
     let job = Job {
         name: "comms.due_tomorrow",
@@ -163,19 +153,43 @@ fn same_people(e: &Event) -> bool {
     e.left_alone(fields)
 }
 
-async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
-    if same_people(e) {
-        return Ok(());
+/// Answers a batch of events in one transaction; when that fails, each event in its own,
+/// so one that cannot be answered costs only its own notifications.
+async fn react_all(state: &AppState, batch: &[Arc<Event>]) {
+    let batch: Vec<&Arc<Event>> = batch.iter().filter(|e| !same_people(e)).collect();
+    let together = async {
+        let ctx = AuditCtx::default();
+        let mut work = Work::begin(state, &ctx).await?;
+        for e in &batch {
+            react(state, &mut work, e).await?;
+        }
+        work.commit().await
+    };
+    if batch.is_empty() || together.await.is_ok() {
+        return;
     }
-    let ctx = AuditCtx::default();
-    let mut work = Work::begin(state, &ctx).await?;
+    for e in batch {
+        let alone = async {
+            let ctx = AuditCtx::default();
+            let mut work = Work::begin(state, &ctx).await?;
+            react(state, &mut work, e).await?;
+            work.commit().await
+        };
+        if let Err(err) = alone.await {
+            tracing::warn!(error = %err, event = %e.kind, id = e.id, "no notification for an event");
+        }
+    }
+}
+
+/// Follows and notifications for event `e`, written in `work`.
+async fn react(state: &AppState, work: &mut Work<'_>, e: &Event) -> ApiResult<()> {
     let d = &e.data;
     match e.kind.as_str() {
         "work_order.created" => {
             if let Some(creator) = int(d, "created_by") {
-                follow(&*work, &[creator], "work_order", e.id, "created").await?;
+                follow(&**work, &[creator], "work_order", e.id, "created").await?;
                 if let Some(asset) = int(d, "asset_id") {
-                    follow(&*work, &[creator], "asset", asset, "work_order").await?;
+                    follow(&**work, &[creator], "asset", asset, "work_order").await?;
                 }
             }
         }
@@ -184,10 +198,10 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
             let what = format!("work order {number} \"{}\"", text(d, "title"));
             let link = page(state, "work_order", e.id);
             if let (Some(assignee), Some(asset)) = (int(d, "assigned_to_id"), int(d, "asset_id")) {
-                follow(&*work, &[assignee], "asset", asset, "work_order").await?;
+                follow(&**work, &[assignee], "asset", asset, "work_order").await?;
             }
             assigned(
-                &mut work,
+                work,
                 e,
                 "assigned_to_id",
                 WORK_ORDER_ASSIGNED,
@@ -200,7 +214,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
             let what = format!("activity \"{}\"", text(d, "title"));
             let link = page(state, "activity", e.id);
             assigned(
-                &mut work,
+                work,
                 e,
                 "assigned_to_id",
                 ACTIVITY_ASSIGNED,
@@ -212,7 +226,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
         "task.created" | "task.updated" => {
             let what = format!("task \"{}\"", text(d, "title"));
             let link = page(state, "task", e.id);
-            assigned(&mut work, e, "assignee_id", TASK_ASSIGNED, &what, link).await?;
+            assigned(work, e, "assignee_id", TASK_ASSIGNED, &what, link).await?;
         }
         "project.created" | "project.updated" => {
             let manager: Vec<i64> = int(d, "manager_id").into_iter().collect();
@@ -221,21 +235,21 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
                 .and_then(Value::as_array)
                 .map(|t| t.iter().filter_map(|m| int(m, "user_id")).collect())
                 .unwrap_or_default();
-            follow(&*work, &manager, "project", e.id, "manager").await?;
-            follow(&*work, &team, "project", e.id, "member").await?;
-            unfollow_others(&*work, "project", e.id, "manager", &manager).await?;
-            unfollow_others(&*work, "project", e.id, "member", &team).await?;
+            follow(&**work, &manager, "project", e.id, "manager").await?;
+            follow(&**work, &team, "project", e.id, "member").await?;
+            unfollow_others(&**work, "project", e.id, "manager", &manager).await?;
+            unfollow_others(&**work, "project", e.id, "member", &team).await?;
         }
         "activity.deleted" | "task.deleted" | "project.deleted" | "part.deleted" => {
-            forget(&*work, &e.entity, e.id).await?;
+            forget(&**work, &e.entity, e.id).await?;
         }
-        "work_order.comment_added" => mentioned(state, &mut work, e).await?,
+        "work_order.comment_added" => mentioned(state, work, e).await?,
         "work_request.created" => {
             let Some(asset) = int(d, "asset_id") else {
                 return Ok(());
             };
-            let users = followers(&*work, "asset", asset).await?;
-            let name = record_name(&*work, "assets", asset).await?;
+            let users = followers(&**work, "asset", asset).await?;
+            let name = record_name(&**work, "assets", asset).await?;
             let n = about(
                 REQUEST_ON_ASSET,
                 "info",
@@ -247,14 +261,14 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
                 ),
                 ("work_request", e.id, "/maintenance/requests".into()),
             );
-            notify_users(&mut work, &users, &n).await?;
+            notify_users(work, &users, &n).await?;
         }
         "alert.opened" | "alert.escalated" => {
             let Some(asset) = int(d, "asset_id") else {
                 return Ok(());
             };
-            let users = followers(&*work, "asset", asset).await?;
-            let name = record_name(&*work, "assets", asset).await?;
+            let users = followers(&**work, "asset", asset).await?;
+            let name = record_name(&**work, "assets", asset).await?;
             let level = text(d, "level");
             let metric = text(d, "metric_name");
             let happened = if e.kind == "alert.opened" {
@@ -274,12 +288,12 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
                 format!("A {level} alert on {metric} of {name} was {happened} (reading {value})."),
                 ("alert", e.id, format!("/assets/{asset}/metrics")),
             );
-            notify_users(&mut work, &users, &n).await?;
+            notify_users(work, &users, &n).await?;
         }
         "part.created" => {
-            let (actor, _) = change_of(&*work, e).await?;
+            let (actor, _) = change_of(&**work, e).await?;
             follow(
-                &*work,
+                &**work,
                 &actor.into_iter().collect::<Vec<_>>(),
                 "part",
                 e.id,
@@ -288,7 +302,7 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
             .await?;
         }
         "part.low_stock" => {
-            let users = followers(&*work, "part", e.id).await?;
+            let users = followers(&**work, "part", e.id).await?;
             let n = about(
                 PART_LOW_STOCK,
                 "warning",
@@ -302,11 +316,11 @@ async fn react(state: &AppState, e: &Event) -> ApiResult<()> {
                 ),
                 ("part", e.id, page(state, "part", e.id)),
             );
-            notify_users(&mut work, &users, &n).await?;
+            notify_users(work, &users, &n).await?;
         }
-        _ => return Ok(()),
+        _ => {}
     }
-    work.commit().await
+    Ok(())
 }
 
 /// The assignee (`field`) of the record `e` is about follows it, and is told when it was

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{Audience, Event, Heard, on_local};
+use nexus_core::events::{Audience, Event, on_local};
 use nexus_core::extract::IfMatch;
 use nexus_core::jobs::{self, Job};
 use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
@@ -672,19 +672,12 @@ pub async fn delete(
 /// Starts the background pass that publishes scheduled updates when their time comes.
 pub fn start(state: &AppState) {
     let s = state.clone();
-    on_local(&state.events, &["update.delivered"], move |heard| {
+    on_local(&state.events, &["update.delivered"], move |batch| {
         let s = s.clone();
         async move {
-            match heard {
-                Heard::Event(e) => {
-                    if let Err(err) = notify_delivered(&s, &e).await {
-                        tracing::warn!(error = %err, id = e.id, "recipients of an update not notified");
-                    }
-                }
-                Heard::Missed => {
-                    tracing::warn!(
-                        "fell behind published updates: some recipients were not notified"
-                    )
+            for e in batch {
+                if let Err(err) = notify_delivered(&s, &e).await {
+                    tracing::warn!(error = %err, id = e.id, "recipients of an update not notified");
                 }
             }
         }

@@ -220,4 +220,28 @@ backend_tests! {
         let admin_mentions = srv.get("/api/v1/notifications?kind=mention", &admin).await.json;
         assert_eq!(admin_mentions["total"], 0, "the author is not told of their own mention");
     }
+
+    async fn a_burst_of_changes_loses_no_follow(srv) {
+        use sea_orm::ConnectionTrait;
+        // 6,000 work orders announced at once (more than the live broadcast holds): comms
+        // hears every one and its creator follows each.
+        let admin = srv.admin_token().await;
+        let ann = srv.create_user(&admin, "ann", "staff").await;
+        for id in 1..=6_000 {
+            srv.state.events.publish(Event::new("work_order", "created", 1_000_000 + id,
+                json!({"created_by": ann}), Audience::All));
+        }
+        let db = srv.state.db.read();
+        let sql = nexus_core::db::stmt(db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM follows WHERE user_id = $1 AND entity_type = 'work_order'", vec![ann.into()]);
+        let mut n = 0;
+        for _ in 0..600 {
+            n = db.query_one_raw(sql.clone()).await.unwrap().unwrap().try_get::<i64>("", "n").unwrap();
+            if n == 6_000 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(n, 6_000, "every announced work order is followed");
+    }
 }

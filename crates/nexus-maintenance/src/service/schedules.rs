@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use nexus_core::audit::AuditCtx;
 use nexus_core::db::stmt;
-use nexus_core::events::{self, Heard};
+use nexus_core::events;
 use nexus_core::extract::IfMatch;
 use nexus_core::jobs::{self, Job};
 use nexus_core::paging::page_of;
@@ -416,22 +416,15 @@ pub fn spawn_pm_generator(state: &AppState) {
     events::on_local(
         &state.events.clone(),
         &["work_order.status_changed"],
-        move |heard| {
+        move |batch| {
             let state = state.clone();
             async move {
                 let today = state.plant.get().today();
-                let done = match heard {
-                    Heard::Event(e) => match closed_schedule(&e) {
-                        Some(id) => run_pass(&state, &AuditCtx::default(), id, today, false)
-                            .await
-                            .map(|_| ()),
-                        None => Ok(()),
-                    },
-                    // Missed events: look at every schedule.
-                    Heard::Missed => run_due_schedules(&state, today).await.map(|_| ()),
-                };
-                if let Err(e) = done {
-                    tracing::warn!(error = %e, "preventive schedule not generated");
+                for id in batch.iter().filter_map(|e| closed_schedule(e)) {
+                    let done = run_pass(&state, &AuditCtx::default(), id, today, false).await;
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, schedule = id, "preventive schedule not generated");
+                    }
                 }
             }
         },

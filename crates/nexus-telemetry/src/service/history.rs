@@ -10,7 +10,7 @@ use super::find_metric;
 use super::ingest::{HOUR_MS, MAX_ABS_VALUE, MINUTE_MS, in_range};
 use crate::archive;
 use crate::model::{
-    BucketOut, HistoryOut, HistoryQuery, RetentionOut, SampleOut, SamplesOut, SamplesQuery,
+    BucketOut, HistoryOut, HistoryQuery, SampleOut, SamplesOut, SamplesQuery,
 };
 
 /// Ranges up to this long read raw samples; up to `MINUTE_UP_TO`, minute rollups;
@@ -296,19 +296,4 @@ async fn rollup_buckets(
     let mut rows: Vec<BucketRow> = serde_json::from_str(&packed).map_err(ApiError::internal)?;
     rows.sort_by_key(|r| r.0);
     Ok(rows)
-}
-
-/// Moves the raw samples of the months wholly older than the retention out of the
-/// database into Parquet files (see [`crate::archive`]), keeping rollups; history reads
-/// them back from there.
-pub async fn apply_retention(state: &AppState) -> ApiResult<RetentionOut> {
-    let days = super::get_settings(&state.db).await?.retention_days;
-    let cutoff = Timestamp::now().plus_seconds(-i64::from(days) * 86_400);
-    let cutoff_ms = cutoff.0.div_euclid(1000);
-    let moved = archive::archive_raw(state, cutoff_ms).await?;
-    Ok(RetentionOut {
-        deleted_samples: moved.readings,
-        archived_files: moved.files,
-        cutoff: Timestamp(archive::month_of(cutoff_ms).0 * 1000),
-    })
 }

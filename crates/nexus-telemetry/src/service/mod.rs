@@ -292,17 +292,17 @@ pub async fn setup(state: &AppState) -> ApiResult<()> {
     if let Some(settings) = mqtt {
         mqtt::start(state, settings);
     }
-    let retention = Job {
-        name: "telemetry.retention",
+    // The hourly archiving pass (raw readings past the retention into Parquet files,
+    // expired files and rollups deleted), a run like any asked for.
+    let archive = Job {
+        name: "telemetry.archive",
         every: Duration::from_secs(3600),
         once_across_nodes: true,
         at_start: true,
     };
-    jobs::every(
-        state,
-        retention,
-        |s| async move { apply_retention(&s).await },
-    );
+    jobs::every(state, archive, |s| async move {
+        crate::archive::ARCHIVER.scheduled(&s).await
+    });
     let predictions = Job {
         name: "telemetry.predictions",
         every: Duration::from_secs(6 * 3600),

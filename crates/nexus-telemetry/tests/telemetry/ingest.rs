@@ -271,10 +271,11 @@ backend_tests! {
             {"asset_id": id, "metric": "temperature", "ts": now, "value": 30.0},
         ]});
         assert_eq!(srv.post("/api/v1/telemetry", &admin, body).await.json["stored"], 3);
-        let run = srv.post("/api/v1/telemetry/retention", &admin, json!({})).await;
-        assert_eq!(run.status, 200, "{:?}", run.json);
-        assert_eq!(run.json["deleted_samples"], 2);
-        assert_eq!(run.json["archived_files"], 1);
+        let run = srv.archive_run("/api/v1/telemetry/archive", &admin).await;
+        assert_eq!(run["status"], "done", "{run:?}");
+        let moved = &run["report"]["counts"];
+        assert_eq!((moved[0]["kind"].as_str(), moved[0]["archived"].as_i64()), (Some("metric_readings"), Some(2)));
+        assert_eq!((moved[1]["kind"].as_str(), moved[1]["archived"].as_i64()), (Some("metric_files"), Some(1)));
         // Raw samples of forty days ago left the database for a file, and history reads
         // them there; the hour rollups still count them.
         let raw = history(srv, &admin, id, t0, t0 + 60_000).await;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono_tz::Tz;
 use nexus_core::audit::AuditCtx;
-use nexus_core::db::stmt;
+use nexus_core::db::{placeholders, stmt};
 use nexus_core::events::Audience;
 use nexus_core::validate::{check_chars, forbidden_char};
 use nexus_core::write::Work;
@@ -253,10 +253,9 @@ pub async fn import(
     orders.dedup();
     let mut wip: HashMap<(String, i64), i64> = HashMap::new();
     for chunk in orders.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let mut sql = format!(
             "SELECT production_order, workcenter_id, qty_in, qty_out FROM wip WHERE production_order IN ({})",
-            marks.join(",")
+            placeholders(1, chunk.len())
         );
         if backend == DatabaseBackend::Postgres {
             sql.push_str(" FOR UPDATE");

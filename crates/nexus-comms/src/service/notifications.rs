@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use nexus_core::audit::AuditCtx;
+use nexus_core::db::{placeholders, stmt};
 use nexus_core::events::{Audience, Event};
 use nexus_core::paging::{PageParams, page_of};
 use nexus_core::write::Work;
-use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp, db::stmt};
+use nexus_core::{ApiError, ApiResult, AppState, ListResponse, Timestamp};
 use nexus_identity::entity::{role, user};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -129,8 +130,10 @@ pub async fn notify_users(
         .collect();
     let mut notified = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(CHUNK) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let select = format!("SELECT id FROM users WHERE id IN ({})", list.join(", "));
+        let select = format!(
+            "SELECT id FROM users WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
         let params = chunk.iter().map(|&id| Value::from(id)).collect();
         notified.extend(insert_for(work, &select, params, n).await?);
     }

@@ -200,28 +200,12 @@ async fn react(state: &AppState, work: &mut Work<'_>, e: &Event) -> ApiResult<()
             if let (Some(assignee), Some(asset)) = (int(d, "assigned_to_id"), int(d, "asset_id")) {
                 follow(&**work, &[assignee], "asset", asset, "work_order").await?;
             }
-            assigned(
-                work,
-                e,
-                "assigned_to_id",
-                WORK_ORDER_ASSIGNED,
-                &what,
-                link,
-            )
-            .await?;
+            assigned(work, e, "assigned_to_id", WORK_ORDER_ASSIGNED, &what, link).await?;
         }
         "activity.created" | "activity.updated" => {
             let what = format!("activity \"{}\"", text(d, "title"));
             let link = page(state, "activity", e.id);
-            assigned(
-                work,
-                e,
-                "assigned_to_id",
-                ACTIVITY_ASSIGNED,
-                &what,
-                link,
-            )
-            .await?;
+            assigned(work, e, "assigned_to_id", ACTIVITY_ASSIGNED, &what, link).await?;
         }
         "task.created" | "task.updated" => {
             let what = format!("task \"{}\"", text(d, "title"));

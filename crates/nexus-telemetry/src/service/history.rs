@@ -9,9 +9,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use super::find_metric;
 use super::ingest::{HOUR_MS, MAX_ABS_VALUE, MINUTE_MS, in_range};
 use crate::archive;
-use crate::model::{
-    BucketOut, HistoryOut, HistoryQuery, SampleOut, SamplesOut, SamplesQuery,
-};
+use crate::model::{BucketOut, HistoryOut, HistoryQuery, SampleOut, SamplesOut, SamplesQuery};
 
 /// Ranges up to this long read raw samples; up to `MINUTE_UP_TO`, minute rollups;
 /// longer, hour rollups. Each bound keeps the rows read per query to a few thousand

@@ -27,6 +27,7 @@ mod m0020_archive;
 mod m0021_wip_balance;
 mod m0022_archive_runs;
 mod m0023_event_payloads;
+mod m0024_activity_tag_start;
 mod shapes;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_wip_balance::Migration),
             Box::new(m0022_archive_runs::Migration),
             Box::new(m0023_event_payloads::Migration),
+            Box::new(m0024_activity_tag_start::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@ use nexus_identity::service::usernames;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    Order, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{activity_audience, activity_audiences, activity_tags, check_tags, visible_activities};
@@ -177,16 +177,58 @@ pub async fn list_activities(
                 }
     });
     let rows = match only_tag {
-        // Every activity of one tag: counted on the tag's index.
+        // Every activity of one tag: counted on the tag's index, and in start order a
+        // range of it.
         Some(tag) => {
             let cap = page.offset() + page.limit() + COUNT_CAP;
             let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
             let total = capped_count(conn, links, cap).await?;
-            page_counted(conn, q, page, &sorts, default, (total, total < cap)).await?
+            let counted = (total, total < cap);
+            match page.sort(&sorts, default)? {
+                ("start_time", desc) => tag_page(conn, tag, desc, page, counted).await?,
+                _ => page_counted(conn, q, page, &sorts, default, counted).await?,
+            }
         }
         None => page_of(conn, q, page, &sorts, default).await?,
     };
     rows.map_page(|items| activity_outs(conn, items)).await
+}
+
+/// A page of the activities of `tag` in start order (`desc`: latest first), ties by id
+/// as every list: the ids from the range of the tag's `(tag_id, start_time, activity_id)`
+/// index, then their rows.
+async fn tag_page(
+    conn: &impl ConnectionTrait,
+    tag: i64,
+    desc: bool,
+    page: &PageParams,
+    (total, total_exact): (u64, bool),
+) -> ApiResult<ListResponse<activity::Model>> {
+    use activity_tag::Column as T;
+    let order = if desc { Order::Desc } else { Order::Asc };
+    let ids: Vec<i64> = activity_tag::Entity::find()
+        .select_only()
+        .column(T::ActivityId)
+        .filter(T::TagId.eq(tag))
+        .order_by(T::StartTime, order)
+        .order_by_asc(T::ActivityId)
+        .limit(page.limit())
+        .offset(page.offset())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut items = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?;
+    items.sort_by_key(|a| ids.iter().position(|&id| id == a.id));
+    Ok(ListResponse {
+        items,
+        total,
+        limit: page.limit(),
+        offset: page.offset(),
+        total_exact,
+    })
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.
@@ -399,7 +441,7 @@ pub(crate) async fn insert_activity(work: &mut Work<'_>, d: &Draft) -> ApiResult
     record_status(&**work, row.id, &row.status, actor, "Created", now).await?;
     record_priority(&**work, row.id, &row.priority, actor, "Created", now).await?;
     let row = overdue_if_late(&**work, row, now).await?;
-    set_links(&**work, row.id, Some(&d.tag_ids), Some(&d.project_ids)).await?;
+    set_links(&**work, &row, Some(&d.tag_ids), Some(&d.project_ids)).await?;
     let audience = activity_audience(&**work, &row).await?;
     let out = activity_outs(&**work, vec![row.clone()]).await?.remove(0);
     work.created("activity", row.id, &out, audience).await?;
@@ -470,25 +512,39 @@ async fn record_priority(
     Ok(())
 }
 
-/// Replaces the tags and projects of activity `id` (those given).
+/// Replaces the tags and projects of activity `a` (those given); its tags otherwise
+/// take its start time.
 async fn set_links(
     conn: &impl ConnectionTrait,
-    id: i64,
+    a: &activity::Model,
     tag_ids: Option<&[i64]>,
     project_ids: Option<&[i64]>,
 ) -> ApiResult<()> {
-    if let Some(tags) = tag_ids {
-        activity_tag::Entity::delete_many()
-            .filter(activity_tag::Column::ActivityId.eq(id))
-            .exec(conn)
-            .await?;
-        if !tags.is_empty() {
-            activity_tag::Entity::insert_many(tags.iter().map(|&t| activity_tag::ActiveModel {
-                activity_id: Set(id),
-                tag_id: Set(t),
-            }))
-            .exec(conn)
-            .await?;
+    let id = a.id;
+    match tag_ids {
+        Some(tags) => {
+            activity_tag::Entity::delete_many()
+                .filter(activity_tag::Column::ActivityId.eq(id))
+                .exec(conn)
+                .await?;
+            if !tags.is_empty() {
+                let link = |&t: &i64| activity_tag::ActiveModel {
+                    activity_id: Set(id),
+                    tag_id: Set(t),
+                    start_time: Set(a.start_time),
+                };
+                activity_tag::Entity::insert_many(tags.iter().map(link))
+                    .exec(conn)
+                    .await?;
+            }
+        }
+        None => {
+            activity_tag::Entity::update_many()
+                .col_expr(activity_tag::Column::StartTime, Expr::value(a.start_time))
+                .filter(activity_tag::Column::ActivityId.eq(id))
+                .filter(activity_tag::Column::StartTime.ne(a.start_time))
+                .exec(conn)
+                .await?;
         }
     }
     if let Some(projects) = project_ids {
@@ -675,7 +731,7 @@ pub(crate) async fn change_activity(
     after = overdue_if_late(&**work, after, now).await?;
     set_links(
         &**work,
-        current.id,
+        &after,
         req.tag_ids.as_deref(),
         req.project_ids.as_deref(),
     )

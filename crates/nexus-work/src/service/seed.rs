@@ -226,6 +226,7 @@ pub async fn seed(
                 links.push(vec![
                     id.into(),
                     tags[rng.below(tags.len() as u64) as usize].into(),
+                    start.into(),
                 ]);
             }
         }
@@ -276,7 +277,8 @@ pub async fn seed(
             priorities,
         )
         .await?;
-        insert_rows(&txn, "activity_tags", &["activity_id", "tag_id"], links).await?;
+        let columns = ["activity_id", "tag_id", "start_time"];
+        insert_rows(&txn, "activity_tags", &columns, links).await?;
         txn.commit().await?;
         written += n;
         done = (done + n).min(activities);

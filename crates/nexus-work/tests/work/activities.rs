@@ -115,6 +115,45 @@ backend_tests! {
         assert!(text.contains("Production Line Setup") && !text.contains("Equipment"), "{text}");
     }
 
+    async fn a_tag_lists_its_activities_in_start_order_as_they_move(srv) {
+        let admin = srv.admin_token().await;
+        let tags = srv.get("/api/v1/tags?q=rca", &admin).await;
+        let rca = tags.json["items"][0]["id"].as_i64().unwrap();
+        let mut tagged = Vec::new();
+        for h in [10, 30, 20] {
+            tagged.push(plan(srv, &admin, json!({"title": format!("Root cause {h}"), "type": "Quality",
+                "start_time": at(h), "end_time": at(h + 1), "tag_ids": [rca]})).await["id"].as_i64().unwrap());
+        }
+        plan(srv, &admin, json!({"title": "Untagged", "type": "Quality",
+            "start_time": at(25), "end_time": at(26)})).await;
+        let list = |q: String| {
+            let admin = admin.clone();
+            async move {
+                let res = srv.get(&format!("/api/v1/activities?tag_id={rca}{q}"), &admin).await;
+                assert_eq!(res.status, 200, "{:?}", res.json);
+                (ids(&res.json), res.json["total"].as_i64().unwrap())
+            }
+        };
+        let (at10, at30, at20) = (tagged[0], tagged[1], tagged[2]);
+        assert_eq!(list(String::new()).await, (vec![at30, at20, at10], 3), "latest first");
+        assert_eq!(list("&sort=start_time".into()).await.0, vec![at10, at20, at30]);
+        assert_eq!(list("&limit=1&offset=1".into()).await, (vec![at20], 3));
+        assert_eq!(list("&sort=title".into()).await.0, vec![at10, at20, at30]);
+        // Moved without touching its tags, it moves in the tag's order too.
+        let moved = srv.patch_if(&format!("/api/v1/activities/{at10}"), &admin, 1,
+            json!({"start_time": at(40), "end_time": at(41)})).await;
+        assert_eq!(moved.status, 200, "{:?}", moved.json);
+        assert_eq!(list(String::new()).await.0, vec![at10, at30, at20]);
+        // Untagged it leaves the list; tagged again it comes back in its place.
+        let off = srv.patch_if(&format!("/api/v1/activities/{at30}"), &admin, 1, json!({"tag_ids": []})).await;
+        assert_eq!(off.status, 200, "{:?}", off.json);
+        assert_eq!(list(String::new()).await, (vec![at10, at20], 2));
+        let back = srv.patch_if(&format!("/api/v1/activities/{at30}"), &admin, 2,
+            json!({"tag_ids": [rca], "start_time": at(35), "end_time": at(36)})).await;
+        assert_eq!(back.status, 200, "{:?}", back.json);
+        assert_eq!(list(String::new()).await, (vec![at10, at30, at20], 3));
+    }
+
     async fn bad_input_is_refused_naming_the_field(srv) {
         let admin = srv.admin_token().await;
         let gone = srv.create_user(&admin, "gone", "user").await;

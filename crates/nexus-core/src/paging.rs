@@ -114,12 +114,17 @@ impl<T> ListResponse<T> {
 
     /// A page of a list counted to its end (`total` matches in all).
     pub fn page(items: Vec<T>, total: u64, page: &PageParams) -> Self {
+        Self::counted(items, page, (total, true))
+    }
+
+    /// A page of a list whose count is `total`, exact or (counting stopped) a lower bound.
+    pub fn counted(items: Vec<T>, page: &PageParams, (total, total_exact): (u64, bool)) -> Self {
         Self {
             items,
             total,
             limit: page.limit(),
             offset: page.offset(),
-            total_exact: true,
+            total_exact,
         }
     }
 
@@ -184,13 +189,7 @@ where
         .offset(page.offset())
         .all(conn)
         .await?;
-    Ok(ListResponse {
-        items,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-        total_exact,
-    })
+    Ok(ListResponse::counted(items, page, (total, total_exact)))
 }
 
 /// How many rows `query` matches, counting no further than `cap`.

@@ -870,13 +870,8 @@ pub async fn list(
         .map(|u| (u.id, u))
         .collect();
     let ordered = ids.iter().filter_map(|id| rows.remove(id)).collect();
-    Ok(ListResponse {
-        items: outs(conn, user, ordered).await?,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-        total_exact: total < cap,
-    })
+    let items = outs(conn, user, ordered).await?;
+    Ok(ListResponse::counted(items, page, (total, total < cap)))
 }
 
 /// How many updates published for `user` they have not read, and not acknowledged.

@@ -227,13 +227,7 @@ fn page_in_memory<T, K: Ord>(
         .skip(page.offset() as usize)
         .take(page.limit() as usize)
         .collect();
-    Ok(ListResponse {
-        items,
-        total,
-        total_exact: true,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Ok(ListResponse::page(items, total, page))
 }
 
 const READ: &str = "work_orders:read";
@@ -585,13 +579,8 @@ pub async fn list_work_orders(
             sorted.all(conn).await?
         }
     };
-    Ok(ListResponse {
-        items: items.into_iter().map(work_order_out).collect(),
-        total_exact: total < cap,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let items = items.into_iter().map(work_order_out).collect();
+    Ok(ListResponse::counted(items, page, (total, total < cap)))
 }
 
 /// `query` (over `work_orders`) as built for `conn`, reading `work_orders_archive`, which
@@ -648,17 +637,12 @@ async fn list_archived(
         .into_iter()
         .map(|w| (w.order.id, w))
         .collect();
-    Ok(ListResponse {
-        items: ids
-            .iter()
-            .filter_map(|id| rows.remove(id))
-            .map(archived_out)
-            .collect(),
-        total_exact: total < cap,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    let items = ids
+        .iter()
+        .filter_map(|id| rows.remove(id))
+        .map(archived_out)
+        .collect();
+    Ok(ListResponse::counted(items, page, (total, total < cap)))
 }
 
 /// The rank of a work order's asset's criticality: A 3, B 2, C 1, none (or no asset) 0,

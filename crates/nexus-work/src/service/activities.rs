@@ -202,7 +202,7 @@ async fn tag_page(
     tag: i64,
     desc: bool,
     page: &PageParams,
-    (total, total_exact): (u64, bool),
+    counted: (u64, bool),
 ) -> ApiResult<ListResponse<activity::Model>> {
     use activity_tag::Column as T;
     let order = if desc { Order::Desc } else { Order::Asc };
@@ -222,13 +222,7 @@ async fn tag_page(
         .all(conn)
         .await?;
     items.sort_by_key(|a| ids.iter().position(|&id| id == a.id));
-    Ok(ListResponse {
-        items,
-        total,
-        limit: page.limit(),
-        offset: page.offset(),
-        total_exact,
-    })
+    Ok(ListResponse::counted(items, page, counted))
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.

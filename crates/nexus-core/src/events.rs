@@ -9,6 +9,7 @@
 //! their own that never drops one, in batches, so a burst of writes is answered by a few
 //! transactions rather than lost.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -245,6 +246,8 @@ pub struct EventBus {
     closing: Arc<watch::Sender<bool>>,
     /// The queues of this node's reactions ([`on_local`]).
     reactions: Arc<Mutex<Vec<Reaction>>>,
+    /// Events seen per entity: published here or heard from another node.
+    seen: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 /// A reaction's queue and the events it asked for.
@@ -268,6 +271,7 @@ impl EventBus {
             outbox: None,
             closing: Arc::new(watch::Sender::new(false)),
             reactions: Arc::default(),
+            seen: Arc::default(),
         }
     }
 
@@ -316,6 +320,7 @@ impl EventBus {
             }
         });
         let tx = self.tx.clone();
+        let seen = self.seen.clone();
         let node = self.node.clone();
         let listen_pool = pool.clone();
         tokio::spawn(async move {
@@ -327,6 +332,7 @@ impl EventBus {
                         Ok(Some(event)) => {
                             metrics::counter!("events_published_total", "origin" => "remote")
                                 .increment(1);
+                            count(&seen, &event.entity);
                             let _ = tx.send(Arc::new(Event {
                                 queued: Some(Instant::now()),
                                 ..event
@@ -352,6 +358,7 @@ impl EventBus {
     pub fn publish(&self, mut event: Event) {
         metrics::counter!("events_published_total", "origin" => "local").increment(1);
         event.queued = Some(Instant::now());
+        count(&self.seen, &event.entity);
         let event = Arc::new(event);
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(event.clone());
@@ -368,6 +375,29 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// How many events about `entities` this node has seen, its own (counted as they are
+    /// published, before the request that made them answers) and other nodes' (as they
+    /// arrive). An answer built from those entities is current while this is unchanged:
+    /// read it before reading the database, and keep the answer under it.
+    pub fn seen(&self, entities: &[&str]) -> u64 {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        entities
+            .iter()
+            .map(|e| seen.get(*e).copied().unwrap_or(0))
+            .sum()
+    }
+}
+
+/// Counts an event about `entity` in `seen`.
+fn count(seen: &Mutex<HashMap<String, u64>>, entity: &str) {
+    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    match seen.get_mut(entity) {
+        Some(n) => *n += 1,
+        None => {
+            seen.insert(entity.to_string(), 1);
+        }
     }
 }
 

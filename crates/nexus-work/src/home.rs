@@ -36,8 +36,8 @@ fn widgets<'a>(
         if !user.can("activities:read") {
             return Ok(Vec::new());
         }
+        let work = service::my_work(state, user).await?;
         let db = state.db.read();
-        let work = service::my_work(db, user, &state.plant.get()).await?;
         let mut counts = vec![
             Count::new(
                 "activities.overdue_mine",

@@ -85,6 +85,7 @@ const TICK: Duration = Duration::from_secs(60);
 fn setup(state: &AppState) -> BoxFuture<'_, ApiResult<()>> {
     Box::pin(async move {
         service::ensure_sample_tags(state.db.write()).await?;
+        state.domains.insert(service::MyWorkCache::default());
         let sweep = Job {
             name: "work.overdue_sweep",
             every: TICK,

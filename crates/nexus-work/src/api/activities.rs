@@ -259,9 +259,7 @@ pub async fn my_work(
     State(state): State<AppState>,
     Require(user, _): Require<ActivitiesRead>,
 ) -> ApiResult<Json<MyWork>> {
-    Ok(Json(
-        service::my_work(state.db.read(), &user, &state.plant.get()).await?,
-    ))
+    Ok(Json(MyWork::clone(&*service::my_work(&state, &user).await?)))
 }
 
 /// The routes of activities and tags.

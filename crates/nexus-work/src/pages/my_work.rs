@@ -77,9 +77,7 @@ impl MyWorkPage {
 
 async fn my_work(web: Web) -> Page {
     web.require(READ)?;
-    let w = service::my_work(web.state.db.read(), &web.user, &web.state.plant.get())
-        .await
-        .or_page(&web)?;
+    let w = MyWork::clone(&*service::my_work(&web.state, &web.user).await.or_page(&web)?);
     let same = |t: Vec<TaskBrief>| t;
     let page = MyWorkPage {
         shell: web.shell("My work"),

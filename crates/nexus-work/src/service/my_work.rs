@@ -1,9 +1,14 @@
-//! "My work": the activities and tasks assigned to a user and still to do, by when.
+//! "My work": the activities and tasks assigned to a user and still to do, by when. Its
+//! answers are kept per user and plant day until something it is built from changes
+//! ([`my_work`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use nexus_core::paging::{counts, union_all};
 use nexus_core::plant::Plant;
-use nexus_core::{ApiResult, CurrentUser};
+use nexus_core::{ApiResult, AppState, CurrentUser};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -133,9 +138,45 @@ async fn task_sections(
     }))
 }
 
-/// What `user` has to do today at `plant` (days in its time zone): overdue activities and
-/// tasks past their due date, what runs today, and what starts later this week.
-pub async fn my_work(
+/// What my work is built from: an event about any of these (an assignment, a status, a
+/// name, a tag, a project, the plant's time zone), on any node, makes every kept answer
+/// stale.
+const BUILT_FROM: &[&str] = &["activity", "task", "project", "tag", "user", "plant"];
+
+/// Answers kept at most; past it the cache starts over.
+const KEPT: usize = 10_000;
+
+/// Answers of my work by (user, plant day), each with the count of events about
+/// [`BUILT_FROM`] it was read at (see [`nexus_core::EventBus::seen`]).
+#[derive(Default)]
+pub struct MyWorkCache(Mutex<HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>>);
+
+/// What `user` has to do today (days in the plant's time zone): overdue activities and
+/// tasks past their due date, what runs today, and what starts later this week. Read
+/// again when anything it is built from changed since the kept answer; a user who asks
+/// again, as the page and the home widget do, is answered from memory meanwhile.
+pub async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Arc<MyWork>> {
+    let plant = state.plant.get();
+    let key = (user.id(), plant.today());
+    let at = state.events.seen(BUILT_FROM);
+    let cache = state.domains.get::<MyWorkCache>();
+    let kept = |c: &MyWorkCache| c.0.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((seen, answer)) = kept(&cache).get(&key)
+        && *seen == at
+    {
+        return Ok(answer.clone());
+    }
+    let answer = Arc::new(read_my_work(state.db.read(), user, &plant).await?);
+    let mut answers = kept(&cache);
+    if answers.len() >= KEPT {
+        answers.clear();
+    }
+    answers.insert(key, (at, answer.clone()));
+    Ok(answer)
+}
+
+/// [`my_work`] read from the database.
+async fn read_my_work(
     conn: &impl ConnectionTrait,
     user: &CurrentUser,
     plant: &Plant,

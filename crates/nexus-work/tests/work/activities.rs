@@ -359,6 +359,50 @@ backend_tests! {
 }
 
 backend_tests! {
+    async fn my_work_is_read_again_after_a_change_it_shows(srv) {
+        let admin = srv.admin_token().await;
+        let ann_id = srv.create_user(&admin, "ann", "user").await;
+        let ann = srv.login("ann", "ann-password").await;
+        let kaizen = srv.get("/api/v1/tags?q=kaizen", &admin).await.json["items"][0]["id"].as_i64().unwrap();
+        let id = plan(srv, &admin, json!({"title": "Oil change", "type": "Maintenance", "assigned_to_id": ann_id,
+            "start_time": at(-1), "end_time": at(1), "tag_ids": [kaizen]})).await["id"].as_i64().unwrap();
+        let today = |w: &Value| w["today_activities"]["items"].clone();
+        let first = srv.get("/api/v1/my-work", &ann).await.json;
+        assert_eq!(today(&first)[0]["title"], "Oil change");
+        assert_eq!(srv.get("/api/v1/my-work", &ann).await.json, first, "asked again: the same");
+        // Its title, a tag's name and its assignee change: each is seen at once.
+        let res = srv.patch_if(&format!("/api/v1/activities/{id}"), &admin, 1, json!({"title": "Oil and filter change"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(today(&srv.get("/api/v1/my-work", &ann).await.json)[0]["title"], "Oil and filter change");
+        let res = srv.patch_if(&format!("/api/v1/tags/{kaizen}"), &admin, 1, json!({"name": "Kaizen event"})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(today(&srv.get("/api/v1/my-work", &ann).await.json)[0]["tags"][0]["name"], "Kaizen event");
+        let bob = srv.create_user(&admin, "bob", "user").await;
+        let res = srv.patch_if(&format!("/api/v1/activities/{id}"), &admin, 2, json!({"assigned_to_id": bob})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        assert_eq!(today(&srv.get("/api/v1/my-work", &ann).await.json), json!([]));
+
+        // On PostgreSQL, a second node keeps its own answers and drops them when the change
+        // made on the first node reaches it.
+        use sea_orm::ConnectionTrait;
+        if srv.state.db.write().get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        let b = srv.second_node().await;
+        assert_eq!(today(&b.get("/api/v1/my-work", &ann).await.json), json!([]));
+        let res = srv.patch_if(&format!("/api/v1/activities/{id}"), &admin, 3, json!({"assigned_to_id": ann_id})).await;
+        assert_eq!(res.status, 200, "{:?}", res.json);
+        let mut seen = json!([]);
+        for _ in 0..250 {
+            seen = today(&b.get("/api/v1/my-work", &ann).await.json);
+            if seen != json!([]) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(seen[0]["title"], "Oil and filter change", "node B hears the change");
+    }
+
     async fn my_work_shows_fifty_of_a_part_and_counts_the_rest(srv) {
         let admin = srv.admin_token().await;
         let ann_id = srv.create_user(&admin, "ann", "user").await;

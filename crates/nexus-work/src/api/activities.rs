@@ -259,7 +259,9 @@ pub async fn my_work(
     State(state): State<AppState>,
     Require(user, _): Require<ActivitiesRead>,
 ) -> ApiResult<Json<MyWork>> {
-    Ok(Json(MyWork::clone(&*service::my_work(&state, &user).await?)))
+    Ok(Json(MyWork::clone(
+        &*service::my_work(&state, &user).await?,
+    )))
 }
 
 /// The routes of activities and tags.

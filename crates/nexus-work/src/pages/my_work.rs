@@ -77,7 +77,11 @@ impl MyWorkPage {
 
 async fn my_work(web: Web) -> Page {
     web.require(READ)?;
-    let w = MyWork::clone(&*service::my_work(&web.state, &web.user).await.or_page(&web)?);
+    let w = MyWork::clone(
+        &*service::my_work(&web.state, &web.user)
+            .await
+            .or_page(&web)?,
+    );
     let same = |t: Vec<TaskBrief>| t;
     let page = MyWorkPage {
         shell: web.shell("My work"),

@@ -3,7 +3,7 @@
 //! ([`my_work`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use nexus_core::paging::{counts, union_all};
@@ -151,6 +151,12 @@ const KEPT: usize = 10_000;
 #[derive(Default)]
 pub struct MyWorkCache(Mutex<HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>>);
 
+impl MyWorkCache {
+    fn answers(&self) -> MutexGuard<'_, HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// What `user` has to do today (days in the plant's time zone): overdue activities and
 /// tasks past their due date, what runs today, and what starts later this week. Read
 /// again when anything it is built from changed since the kept answer; a user who asks
@@ -160,14 +166,14 @@ pub async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Arc<MyWo
     let key = (user.id(), plant.today());
     let at = state.events.seen(BUILT_FROM);
     let cache = state.domains.get::<MyWorkCache>();
-    let kept = |c: &MyWorkCache| c.0.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((seen, answer)) = kept(&cache).get(&key)
-        && *seen == at
+    let kept = cache.answers().get(&key).cloned();
+    if let Some((seen, answer)) = kept
+        && seen == at
     {
-        return Ok(answer.clone());
+        return Ok(answer);
     }
     let answer = Arc::new(read_my_work(state.db.read(), user, &plant).await?);
-    let mut answers = kept(&cache);
+    let mut answers = cache.answers();
     if answers.len() >= KEPT {
         answers.clear();
     }

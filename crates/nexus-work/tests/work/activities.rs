@@ -384,7 +384,6 @@ backend_tests! {
 
         // On PostgreSQL, a second node keeps its own answers and drops them when the change
         // made on the first node reaches it.
-        use sea_orm::ConnectionTrait;
         if srv.state.db.write().get_database_backend() != sea_orm::DatabaseBackend::Postgres {
             return;
         }

@@ -149,10 +149,13 @@ const KEPT: usize = 10_000;
 /// Answers of my work by (user, plant day), each with the count of events about
 /// [`BUILT_FROM`] it was read at (see [`nexus_core::EventBus::seen`]).
 #[derive(Default)]
-pub struct MyWorkCache(Mutex<HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>>);
+pub struct MyWorkCache(Mutex<Answers>);
+
+/// Kept answers: (user, day) to (events seen when read, the answer).
+type Answers = HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>;
 
 impl MyWorkCache {
-    fn answers(&self) -> MutexGuard<'_, HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>> {
+    fn answers(&self) -> MutexGuard<'_, Answers> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -143,8 +143,9 @@ async fn task_sections(
 /// stale.
 const BUILT_FROM: &[&str] = &["activity", "task", "project", "tag", "user", "plant"];
 
-/// Answers kept at most; past it the cache starts over.
-const KEPT: usize = 10_000;
+/// Answers kept at most (one is up to ~100 KB: 150 activities and 150 tasks); past it
+/// the cache starts over.
+const KEPT: usize = 1_000;
 
 /// Answers of my work by (user, plant day), each with the count of events about
 /// [`BUILT_FROM`] it was read at (see [`nexus_core::EventBus::seen`]).

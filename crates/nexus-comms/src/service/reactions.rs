@@ -156,29 +156,29 @@ fn same_people(e: &Event) -> bool {
 /// Answers a batch of events in one transaction; when that fails, each event in its own,
 /// so one that cannot be answered costs only its own notifications.
 async fn react_all(state: &AppState, batch: &[Arc<Event>]) {
-    let batch: Vec<&Arc<Event>> = batch.iter().filter(|e| !same_people(e)).collect();
-    let together = async {
-        let ctx = AuditCtx::default();
-        let mut work = Work::begin(state, &ctx).await?;
-        for e in &batch {
-            react(state, &mut work, e).await?;
-        }
-        work.commit().await
-    };
-    if batch.is_empty() || together.await.is_ok() {
+    let batch: Vec<&Event> = batch
+        .iter()
+        .map(|e| &**e)
+        .filter(|e| !same_people(e))
+        .collect();
+    if batch.is_empty() || react_in_one(state, &batch).await.is_ok() {
         return;
     }
     for e in batch {
-        let alone = async {
-            let ctx = AuditCtx::default();
-            let mut work = Work::begin(state, &ctx).await?;
-            react(state, &mut work, e).await?;
-            work.commit().await
-        };
-        if let Err(err) = alone.await {
+        if let Err(err) = react_in_one(state, &[e]).await {
             tracing::warn!(error = %err, event = %e.kind, id = e.id, "no notification for an event");
         }
     }
+}
+
+/// Follows and notifications for `events`, in one transaction.
+async fn react_in_one(state: &AppState, events: &[&Event]) -> ApiResult<()> {
+    let ctx = AuditCtx::default();
+    let mut work = Work::begin(state, &ctx).await?;
+    for e in events {
+        react(state, &mut work, e).await?;
+    }
+    work.commit().await
 }
 
 /// Follows and notifications for event `e`, written in `work`.

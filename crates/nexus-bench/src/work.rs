@@ -153,11 +153,61 @@ pub async fn run(
         mine["total"],
         stats.summary()
     );
+    // The same while the plant changes: an activity planned every 100 ms for someone
+    // else, then for them.
+    for (whose, assignee) in [("others'", crew[crew.len() - 1]), ("their own", who)] {
+        let t = crew_token.clone();
+        let load = run_load_with(
+            nexus.addr,
+            CONNS,
+            phase / 2,
+            Arc::new(move |_, _| Request::get("/api/v1/my-work").bearer(&t)),
+        );
+        let (stats, planned) = while_planning(&nexus, &token, assignee, load).await?;
+        println!(
+            "  my work, {whose} activity planned every 100 ms ({planned}), {CONNS} conns: {}",
+            stats.summary()
+        );
+    }
 
     gantt(&nexus, &token, &crew, phase).await?;
     sweep(nexus, binary, &dir, database_url, phase).await?;
     server::remove_data(&dir).await;
     Ok(())
+}
+
+/// Runs `load` while an activity assigned to `assignee` is planned every 100 ms; its
+/// figures and how many were planned.
+async fn while_planning(
+    nexus: &Nexus,
+    token: &str,
+    assignee: i64,
+    load: impl std::future::Future<Output = anyhow::Result<Stats>>,
+) -> anyhow::Result<(Stats, u64)> {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let planner = {
+        let (addr, token, stop) = (nexus.addr, token.to_string(), stop.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let mut planned = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tick.tick().await;
+                let start = chrono::Utc::now() + chrono::Duration::hours(2);
+                let body = json!({"title": format!("Changeover {planned} (bench)"), "type": "Production",
+                    "assigned_to_id": assignee, "start_time": start, "end_time": start + chrono::Duration::hours(1)});
+                let req =
+                    Request::post_json("/api/v1/activities", &body.to_string()).bearer(&token);
+                let (status, _) = send_once(addr, &req).await?;
+                anyhow::ensure!(status == 201, "planning an activity: {status}");
+                planned += 1;
+            }
+            anyhow::Ok(planned)
+        })
+    };
+    let stats = load.await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let planned = planner.await??;
+    Ok((stats?, planned))
 }
 
 fn urlencode(s: &str) -> String {

@@ -247,7 +247,16 @@ pub struct EventBus {
     /// The queues of this node's reactions ([`on_local`]).
     reactions: Arc<Mutex<Vec<Reaction>>>,
     /// Events seen per entity: published here or heard from another node.
-    seen: Arc<Mutex<HashMap<String, u64>>>,
+    seen: Arc<Mutex<HashMap<String, Seen>>>,
+}
+
+/// The events seen about one entity: all of them, those whose audience names nobody in
+/// particular, and those naming each user.
+#[derive(Default)]
+struct Seen {
+    all: u64,
+    unnamed: u64,
+    by_user: HashMap<i64, u64>,
 }
 
 /// A reaction's queue and the events it asked for.
@@ -332,7 +341,7 @@ impl EventBus {
                         Ok(Some(event)) => {
                             metrics::counter!("events_published_total", "origin" => "remote")
                                 .increment(1);
-                            count(&seen, &event.entity);
+                            count(&seen, &event);
                             let _ = tx.send(Arc::new(Event {
                                 queued: Some(Instant::now()),
                                 ..event
@@ -358,7 +367,7 @@ impl EventBus {
     pub fn publish(&self, mut event: Event) {
         metrics::counter!("events_published_total", "origin" => "local").increment(1);
         event.queued = Some(Instant::now());
-        count(&self.seen, &event.entity);
+        count(&self.seen, &event);
         let event = Arc::new(event);
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(event.clone());
@@ -385,19 +394,42 @@ impl EventBus {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         entities
             .iter()
-            .map(|e| seen.get(*e).copied().unwrap_or(0))
+            .filter_map(|e| seen.get(*e))
+            .map(|s| s.all)
+            .sum()
+    }
+
+    /// [`EventBus::seen`] of the events about `entities` that concern `user`: those whose
+    /// audience names them (a record's people, [`Audience::Users`] or
+    /// [`Audience::Involved`]), and those whose audience names nobody in particular. An
+    /// answer about one user's own records stays current while the plant's other people
+    /// change theirs.
+    pub fn seen_by(&self, entities: &[&str], user: i64) -> u64 {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        entities
+            .iter()
+            .filter_map(|e| seen.get(*e))
+            .map(|s| s.unnamed + s.by_user.get(&user).copied().unwrap_or(0))
             .sum()
     }
 }
 
-/// Counts an event about `entity` in `seen`.
-fn count(seen: &Mutex<HashMap<String, u64>>, entity: &str) {
+/// Counts `event` in `seen`: in all, and for each user its audience names (or as naming
+/// nobody).
+fn count(seen: &Mutex<HashMap<String, Seen>>, event: &Event) {
     let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-    match seen.get_mut(entity) {
-        Some(n) => *n += 1,
-        None => {
-            seen.insert(entity.to_string(), 1);
+    let s = match seen.get_mut(&event.entity) {
+        Some(s) => s,
+        None => seen.entry(event.entity.clone()).or_default(),
+    };
+    s.all += 1;
+    match &event.audience {
+        Audience::Users(users) | Audience::Involved { users, .. } => {
+            for u in users {
+                *s.by_user.entry(*u).or_default() += 1;
+            }
         }
+        Audience::All | Audience::Permission(_) => s.unnamed += 1,
     }
 }
 
@@ -497,6 +529,60 @@ mod tests {
             !unknown.left_alone(&["assigned_to_id"]),
             "unknown is not left alone"
         );
+    }
+
+    #[test]
+    fn events_are_counted_for_the_users_they_name() {
+        let bus = EventBus::new();
+        let involved = |users: Vec<i64>| Audience::Involved {
+            users,
+            permission: "activities:read_all".into(),
+        };
+        let at = |bus: &EventBus| [1, 2, 3].map(|u| bus.seen_by(&["activity", "task"], u));
+        let start = at(&bus);
+        bus.publish(Event::new(
+            "activity",
+            "updated",
+            1,
+            serde_json::json!({}),
+            involved(vec![1, 2]),
+        ));
+        let after = at(&bus);
+        assert!(
+            after[0] > start[0] && after[1] > start[1],
+            "named: {after:?}"
+        );
+        assert_eq!(after[2], start[2], "not named");
+        bus.publish(Event::new(
+            "task",
+            "updated",
+            2,
+            serde_json::json!({}),
+            Audience::Users(vec![3]),
+        ));
+        assert_eq!(at(&bus)[..2], after[..2]);
+        bus.publish(Event::new(
+            "tag",
+            "updated",
+            3,
+            serde_json::json!({}),
+            Audience::All,
+        ));
+        assert_eq!(at(&bus)[..2], after[..2], "another entity");
+        let before = at(&bus);
+        bus.publish(Event::new(
+            "activity",
+            "deleted",
+            4,
+            serde_json::json!({}),
+            Audience::Permission("x".into()),
+        ));
+        let now = at(&bus);
+        assert!(
+            (0..3).all(|u| now[u] > before[u]),
+            "naming nobody concerns all"
+        );
+        assert_eq!(bus.seen(&["activity", "task", "tag"]), 4);
     }
 
     #[test]

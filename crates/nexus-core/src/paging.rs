@@ -8,7 +8,10 @@ use std::str::FromStr;
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, Query as SeaQuery, QueryStatementBuilder, SelectStatement, UnionType,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, Order, QueryOrder, QuerySelect, QueryTrait, Select};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -156,9 +159,20 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    let counted = count_of(conn, query.clone(), page).await?;
+    page_counted(conn, query, page, sorts, default, counted).await
+}
+
+/// How many rows `query` matches as a list counts them: up to [`COUNT_CAP`] past `page`,
+/// and whether that is all of them.
+pub async fn count_of<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    query: Select<E>,
+    page: &PageParams,
+) -> ApiResult<(u64, bool)> {
     let cap = page.offset() + page.limit() + COUNT_CAP;
-    let total = capped_count(conn, query.clone(), cap).await?;
-    page_counted(conn, query, page, sorts, default, (total, total < cap)).await
+    let total = capped_count(conn, query, cap).await?;
+    Ok((total, total < cap))
 }
 
 /// [`page_of`] with the count already known (`total`, exact or not): for a list that
@@ -169,12 +183,30 @@ pub async fn page_counted<E, C>(
     page: &PageParams,
     sorts: &[&str],
     default: (&str, bool),
-    (total, total_exact): (u64, bool),
+    counted: (u64, bool),
 ) -> ApiResult<ListResponse<E::Model>>
 where
     E: EntityTrait,
     E::Model: Sync,
     C: ConnectionTrait,
+{
+    page_into(conn, query, page, sorts, default, counted).await
+}
+
+/// [`page_counted`] with each row read as `M`: the entity's columns and those `query`
+/// adds (names read with the rows, say).
+pub async fn page_into<E, C, M>(
+    conn: &C,
+    query: Select<E>,
+    page: &PageParams,
+    sorts: &[&str],
+    default: (&str, bool),
+    counted: (u64, bool),
+) -> ApiResult<ListResponse<M>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    M: FromQueryResult + Send + Sync,
 {
     let (sort, desc) = page.sort(sorts, default)?;
     let column = |name: &str| {
@@ -187,9 +219,10 @@ where
         .order_by_asc(column("id")?)
         .limit(page.limit())
         .offset(page.offset())
+        .into_model::<M>()
         .all(conn)
         .await?;
-    Ok(ListResponse::counted(items, page, (total, total_exact)))
+    Ok(ListResponse::counted(items, page, counted))
 }
 
 /// How many rows `query` matches, counting no further than `cap`.

@@ -14,7 +14,7 @@ use nexus_core::db::stmt;
 use nexus_core::events::{Audience, Event, on_local};
 use nexus_core::extract::IfMatch;
 use nexus_core::jobs::{self, Job};
-use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
+use nexus_core::paging::{count_of, page_of};
 use nexus_core::write::{Work, delete_versioned, to_json, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp, Validator,
@@ -852,8 +852,7 @@ pub async fn list(
     if f.unread == Some(true) {
         feed = feed.filter(update_recipient::Column::ReadAt.is_null());
     }
-    let cap = page.offset() + page.limit() + COUNT_CAP;
-    let total = capped_count(conn, feed.clone(), cap).await?;
+    let counted = count_of(conn, feed.clone(), page).await?;
     let receipts = feed
         .order_by_desc(update_recipient::Column::PublishedAt)
         .order_by_desc(update_recipient::Column::UpdateId)
@@ -871,7 +870,7 @@ pub async fn list(
         .collect();
     let ordered = ids.iter().filter_map(|id| rows.remove(id)).collect();
     let items = outs(conn, user, ordered).await?;
-    Ok(ListResponse::counted(items, page, (total, total < cap)))
+    Ok(ListResponse::counted(items, page, counted))
 }
 
 /// How many updates published for `user` they have not read, and not acknowledged.

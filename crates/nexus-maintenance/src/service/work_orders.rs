@@ -11,7 +11,7 @@ use nexus_core::db::stmt;
 use nexus_core::domain::Attachable;
 use nexus_core::events::Event;
 use nexus_core::extract::IfMatch;
-use nexus_core::paging::{COUNT_CAP, capped_count, page_of};
+use nexus_core::paging::{COUNT_CAP, count_of, page_of};
 use nexus_core::validate::{Validator, clean};
 use nexus_core::write::{Work, delete_versioned, find_current, to_json, update_versioned};
 use nexus_core::{ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp};
@@ -524,14 +524,13 @@ pub async fn list_work_orders(
     }
     // Counting every match of a broad filter reads a large part of the table; beyond
     // `COUNT_CAP` rows past the offset the count stops, which is still enough to page on.
-    let cap = page.offset() + page.limit() + COUNT_CAP;
-    let total = capped_count(conn, query.clone(), cap).await?;
+    let (total, exact) = count_of(conn, query.clone(), page).await?;
     let backend = conn.get_database_backend();
     let keys = std::iter::once(sort)
         .chain((sort != "id").then_some("id"))
         .map(sort_key)
         .collect::<ApiResult<Vec<_>>>()?;
-    let items = if total < cap {
+    let items = if exact {
         // Few matches (the count ran to its end): sort just their ids, which the covering
         // indexes hold, then read the page's rows. Ordering by an expression keeps either
         // planner from walking the primary key or the sort column's index instead, past
@@ -580,7 +579,7 @@ pub async fn list_work_orders(
         }
     };
     let items = items.into_iter().map(work_order_out).collect();
-    Ok(ListResponse::counted(items, page, (total, total < cap)))
+    Ok(ListResponse::counted(items, page, (total, exact)))
 }
 
 /// `query` (over `work_orders`) as built for `conn`, reading `work_orders_archive`, which

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::extract::IfMatch;
-use nexus_core::paging::{COUNT_CAP, capped_count, page_counted, page_of};
+use nexus_core::paging::{count_of, page_into};
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp,
@@ -17,11 +17,14 @@ use nexus_identity::entity::user;
 use nexus_identity::service::usernames;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    Order, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    Select,
 };
 
-use super::{activity_audience, activity_audiences, activity_tags, check_tags, visible_activities};
+use super::{
+    activity_audience, activity_audiences, activity_tags, check_tags, tag_refs, visible_activities,
+};
 use crate::entity::{
     activity, activity_tag, priority_change, project, project_activity, project_member,
     status_change,
@@ -44,24 +47,125 @@ pub async fn activity_outs(
     let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
     Ok(rows
         .into_iter()
-        .map(|a| ActivityOut {
-            tags: tags.remove(&a.id).unwrap_or_default(),
-            assigned_to: name(a.assigned_to_id),
-            created_by: name(a.created_by_id),
-            id: a.id,
-            title: a.title,
-            description: a.description,
-            activity_type: a.activity_type,
-            status: a.status,
-            priority: a.priority,
-            start_time: a.start_time,
-            end_time: a.end_time,
-            assigned_to_id: a.assigned_to_id,
-            created_by_id: a.created_by_id,
-            series_id: a.series_id,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            version: a.version,
+        .map(|a| {
+            let (assigned_to, created_by) = (name(a.assigned_to_id), name(a.created_by_id));
+            let chips = tags.remove(&a.id).unwrap_or_default();
+            out_of(a, assigned_to, created_by, chips)
+        })
+        .collect())
+}
+
+fn out_of(
+    a: activity::Model,
+    assigned_to: String,
+    created_by: String,
+    tags: Vec<TagRef>,
+) -> ActivityOut {
+    ActivityOut {
+        tags,
+        assigned_to,
+        created_by,
+        id: a.id,
+        title: a.title,
+        description: a.description,
+        activity_type: a.activity_type,
+        status: a.status,
+        priority: a.priority,
+        start_time: a.start_time,
+        end_time: a.end_time,
+        assigned_to_id: a.assigned_to_id,
+        created_by_id: a.created_by_id,
+        series_id: a.series_id,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+        version: a.version,
+    }
+}
+
+/// An activity as lists read it: the row with its assignee's and creator's names and its
+/// tags' ids, in one statement ([`with_people_and_tags`]).
+pub struct Listed {
+    row: activity::Model,
+    assigned_to: Option<String>,
+    created_by: Option<String>,
+    /// Comma-separated.
+    tag_ids: Option<String>,
+}
+
+impl FromQueryResult for Listed {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            row: activity::Model::from_query_result(res, pre)?,
+            assigned_to: res.try_get(pre, "assigned_to")?,
+            created_by: res.try_get(pre, "created_by")?,
+            tag_ids: res.try_get(pre, "tag_ids")?,
+        })
+    }
+}
+
+impl Listed {
+    pub fn start_time(&self) -> Timestamp {
+        self.row.start_time
+    }
+
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+}
+
+/// `q` with the columns [`Listed`] adds: each row's people's names and tags' ids, read
+/// with the row (a lookup by key each), so that a page is one statement, not four.
+pub fn with_people_and_tags(
+    q: Select<activity::Entity>,
+    backend: DatabaseBackend,
+) -> Select<activity::Entity> {
+    let name = |column: &str| {
+        Expr::cust(format!(
+            "(SELECT u.username FROM users u WHERE u.id = activities.{column})"
+        ))
+    };
+    let tag_ids = match backend {
+        DatabaseBackend::Postgres => "string_agg(t.tag_id::text, ',')",
+        _ => "group_concat(t.tag_id)",
+    };
+    q.column_as(name("assigned_to_id"), "assigned_to")
+        .column_as(name("created_by_id"), "created_by")
+        .column_as(
+            Expr::cust(format!(
+                "(SELECT {tag_ids} FROM activity_tags t WHERE t.activity_id = activities.id)"
+            )),
+            "tag_ids",
+        )
+}
+
+/// What the API shows of `rows`, their tags read in one query.
+pub async fn listed_outs(
+    conn: &impl ConnectionTrait,
+    rows: Vec<Listed>,
+) -> ApiResult<Vec<ActivityOut>> {
+    let ids = |r: &Listed| -> Vec<i64> {
+        r.tag_ids
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.parse().ok())
+            .collect()
+    };
+    let tags = tag_refs(conn, rows.iter().flat_map(ids)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut chips: Vec<TagRef> = ids(&r)
+                .into_iter()
+                .filter_map(|id| tags.get(&id).cloned())
+                .collect();
+            chips.sort_by_key(|t| t.name.to_lowercase());
+            out_of(
+                r.row,
+                r.assigned_to.unwrap_or_default(),
+                r.created_by.unwrap_or_default(),
+                chips,
+            )
         })
         .collect())
 }
@@ -176,52 +280,60 @@ pub async fn list_activities(
                     ..Default::default()
                 }
     });
-    let rows = match only_tag {
-        // Every activity of one tag: counted on the tag's index, and in start order a
-        // range of it.
+    // Every activity of one tag is counted on the tag's index, and in start order read
+    // from a range of it.
+    let counted = match only_tag {
         Some(tag) => {
-            let cap = page.offset() + page.limit() + COUNT_CAP;
             let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
-            let total = capped_count(conn, links, cap).await?;
-            let counted = (total, total < cap);
-            match page.sort(&sorts, default)? {
-                ("start_time", desc) => tag_page(conn, tag, desc, page, counted).await?,
-                _ => page_counted(conn, q, page, &sorts, default, counted).await?,
-            }
+            count_of(conn, links, page).await?
         }
-        None => page_of(conn, q, page, &sorts, default).await?,
+        None => count_of(conn, q.clone(), page).await?,
     };
-    rows.map_page(|items| activity_outs(conn, items)).await
+    let backend = conn.get_database_backend();
+    let rows = match (only_tag, page.sort(&sorts, default)?) {
+        (Some(tag), ("start_time", desc)) => tag_page(conn, tag, desc, page, counted).await?,
+        _ => {
+            let q = with_people_and_tags(q, backend);
+            page_into(conn, q, page, &sorts, default, counted).await?
+        }
+    };
+    rows.map_page(|items| listed_outs(conn, items)).await
 }
 
 /// A page of the activities of `tag` in start order (`desc`: latest first), ties by id
-/// as every list: the ids from the range of the tag's `(tag_id, start_time, activity_id)`
-/// index, then their rows.
+/// as every list, in one statement: the page's ids from the range of the tag's
+/// `(tag_id, start_time, activity_id)` index, and their rows.
 async fn tag_page(
     conn: &impl ConnectionTrait,
     tag: i64,
     desc: bool,
     page: &PageParams,
     counted: (u64, bool),
-) -> ApiResult<ListResponse<activity::Model>> {
+) -> ApiResult<ListResponse<Listed>> {
     use activity_tag::Column as T;
     let order = if desc { Order::Desc } else { Order::Asc };
-    let ids: Vec<i64> = activity_tag::Entity::find()
-        .select_only()
+    let ids = Query::select()
         .column(T::ActivityId)
-        .filter(T::TagId.eq(tag))
+        .from(activity_tag::Entity)
+        .and_where(T::TagId.eq(tag))
         .order_by(T::StartTime, order)
-        .order_by_asc(T::ActivityId)
+        .order_by(T::ActivityId, Order::Asc)
         .limit(page.limit())
         .offset(page.offset())
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut items = activity::Entity::find()
-        .filter(activity::Column::Id.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?;
-    items.sort_by_key(|a| ids.iter().position(|&id| id == a.id));
+        .to_owned();
+    let mut items: Vec<Listed> = with_people_and_tags(
+        activity::Entity::find().filter(activity::Column::Id.in_subquery(ids)),
+        conn.get_database_backend(),
+    )
+    .into_model()
+    .all(conn)
+    .await?;
+    // A link's start is its activity's (the write path keeps them equal).
+    items.sort_by(|a, b| {
+        let by_start = a.row.start_time.cmp(&b.row.start_time);
+        let by_start = if desc { by_start.reverse() } else { by_start };
+        by_start.then(a.row.id.cmp(&b.row.id))
+    });
     Ok(ListResponse::counted(items, page, counted))
 }
 
@@ -235,12 +347,13 @@ pub async fn export_activities(
     if let Some(mine) = visible_activities(user) {
         q = q.filter(mine);
     }
-    let rows = q
+    let rows = with_people_and_tags(q, conn.get_database_backend())
         .order_by_asc(activity::Column::StartTime)
         .order_by_asc(activity::Column::Id)
+        .into_model()
         .all(conn)
         .await?;
-    activity_outs(conn, rows).await
+    listed_outs(conn, rows).await
 }
 
 /// The activity `id` if `user` may see it; 404 otherwise, as if it did not exist.

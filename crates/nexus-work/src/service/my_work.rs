@@ -15,7 +15,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select,
 };
 
-use super::activity_outs;
+use super::{Listed, listed_outs, with_people_and_tags};
 use crate::entity::{activity, project, task};
 use crate::model::*;
 
@@ -29,18 +29,19 @@ fn day(d: NaiveDate) -> String {
 }
 
 /// The parts of "my work" of one kind of record: the first [`MY_WORK_SHOWN`] rows of each
-/// part in `key` order and how many it has. A part is read as one or more ranges
+/// part in `key` order (read as `order` shapes them) and how many it has. A part is read as one or more ranges
 /// (`reads`: the part's index, and the range in `order`), each one range of an index; all
 /// ranges' first rows come in one round trip, then the counts of the ranges that filled
 /// their page (fewer rows are all of them) in one more.
-async fn parts<E, C, K, const N: usize>(
+async fn parts<E, M, C, K, const N: usize>(
     conn: &C,
     reads: Vec<(usize, Select<E>)>,
     order: impl Fn(Select<E>) -> Select<E>,
-    key: impl Fn(&E::Model) -> K,
-) -> ApiResult<[(Vec<E::Model>, u64); N]>
+    key: impl Fn(&M) -> K,
+) -> ApiResult<[(Vec<M>, u64); N]>
 where
     E: EntityTrait,
+    M: FromQueryResult,
     C: ConnectionTrait,
     K: Ord,
 {
@@ -50,12 +51,12 @@ where
             .limit(MY_WORK_SHOWN)
             .into_query()
     });
-    let mut found: Vec<Vec<E::Model>> = reads.iter().map(|_| Vec::new()).collect();
+    let mut found: Vec<Vec<M>> = reads.iter().map(|_| Vec::new()).collect();
     if let Some(all) = union_all(pages) {
         let backend = conn.get_database_backend();
         for row in conn.query_all_raw(backend.build(&all)).await? {
             let r = row.try_get::<i32>("", "read")? as usize;
-            found[r].push(E::Model::from_query_result(&row, "")?);
+            found[r].push(M::from_query_result(&row, "")?);
         }
     }
     let full: Vec<usize> = (0..reads.len())
@@ -72,7 +73,7 @@ where
     for (r, n) in full.into_iter().zip(counted) {
         totals[r] = n;
     }
-    let mut out: [(Vec<E::Model>, u64); N] = std::array::from_fn(|_| (Vec::new(), 0));
+    let mut out: [(Vec<M>, u64); N] = std::array::from_fn(|_| (Vec::new(), 0));
     for ((rows, total), (part, _)) in found.into_iter().zip(totals).zip(&reads) {
         out[*part].0.extend(rows);
         out[*part].1 += total;
@@ -84,14 +85,14 @@ where
     Ok(out)
 }
 
-/// The three parts' rows with their names and tags, read together.
+/// The three parts' rows with their tags.
 async fn activity_sections(
     conn: &impl ConnectionTrait,
-    parts: [(Vec<activity::Model>, u64); 3],
+    parts: [(Vec<Listed>, u64); 3],
 ) -> ApiResult<[Section<ActivityOut>; 3]> {
     let sizes: Vec<usize> = parts.iter().map(|(rows, _)| rows.len()).collect();
     let totals: Vec<u64> = parts.iter().map(|(_, total)| *total).collect();
-    let mut outs = activity_outs(conn, parts.into_iter().flat_map(|(rows, _)| rows).collect())
+    let mut outs = listed_outs(conn, parts.into_iter().flat_map(|(rows, _)| rows).collect())
         .await?
         .into_iter();
     let mut take = |i: usize| Section {
@@ -138,22 +139,27 @@ async fn task_sections(
     }))
 }
 
-/// What my work is built from: an event about any of these (an assignment, a status, a
-/// name, a tag, a project, the plant's time zone), on any node, makes every kept answer
-/// stale.
-const BUILT_FROM: &[&str] = &["activity", "task", "project", "tag", "user", "plant"];
+/// What my work is built from, of people's own: an event about one of these (an
+/// assignment, a status, a title, a project's name), on any node, makes the kept answers
+/// of the users it names stale (an activity's or task's people, a project's team; before
+/// and after a reassignment), and every kept answer when it names nobody.
+const OWN: &[&str] = &["activity", "task", "project"];
+/// What my work is built from, of everyone's: an event about one of these (a tag, a
+/// username, the plant's time zone) makes every kept answer stale.
+const SHARED: &[&str] = &["tag", "user", "plant"];
 
 /// Answers kept at most (one is up to ~100 KB: 150 activities and 150 tasks); past it
 /// the cache starts over.
 const KEPT: usize = 1_000;
 
-/// Answers of my work by (user, plant day), each with the count of events about
-/// [`BUILT_FROM`] it was read at (see [`nexus_core::EventBus::seen`]).
+/// Answers of my work by (user, plant day), each with the counts of events about what it
+/// is built from when it was read ([`OWN`] concerning the user, [`SHARED`]; see
+/// [`nexus_core::EventBus::seen_by`]).
 #[derive(Default)]
 pub struct MyWorkCache(Mutex<Answers>);
 
 /// Kept answers: (user, day) to (events seen when read, the answer).
-type Answers = HashMap<(i64, NaiveDate), (u64, Arc<MyWork>)>;
+type Answers = HashMap<(i64, NaiveDate), ((u64, u64), Arc<MyWork>)>;
 
 impl MyWorkCache {
     fn answers(&self) -> MutexGuard<'_, Answers> {
@@ -168,7 +174,10 @@ impl MyWorkCache {
 pub async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Arc<MyWork>> {
     let plant = state.plant.get();
     let key = (user.id(), plant.today());
-    let at = state.events.seen(BUILT_FROM);
+    let at = (
+        state.events.seen_by(OWN, user.id()),
+        state.events.seen(SHARED),
+    );
     let cache = state.domains.get::<MyWorkCache>();
     let kept = cache.answers().get(&key).cloned();
     if let Some((seen, answer)) = kept
@@ -211,8 +220,11 @@ async fn read_my_work(
                 .filter(A::StartTime.lt(monday)),
         ));
     }
-    let by_start = |q: Select<activity::Entity>| q.order_by_asc(A::StartTime).order_by_asc(A::Id);
-    let activities = parts(conn, reads, by_start, |a| (a.start_time, a.id)).await?;
+    let backend = conn.get_database_backend();
+    let by_start = |q: Select<activity::Entity>| {
+        with_people_and_tags(q.order_by_asc(A::StartTime).order_by_asc(A::Id), backend)
+    };
+    let activities = parts(conn, reads, by_start, |a: &Listed| (a.start_time(), a.id())).await?;
     let [overdue, today_part, week] = activity_sections(conn, activities).await?;
     let my_tasks = || {
         task::Entity::find()
@@ -236,7 +248,10 @@ async fn read_my_work(
         ),
     ];
     let by_due = |q: Select<task::Entity>| q.order_by_asc(T::DueDate).order_by_asc(T::Id);
-    let tasks = parts(conn, reads, by_due, |t| (t.due_date.clone(), t.id)).await?;
+    let tasks = parts(conn, reads, by_due, |t: &task::Model| {
+        (t.due_date.clone(), t.id)
+    })
+    .await?;
     let [overdue_tasks, today_tasks, week_tasks] = task_sections(conn, tasks).await?;
     Ok(MyWork {
         today,

@@ -228,26 +228,37 @@ async fn tags_by_owner(
     conn: &impl ConnectionTrait,
     pairs: Vec<(i64, i64)>,
 ) -> ApiResult<HashMap<i64, Vec<TagRef>>> {
+    let tags = tag_refs(conn, pairs.iter().map(|p| p.1)).await?;
     let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
-    if pairs.is_empty() {
-        return Ok(out);
-    }
-    let tags: HashMap<i64, tag::Model> = tag::Entity::find()
-        .filter(tag::Column::Id.is_in(pairs.iter().map(|p| p.1)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
     for (owner, tag_id) in pairs {
         if let Some(t) = tags.get(&tag_id) {
-            out.entry(owner).or_default().push(tag_ref(t));
+            out.entry(owner).or_default().push(t.clone());
         }
     }
     for list in out.values_mut() {
         list.sort_by_key(|t| t.name.to_lowercase());
     }
     Ok(out)
+}
+
+/// The chips of the tags `ids`, by id.
+pub async fn tag_refs(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> ApiResult<HashMap<i64, TagRef>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(tag::Entity::find()
+        .filter(tag::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .iter()
+        .map(|t| (t.id, tag_ref(t)))
+        .collect())
 }
 
 /// Creates the document's sample tags that no tag's name holds yet.

@@ -354,7 +354,10 @@ pub async fn delete_task(
     may_work(&*work, user, &p).await?;
     let current = find_current::<task::Entity, _>(&*work, id, if_match, "task").await?;
     let before = task_out(&*work, current.clone()).await?;
-    let audience = project_audience(&*work, &p).await?;
+    let mut audience = project_audience(&*work, &p).await?;
+    if let nexus_core::events::Audience::Involved { users, .. } = &mut audience {
+        users.extend(current.assignee_id);
+    }
     delete_versioned::<task::Entity, _>(&*work, id, current.version).await?;
     work.deleted("task", id, &before, audience).await?;
     work.commit().await

@@ -159,8 +159,7 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let counted = count_of(conn, query.clone(), page).await?;
-    page_counted(conn, query, page, sorts, default, counted).await
+    page_into(conn, query, page, sorts, default, None).await
 }
 
 /// How many rows `query` matches as a list counts them: up to [`COUNT_CAP`] past `page`,
@@ -170,38 +169,25 @@ pub async fn count_of<E: EntityTrait, C: ConnectionTrait>(
     query: Select<E>,
     page: &PageParams,
 ) -> ApiResult<(u64, bool)> {
-    let cap = page.offset() + page.limit() + COUNT_CAP;
+    let cap = cap_of(page);
     let total = capped_count(conn, query, cap).await?;
     Ok((total, total < cap))
 }
 
-/// [`page_of`] with the count already known (`total`, exact or not): for a list that
-/// counts its matches a cheaper way than counting `query`'s.
-pub async fn page_counted<E, C>(
-    conn: &C,
-    query: Select<E>,
-    page: &PageParams,
-    sorts: &[&str],
-    default: (&str, bool),
-    counted: (u64, bool),
-) -> ApiResult<ListResponse<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
-{
-    page_into(conn, query, page, sorts, default, counted).await
+fn cap_of(page: &PageParams) -> u64 {
+    page.offset() + page.limit() + COUNT_CAP
 }
 
-/// [`page_counted`] with each row read as `M`: the entity's columns and those `query`
-/// adds (names read with the rows, say).
+/// [`page_of`] with each row read as `M`: the entity's columns and those `query` adds
+/// (names read with the rows, say). `counted` is the count when the caller knows it a
+/// cheaper way; otherwise the page's statement counts too (one round trip, not two).
 pub async fn page_into<E, C, M>(
     conn: &C,
     query: Select<E>,
     page: &PageParams,
     sorts: &[&str],
     default: (&str, bool),
-    counted: (u64, bool),
+    counted: Option<(u64, bool)>,
 ) -> ApiResult<ListResponse<M>>
 where
     E: EntityTrait,
@@ -214,37 +200,73 @@ where
             .map_err(|_| ApiError::internal(format!("no column {name} to sort by")))
     };
     let order = if desc { Order::Desc } else { Order::Asc };
-    let items = query
-        .order_by(column(sort)?, order)
-        .order_by_asc(column("id")?)
-        .limit(page.limit())
-        .offset(page.offset())
-        .into_model::<M>()
+    let paged = |q: Select<E>| -> ApiResult<Select<E>> {
+        Ok(q.order_by(column(sort)?, order.clone())
+            .order_by_asc(column("id")?)
+            .limit(page.limit())
+            .offset(page.offset()))
+    };
+    if let Some(counted) = counted {
+        let items = paged(query)?.into_model::<M>().all(conn).await?;
+        return Ok(ListResponse::counted(items, page, counted));
+    }
+    let cap = cap_of(page);
+    let count = capped(query.clone(), cap);
+    let rows = paged(query.clone())?
+        .column_as(Expr::SubQuery(None, Box::new(count.into())), LIST_TOTAL)
+        .into_model::<WithTotal<M>>()
         .all(conn)
         .await?;
-    Ok(ListResponse::counted(items, page, counted))
+    let total = match rows.first() {
+        Some(first) => first.total as u64,
+        // Past the end, the page holds no row to carry the count.
+        None if page.offset() > 0 => capped_count(conn, query, cap).await?,
+        None => 0,
+    };
+    let items = rows.into_iter().map(|r| r.row).collect();
+    Ok(ListResponse::counted(items, page, (total, total < cap)))
 }
 
-/// How many rows `query` matches, counting no further than `cap`.
-pub async fn capped_count<E: EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    query: Select<E>,
-    cap: u64,
-) -> ApiResult<u64> {
+/// The column a page's rows carry the list's count in.
+const LIST_TOTAL: &str = "list_total";
+
+/// A row of a page and the list's count beside it.
+struct WithTotal<M> {
+    row: M,
+    total: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for WithTotal<M> {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            row: M::from_query_result(res, pre)?,
+            total: res.try_get(pre, LIST_TOTAL)?,
+        })
+    }
+}
+
+/// `SELECT COUNT(*)` of `query`'s rows, counting no further than `cap`.
+fn capped<E: EntityTrait>(query: Select<E>, cap: u64) -> SelectStatement {
     let limited = query
         .select_only()
         .expr(Expr::cust("1"))
         .limit(cap)
         .into_query();
+    SeaQuery::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(limited, Alias::new("capped"))
+        .to_owned()
+}
+
+/// How many rows `query` matches, counting no further than `cap`.
+async fn capped_count<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    query: Select<E>,
+    cap: u64,
+) -> ApiResult<u64> {
     let backend = conn.get_database_backend();
     let counted = conn
-        .query_one_raw(
-            backend.build(
-                SeaQuery::select()
-                    .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-                    .from_subquery(limited, Alias::new("capped")),
-            ),
-        )
+        .query_one_raw(backend.build(&capped(query, cap)))
         .await?
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?

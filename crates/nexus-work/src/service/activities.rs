@@ -285,13 +285,15 @@ pub async fn list_activities(
     let counted = match only_tag {
         Some(tag) => {
             let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
-            count_of(conn, links, page).await?
+            Some(count_of(conn, links, page).await?)
         }
-        None => count_of(conn, q.clone(), page).await?,
+        None => None,
     };
     let backend = conn.get_database_backend();
-    let rows = match (only_tag, page.sort(&sorts, default)?) {
-        (Some(tag), ("start_time", desc)) => tag_page(conn, tag, desc, page, counted).await?,
+    let rows = match (only_tag.zip(counted), page.sort(&sorts, default)?) {
+        (Some((tag, counted)), ("start_time", desc)) => {
+            tag_page(conn, tag, desc, page, counted).await?
+        }
         _ => {
             let q = with_people_and_tags(q, backend);
             page_into(conn, q, page, &sorts, default, counted).await?

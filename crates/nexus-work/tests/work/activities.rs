@@ -139,6 +139,13 @@ backend_tests! {
         assert_eq!(list("&sort=start_time".into()).await.0, vec![at10, at20, at30]);
         assert_eq!(list("&limit=1&offset=1".into()).await, (vec![at20], 3));
         assert_eq!(list("&sort=title".into()).await.0, vec![at10, at20, at30]);
+        // A page carries its list's count; past the end, the count still comes.
+        for (q, shown) in [("limit=3", 3), ("limit=3&offset=3", 1), ("limit=3&offset=9", 0)] {
+            let res = srv.get(&format!("/api/v1/activities?type=Quality&{q}"), &admin).await;
+            assert_eq!(res.status, 200, "{:?}", res.json);
+            assert_eq!((ids(&res.json).len(), res.json["total"].as_i64(), res.json["total_exact"].as_bool()),
+                (shown, Some(4), Some(true)), "{q}");
+        }
         // Moved without touching its tags, it moves in the tag's order too.
         let moved = srv.patch_if(&format!("/api/v1/activities/{at10}"), &admin, 1,
             json!({"start_time": at(40), "end_time": at(41)})).await;

@@ -5,6 +5,12 @@ mod ops;
 
 use clap::Parser;
 
+/// mimalloc for every allocation of the process, SQLite's included: a list's rows are
+/// many small allocations made on one thread and freed on another, which glibc's
+/// allocator serves with locks and consolidation passes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()

@@ -114,7 +114,8 @@ impl Listed {
 }
 
 /// `q` with the columns [`Listed`] adds: each row's people's names and tags' ids, read
-/// with the row (a lookup by key each), so that a page is one statement, not four.
+/// with the row (a lookup by key each), so that a page's rows, names and tag links come in
+/// one statement (the tags' names and colours in one more), not four.
 pub fn with_people_and_tags(
     q: Select<activity::Entity>,
     backend: DatabaseBackend,

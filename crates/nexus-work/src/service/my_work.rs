@@ -14,6 +14,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select,
 };
+use tokio::sync::OnceCell;
 
 use super::{Listed, listed_outs, with_people_and_tags};
 use crate::entity::{activity, project, task};
@@ -153,13 +154,15 @@ const SHARED: &[&str] = &["tag", "user", "plant"];
 const KEPT: usize = 1_000;
 
 /// Answers of my work by (user, plant day), each with the counts of events about what it
-/// is built from when it was read ([`OWN`] concerning the user, [`SHARED`]; see
+/// is built from when it was asked for ([`OWN`] concerning the user, [`SHARED`]; see
 /// [`nexus_core::EventBus::seen_by`]).
 #[derive(Default)]
 pub struct MyWorkCache(Mutex<Answers>);
 
-/// Kept answers: (user, day) to (events seen when read, the answer).
-type Answers = HashMap<(i64, NaiveDate), ((u64, u64), Arc<MyWork>)>;
+/// Kept answers: (user, day) to (events seen when asked, the answer once read). Requests
+/// that find the same counts share one read: after a change, a user's page, home widget
+/// and other tabs wait for one database read instead of making one each.
+type Answers = HashMap<(i64, NaiveDate), ((u64, u64), Arc<OnceCell<Arc<MyWork>>>)>;
 
 impl MyWorkCache {
     fn answers(&self) -> MutexGuard<'_, Answers> {
@@ -178,20 +181,22 @@ pub async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Arc<MyWo
         state.events.seen_by(OWN, user.id()),
         state.events.seen(SHARED),
     );
-    let cache = state.domains.get::<MyWorkCache>();
-    let kept = cache.answers().get(&key).cloned();
-    if let Some((seen, answer)) = kept
-        && seen == at
-    {
-        return Ok(answer);
-    }
-    let answer = Arc::new(read_my_work(state.db.read(), user, &plant).await?);
-    let mut answers = cache.answers();
-    if answers.len() >= KEPT {
-        answers.clear();
-    }
-    answers.insert(key, (at, answer.clone()));
-    Ok(answer)
+    let answer = {
+        let mut answers = state.domains.get::<MyWorkCache>().answers();
+        match answers.get(&key) {
+            Some((seen, answer)) if *seen == at => answer.clone(),
+            _ => {
+                if answers.len() >= KEPT {
+                    answers.clear();
+                }
+                let answer = Arc::new(OnceCell::new());
+                answers.insert(key, (at, answer.clone()));
+                answer
+            }
+        }
+    };
+    let read = || async { Ok(Arc::new(read_my_work(state.db.read(), user, &plant).await?)) };
+    answer.get_or_try_init(read).await.cloned()
 }
 
 /// [`my_work`] read from the database.

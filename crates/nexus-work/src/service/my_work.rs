@@ -181,8 +181,9 @@ pub async fn my_work(state: &AppState, user: &CurrentUser) -> ApiResult<Arc<MyWo
         state.events.seen_by(OWN, user.id()),
         state.events.seen(SHARED),
     );
+    let cache = state.domains.get::<MyWorkCache>();
     let answer = {
-        let mut answers = state.domains.get::<MyWorkCache>().answers();
+        let mut answers = cache.answers();
         match answers.get(&key) {
             Some((seen, answer)) if *seen == at => answer.clone(),
             _ => {

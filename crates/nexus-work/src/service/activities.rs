@@ -23,7 +23,8 @@ use sea_orm::{
 };
 
 use super::{
-    activity_audience, activity_audiences, activity_tags, check_tags, tag_refs, visible_activities,
+    activity_audience, activity_audiences, activity_tags, check_tags, tags_by_owner,
+    visible_activities,
 };
 use crate::entity::{
     activity, activity_tag, priority_change, project, project_activity, project_member,
@@ -144,27 +145,21 @@ pub async fn listed_outs(
     conn: &impl ConnectionTrait,
     rows: Vec<Listed>,
 ) -> ApiResult<Vec<ActivityOut>> {
-    let ids = |r: &Listed| -> Vec<i64> {
-        r.tag_ids
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|id| id.parse().ok())
-            .collect()
-    };
-    let tags = tag_refs(conn, rows.iter().flat_map(ids)).await?;
+    let links = rows.iter().flat_map(|r| {
+        let ids = r.tag_ids.as_deref().unwrap_or_default().split(',');
+        ids.filter_map(|id| id.parse().ok())
+            .map(|tag| (r.row.id, tag))
+    });
+    let mut tags = tags_by_owner(conn, links.collect()).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut chips: Vec<TagRef> = ids(&r)
-                .into_iter()
-                .filter_map(|id| tags.get(&id).cloned())
-                .collect();
-            chips.sort_by_key(|t| t.name.to_lowercase());
+            let chips = tags.remove(&r.row.id).unwrap_or_default();
+            let (assigned_to, created_by) = (r.assigned_to, r.created_by);
             out_of(
                 r.row,
-                r.assigned_to.unwrap_or_default(),
-                r.created_by.unwrap_or_default(),
+                assigned_to.unwrap_or_default(),
+                created_by.unwrap_or_default(),
                 chips,
             )
         })

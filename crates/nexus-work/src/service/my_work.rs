@@ -30,10 +30,10 @@ fn day(d: NaiveDate) -> String {
 }
 
 /// The parts of "my work" of one kind of record: the first [`MY_WORK_SHOWN`] rows of each
-/// part in `key` order (read as `order` shapes them) and how many it has. A part is read as one or more ranges
-/// (`reads`: the part's index, and the range in `order`), each one range of an index; all
-/// ranges' first rows come in one round trip, then the counts of the ranges that filled
-/// their page (fewer rows are all of them) in one more.
+/// part in `key` order (read as `order` shapes them) and how many it has. A part is read as
+/// one or more ranges (`reads`: the part's index, and the range in `order`), each one range
+/// of an index; all ranges' first rows come in one round trip, then the counts of the
+/// ranges that filled their page (fewer rows are all of them) in one more.
 async fn parts<E, M, C, K, const N: usize>(
     conn: &C,
     reads: Vec<(usize, Select<E>)>,

@@ -224,7 +224,8 @@ pub async fn task_tags(
     tags_by_owner(conn, pairs.collect()).await
 }
 
-async fn tags_by_owner(
+/// The tags of each owner in `pairs` (owner, tag), sorted by name.
+pub(crate) async fn tags_by_owner(
     conn: &impl ConnectionTrait,
     pairs: Vec<(i64, i64)>,
 ) -> ApiResult<HashMap<i64, Vec<TagRef>>> {
@@ -242,7 +243,7 @@ async fn tags_by_owner(
 }
 
 /// The chips of the tags `ids`, by id.
-pub async fn tag_refs(
+async fn tag_refs(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
 ) -> ApiResult<HashMap<i64, TagRef>> {

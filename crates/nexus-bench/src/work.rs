@@ -140,14 +140,16 @@ pub async fn run(
         .bearer(&token),
     )
     .await?;
-    let t = crew_token.clone();
-    let stats = run_load_with(
-        nexus.addr,
-        CONNS,
-        phase / 2,
-        Arc::new(move |_, _| Request::get("/api/v1/my-work").bearer(&t)),
-    )
-    .await?;
+    let my_work = || {
+        let t = crew_token.clone();
+        run_load_with(
+            nexus.addr,
+            CONNS,
+            phase / 2,
+            Arc::new(move |_, _| Request::get("/api/v1/my-work").bearer(&t)),
+        )
+    };
+    let stats = my_work().await?;
     println!(
         "  my work of a user with {} activities, {CONNS} conns: {}",
         mine["total"],
@@ -156,14 +158,7 @@ pub async fn run(
     // The same while the plant changes: an activity planned every 100 ms for someone
     // else, then for them.
     for (whose, assignee) in [("others'", crew[crew.len() - 1]), ("their own", who)] {
-        let t = crew_token.clone();
-        let load = run_load_with(
-            nexus.addr,
-            CONNS,
-            phase / 2,
-            Arc::new(move |_, _| Request::get("/api/v1/my-work").bearer(&t)),
-        );
-        let (stats, planned) = while_planning(&nexus, &token, assignee, load).await?;
+        let (stats, planned) = while_planning(&nexus, &token, assignee, my_work()).await?;
         println!(
             "  my work, {whose} activity planned every 100 ms ({planned}), {CONNS} conns: {}",
             stats.summary()

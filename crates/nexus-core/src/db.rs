@@ -21,6 +21,12 @@ use sea_orm::{
 /// request fails with 503 instead of hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A PostgreSQL connection idle longer than this is pinged before it is handed out. sqlx
+/// already pings each connection as it is released and drops one that fails, so only a
+/// connection that sat idle across a database restart can be dead; pinging every one
+/// would add a round trip to every statement.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 enum Pools {
     Sqlite {
@@ -130,7 +136,10 @@ impl Db {
             .pragma("temp_store", "memory");
         // The writer leaves routine checkpoints to the checkpointer below, so commits do
         // not stall copying the log back; the large limit is only a safety net.
+        // A file does not hang up: no ping (a round trip to the connection's thread) before
+        // each statement.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -140,6 +149,7 @@ impl Db {
             .map_err(conn_err)?;
         spawn_checkpointer(opts.clone(), writer.clone()).await?;
         let readers = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(readers.max(1))
             .min_connections(1)
             .idle_timeout(None)
@@ -157,12 +167,21 @@ impl Db {
     async fn connect_postgres(url: &str, pool_size: u32) -> Result<Self, DbErr> {
         let opts = PgConnectOptions::from_str(url).map_err(conn_err)?;
         ensure_pg_database(&opts).await?;
-        // Pinged before use, a connection that died with a database restart is replaced
-        // rather than handed out: service resumes as soon as the database is back.
+        // Pinged before use when idle a while, a connection that died with a database
+        // restart is replaced rather than handed out: service resumes as soon as the
+        // database is back.
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(2))
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .test_before_acquire(true)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(opts.clone())
             .await
             .map_err(conn_err)?;

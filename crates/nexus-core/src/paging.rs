@@ -159,7 +159,7 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    page_into(conn, query, page, sorts, default, None).await
+    page_into(conn, query.clone(), page, sorts, default, query).await
 }
 
 /// How many rows `query` matches as a list counts them: up to [`COUNT_CAP`] past `page`,
@@ -179,18 +179,20 @@ fn cap_of(page: &PageParams) -> u64 {
 }
 
 /// [`page_of`] with each row read as `M`: the entity's columns and those `query` adds
-/// (names read with the rows, say). `counted` is the count when the caller knows it a
-/// cheaper way; otherwise the page's statement counts too (one round trip, not two).
-pub async fn page_into<E, C, M>(
+/// (names read with the rows, say). The list's count counts the rows of `counted` (usually
+/// `query` itself; the links of one tag, say, when they count the same rows more cheaply),
+/// in the page's own statement.
+pub async fn page_into<E, L, C, M>(
     conn: &C,
     query: Select<E>,
     page: &PageParams,
     sorts: &[&str],
     default: (&str, bool),
-    counted: Option<(u64, bool)>,
+    counted: Select<L>,
 ) -> ApiResult<ListResponse<M>>
 where
     E: EntityTrait,
+    L: EntityTrait,
     C: ConnectionTrait,
     M: FromQueryResult + Send + Sync,
 {
@@ -200,19 +202,32 @@ where
             .map_err(|_| ApiError::internal(format!("no column {name} to sort by")))
     };
     let order = if desc { Order::Desc } else { Order::Asc };
-    let paged = |q: Select<E>| -> ApiResult<Select<E>> {
-        Ok(q.order_by(column(sort)?, order.clone())
-            .order_by_asc(column("id")?)
-            .limit(page.limit())
-            .offset(page.offset()))
-    };
-    if let Some(counted) = counted {
-        let items = paged(query)?.into_model::<M>().all(conn).await?;
-        return Ok(ListResponse::counted(items, page, counted));
-    }
+    let rows = query
+        .order_by(column(sort)?, order)
+        .order_by_asc(column("id")?)
+        .limit(page.limit())
+        .offset(page.offset());
+    page_counted_by(conn, rows, counted, page).await
+}
+
+/// The page `page` of a list whose rows `rows` reads (as `M`, in the order and range the
+/// caller set) and whose rows `counted` counts (up to [`COUNT_CAP`] past the page), in
+/// one statement: the count rides beside each row.
+pub async fn page_counted_by<E, L, C, M>(
+    conn: &C,
+    rows: Select<E>,
+    counted: Select<L>,
+    page: &PageParams,
+) -> ApiResult<ListResponse<M>>
+where
+    E: EntityTrait,
+    L: EntityTrait,
+    C: ConnectionTrait,
+    M: FromQueryResult + Send + Sync,
+{
     let cap = cap_of(page);
-    let count = capped(query.clone(), cap);
-    let rows = paged(query.clone())?
+    let count = capped(counted.clone(), cap);
+    let rows = rows
         .column_as(Expr::SubQuery(None, Box::new(count.into())), LIST_TOTAL)
         .into_model::<WithTotal<M>>()
         .all(conn)
@@ -220,7 +235,7 @@ where
     let total = match rows.first() {
         Some(first) => first.total as u64,
         // Past the end, the page holds no row to carry the count.
-        None if page.offset() > 0 => capped_count(conn, query, cap).await?,
+        None if page.offset() > 0 => capped_count(conn, counted, cap).await?,
         None => 0,
     };
     let items = rows.into_iter().map(|r| r.row).collect();

@@ -70,7 +70,7 @@ pub struct TagOut {
 }
 
 /// A tag as shown on a record: enough to draw its chip.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TagRef {
     pub id: i64,
     pub name: String,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use nexus_core::audit::AuditCtx;
 use nexus_core::extract::IfMatch;
-use nexus_core::paging::{count_of, page_into};
+use nexus_core::paging::{page_counted_by, page_into};
 use nexus_core::write::{Work, delete_versioned, find_current, update_versioned};
 use nexus_core::{
     ApiError, ApiResult, AppState, CurrentUser, ListResponse, PageParams, Timestamp,
@@ -22,10 +22,7 @@ use sea_orm::{
     Select,
 };
 
-use super::{
-    activity_audience, activity_audiences, activity_tags, check_tags, tags_by_owner,
-    visible_activities,
-};
+use super::{activity_audience, activity_audiences, activity_tags, check_tags, visible_activities};
 use crate::entity::{
     activity, activity_tag, priority_change, project, project_activity, project_member,
     status_change,
@@ -84,39 +81,28 @@ fn out_of(
 }
 
 /// An activity as lists read it: the row with its assignee's and creator's names and its
-/// tags' ids, in one statement ([`with_people_and_tags`]).
-pub struct Listed {
-    row: activity::Model,
-    assigned_to: Option<String>,
-    created_by: Option<String>,
-    /// Comma-separated.
-    tag_ids: Option<String>,
-}
-
-impl FromQueryResult for Listed {
+/// tags, from the columns [`with_people_and_tags`] adds.
+impl FromQueryResult for ActivityOut {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            row: activity::Model::from_query_result(res, pre)?,
-            assigned_to: res.try_get(pre, "assigned_to")?,
-            created_by: res.try_get(pre, "created_by")?,
-            tag_ids: res.try_get(pre, "tag_ids")?,
-        })
+        let row = activity::Model::from_query_result(res, pre)?;
+        let name = |column: &str| -> Result<String, DbErr> {
+            Ok(res
+                .try_get::<Option<String>>(pre, column)?
+                .unwrap_or_default())
+        };
+        let tags: Option<String> = res.try_get(pre, "tags")?;
+        let mut tags: Vec<TagRef> = match tags {
+            Some(json) => serde_json::from_str(&json).map_err(|e| DbErr::Json(e.to_string()))?,
+            None => Vec::new(),
+        };
+        tags.sort_by_key(|t| t.name.to_lowercase());
+        Ok(out_of(row, name("assigned_to")?, name("created_by")?, tags))
     }
 }
 
-impl Listed {
-    pub fn start_time(&self) -> Timestamp {
-        self.row.start_time
-    }
-
-    pub fn id(&self) -> i64 {
-        self.row.id
-    }
-}
-
-/// `q` with the columns [`Listed`] adds: each row's people's names and tags' ids, read
-/// with the row (a lookup by key each), so that a page's rows, names and tag links come in
-/// one statement (the tags' names and colours in one more), not four.
+/// `q` with the columns an [`ActivityOut`] is read from besides the row: its people's
+/// names and its tags (a JSON array of id, name and colour), read with the row (a lookup
+/// by key each), so that a page is one statement.
 pub fn with_people_and_tags(
     q: Select<activity::Entity>,
     backend: DatabaseBackend,
@@ -126,44 +112,21 @@ pub fn with_people_and_tags(
             "(SELECT u.username FROM users u WHERE u.id = activities.{column})"
         ))
     };
-    let tag_ids = match backend {
-        DatabaseBackend::Postgres => "string_agg(t.tag_id::text, ',')",
-        _ => "group_concat(t.tag_id)",
+    let tags = match backend {
+        DatabaseBackend::Postgres => {
+            "json_agg(json_build_object('id', g.id, 'name', g.name, 'color', g.color))::text"
+        }
+        _ => "json_group_array(json_object('id', g.id, 'name', g.name, 'color', g.color))",
     };
     q.column_as(name("assigned_to_id"), "assigned_to")
         .column_as(name("created_by_id"), "created_by")
         .column_as(
             Expr::cust(format!(
-                "(SELECT {tag_ids} FROM activity_tags t WHERE t.activity_id = activities.id)"
+                "(SELECT {tags} FROM activity_tags t JOIN tags g ON g.id = t.tag_id \
+                 WHERE t.activity_id = activities.id)"
             )),
-            "tag_ids",
+            "tags",
         )
-}
-
-/// What the API shows of `rows`, their tags read in one query.
-pub async fn listed_outs(
-    conn: &impl ConnectionTrait,
-    rows: Vec<Listed>,
-) -> ApiResult<Vec<ActivityOut>> {
-    let links = rows.iter().flat_map(|r| {
-        let ids = r.tag_ids.as_deref().unwrap_or_default().split(',');
-        ids.filter_map(|id| id.parse().ok())
-            .map(|tag| (r.row.id, tag))
-    });
-    let mut tags = tags_by_owner(conn, links.collect()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let chips = tags.remove(&r.row.id).unwrap_or_default();
-            let (assigned_to, created_by) = (r.assigned_to, r.created_by);
-            out_of(
-                r.row,
-                assigned_to.unwrap_or_default(),
-                created_by.unwrap_or_default(),
-                chips,
-            )
-        })
-        .collect())
 }
 
 /// Splits a comma-separated filter into values of `allowed` (their own spelling); 422 on
@@ -276,38 +239,29 @@ pub async fn list_activities(
                     ..Default::default()
                 }
     });
+    let q = with_people_and_tags(q, conn.get_database_backend());
+    let Some(tag) = only_tag else {
+        return page_into(conn, q.clone(), page, &sorts, default, q).await;
+    };
     // Every activity of one tag is counted on the tag's index, and in start order read
     // from a range of it.
-    let counted = match only_tag {
-        Some(tag) => {
-            let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
-            Some(count_of(conn, links, page).await?)
-        }
-        None => None,
-    };
-    let backend = conn.get_database_backend();
-    let rows = match (only_tag.zip(counted), page.sort(&sorts, default)?) {
-        (Some((tag, counted)), ("start_time", desc)) => {
-            tag_page(conn, tag, desc, page, counted).await?
-        }
-        _ => {
-            let q = with_people_and_tags(q, backend);
-            page_into(conn, q, page, &sorts, default, counted).await?
-        }
-    };
-    rows.map_page(|items| listed_outs(conn, items)).await
+    let links = activity_tag::Entity::find().filter(activity_tag::Column::TagId.eq(tag));
+    match page.sort(&sorts, default)? {
+        ("start_time", desc) => tag_page(conn, tag, desc, page, links).await,
+        _ => page_into(conn, q, page, &sorts, default, links).await,
+    }
 }
 
 /// A page of the activities of `tag` in start order (`desc`: latest first), ties by id
 /// as every list, in one statement: the page's ids from the range of the tag's
-/// `(tag_id, start_time, activity_id)` index, and their rows.
+/// `(tag_id, start_time, activity_id)` index, their rows, and the count of `links`.
 async fn tag_page(
     conn: &impl ConnectionTrait,
     tag: i64,
     desc: bool,
     page: &PageParams,
-    counted: (u64, bool),
-) -> ApiResult<ListResponse<Listed>> {
+    links: Select<activity_tag::Entity>,
+) -> ApiResult<ListResponse<ActivityOut>> {
     use activity_tag::Column as T;
     let order = if desc { Order::Desc } else { Order::Asc };
     let ids = Query::select()
@@ -319,20 +273,18 @@ async fn tag_page(
         .limit(page.limit())
         .offset(page.offset())
         .to_owned();
-    let mut items: Vec<Listed> = with_people_and_tags(
+    let rows = with_people_and_tags(
         activity::Entity::find().filter(activity::Column::Id.in_subquery(ids)),
         conn.get_database_backend(),
-    )
-    .into_model()
-    .all(conn)
-    .await?;
+    );
+    let mut list: ListResponse<ActivityOut> = page_counted_by(conn, rows, links, page).await?;
     // A link's start is its activity's (the write path keeps them equal).
-    items.sort_by(|a, b| {
-        let by_start = a.row.start_time.cmp(&b.row.start_time);
+    list.items.sort_by(|a, b| {
+        let by_start = a.start_time.cmp(&b.start_time);
         let by_start = if desc { by_start.reverse() } else { by_start };
-        by_start.then(a.row.id.cmp(&b.row.id))
+        by_start.then(a.id.cmp(&b.id))
     });
-    Ok(ListResponse::counted(items, page, counted))
+    Ok(list)
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.
@@ -351,7 +303,7 @@ pub async fn export_activities(
         .into_model()
         .all(conn)
         .await?;
-    listed_outs(conn, rows).await
+    Ok(rows)
 }
 
 /// The activity `id` if `user` may see it; 404 otherwise, as if it did not exist.

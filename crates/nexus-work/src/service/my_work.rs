@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use tokio::sync::OnceCell;
 
-use super::{Listed, listed_outs, with_people_and_tags};
+use super::with_people_and_tags;
 use crate::entity::{activity, project, task};
 use crate::model::*;
 
@@ -84,23 +84,6 @@ where
         rows.truncate(MY_WORK_SHOWN as usize);
     }
     Ok(out)
-}
-
-/// The three parts' rows with their tags.
-async fn activity_sections(
-    conn: &impl ConnectionTrait,
-    parts: [(Vec<Listed>, u64); 3],
-) -> ApiResult<[Section<ActivityOut>; 3]> {
-    let sizes: Vec<usize> = parts.iter().map(|(rows, _)| rows.len()).collect();
-    let totals: Vec<u64> = parts.iter().map(|(_, total)| *total).collect();
-    let mut outs = listed_outs(conn, parts.into_iter().flat_map(|(rows, _)| rows).collect())
-        .await?
-        .into_iter();
-    let mut take = |i: usize| Section {
-        items: outs.by_ref().take(sizes[i]).collect(),
-        total: totals[i],
-    };
-    Ok([take(0), take(1), take(2)])
 }
 
 /// The three parts' tasks with their projects' names.
@@ -230,8 +213,11 @@ async fn read_my_work(
     let by_start = |q: Select<activity::Entity>| {
         with_people_and_tags(q.order_by_asc(A::StartTime).order_by_asc(A::Id), backend)
     };
-    let activities = parts(conn, reads, by_start, |a: &Listed| (a.start_time(), a.id())).await?;
-    let [overdue, today_part, week] = activity_sections(conn, activities).await?;
+    let activities = parts(conn, reads, by_start, |a: &ActivityOut| {
+        (a.start_time, a.id)
+    })
+    .await?;
+    let [overdue, today_part, week] = activities.map(|(items, total)| Section { items, total });
     let my_tasks = || {
         task::Entity::find()
             .filter(T::AssigneeId.eq(user.id()))

@@ -225,7 +225,7 @@ pub async fn task_tags(
 }
 
 /// The tags of each owner in `pairs` (owner, tag), sorted by name.
-pub(crate) async fn tags_by_owner(
+async fn tags_by_owner(
     conn: &impl ConnectionTrait,
     pairs: Vec<(i64, i64)>,
 ) -> ApiResult<HashMap<i64, Vec<TagRef>>> {

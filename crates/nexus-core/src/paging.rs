@@ -9,8 +9,8 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Expr, Query as SeaQuery, QueryStatementBuilder, SelectStatement, UnionType,
 };
 use sea_orm::{
-    ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryOrder, QuerySelect, QueryTrait,
-    Select,
+    ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, Order, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -204,15 +204,15 @@ where
     let order = if desc { Order::Desc } else { Order::Asc };
     let rows = query
         .order_by(column(sort)?, order)
-        .order_by_asc(column("id")?)
-        .limit(page.limit())
-        .offset(page.offset());
+        .order_by_asc(column("id")?);
     page_counted_by(conn, rows, counted, page).await
 }
 
-/// The page `page` of a list whose rows `rows` reads (as `M`, in the order and range the
-/// caller set) and whose rows `counted` counts (up to [`COUNT_CAP`] past the page), in
-/// one statement: the count rides beside each row.
+/// The page `page` of the rows `rows` reads (as `M`, in the order the caller set) as a list
+/// whose rows `counted` counts (up to [`COUNT_CAP`] past the page), in one statement: the
+/// count rides beside each row. The page's limit and offset and the count's cap are written
+/// into the statement as numbers: bound as parameters, PostgreSQL would cost the generic
+/// plan for 10,000 rows, never choose it, and plan the statement afresh at every execution.
 pub async fn page_counted_by<E, L, C, M>(
     conn: &C,
     rows: Select<E>,
@@ -225,11 +225,13 @@ where
     C: ConnectionTrait,
     M: FromQueryResult + Send + Sync,
 {
+    let backend = conn.get_database_backend();
     let cap = cap_of(page);
-    let count = capped(counted.clone(), cap);
-    let rows = rows
-        .column_as(Expr::SubQuery(None, Box::new(count.into())), LIST_TOTAL)
-        .into_model::<WithTotal<M>>()
+    let mut statement = rows
+        .column_as(capped(backend, counted.clone(), cap), LIST_TOTAL)
+        .build(backend);
+    statement.sql += &format!(" LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let rows = WithTotal::<M>::find_by_statement(statement)
         .all(conn)
         .await?;
     let total = match rows.first() {
@@ -260,17 +262,20 @@ impl<M: FromQueryResult> FromQueryResult for WithTotal<M> {
     }
 }
 
-/// `SELECT COUNT(*)` of `query`'s rows, counting no further than `cap`.
-fn capped<E: EntityTrait>(query: Select<E>, cap: u64) -> SelectStatement {
-    let limited = query
-        .select_only()
-        .expr(Expr::cust("1"))
-        .limit(cap)
-        .into_query();
-    SeaQuery::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_subquery(limited, Alias::new("capped"))
-        .to_owned()
+/// How many rows `query` matches, counting no further than `cap` (written as a number, as
+/// [`page_counted_by`] says why): `(SELECT COUNT(*) FROM (SELECT 1 FROM (query) LIMIT cap))`.
+fn capped<E: EntityTrait>(backend: DatabaseBackend, query: Select<E>, cap: u64) -> Expr {
+    let rows = query.select_only().expr(Expr::cust("1")).into_query();
+    let query_at = match backend {
+        DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
+    Expr::cust_with_expr(
+        format!(
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM {query_at} AS counted LIMIT {cap}) AS capped)"
+        ),
+        Expr::SubQuery(None, Box::new(rows.into())),
+    )
 }
 
 /// How many rows `query` matches, counting no further than `cap`.
@@ -280,8 +285,11 @@ async fn capped_count<E: EntityTrait, C: ConnectionTrait>(
     cap: u64,
 ) -> ApiResult<u64> {
     let backend = conn.get_database_backend();
+    let count = SeaQuery::select()
+        .expr_as(capped(backend, query, cap), Alias::new("n"))
+        .to_owned();
     let counted = conn
-        .query_one_raw(backend.build(&capped(query, cap)))
+        .query_one_raw(backend.build(&count))
         .await?
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?

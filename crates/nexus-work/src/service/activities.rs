@@ -18,8 +18,8 @@ use nexus_identity::service::usernames;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    Select,
+    DbErr, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, Select,
 };
 
 use super::{activity_audience, activity_audiences, activity_tags, check_tags, visible_activities};
@@ -253,8 +253,8 @@ pub async fn list_activities(
 }
 
 /// A page of the activities of `tag` in start order (`desc`: latest first), ties by id
-/// as every list, in one statement: the page's ids from the range of the tag's
-/// `(tag_id, start_time, activity_id)` index, their rows, and the count of `links`.
+/// as every list, read from the range of the tag's `(tag_id, start_time, activity_id)`
+/// index, with the count of `links`, in one statement.
 async fn tag_page(
     conn: &impl ConnectionTrait,
     tag: i64,
@@ -264,27 +264,18 @@ async fn tag_page(
 ) -> ApiResult<ListResponse<ActivityOut>> {
     use activity_tag::Column as T;
     let order = if desc { Order::Desc } else { Order::Asc };
-    let ids = Query::select()
-        .column(T::ActivityId)
-        .from(activity_tag::Entity)
-        .and_where(T::TagId.eq(tag))
-        .order_by(T::StartTime, order)
-        .order_by(T::ActivityId, Order::Asc)
-        .limit(page.limit())
-        .offset(page.offset())
-        .to_owned();
-    let rows = with_people_and_tags(
-        activity::Entity::find().filter(activity::Column::Id.in_subquery(ids)),
-        conn.get_database_backend(),
-    );
-    let mut list: ListResponse<ActivityOut> = page_counted_by(conn, rows, links, page).await?;
     // A link's start is its activity's (the write path keeps them equal).
-    list.items.sort_by(|a, b| {
-        let by_start = a.start_time.cmp(&b.start_time);
-        let by_start = if desc { by_start.reverse() } else { by_start };
-        by_start.then(a.id.cmp(&b.id))
-    });
-    Ok(list)
+    let link = activity_tag::Entity::belongs_to(activity::Entity)
+        .from(T::ActivityId)
+        .to(activity::Column::Id)
+        .into();
+    let rows = activity::Entity::find()
+        .join_rev(JoinType::InnerJoin, link)
+        .filter(T::TagId.eq(tag))
+        .order_by(T::StartTime, order)
+        .order_by_asc(T::ActivityId);
+    let rows = with_people_and_tags(rows, conn.get_database_backend());
+    page_counted_by(conn, rows, links, page).await
 }
 
 /// Every activity `user` may see that matches `f`, for export, in start order.
